@@ -1,0 +1,38 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+  name: "patchcheck",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "patchcheck", targets: ["patchcheck"]),
+    .library(name: "PatchCheckKit", targets: ["PatchCheckKit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CGit2",
+      pkgConfig: "libgit2",
+      providers: [.apt(["libgit2-dev"])]
+    ),
+    .target(
+      name: "PatchCheckKit",
+      dependencies: ["CGit2", .product(name: "Yams", package: "Yams")]
+    ),
+    .executableTarget(
+      name: "patchcheck",
+      dependencies: [
+        "PatchCheckKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(
+      name: "PatchCheckKitTests",
+      dependencies: ["PatchCheckKit", "CGit2"],
+      resources: [.copy("Fixtures")]
+    ),
+  ]
+)

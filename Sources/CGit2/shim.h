@@ -1,0 +1,5 @@
+#ifndef PATCHCHECK_CGIT2_SHIM_H
+#define PATCHCHECK_CGIT2_SHIM_H
+#include <git2.h>
+#include <git2/sys/repository.h>
+#endif

@@ -1,0 +1,61 @@
+// Every failure a user can cause, with the one-line message and the exit code the CLI uses.
+// Verdict exit codes (PASS 0, FAIL 1, APPLY-FAIL 3, BUILD-FAIL 4, INFRA-ERROR 5) live in
+// `Verdict`; these are the errors that stop a run before or instead of a verdict.
+
+import Foundation
+
+public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
+  public enum Kind: String, Sendable, CaseIterable {
+    case usage
+    case notAGitRepository
+    case notAKernelTree
+    case seriesUnreadable
+    case seriesEmpty
+    case patchMalformed
+    case baseMissing
+    case qemuMissing
+    case busyboxMissing
+    case buildToolsMissing
+    case treeImport
+    case manifest
+    case guestNoRunner
+    case infra
+    case interrupted
+
+    /// Documented in README.md ("Exit codes"); keep the two in step.
+    public var exitCode: Int32 {
+      switch self {
+      case .usage: 2
+      case .infra: 5
+      case .guestNoRunner: 6
+      case .notAGitRepository: 10
+      case .notAKernelTree: 11
+      case .seriesUnreadable: 12
+      case .seriesEmpty: 13
+      case .patchMalformed: 14
+      case .baseMissing: 15
+      case .manifest: 16
+      case .qemuMissing: 20
+      case .busyboxMissing: 21
+      case .buildToolsMissing: 22
+      case .treeImport: 23
+      case .interrupted: 130
+      }
+    }
+  }
+
+  public let kind: Kind
+  /// What failed, in one line.
+  public let message: String
+  /// What the user can do next, in one line.
+  public let hint: String
+
+  public init(_ kind: Kind, _ message: String, hint: String) {
+    self.kind = kind
+    self.message = message
+    self.hint = hint
+  }
+
+  public var exitCode: Int32 { kind.exitCode }
+  public var description: String { "\(message); \(hint)" }
+}

@@ -1,0 +1,170 @@
+// The one place patchcheck starts child processes (make, tar, apt-get, qemu, dpkg-deb).
+// Each child gets its own process group so that an interrupt, a time limit or any early
+// exit can stop it with everything it started (make's compilers, QEMU).
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+public struct ProcessResult: Sendable {
+  public let status: Int32
+  /// Collected stdout+stderr (at most `collectLimit` bytes, the end kept).
+  public let output: String
+  public let timedOut: Bool
+  public var succeeded: Bool { status == 0 && !timedOut }
+}
+
+public enum ProcessRunner {
+  public struct Failure: Error, CustomStringConvertible {
+    public let command: [String]
+    public let reason: String
+    public var description: String { "\(command.joined(separator: " ")): \(reason)" }
+  }
+
+  /// Finds an executable on PATH.
+  public static func which(_ name: String) -> String? {
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+    for dir in path.split(separator: ":") {
+      let candidate = "\(dir)/\(name)"
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+  }
+
+  /// Runs `command`, merging stderr into stdout. Output goes to `logFile` when given (appended),
+  /// to `onLine` line by line, and the last `collectLimit` bytes are returned.
+  @discardableResult
+  public static func run(
+    _ command: [String],
+    cwd: String? = nil,
+    environment: [String: String] = [:],
+    logFile: String? = nil,
+    timeout: TimeInterval? = nil,
+    collectLimit: Int = 1 << 20,
+    onLine: ((String) -> Void)? = nil
+  ) throws -> ProcessResult {
+    guard let exe = command.first, let resolved = which(exe) else {
+      throw Failure(command: command, reason: "not found on PATH")
+    }
+    var pipeFDs: [Int32] = [0, 0]
+    guard pipe(&pipeFDs) == 0 else { throw Failure(command: command, reason: "pipe failed") }
+    let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
+    posix_spawn_file_actions_adddup2(&actions, writeFD, 2)
+    posix_spawn_file_actions_addclose(&actions, readFD)
+    posix_spawn_file_actions_addclose(&actions, writeFD)
+
+    var attrs = posix_spawnattr_t()
+    posix_spawnattr_init(&attrs)
+    defer { posix_spawnattr_destroy(&attrs) }
+    posix_spawnattr_setpgroup(&attrs, 0)
+    var defaultSignals = sigset_t()
+    sigemptyset(&defaultSignals)
+    sigaddset(&defaultSignals, SIGINT)
+    sigaddset(&defaultSignals, SIGTERM)
+    sigaddset(&defaultSignals, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attrs, &defaultSignals)
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attrs, &noSignals)
+    posix_spawnattr_setflags(
+      &attrs, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    let envStrings = env.map { "\($0.key)=\($0.value)" }
+    // `env -C` changes directory for the child: glibc's addchdir_np is not visible to Swift.
+    let full = cwd.map { ["/usr/bin/env", "-C", $0, resolved] } ?? [resolved]
+    let argv = (full + command.dropFirst()).map { strdup($0) } + [nil]
+    let envp = envStrings.map { strdup($0) } + [nil]
+    defer {
+      argv.forEach { free($0) }
+      envp.forEach { free($0) }
+    }
+
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, cwd == nil ? resolved : "/usr/bin/env", &actions, &attrs, argv, envp)
+    close(writeFD)
+    guard rc == 0 else {
+      close(readFD)
+      throw Failure(command: command, reason: String(cString: strerror(rc)))
+    }
+    ChildRegistry.shared.add(pid)
+    defer { ChildRegistry.shared.remove(pid) }
+
+    let log = logFile.flatMap { path -> FileHandle? in
+      if !FileManager.default.fileExists(atPath: path) {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+      }
+      let handle = FileHandle(forWritingAtPath: path)
+      handle?.seekToEndOfFile()
+      return handle
+    }
+    defer { try? log?.close() }
+
+    var collected = Data()
+    var pendingLine = Data()
+    var timedOut = false
+    let deadline = timeout.map { Date().addingTimeInterval($0) }
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
+      let wait: Int32 = deadline.map { Int32(max(0, min(1000, $0.timeIntervalSinceNow * 1000))) } ?? 1000
+      let ready = poll(&pfd, 1, wait)
+      if ready < 0 && errno == EINTR { continue }
+      if let deadline, Date() >= deadline {
+        timedOut = true
+        kill(-pid, SIGKILL)
+        break
+      }
+      if ready == 0 { continue }
+      let n = read(readFD, &buffer, buffer.count)
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      let chunk = Data(buffer[0..<n])
+      log?.write(chunk)
+      collected.append(chunk)
+      if collected.count > collectLimit { collected.removeFirst(collected.count - collectLimit) }
+      if let onLine {
+        pendingLine.append(chunk)
+        while let nl = pendingLine.firstIndex(of: 0x0A) {
+          let line = pendingLine[pendingLine.startIndex..<nl]
+          onLine(String(decoding: line, as: UTF8.self))
+          pendingLine.removeSubrange(pendingLine.startIndex...nl)
+        }
+      }
+    }
+    close(readFD)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    // Whatever the child left behind in its group (make's compilers) goes with it.
+    kill(-pid, SIGKILL)
+    let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ProcessResult(
+      status: exitStatus, output: String(decoding: collected, as: UTF8.self), timedOut: timedOut)
+  }
+}
+
+/// Process groups of running children, killed on interrupt so nothing outlives patchcheck.
+public final class ChildRegistry: @unchecked Sendable {
+  public static let shared = ChildRegistry()
+  private let lock = NSLock()
+  private var pids = Set<pid_t>()
+
+  func add(_ pid: pid_t) { lock.withLock { _ = pids.insert(pid) } }
+  func remove(_ pid: pid_t) { lock.withLock { _ = pids.remove(pid) } }
+
+  /// Kills every child's process group. Safe to call from a signal-handling queue.
+  public func killAll() {
+    let all = lock.withLock { pids }
+    for pid in all { kill(-pid, SIGKILL) }
+  }
+}

@@ -1,0 +1,48 @@
+// A single progress line for long steps, shown only on a terminal and never in --json mode.
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+public final class ProgressLine: @unchecked Sendable {
+  private let enabled: Bool
+  private var lastDraw = Date.distantPast
+  private var drawn = false
+
+  public init(enabled: Bool) {
+    self.enabled = enabled && isatty(STDERR_FILENO) == 1
+  }
+
+  /// Redraws at most 5 times a second.
+  public func update(_ text: String, force: Bool = false) {
+    guard enabled else { return }
+    let now = Date()
+    guard force || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
+    lastDraw = now
+    drawn = true
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+  }
+
+  public func finish(_ text: String? = nil) {
+    guard enabled else { return }
+    if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    if let text { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+    drawn = false
+  }
+}
+
+/// Informational messages for the user on stderr; silent in --json mode.
+public struct Console: Sendable {
+  public let quiet: Bool
+  public init(quiet: Bool) { self.quiet = quiet }
+  public func say(_ line: String) {
+    guard !quiet else { return }
+    FileHandle.standardError.write(Data("patchcheck: \(line)\n".utf8))
+  }
+  /// Warnings are shown even in --json mode: they are on stderr, not stdout.
+  public func warn(_ line: String) {
+    FileHandle.standardError.write(Data("patchcheck: warning: \(line)\n".utf8))
+  }
+}

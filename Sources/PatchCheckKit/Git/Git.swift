@@ -1,0 +1,94 @@
+// libgit2, wrapped tightly: every return code goes through `check`, which reads
+// git_error_last() at once; handles are final classes that free in deinit.
+
+import CGit2
+import Foundation
+
+public struct GitError: Error, CustomStringConvertible, Sendable {
+  public let operation: String
+  public let code: Int32
+  public let message: String
+  public var description: String { "\(operation) failed: \(message)" }
+  public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+}
+
+@discardableResult
+func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
+  guard rc < 0 else { return rc }
+  let message = git_error_last().map { String(cString: $0.pointee.message) } ?? "error \(rc)"
+  throw GitError(operation: operation(), code: rc, message: message)
+}
+
+public enum LibGit2 {
+  private static let initialized: Bool = {
+    git_libgit2_init()
+    return true
+  }()
+
+  public static func initialize() { _ = initialized }
+
+  public static var version: String {
+    var major: Int32 = 0
+    var minor: Int32 = 0
+    var rev: Int32 = 0
+    git_libgit2_version(&major, &minor, &rev)
+    return "\(major).\(minor).\(rev)"
+  }
+}
+
+public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
+  var raw: git_oid
+
+  init(_ raw: git_oid) { self.raw = raw }
+
+  public init?(hex: String) {
+    var oid = git_oid()
+    guard hex.utf8.count == 40, git_oid_fromstr(&oid, hex) == 0 else { return nil }
+    raw = oid
+  }
+
+  public var description: String {
+    var copy = raw
+    var buffer = [CChar](repeating: 0, count: 41)
+    git_oid_tostr(&buffer, 41, &copy)
+    return String(decoding: buffer.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+  public var short: String { String(description.prefix(12)) }
+
+  public static func == (a: ObjectID, b: ObjectID) -> Bool {
+    var x = a.raw
+    var y = b.raw
+    return git_oid_equal(&x, &y) == 1
+  }
+  public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+}
+
+public struct Signature: Sendable, Equatable, Codable {
+  public var name: String
+  public var email: String
+  public var time: Date
+  /// Minutes east of UTC.
+  public var offsetMinutes: Int
+
+  public init(name: String, email: String, time: Date, offsetMinutes: Int) {
+    self.name = name
+    self.email = email
+    self.time = time
+    self.offsetMinutes = offsetMinutes
+  }
+
+  public static func patchcheck(at time: Date = Date()) -> Signature {
+    Signature(name: "patchcheck", email: "patchcheck@localhost", time: time, offsetMinutes: 0)
+  }
+
+  func withHandle<T>(_ body: (UnsafeMutablePointer<git_signature>) throws -> T) throws -> T {
+    var sig: UnsafeMutablePointer<git_signature>?
+    try check(
+      git_signature_new(
+        &sig, name, email, git_time_t(time.timeIntervalSince1970), Int32(offsetMinutes)),
+      "signature for \(name) <\(email)>")
+    guard let sig else { throw GitError(operation: "signature", code: -1, message: "no signature") }
+    defer { git_signature_free(sig) }
+    return try body(sig)
+  }
+}

@@ -1,0 +1,60 @@
+// Applying a unified diff to a tree with git_apply_to_tree: no working directory, no index
+// of the user's is involved; the result is a new tree in the object database.
+
+import CGit2
+import Foundation
+
+public struct ParsedDiffSummary: Sendable {
+  public var files: [String]
+}
+
+extension GitRepository {
+  /// Applies `diff` (a `diff --git` text) to `tree` and returns the resulting tree.
+  /// `hunkFilter` is asked once per hunk in order (file, hunk index in that file) and may
+  /// skip hunks; libgit2 fails the whole apply if a kept hunk does not apply.
+  public func apply(
+    diff: String, to tree: ObjectID,
+    hunkFilter: ((_ file: String, _ hunkIndex: Int) -> Bool)? = nil
+  ) throws -> ObjectID {
+    var diffHandle: OpaquePointer?
+    try check(git_diff_from_buffer(&diffHandle, diff, diff.utf8.count), "parse diff")
+    defer { git_diff_free(diffHandle) }
+    let treeHandle = try lookupTree(tree)
+    defer { git_tree_free(treeHandle) }
+
+    final class FilterState {
+      let filter: ((String, Int) -> Bool)?
+      var file = ""
+      var hunk = 0
+      init(_ filter: ((String, Int) -> Bool)?) { self.filter = filter }
+    }
+    let state = FilterState(hunkFilter)
+    var options = git_apply_options()
+    try check(git_apply_options_init(&options, UInt32(GIT_APPLY_OPTIONS_VERSION)), "apply options")
+    options.payload = Unmanaged.passUnretained(state).toOpaque()
+    options.delta_cb = { delta, payload in
+      guard let delta, let payload else { return 0 }
+      let state = Unmanaged<FilterState>.fromOpaque(payload).takeUnretainedValue()
+      let path = delta.pointee.new_file.path ?? delta.pointee.old_file.path
+      state.file = path.map { String(cString: $0) } ?? ""
+      state.hunk = 0
+      return 0
+    }
+    options.hunk_cb = { _, payload in
+      guard let payload else { return 0 }
+      let state = Unmanaged<FilterState>.fromOpaque(payload).takeUnretainedValue()
+      state.hunk += 1
+      guard let filter = state.filter else { return 0 }
+      // > 0 skips the hunk, < 0 aborts.
+      return filter(state.file, state.hunk) ? 0 : 1
+    }
+    var index: OpaquePointer?
+    _ = try withExtendedLifetime(state) {
+      try check(git_apply_to_tree(&index, handle, treeHandle, diffHandle, &options), "apply patch")
+    }
+    defer { git_index_free(index) }
+    var oid = git_oid()
+    try check(git_index_write_tree_to(&oid, index, handle), "write applied tree")
+    return ObjectID(oid)
+  }
+}

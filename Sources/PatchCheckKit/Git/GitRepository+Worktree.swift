@@ -1,0 +1,59 @@
+// The build worktree: a libgit2 worktree of the tree repository, on a branch patchcheck
+// owns, in patchcheck's cache. The user's HEAD, index and working tree are never touched.
+
+import CGit2
+import Foundation
+
+extension GitRepository {
+  /// Opens the worktree `name` at `path`, adding it (on branch `branch`, which must exist)
+  /// when absent.
+  public func worktree(named name: String, at path: URL, branch: String) throws -> GitRepository {
+    var existing: OpaquePointer?
+    if git_worktree_lookup(&existing, handle, name) == 0 {
+      defer { git_worktree_free(existing) }
+      if git_worktree_validate(existing) == 0 {
+        return try GitRepository(path: path.path)
+      }
+      // Its folder is gone: forget the stale entry and add it again.
+      var prune = git_worktree_prune_options()
+      git_worktree_prune_options_init(&prune, UInt32(GIT_WORKTREE_PRUNE_OPTIONS_VERSION))
+      prune.flags = GIT_WORKTREE_PRUNE_VALID.rawValue | GIT_WORKTREE_PRUNE_WORKING_TREE.rawValue
+      try check(git_worktree_prune(existing, &prune), "prune stale worktree \(name)")
+    }
+    try FileManager.default.ensureDirectory(path.deletingLastPathComponent())
+    var ref: OpaquePointer?
+    try check(git_reference_lookup(&ref, handle, branch), "look up \(branch)")
+    defer { git_reference_free(ref) }
+    var options = git_worktree_add_options()
+    try check(
+      git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
+      "worktree options")
+    options.ref = ref
+    var worktree: OpaquePointer?
+    try check(git_worktree_add(&worktree, handle, name, path.path, &options), "add worktree \(name)")
+    git_worktree_free(worktree)
+    return try GitRepository(path: path.path)
+  }
+
+  /// Makes this (worktree) repository's files those of `commit` and moves its branch there.
+  /// Only files that differ are written, so make rebuilds only what changed.
+  public func checkout(_ commit: ObjectID, branch: String) throws {
+    let object = try lookupCommit(commit)
+    defer { git_commit_free(object) }
+    var options = git_checkout_options()
+    try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
+    options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue
+    try check(git_checkout_tree(handle, object, &options), "check out \(commit.short)")
+    try setReference(branch, to: commit, log: "patchcheck: check out \(commit.short)")
+    try setHead(branch)
+  }
+
+  /// The commit HEAD points at, or nil on an unborn branch.
+  public func headCommit() throws -> ObjectID? {
+    var oid = git_oid()
+    let rc = git_reference_name_to_id(&oid, handle, "HEAD")
+    if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EUNBORNBRANCH.rawValue { return nil }
+    try check(rc, "read HEAD")
+    return ObjectID(oid)
+  }
+}

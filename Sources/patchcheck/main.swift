@@ -1,0 +1,2 @@
+import PatchCheckKit
+print(LibGit2.version)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything patchcheck needs on a Debian 12 machine, and nothing more.
+# Idempotent: a second run only checks. Needs root (or sudo) for apt.
+#
+# What it adds: the bookworm-backports suite (QEMU 10 with the igb device,
+# libgit2 1.8) and trixie-backports (linux-source-7.3). Backports suites are
+# not preferred by default, so adding them changes no other package.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+SOURCES=/etc/apt/sources.list.d/patchcheck-backports.sources
+need_update=0
+if [ ! -f "$SOURCES" ]; then
+  # Same archive as the machine's own Debian entry.
+  uri=$(awk '/^URIs:/ && /debian\/?$/ && !/security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+  [ -n "$uri" ] || uri=http://deb.debian.org/debian
+  $SUDO tee "$SOURCES" >/dev/null <<EOF
+Types: deb
+URIs: $uri
+Suites: bookworm-backports trixie-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  need_update=1
+fi
+
+missing() {
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
+  done
+}
+
+base_pkgs=(pkg-config gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils ccache
+  busybox-static python3)
+todo=$(missing "${base_pkgs[@]}")
+qemu_ok=0
+if command -v qemu-system-x86_64 >/dev/null; then
+  v=$(qemu-system-x86_64 --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p')
+  [ "${v:-0}" -ge 8 ] && qemu_ok=1
+fi
+git2_ok=0
+pkg-config --exists libgit2 2>/dev/null && git2_ok=1
+
+if [ -n "$todo" ] || [ $qemu_ok = 0 ] || [ $git2_ok = 0 ] || [ $need_update = 1 ]; then
+  $SUDO apt-get update -qq
+fi
+if [ -n "$todo" ]; then
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $todo
+fi
+if [ $qemu_ok = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    -t bookworm-backports qemu-system-x86 qemu-system-data ipxe-qemu seabios
+fi
+if [ $git2_ok = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    -t bookworm-backports libgit2-dev
+fi
+echo "setup: $(qemu-system-x86_64 --version | head -1); libgit2 $(pkg-config --modversion libgit2)"
