@@ -13,7 +13,24 @@ public struct ProcessResult: Sendable {
   /// Collected stdout+stderr (at most `collectLimit` bytes, the end kept).
   public let output: String
   public let timedOut: Bool
+  /// Killed because a `ProcessControl` asked for it.
+  public let stoppedOnRequest: Bool
   public var succeeded: Bool { status == 0 && !timedOut }
+}
+
+/// Lets a line handler ask the runner to stop the child a little later (QEMU after the
+/// guest said it is done: a guest that hangs while powering off must not hold the run).
+public final class ProcessControl: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stopAt: Date?
+  public init() {}
+  public func stop(after seconds: TimeInterval) {
+    lock.withLock {
+      let when = Date().addingTimeInterval(seconds)
+      if stopAt == nil || when < stopAt! { stopAt = when }
+    }
+  }
+  var deadline: Date? { lock.withLock { stopAt } }
 }
 
 public enum ProcessRunner {
@@ -44,6 +61,7 @@ public enum ProcessRunner {
     logFile: String? = nil,
     timeout: TimeInterval? = nil,
     collectLimit: Int = 1 << 20,
+    control: ProcessControl? = nil,
     onLine: ((String) -> Void)? = nil
   ) throws -> ProcessResult {
     guard let exe = command.first, let resolved = which(exe) else {
@@ -113,16 +131,22 @@ public enum ProcessRunner {
     var collected = Data()
     var pendingLine = Data()
     var timedOut = false
+    var stoppedOnRequest = false
     let deadline = timeout.map { Date().addingTimeInterval($0) }
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
       var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
-      let wait: Int32 = deadline.map { Int32(max(0, min(1000, $0.timeIntervalSinceNow * 1000))) } ?? 1000
+      let wait: Int32 = deadline.map { Int32(max(0, min(200, $0.timeIntervalSinceNow * 1000))) } ?? 200
       let ready = poll(&pfd, 1, wait)
       if ready < 0 && errno == EINTR { continue }
       if let deadline, Date() >= deadline {
         timedOut = true
         kill(-pid, SIGKILL)
+        break
+      }
+      if let stopAt = control?.deadline, Date() >= stopAt {
+        kill(-pid, SIGKILL)
+        stoppedOnRequest = true
         break
       }
       if ready == 0 { continue }
@@ -149,7 +173,8 @@ public enum ProcessRunner {
     kill(-pid, SIGKILL)
     let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return ProcessResult(
-      status: exitStatus, output: String(decoding: collected, as: UTF8.self), timedOut: timedOut)
+      status: exitStatus, output: String(decoding: collected, as: UTF8.self), timedOut: timedOut,
+      stoppedOnRequest: stoppedOnRequest)
   }
 }
 

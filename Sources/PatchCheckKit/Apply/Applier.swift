@@ -1,0 +1,213 @@
+// Applying a series with libgit2 only, as `git am` would: each patch applied to the tree of
+// the previous commit (git_apply_to_tree) and committed with the mail's author, date and
+// message. Everything happens in the object database; the result is a branch
+// `patchcheck/<series>/<variant>`. The user's HEAD, index and working tree are not touched.
+
+import Foundation
+
+public struct BaseResolution: Sendable, Codable {
+  /// What the run asked for (--base), if anything.
+  public var requested: String?
+  /// What the series states (cover letter's base-commit).
+  public var stated: String?
+  /// The revision used.
+  public var used: String
+  public var commit: String
+  /// True when the stated base was absent and another was used.
+  public var substituted: Bool
+  public var note: String?
+}
+
+public struct HunkResult: Sendable, Codable {
+  public enum Outcome: String, Sendable, Codable { case applied, failed }
+  public var file: String
+  public var hunk: Int
+  public var section: String
+  public var result: Outcome
+  /// Line the hunk names in the file before this patch.
+  public var expectedLine: Int
+  /// Line where it applied (or would), and the difference.
+  public var line: Int?
+  public var offset: Int?
+  /// For a failed hunk: the lines it needs, and the tree's lines where it should stand.
+  public var expected: [String]?
+  public var actual: [String]?
+}
+
+public struct PatchResult: Sendable, Codable {
+  public enum Outcome: String, Sendable, Codable { case applied, failed, notAttempted = "not-attempted" }
+  public var number: Int
+  public var subject: String
+  public var author: String
+  public var result: Outcome
+  public var commit: String?
+  public var error: String?
+  public var files: [FileStat]
+  public var hunks: [HunkResult]
+}
+
+public struct ApplyOutcome: Sendable, Codable {
+  public var base: BaseResolution
+  public var patches: [PatchResult]
+  public var applied: Bool
+  /// The last commit (series applied), when every patch applied and this was not a check.
+  public var head: String?
+  public var branch: String?
+  public var seconds: Double
+}
+
+public struct Applier {
+  public let repository: GitRepository
+  public let console: Console
+
+  public init(repository: GitRepository, console: Console) {
+    self.repository = repository
+    self.console = console
+  }
+
+  /// Opens a user-given repository, with errors a user can act on.
+  public static func openRepository(_ path: String) throws -> GitRepository {
+    do {
+      return try GitRepository(path: path)
+    } catch let error as GitError {
+      throw PatchCheckError(
+        .notAGitRepository, "\(path) is not a git repository (\(error.message))",
+        hint: "pass --repo with a kernel git tree, or run 'patchcheck tree import --debian 7.3'")
+    }
+  }
+
+  /// Picks the base: --base, else the series' stated base, else the manifest's fallback.
+  public func resolveBase(requested: String?, stated: String?, fallback: String?) throws -> BaseResolution {
+    let where_ = repository.gitDirectory
+    if let requested {
+      guard let commit = try repository.commit(for: requested) else {
+        throw PatchCheckError(
+          .baseMissing, "base '\(requested)' is not in \(where_)",
+          hint: "pick a revision the tree has ('patchcheck tree list' shows imported tags)")
+      }
+      let note = stated.map { "base \(requested) chosen by the user (series states \($0.prefix(12)))" }
+      return BaseResolution(
+        requested: requested, stated: stated, used: requested, commit: commit.description,
+        substituted: stated != nil && stated != requested, note: note)
+    }
+    if let stated, let commit = try repository.commit(for: stated) {
+      return BaseResolution(
+        requested: nil, stated: stated, used: stated, commit: commit.description, substituted: false,
+        note: nil)
+    }
+    let why = stated.map { "the series' base-commit \($0.prefix(12)) is not in \(where_)" }
+      ?? "the series states no base-commit"
+    guard let fallback else {
+      throw PatchCheckError(
+        .baseMissing, why, hint: "pass --base REV with a revision the tree has (e.g. --base v7.3.4)")
+    }
+    guard let commit = try repository.commit(for: fallback) else {
+      throw PatchCheckError(
+        .baseMissing, "\(why), and the manifest's fallback base '\(fallback)' is not there either",
+        hint: "import it ('patchcheck tree import --debian 7.3') or pass --base REV")
+    }
+    return BaseResolution(
+      requested: nil, stated: stated, used: fallback, commit: commit.description, substituted: true,
+      note: "\(why); using \(fallback) instead")
+  }
+
+  /// Applies every patch in order on `base`. With `check`, nothing is recorded: no commits
+  /// are kept on a branch. Stops at the first patch that does not apply; later patches are
+  /// reported as not attempted.
+  public func apply(
+    _ series: Series, base: BaseResolution, branch: String?, check: Bool
+  ) throws -> ApplyOutcome {
+    let start = Date()
+    guard var parent = ObjectID(hex: base.commit) else {
+      throw PatchCheckError(.baseMissing, "bad base id \(base.commit)", hint: "pass --base REV")
+    }
+    try ensureKernelTree(parent, base: base.used)
+    var results: [PatchResult] = []
+    var failed = false
+    for patch in series.patches {
+      let files = try UnifiedDiff.parse(patch.diff)
+      var result = PatchResult(
+        number: patch.number, subject: patch.subject,
+        author: "\(patch.author.name) <\(patch.author.email)>",
+        result: .notAttempted, commit: nil, error: nil, files: patch.files, hunks: [])
+      if failed {
+        results.append(result)
+        continue
+      }
+      result.hunks = try locateHunks(files, in: parent)
+      do {
+        let tree = try repository.apply(diff: patch.diff, to: try repository.commitInfo(parent).tree)
+        let commit = try repository.createCommit(
+          tree: tree, parents: [parent], author: patch.author,
+          committer: Signature(
+            name: "patchcheck", email: "patchcheck@localhost", time: patch.author.time,
+            offsetMinutes: patch.author.offsetMinutes),
+          message: patch.commitMessage)
+        result.result = .applied
+        result.commit = commit.description
+        // libgit2 applied it: a hunk the locator could not place exactly (whitespace) did apply.
+        for i in result.hunks.indices where result.hunks[i].result == .failed {
+          result.hunks[i].result = .applied
+          result.hunks[i].expected = nil
+          result.hunks[i].actual = nil
+        }
+        parent = commit
+      } catch let error as GitError {
+        result.result = .failed
+        result.error = error.message
+        failed = true
+      }
+      results.append(result)
+    }
+    var outcome = ApplyOutcome(
+      base: base, patches: results, applied: !failed, head: nil, branch: nil,
+      seconds: Date().timeIntervalSince(start))
+    if !failed, !check {
+      outcome.head = parent.description
+      if let branch {
+        try repository.setReference(branch, to: parent, log: "patchcheck: apply \(series.title)")
+        outcome.branch = branch
+      }
+    }
+    return outcome
+  }
+
+  private func ensureKernelTree(_ commit: ObjectID, base: String) throws {
+    let hasMakefile = try repository.file("Makefile", in: commit) != nil
+    let hasKconfig = try repository.file("Kconfig", in: commit) != nil
+    guard hasMakefile, hasKconfig else {
+      throw PatchCheckError(
+        .notAKernelTree, "\(base) in \(repository.gitDirectory) is not a kernel tree (no Makefile and Kconfig at its top)",
+        hint: "pass --repo with a Linux git tree, or use patchcheck's imported tree")
+    }
+  }
+
+  /// Where each hunk lands in the files of `commit`; hunks of one file shift by the
+  /// lines that the earlier hunks added or removed, as they do when applied in order.
+  func locateHunks(_ files: [DiffFile], in commit: ObjectID) throws -> [HunkResult] {
+    var results: [HunkResult] = []
+    for file in files {
+      let content = try file.oldPath.flatMap { try repository.file($0, in: commit) }
+      let lines = content.map(HunkLocator.lines(of:)) ?? []
+      var drift = 0
+      for (index, hunk) in file.hunks.enumerated() {
+        let preimage = hunk.preimage
+        let found =
+          file.oldPath == nil ? hunk.oldStart : HunkLocator.locate(preimage, in: lines, near: hunk.oldStart + drift)
+        var item = HunkResult(
+          file: file.path, hunk: index + 1, section: hunk.section,
+          result: found == nil ? .failed : .applied, expectedLine: hunk.oldStart, line: found,
+          offset: found.map { $0 - hunk.oldStart }, expected: nil, actual: nil)
+        if let found {
+          drift = found - hunk.oldStart
+        } else {
+          item.expected = preimage
+          let from = max(0, min(lines.count, hunk.oldStart - 1 + drift))
+          item.actual = Array(lines[from..<min(lines.count, from + preimage.count)])
+        }
+        results.append(item)
+      }
+    }
+    return results
+  }
+}

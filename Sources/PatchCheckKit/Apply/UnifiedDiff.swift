@@ -1,0 +1,153 @@
+// The hunks of a `diff --git` text, for reporting where each hunk lands (libgit2 applies;
+// this says where and why not).
+
+import Foundation
+
+public struct DiffFile: Sendable {
+  public var oldPath: String?
+  public var newPath: String?
+  public var hunks: [Hunk]
+  public var path: String { newPath ?? oldPath ?? "" }
+}
+
+public struct Hunk: Sendable {
+  public var oldStart: Int
+  public var oldCount: Int
+  public var newStart: Int
+  public var newCount: Int
+  /// The text after the second `@@`: usually the enclosing function.
+  public var section: String
+  /// Body lines with their ' ', '-', '+' prefix.
+  public var lines: [String]
+
+  /// Lines the file must have for the hunk to apply (context and removed lines).
+  public var preimage: [String] {
+    lines.compactMap { line in
+      guard let first = line.first else { return "" }
+      return first == " " || first == "-" ? String(line.dropFirst()) : nil
+    }
+  }
+}
+
+public enum UnifiedDiff {
+  public static func parse(_ diff: String) throws -> [DiffFile] {
+    var files: [DiffFile] = []
+    var current: DiffFile?
+    var hunk: Hunk?
+    var remainingOld = 0
+    var remainingNew = 0
+
+    func closeHunk() {
+      if let h = hunk { current?.hunks.append(h) }
+      hunk = nil
+    }
+    func closeFile() {
+      closeHunk()
+      if let f = current { files.append(f) }
+      current = nil
+    }
+
+    for raw in diff.split(separator: "\n", omittingEmptySubsequences: false) {
+      let line = String(raw)
+      if hunk != nil, remainingOld > 0 || remainingNew > 0 {
+        let first = line.first ?? " "
+        switch first {
+        case " ":
+          remainingOld -= 1
+          remainingNew -= 1
+        case "-": remainingOld -= 1
+        case "+": remainingNew -= 1
+        case "\\": continue
+        default:
+          if line.isEmpty {  // an empty context line whose space was stripped by a mailer
+            remainingOld -= 1
+            remainingNew -= 1
+            hunk?.lines.append(" ")
+            continue
+          }
+          throw PatchCheckError(
+            .patchMalformed, "malformed hunk line '\(line.prefix(60))'",
+            hint: "the patch was damaged in transit; fetch it again (e.g. with b4)")
+        }
+        hunk?.lines.append(line)
+        continue
+      }
+      if line.hasPrefix("diff --git ") {
+        closeFile()
+        let parts = line.split(separator: " ")
+        current = DiffFile(
+          oldPath: parts.count >= 4 ? String(parts[2].dropFirst(2)) : nil,
+          newPath: parts.count >= 4 ? String(parts[3].dropFirst(2)) : nil, hunks: [])
+      } else if line.hasPrefix("--- ") {
+        closeHunk()
+        let path = line.dropFirst(4)
+        current?.oldPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
+      } else if line.hasPrefix("+++ ") {
+        let path = line.dropFirst(4)
+        current?.newPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
+      } else if line.hasPrefix("@@ ") {
+        closeHunk()
+        guard let header = HunkHeader(line) else {
+          throw PatchCheckError(
+            .patchMalformed, "malformed hunk header '\(line.prefix(60))'",
+            hint: "the patch was damaged in transit; fetch it again (e.g. with b4)")
+        }
+        hunk = Hunk(
+          oldStart: header.oldStart, oldCount: header.oldCount, newStart: header.newStart,
+          newCount: header.newCount, section: header.section, lines: [])
+        remainingOld = header.oldCount
+        remainingNew = header.newCount
+      }
+    }
+    closeFile()
+    return files
+  }
+}
+
+struct HunkHeader {
+  var oldStart, oldCount, newStart, newCount: Int
+  var section: String
+
+  init?(_ line: String) {
+    guard let match = line.firstMatch(of: #/^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/#),
+      let oldStart = Int(match.output.1), let newStart = Int(match.output.3)
+    else { return nil }
+    self.oldStart = oldStart
+    self.oldCount = match.output.2.flatMap { Int($0) } ?? 1
+    self.newStart = newStart
+    self.newCount = match.output.4.flatMap { Int($0) } ?? 1
+    self.section = String(match.output.5)
+  }
+}
+
+/// Where a hunk's preimage stands in a file: nearest to where the hunk says, first.
+public enum HunkLocator {
+  /// 1-based line of the match, or nil.
+  public static func locate(_ preimage: [String], in file: [String], near expected: Int) -> Int? {
+    if preimage.isEmpty { return expected }
+    let start = max(0, expected - 1)
+    let last = file.count - preimage.count
+    guard last >= 0 else { return nil }
+    var distance = 0
+    while start - distance >= 0 || start + distance <= last {
+      for candidate in Set([start + distance, start - distance]).sorted()
+      where candidate >= 0 && candidate <= last {
+        if matches(preimage, file, at: candidate) { return candidate + 1 }
+      }
+      distance += 1
+    }
+    return nil
+  }
+
+  static func matches(_ preimage: [String], _ file: [String], at index: Int) -> Bool {
+    for (offset, line) in preimage.enumerated() where file[index + offset] != line { return false }
+    return true
+  }
+
+  public static func lines(of data: Data) -> [String] {
+    var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+      .map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    return lines
+  }
+}

@@ -1,0 +1,163 @@
+// Booting the built kernel in QEMU: q35, a PCIe root port with an igb (82576, SR-IOV) NIC,
+// no network, the serial console captured to a file that is always kept. KVM only when a
+// probe shows a guest really runs under it; otherwise TCG.
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+public struct QemuInfo: Sendable, Codable {
+  public var path: String
+  public var version: String
+
+  public static let minimumMajor = 8
+
+  /// Finds qemu-system-x86_64 with the igb device (QEMU 8.0 or later).
+  public static func locate() throws -> QemuInfo {
+    guard let path = ProcessRunner.which("qemu-system-x86_64") else {
+      throw PatchCheckError(
+        .qemuMissing, "qemu-system-x86_64 not found",
+        hint: "install QEMU 8.0 or later: apt-get install -t bookworm-backports qemu-system-x86 (scripts/setup.sh does)")
+    }
+    let result = try ProcessRunner.run([path, "--version"], timeout: 30, collectLimit: 4096)
+    let version = result.output.firstMatch(of: #/version (\d+)\.(\d+)(?:\.(\d+))?/#)
+    guard let version, let major = Int(version.output.1) else {
+      throw PatchCheckError(.qemuMissing, "cannot read the version of \(path)", hint: "reinstall QEMU")
+    }
+    let text = "\(version.output.1).\(version.output.2)" + (version.output.3.map { ".\($0)" } ?? "")
+    guard major >= minimumMajor else {
+      throw PatchCheckError(
+        .qemuMissing, "QEMU \(text) at \(path) has no igb device (needs 8.0 or later)",
+        hint: "install QEMU from bookworm-backports: apt-get install -t bookworm-backports qemu-system-x86")
+    }
+    return QemuInfo(path: path, version: text)
+  }
+}
+
+public struct BootOptions: Sendable {
+  public var kernel: URL
+  public var initramfs: URL
+  public var consoleLog: URL
+  /// "auto", "kvm" or "tcg".
+  public var accelerator: String = "auto"
+  public var memoryMB = 1024
+  public var cpus = 2
+  /// Host-side limit for the whole boot.
+  public var timeout: TimeInterval
+  /// Extra kernel command line.
+  public var append: String = ""
+
+  public init(kernel: URL, initramfs: URL, consoleLog: URL, timeout: TimeInterval) {
+    self.kernel = kernel
+    self.initramfs = initramfs
+    self.consoleLog = consoleLog
+    self.timeout = timeout
+  }
+}
+
+public struct BootResult: Sendable, Codable {
+  public var accelerator: String
+  public var acceleratorNote: String?
+  public var seconds: Double
+  /// Seconds from QEMU's start to the runner's first KTAP line.
+  public var secondsToRunner: Double?
+  public var reachedRunner: Bool
+  public var runnerFinished: Bool
+  public var timedOut: Bool
+  public var exitStatus: Int32
+  public var command: [String]
+}
+
+public struct QemuBooter: Sendable {
+  public let qemu: QemuInfo
+  public let home: PatchCheckHome
+
+  public init(qemu: QemuInfo, home: PatchCheckHome) {
+    self.qemu = qemu
+    self.home = home
+  }
+
+  public func arguments(_ options: BootOptions, accelerator: String) -> [String] {
+    [
+      qemu.path, "-accel", accelerator, "-M", "q35", "-smp", "\(options.cpus)",
+      "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
+      "-no-reboot", "-kernel", options.kernel.path, "-initrd", options.initramfs.path,
+      "-append", "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on \(options.append)"
+        .trimmingCharacters(in: .whitespaces),
+      "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "igb,bus=rp1",
+      "-nic", "none",
+    ]
+  }
+
+  /// Boots and runs the guest; returns when the runner is done (QEMU is stopped a few
+  /// seconds later if it does not power off), when QEMU exits, or at the time limit.
+  public func boot(_ options: BootOptions, progress: ProgressLine) throws -> BootResult {
+    let (accelerator, note) = try chooseAccelerator(options)
+    let command = arguments(options, accelerator: accelerator)
+    try? FileManager.default.removeItem(at: options.consoleLog)
+    let start = Date()
+    let control = ProcessControl()
+    final class Watch: @unchecked Sendable {
+      var reached: Double?
+      var finished = false
+      var lines = 0
+      var last = ""
+    }
+    let watch = Watch()
+    let result = try ProcessRunner.run(
+      command, logFile: options.consoleLog.path, timeout: options.timeout, collectLimit: 1 << 16,
+      control: control
+    ) { line in
+      watch.lines += 1
+      if watch.reached == nil, line.contains(RunnerScript.startMarker) {
+        watch.reached = Date().timeIntervalSince(start)
+      }
+      if line.contains(RunnerScript.doneMarker) {
+        watch.finished = true
+        control.stop(after: 5)
+      }
+      if line.contains(" ok ") || line.hasPrefix("ok ") || line.hasPrefix("not ok") || line.contains("not ok ") {
+        watch.last = line.trimmingCharacters(in: .whitespaces)
+      }
+      progress.update(
+        String(
+          format: "boot (%@): %.0f s, %d console lines%@", accelerator, Date().timeIntervalSince(start),
+          watch.lines, watch.last.isEmpty ? "" : ", last: \(watch.last.prefix(50))"))
+    }
+    progress.finish()
+    return BootResult(
+      accelerator: accelerator, acceleratorNote: note, seconds: Date().timeIntervalSince(start),
+      secondsToRunner: watch.reached, reachedRunner: watch.reached != nil,
+      runnerFinished: watch.finished, timedOut: result.timedOut, exitStatus: result.status,
+      command: command)
+  }
+
+  /// KVM when asked for, or when auto and a probe boot under KVM prints a kernel banner.
+  /// The probe's answer is remembered per QEMU version in the cache folder.
+  func chooseAccelerator(_ options: BootOptions) throws -> (String, String?) {
+    switch options.accelerator {
+    case "tcg": return ("tcg", "TCG (asked for)")
+    case "kvm": return ("kvm", "KVM (asked for)")
+    default: break
+    }
+    guard access("/dev/kvm", R_OK | W_OK) == 0 else {
+      return ("tcg", "TCG: /dev/kvm is not available")
+    }
+    let memo = home.root.appendingPathComponent("kvm-probe-qemu-\(qemu.version)")
+    if let saved = try? String(contentsOf: memo, encoding: .utf8) {
+      let usable = saved.hasPrefix("usable")
+      return (usable ? "kvm" : "tcg", usable ? "KVM: probe passed earlier" : "TCG: KVM probe failed earlier (\(saved.trimmingCharacters(in: .whitespacesAndNewlines)))")
+    }
+    // A guest that stalls silently under KVM prints nothing: wait for the kernel's banner.
+    let probe = try ProcessRunner.run(
+      arguments(options, accelerator: "kvm") + ["-append", "console=ttyS0 panic=-1"],
+      timeout: 15, collectLimit: 1 << 16)
+    let usable = probe.output.contains("Linux version")
+    let verdict = usable ? "usable" : "unusable: no kernel output within 15 s"
+    try? FileManager.default.ensureDirectory(home.root)
+    try? verdict.write(to: memo, atomically: true, encoding: .utf8)
+    return usable ? ("kvm", "KVM: probe passed") : ("tcg", "TCG: KVM probe failed (\(verdict))")
+  }
+}

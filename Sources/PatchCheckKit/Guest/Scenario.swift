@@ -1,0 +1,196 @@
+// Guest scenarios: the PCI paths a series touches, as steps that the runner executes in the
+// guest. Each step is a busybox-sh snippet that exits 0 on success; it runs in the
+// background with its own time limit, so one blocked sysfs write cannot stall the run.
+// Steps share state through files in /tmp (the PF's sysfs path is in /tmp/pf).
+
+import Foundation
+
+public struct ScenarioStep: Sendable {
+  public var name: String
+  /// Seconds before the runner gives up on the step (guest time, TCG is slow).
+  public var timeout: Int
+  public var script: String
+}
+
+public struct Scenario: Sendable {
+  public var name: String
+  public var summary: String
+  public var steps: [ScenarioStep]
+}
+
+public enum ScenarioLibrary {
+  public static let all: [Scenario] = [numvfs, pfRemove]
+
+  public static func named(_ names: [String]) throws -> [Scenario] {
+    try names.map { name in
+      guard let scenario = all.first(where: { $0.name == name }) else {
+        throw PatchCheckError(
+          .usage, "no scenario named '\(name)'",
+          hint: "choose from: \(all.map(\.name).joined(separator: ", "))")
+      }
+      return scenario
+    }
+  }
+
+  /// The first PCI function with SR-IOV capacity, bound to a driver.
+  static let findPF = ScenarioStep(
+    name: "find SR-IOV PF", timeout: 30,
+    script: """
+      for i in $(seq 1 50); do
+        for d in /sys/bus/pci/devices/*; do
+          [ -f "$d/sriov_totalvfs" ] || continue
+          [ "$(cat "$d/sriov_totalvfs")" -gt 0 ] || continue
+          [ -e "$d/driver" ] || continue
+          echo "$d" > /tmp/pf
+          echo "# PF $(basename "$d") driver $(basename "$(readlink "$d/driver")") totalvfs $(cat "$d/sriov_totalvfs")"
+          exit 0
+        done
+        sleep 0.2
+      done
+      echo "# no PCI device with sriov_totalvfs > 0 and a bound driver"
+      exit 1
+      """)
+
+  static func enableVFs(_ count: Int) -> ScenarioStep {
+    ScenarioStep(
+      name: "enable \(count) VFs", timeout: 90,
+      script: """
+        pf=$(cat /tmp/pf)
+        echo \(count) > "$pf/sriov_numvfs" || exit 1
+        n=$(ls -d "$pf"/virtfn* 2>/dev/null | wc -l)
+        echo "# sriov_numvfs=$(cat "$pf/sriov_numvfs") virtfn links=$n"
+        [ "$n" -eq \(count) ]
+        """)
+  }
+
+  static let vfsBound = ScenarioStep(
+    name: "VFs bound to a driver", timeout: 60,
+    script: """
+      pf=$(cat /tmp/pf)
+      for i in $(seq 1 100); do
+        missing=0
+        for v in "$pf"/virtfn*; do [ -e "$v/driver" ] || missing=$((missing+1)); done
+        [ $missing -eq 0 ] && break
+        sleep 0.2
+      done
+      for v in "$pf"/virtfn*; do
+        echo "# $(basename "$(readlink "$v")") driver $(basename "$(readlink "$v/driver" 2>/dev/null)" 2>/dev/null)"
+      done
+      [ $missing -eq 0 ]
+      """)
+
+  static let disableVFs = ScenarioStep(
+    name: "disable VFs", timeout: 90,
+    script: """
+      pf=$(cat /tmp/pf)
+      echo 0 > "$pf/sriov_numvfs" || exit 1
+      n=$(ls -d "$pf"/virtfn* 2>/dev/null | wc -l)
+      echo "# sriov_numvfs=$(cat "$pf/sriov_numvfs") virtfn links=$n"
+      [ "$n" -eq 0 ]
+      """)
+
+  static let numvfs = Scenario(
+    name: "numvfs",
+    summary: "enable 4 VFs on the PF through sriov_numvfs, check they appear and bind, disable them",
+    steps: [findPF, enableVFs(4), vfsBound, disableVFs])
+
+  static let pfRemove = Scenario(
+    name: "pf-remove",
+    summary: "with VFs enabled, remove the PF through sysfs (driver .remove -> pci_disable_sriov), rescan, check the PF and its driver are back",
+    steps: [
+      findPF, enableVFs(4),
+      ScenarioStep(
+        name: "remove PF with VFs enabled", timeout: 90,
+        script: """
+          pf=$(cat /tmp/pf)
+          echo 1 > "$pf/remove" || exit 1
+          [ ! -e "$pf" ] || { echo "# $pf still present"; exit 1; }
+          left=$(ls -d /sys/bus/pci/devices/* | while read d; do [ -e "$d/physfn" ] && echo "$d"; done | wc -l)
+          echo "# PF gone, VFs left: $left"
+          [ "$left" -eq 0 ]
+          """),
+      ScenarioStep(
+        name: "rescan brings the PF back with its driver", timeout: 90,
+        script: """
+          pf=$(cat /tmp/pf)
+          echo 1 > /sys/bus/pci/rescan || exit 1
+          for i in $(seq 1 100); do [ -e "$pf/driver" ] && break; sleep 0.2; done
+          [ -e "$pf" ] || { echo "# $pf did not come back"; exit 1; }
+          [ -e "$pf/driver" ] || { echo "# $pf is back without a driver"; exit 1; }
+          echo "# $(basename "$pf") back, driver $(basename "$(readlink "$pf/driver")"), sriov_numvfs=$(cat "$pf/sriov_numvfs")"
+          """),
+    ])
+}
+
+/// The generated /init: mounts, lowers the hung-task timeout, runs the scenarios and prints
+/// KTAP v1 on the console, then says it is done and powers off.
+public enum RunnerScript {
+  public static let startMarker = "patchcheck-runner: start"
+  public static let doneMarker = "patchcheck-runner: done"
+
+  public static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10) -> String {
+    var out = """
+      #!/bin/sh
+      # patchcheck guest runner (generated). KTAP v1 on the console.
+      /bin/busybox --install -s /bin
+      export PATH=/bin
+      mount -t proc proc /proc
+      mount -t sysfs sysfs /sys
+      mount -t devtmpfs devtmpfs /dev 2>/dev/null
+      mount -t tmpfs tmpfs /tmp
+      echo \(hungTaskTimeout) > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+      echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
+      echo "\(startMarker)"
+      seq=0
+      # step TIMEOUT FILE: runs the snippet in FILE in the background; waits for its marker.
+      step() {
+        seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq
+        ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
+        t=0
+        while [ ! -f "$m" ]; do
+          if [ $t -ge $(($1*5)) ]; then
+            cat "$o" 2>/dev/null | sed 's/^/    /'
+            echo "    # step still running after $1 s: blocked"
+            return 124
+          fi
+          sleep 0.2; t=$((t+1))
+        done
+        sed 's/^/    /' "$o"
+        return $(cat "$m")
+      }
+
+      """
+    out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
+    for (index, scenario) in scenarios.enumerated() {
+      out += "echo '    KTAP version 1'\necho '    # scenario \(scenario.name): \(scenario.summary)'\n"
+      out += "echo '    1..\(scenario.steps.count)'\n"
+      out += "failed=0\n"
+      for (stepIndex, step) in scenario.steps.enumerated() {
+        let file = "/tmp/step-\(index + 1)-\(stepIndex + 1).sh"
+        out += "cat > \(file) <<'PATCHCHECK_STEP'\n\(step.script)\nPATCHCHECK_STEP\n"
+        out += """
+          if [ $failed -ne 0 ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP an earlier step failed'
+          else
+            step \(step.timeout) \(file); rc=$?
+            if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
+            elif [ $rc -eq 124 ]; then echo '    not ok \(stepIndex + 1) \(step.name) # TIMEOUT'; failed=1; blocked=1
+            else echo "    not ok \(stepIndex + 1) \(step.name) # exit $rc"; failed=1; fi
+          fi
+
+          """
+      }
+      out += """
+        if [ $failed -eq 0 ]; then echo 'ok \(index + 1) \(scenario.name)'; else echo 'not ok \(index + 1) \(scenario.name)'; fi
+
+        """
+    }
+    out += """
+      # Give the hung-task detector a chance to report blocked writers before stopping.
+      if [ -n "$blocked" ]; then sleep \(hungTaskTimeout * 2); echo w > /proc/sysrq-trigger 2>/dev/null; sleep 1; fi
+      echo "\(doneMarker)"
+      poweroff -f
+
+      """
+    return out
+  }
+}

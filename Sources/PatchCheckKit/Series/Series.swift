@@ -1,0 +1,265 @@
+// A patch series read from an mbox or a folder of .patch files: the cover letter (with its
+// base-commit), each patch's author, date, message, trailers, diff, files and diffstat.
+
+import Foundation
+
+public struct FileStat: Sendable, Codable, Equatable {
+  public var path: String
+  public var added: Int
+  public var removed: Int
+}
+
+public struct Patch: Sendable, Codable {
+  public var number: Int
+  public var total: Int
+  public var version: Int?
+  public var subject: String
+  public var author: Signature
+  public var messageID: String?
+  /// The commit message as `git am` would record it (subject, blank line, body, trailers).
+  public var commitMessage: String
+  public var trailers: [Trailer]
+  /// The `diff --git` part of the mail, up to the signature separator.
+  public var diff: String
+  public var files: [FileStat]
+  /// `base-commit:` written by `git format-patch --base` into a series without a cover.
+  public var baseCommit: String?
+
+  public struct Trailer: Sendable, Codable, Equatable {
+    public var key: String
+    public var value: String
+  }
+}
+
+public struct CoverLetter: Sendable, Codable {
+  public var subject: String
+  public var messageID: String?
+  public var baseCommit: String?
+  public var body: String
+}
+
+public struct Series: Sendable, Codable {
+  public var title: String
+  public var version: Int?
+  public var cover: CoverLetter?
+  public var patches: [Patch]
+  public var source: String
+
+  /// The base the series says it applies to: the cover letter's `base-commit:`, else the
+  /// first patch's.
+  public var statedBase: String? { cover?.baseCommit ?? patches.compactMap(\.baseCommit).first }
+}
+
+public enum SeriesParser {
+  /// Reads an mbox file, a single .patch file, or a folder of .patch/.mbox files.
+  public static func read(_ url: URL) throws -> Series {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+      throw PatchCheckError(
+        .seriesUnreadable, "no series at \(url.path)", hint: "give an mbox file or a folder of .patch files")
+    }
+    var messages: [MailMessage] = []
+    if isDirectory.boolValue {
+      let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
+        .filter { $0.hasSuffix(".patch") || $0.hasSuffix(".mbox") || $0.hasSuffix(".eml") }.sorted()
+      for name in names { messages += Mbox.split(try readText(url.appendingPathComponent(name))) }
+    } else {
+      messages = Mbox.split(try readText(url))
+    }
+    return try parse(messages, source: url.path)
+  }
+
+  public static func parse(_ messages: [MailMessage], source: String) throws -> Series {
+    var cover: CoverLetter?
+    var patches: [Patch] = []
+    for message in messages {
+      let subject = SubjectLine(message.header("Subject") ?? "")
+      let body = message.body
+      let diff = extractDiff(body)
+      if diff == nil {
+        if subject.number == 0 || cover == nil && patches.isEmpty {
+          cover = CoverLetter(
+            subject: subject.title, messageID: message.messageID, baseCommit: baseCommit(in: body),
+            body: body)
+        }
+        continue
+      }
+      guard let diff else { continue }
+      let (author, messageText) = authorAndMessage(message: message, subject: subject.title)
+      patches.append(
+        Patch(
+          number: subject.number ?? patches.count + 1, total: subject.total ?? 0,
+          version: subject.version, subject: subject.title, author: author,
+          messageID: message.messageID, commitMessage: messageText,
+          trailers: trailers(in: messageText), diff: diff, files: diffstat(diff),
+          baseCommit: baseCommit(in: body)))
+    }
+    guard !patches.isEmpty else {
+      throw PatchCheckError(
+        .seriesEmpty, "\(source) holds no patches (no message with a 'diff --git' part)",
+        hint: "check the file is the series' mbox, e.g. from 'b4 mbox'")
+    }
+    patches.sort { $0.number < $1.number }
+    let version = patches.first?.version
+    return Series(
+      title: cover?.subject ?? patches[0].subject, version: version, cover: cover,
+      patches: patches, source: source)
+  }
+
+  static func readText(_ url: URL) throws -> String {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw PatchCheckError(.seriesUnreadable, "cannot read \(url.path)", hint: "check the path and its permissions")
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// From the first `diff --git` line to the `-- ` signature separator (or the end).
+  static func extractDiff(_ body: String) -> String? {
+    let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+    guard let start = lines.firstIndex(where: { $0.hasPrefix("diff --git ") }) else { return nil }
+    var end = lines.endIndex
+    if let sig = lines[start...].firstIndex(where: { $0 == "-- " }) { end = sig }
+    var diffLines = Array(lines[start..<end])
+    while let last = diffLines.last, last.isEmpty { diffLines.removeLast() }
+    return diffLines.joined(separator: "\n") + "\n"
+  }
+
+  static func baseCommit(in body: String) -> String? {
+    for line in body.split(separator: "\n") where line.hasPrefix("base-commit:") {
+      return line.dropFirst("base-commit:".count).trimmingCharacters(in: .whitespaces)
+    }
+    return nil
+  }
+
+  /// The author from an in-body `From:` line when present (as `git am` does), else the mail's.
+  /// The message is the subject, then the body up to the `---` line before the diffstat.
+  static func authorAndMessage(message: MailMessage, subject: String) -> (Signature, String) {
+    var bodyLines = message.body.split(separator: "\n", omittingEmptySubsequences: false)[...]
+    var from = message.header("From") ?? "unknown <unknown@unknown>"
+    var date = message.header("Date")
+    // In-body headers: From:/Date:/Subject: lines at the very top, then a blank line.
+    while let first = bodyLines.first {
+      if first.hasPrefix("From: ") {
+        from = RFC2047.decode(String(first.dropFirst(6)))
+      } else if first.hasPrefix("Date: ") {
+        date = String(first.dropFirst(6))
+      } else if first.hasPrefix("Subject: ") {
+        // A different subject in the body wins, as with git am --scissors-free mails.
+      } else {
+        break
+      }
+      bodyLines = bodyLines.dropFirst()
+    }
+    while let first = bodyLines.first, first.trimmingCharacters(in: .whitespaces).isEmpty {
+      bodyLines = bodyLines.dropFirst()
+    }
+    var messageLines: [Substring] = []
+    for line in bodyLines {
+      if line == "---" || line.hasPrefix("diff --git ") { break }
+      messageLines.append(line)
+    }
+    while let last = messageLines.last, last.trimmingCharacters(in: .whitespaces).isEmpty {
+      messageLines.removeLast()
+    }
+    let (name, email) = Address.parse(from)
+    let (time, offset) = MailDate.parse(date ?? "")
+    let text = subject + "\n\n" + messageLines.joined(separator: "\n") + "\n"
+    return (Signature(name: name, email: email, time: time, offsetMinutes: offset), text)
+  }
+
+  /// Trailers: `Key: value` lines of the message's last paragraph.
+  static func trailers(in message: String) -> [Patch.Trailer] {
+    let paragraphs = message.components(separatedBy: "\n\n")
+    guard paragraphs.count > 1, let last = paragraphs.last else { return [] }
+    let pattern = #/^([A-Za-z][A-Za-z0-9-]*): (.+)$/#
+    var result: [Patch.Trailer] = []
+    for line in last.split(separator: "\n") {
+      guard let match = try? pattern.wholeMatch(in: String(line)) else { return [] }
+      result.append(Patch.Trailer(key: String(match.output.1), value: String(match.output.2)))
+    }
+    return result
+  }
+
+  /// Lines added and removed per file, as `git apply --numstat` counts them.
+  public static func diffstat(_ diff: String) -> [FileStat] {
+    var stats: [FileStat] = []
+    var inHunk = false
+    for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("diff --git ") {
+        let path = line.split(separator: " ").last.map { String($0.dropFirst(2)) } ?? ""
+        stats.append(FileStat(path: path, added: 0, removed: 0))
+        inHunk = false
+      } else if line.hasPrefix("+++ "), !inHunk {
+        let target = line.dropFirst(4)
+        if target != "/dev/null", !stats.isEmpty { stats[stats.count - 1].path = String(target.dropFirst(2)) }
+      } else if line.hasPrefix("@@") {
+        inHunk = true
+      } else if inHunk, !stats.isEmpty {
+        if line.hasPrefix("+") { stats[stats.count - 1].added += 1 }
+        if line.hasPrefix("-") { stats[stats.count - 1].removed += 1 }
+      }
+    }
+    return stats
+  }
+}
+
+/// `[PATCH v9 1/3] PCI/IOV: title` -> version 9, number 1, total 3, title.
+struct SubjectLine {
+  var title: String
+  var version: Int?
+  var number: Int?
+  var total: Int?
+
+  init(_ subject: String) {
+    var rest = subject.trimmingCharacters(in: .whitespaces)[...]
+    // Strip "Re:" and any leading [...] tags; read the PATCH tag's fields.
+    while let open = rest.first, open == "[", let close = rest.firstIndex(of: "]") {
+      let tag = rest[rest.index(after: open == "[" ? rest.startIndex : rest.startIndex)..<close]
+      for word in tag.split(separator: " ") {
+        if word.first == "v" || word.first == "V", let v = Int(word.dropFirst()) { version = v }
+        let parts = word.split(separator: "/")
+        if parts.count == 2, let n = Int(parts[0]), let t = Int(parts[1]) {
+          number = n
+          total = t
+        }
+      }
+      rest = rest[rest.index(after: close)...].drop(while: { $0 == " " })
+    }
+    title = String(rest)
+  }
+}
+
+enum Address {
+  /// `Name <email>` (quotes removed) or a bare address.
+  static func parse(_ value: String) -> (String, String) {
+    if let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close {
+      let name = value[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+      let email = String(value[value.index(after: open)..<close])
+      return (name.isEmpty ? email : name, email)
+    }
+    let bare = value.trimmingCharacters(in: .whitespaces)
+    return (bare, bare)
+  }
+}
+
+enum MailDate {
+  /// RFC 2822 date and its UTC offset in minutes; now and 0 when unreadable.
+  static func parse(_ value: String) -> (Date, Int) {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    let trimmed = value.replacingOccurrences(of: #"\s*\(.*\)$"#, with: "", options: .regularExpression)
+    for format in ["EEE, d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm Z"] {
+      formatter.dateFormat = format
+      if let date = formatter.date(from: trimmed) {
+        var offset = 0
+        if let zone = trimmed.split(separator: " ").last, zone.count == 5,
+          let number = Int(zone.dropFirst())
+        {
+          offset = (number / 100 * 60 + number % 100) * (zone.first == "-" ? -1 : 1)
+        }
+        return (date, offset)
+      }
+    }
+    return (Date(), 0)
+  }
+}

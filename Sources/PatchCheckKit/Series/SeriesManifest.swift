@@ -1,0 +1,108 @@
+// A series manifest (patches/<series>/manifest.yaml): how to find the posted mbox (by
+// message-id), the base it states, the base to use when that one is absent, the scenarios
+// that exercise it, and its variants. The mbox itself is never committed.
+
+import Foundation
+import Yams
+
+public struct SeriesManifest: Sendable, Codable {
+  public var name: String
+  public var isDefault: Bool?
+  public var messageID: String
+  public var lore: String?
+  public var statedBase: String?
+  public var fallbackBase: String?
+  public var scenarios: [String]?
+  public var variants: [String: Variant]?
+
+  public struct Variant: Sendable, Codable {
+    public var description: String?
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name
+    case isDefault = "default"
+    case messageID = "message-id"
+    case lore
+    case statedBase = "stated-base"
+    case fallbackBase = "fallback-base"
+    case scenarios
+    case variants
+  }
+
+  public static func load(_ url: URL) throws -> SeriesManifest {
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+      throw PatchCheckError(.manifest, "cannot read manifest \(url.path)", hint: "check the path")
+    }
+    do {
+      return try YAMLDecoder().decode(SeriesManifest.self, from: text)
+    } catch let error as DecodingError {
+      throw PatchCheckError(
+        .manifest, "\(url.path): \(ManifestErrors.describe(error))",
+        hint: "fix the manifest (see patches/README.md)")
+    } catch {
+      throw PatchCheckError(
+        .manifest, "\(url.path): \(error)", hint: "fix the manifest's YAML (see patches/README.md)")
+    }
+  }
+
+  /// Every manifest under `folder` (one subfolder per series).
+  public static func all(in folder: URL) throws -> [(url: URL, manifest: SeriesManifest)] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return try names.sorted().compactMap { name in
+      let url = folder.appendingPathComponent(name).appendingPathComponent("manifest.yaml")
+      guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+      return (url, try load(url))
+    }
+  }
+
+  /// The manifest marked `default: true`.
+  public static func defaultManifest(in folder: URL) throws -> SeriesManifest {
+    guard let found = try all(in: folder).first(where: { $0.manifest.isDefault == true }) else {
+      throw PatchCheckError(
+        .manifest, "no manifest in \(folder.path) is marked 'default: true'",
+        hint: "pass --series FILE or mark one manifest as the default")
+    }
+    return found.manifest
+  }
+
+  /// The manifest for a series, matched by any message-id of its mails.
+  public static func matching(_ series: Series, in folder: URL) throws -> SeriesManifest? {
+    let ids = Set(([series.cover?.messageID] + series.patches.map(\.messageID)).compactMap { $0 })
+    return try all(in: folder).first { ids.contains($0.manifest.messageID) }?.manifest
+  }
+
+  /// Looks for the mbox holding this manifest's message-id in the given folders.
+  public func locateMbox(in folders: [URL]) -> URL? {
+    for folder in folders {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+      for name in names.sorted() where name.hasSuffix(".mbox") || name.hasSuffix(".patch") {
+        let url = folder.appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: url.path) else { continue }
+        let text = String(decoding: data, as: UTF8.self)
+        if Mbox.split(text).contains(where: { $0.messageID == messageID }) { return url }
+      }
+    }
+    return nil
+  }
+}
+
+enum ManifestErrors {
+  static func describe(_ error: DecodingError) -> String {
+    switch error {
+    case .keyNotFound(let key, let context):
+      return "missing key '\(key.stringValue)'\(where_(context))"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+      return "wrong type\(where_(context)): \(context.debugDescription)"
+    case .dataCorrupted(let context):
+      return "\(context.debugDescription)\(where_(context))"
+    @unknown default:
+      return "\(error)"
+    }
+  }
+
+  private static func where_(_ context: DecodingError.Context) -> String {
+    let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+    return path.isEmpty ? "" : " at '\(path)'"
+  }
+}

@@ -1,0 +1,271 @@
+// Tree provisioning: a kernel source tarball (from Debian's linux-source-X.Y package or a
+// file) becomes one commit in patchcheck's tree repository, tagged from its Makefile.
+// Each import is a child of the previous one, so several versions form a history.
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+public struct ImportResult: Sendable, Codable {
+  public var tag: String
+  public var commit: String
+  public var files: Int
+  public var seconds: Double
+  public var alreadyPresent: Bool
+}
+
+public struct TreeImporter: Sendable {
+  public static let importsBranch = "refs/heads/patchcheck/imports"
+  public let home: PatchCheckHome
+  public let console: Console
+
+  public init(home: PatchCheckHome, console: Console) {
+    self.home = home
+    self.console = console
+  }
+
+  /// Opens the tree repository, creating it (bare) when absent.
+  public func openOrCreateRepository() throws -> GitRepository {
+    let path = home.treeRepository.path
+    if FileManager.default.fileExists(atPath: path) { return try GitRepository(path: path) }
+    try FileManager.default.ensureDirectory(home.root)
+    let repo = try GitRepository.create(at: path, bare: true)
+    try repo.setHead(Self.importsBranch)
+    return repo
+  }
+
+  /// `version` is `7.3` (newest package) or `7.3=7.3.4-1~bpo13+1` (an exact package version).
+  public func importDebian(_ version: String) throws -> ImportResult {
+    let parts = version.split(separator: "=", maxSplits: 1).map(String.init)
+    let series = parts[0]
+    guard series.range(of: #"^\d+\.\d+$"#, options: .regularExpression) != nil else {
+      throw PatchCheckError(
+        .usage, "'\(version)' is not a Debian kernel series",
+        hint: "give MAJOR.MINOR, e.g. --debian 7.3, or --debian 7.3=7.3.4-1~bpo13+1")
+    }
+    let package = "linux-source-\(series)"
+    try FileManager.default.ensureDirectory(home.debs)
+    let deb = try downloadDeb(package: package, exactVersion: parts.count > 1 ? parts[1] : nil)
+    let work = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: work) }
+    console.say("extracting \(deb.lastPathComponent)")
+    // The package carries the tarball; stream it out of the .deb straight into tar.
+    let extract = try ProcessRunner.run(
+      [
+        "sh", "-c",
+        "dpkg-deb --fsys-tarfile \"$0\" | tar -xO --wildcards './usr/src/linux-source-*.tar.*' | tar -xJ -C \"$1\"",
+        deb.path, work.path,
+      ], collectLimit: 8192)
+    guard extract.succeeded else {
+      throw PatchCheckError(
+        .treeImport, "could not extract \(deb.lastPathComponent): \(extract.output.suffix(200))",
+        hint: "delete \(deb.path) and run the import again")
+    }
+    return try importSourceDirectory(
+      try singleTopDirectory(work), origin: "Debian package \(deb.lastPathComponent)")
+  }
+
+  public func importTarball(_ file: URL) throws -> ImportResult {
+    guard FileManager.default.fileExists(atPath: file.path) else {
+      throw PatchCheckError(.treeImport, "no tarball at \(file.path)", hint: "check the path")
+    }
+    let work = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: work) }
+    console.say("extracting \(file.lastPathComponent)")
+    let result = try ProcessRunner.run(["tar", "-xf", file.path, "-C", work.path], collectLimit: 8192)
+    guard result.succeeded else {
+      throw PatchCheckError(
+        .treeImport, "tar could not read \(file.path): \(result.output.suffix(200))",
+        hint: "give a .tar, .tar.gz or .tar.xz of a kernel source tree")
+    }
+    return try importSourceDirectory(try singleTopDirectory(work), origin: file.lastPathComponent)
+  }
+
+  /// Imports the files under `source` as a commit on the imports branch, tagged from its
+  /// Makefile. An already imported tag is left as it is.
+  public func importSourceDirectory(_ source: URL, origin: String) throws -> ImportResult {
+    let start = Date()
+    let tag = try KernelVersion.tag(fromMakefileIn: source)
+    let repo = try openOrCreateRepository()
+    if let existing = try repo.commit(for: "refs/tags/\(tag)") {
+      return ImportResult(
+        tag: tag, commit: existing.description, files: 0, seconds: 0, alreadyPresent: true)
+    }
+    console.say("importing \(tag) from \(origin)")
+    let entries = try writeBlobs(under: source, repositoryPath: repo.gitDirectory)
+    let tree = try repo.writeTree(entries)
+    let parent = try repo.reference(Self.importsBranch)
+    let signature = Signature.patchcheck()
+    let commit = try repo.createCommit(
+      tree: tree, parents: parent.map { [$0] } ?? [], author: signature, committer: signature,
+      message: "Import \(tag) from \(origin)\n\nImported by patchcheck tree import.\n")
+    try repo.setReference(Self.importsBranch, to: commit, log: "patchcheck: import \(tag)")
+    try repo.createLightweightTag(tag, at: commit)
+    return ImportResult(
+      tag: tag, commit: commit.description, files: entries.count,
+      seconds: Date().timeIntervalSince(start), alreadyPresent: false)
+  }
+
+  // MARK: Steps
+
+  private func downloadDeb(package: String, exactVersion: String?) throws -> URL {
+    let existing = try FileManager.default.contentsOfDirectory(atPath: home.debs.path)
+      .filter { $0.hasPrefix("\(package)_") && $0.hasSuffix(".deb") }
+    if let exactVersion {
+      let encoded = exactVersion.replacingOccurrences(of: ":", with: "%3a")
+      if let hit = existing.first(where: { $0 == "\(package)_\(encoded)_all.deb" }) {
+        return home.debs.appendingPathComponent(hit)
+      }
+    }
+    console.say("downloading \(package) with apt-get")
+    let spec = exactVersion.map { "\(package)=\($0)" } ?? package
+    let result = try ProcessRunner.run(
+      ["apt-get", "download", "-q", spec], cwd: home.debs.path, collectLimit: 16384)
+    let after = try FileManager.default.contentsOfDirectory(atPath: home.debs.path)
+      .filter { $0.hasPrefix("\(package)_") && $0.hasSuffix(".deb") }.sorted()
+    guard result.succeeded, let newest = pickNewest(after, exact: exactVersion, package: package) else {
+      throw PatchCheckError(
+        .treeImport, "apt-get could not download \(spec)",
+        hint: "run scripts/setup.sh (it adds the backports suites), then apt-get update")
+    }
+    return home.debs.appendingPathComponent(newest)
+  }
+
+  private func pickNewest(_ names: [String], exact: String?, package: String) -> String? {
+    if let exact {
+      let encoded = exact.replacingOccurrences(of: ":", with: "%3a")
+      return names.first { $0 == "\(package)_\(encoded)_all.deb" }
+    }
+    // apt-get download fetched the candidate; it is the newest file by time.
+    return names.max { a, b in
+      modificationDate(home.debs.appendingPathComponent(a))
+        < modificationDate(home.debs.appendingPathComponent(b))
+    }
+  }
+
+  private func modificationDate(_ url: URL) -> Date {
+    (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date)
+      ?? .distantPast
+  }
+
+  private func temporaryDirectory() throws -> URL {
+    let url = home.root.appendingPathComponent("tmp/import-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.ensureDirectory(url)
+    return url
+  }
+
+  private func singleTopDirectory(_ dir: URL) throws -> URL {
+    let items = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    if items.count == 1 {
+      let only = dir.appendingPathComponent(items[0])
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: only.path, isDirectory: &isDir), isDir.boolValue {
+        return only
+      }
+    }
+    return dir
+  }
+
+  /// Writes every file as a blob, two threads at a time (one repository handle each).
+  /// Ignore rules do not apply: Debian's tarball has a .gitignore that ignores everything.
+  private func writeBlobs(under source: URL, repositoryPath: String) throws -> [TreeEntry] {
+    let files = try SourceWalk.files(under: source)
+    let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    final class Results: @unchecked Sendable {
+      var entries: [TreeEntry?]
+      var error: Error?
+      let lock = NSLock()
+      init(count: Int) { entries = Array(repeating: nil, count: count) }
+    }
+    let results = Results(count: files.count)
+    DispatchQueue.concurrentPerform(iterations: threads) { worker in
+      do {
+        let repo = try GitRepository(path: repositoryPath)
+        var index = worker
+        while index < files.count {
+          let file = files[index]
+          let data: Data
+          if file.mode == .symlink {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: file.absolute)
+            data = Data(target.utf8)
+          } else {
+            data = try Data(contentsOf: URL(fileURLWithPath: file.absolute), options: .mappedIfSafe)
+          }
+          let blob = try repo.writeBlob(data)
+          results.lock.withLock {
+            results.entries[index] = TreeEntry(path: file.relative, blob: blob, mode: file.mode)
+          }
+          index += threads
+        }
+      } catch {
+        results.lock.withLock { results.error = error }
+      }
+    }
+    if let error = results.error { throw error }
+    return results.entries.compactMap { $0 }
+  }
+}
+
+/// The files of a source folder with their git modes.
+enum SourceWalk {
+  struct File: Sendable {
+    var relative: String
+    var absolute: String
+    var mode: TreeEntry.Mode
+  }
+
+  static func files(under root: URL) throws -> [File] {
+    var result: [File] = []
+    let base = root.path
+    guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
+    while let relative = walker.nextObject() as? String {
+      let absolute = base + "/" + relative
+      var info = stat()
+      guard lstat(absolute, &info) == 0 else { continue }
+      switch info.st_mode & S_IFMT {
+      case S_IFREG:
+        let executable = info.st_mode & 0o111 != 0
+        result.append(File(relative: relative, absolute: absolute, mode: executable ? .executable : .file))
+      case S_IFLNK:
+        result.append(File(relative: relative, absolute: absolute, mode: .symlink))
+      default:
+        continue
+      }
+    }
+    return result
+  }
+}
+
+public enum KernelVersion {
+  /// `v7.3.4` from VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION (`v7.3` when SUBLEVEL is 0).
+  public static func tag(fromMakefileIn source: URL) throws -> String {
+    let makefile = source.appendingPathComponent("Makefile")
+    guard let text = try? String(contentsOf: makefile, encoding: .utf8),
+      FileManager.default.fileExists(atPath: source.appendingPathComponent("Kconfig").path)
+    else {
+      throw PatchCheckError(
+        .notAKernelTree, "\(source.path) is not a kernel source tree (no Makefile and Kconfig)",
+        hint: "give a tarball of a Linux source tree")
+    }
+    return try tag(fromMakefile: text)
+  }
+
+  public static func tag(fromMakefile text: String) throws -> String {
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n").prefix(20) {
+      let parts = line.split(separator: "=", maxSplits: 1)
+      guard parts.count == 2 else { continue }
+      fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
+    }
+    guard let major = fields["VERSION"], let minor = fields["PATCHLEVEL"], !major.isEmpty else {
+      throw PatchCheckError(
+        .notAKernelTree, "the Makefile has no VERSION/PATCHLEVEL lines",
+        hint: "give a Linux source tree")
+    }
+    let sub = fields["SUBLEVEL"] ?? "0"
+    let extra = fields["EXTRAVERSION"] ?? ""
+    return "v\(major).\(minor)" + (sub == "0" || sub.isEmpty ? "" : ".\(sub)") + extra
+  }
+}

@@ -1,0 +1,53 @@
+// The patchcheck command line: argument parsing only; the work is in PatchCheckKit.
+
+import ArgumentParser
+import Foundation
+import PatchCheckKit
+
+@main
+struct PatchCheck: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "patchcheck",
+    abstract: "Apply a kernel patch series, build it with lockdep, boot it in QEMU with SR-IOV NICs, and judge it.",
+    subcommands: [
+      ApplyAndBootCommand.self, ApplyCommand.self, TreeCommand.self, SeriesCommand.self,
+      AnalyzeCommand.self, BootCommand.self,
+    ]
+  )
+}
+
+struct GlobalOptions: ParsableArguments {
+  @Flag(name: .long, help: "Print the result as JSON on stdout; no progress output.")
+  var json = false
+
+  @Option(name: .long, help: "patchcheck's cache folder (default $PATCHCHECK_HOME or ~/.cache/patchcheck).")
+  var home: String?
+
+  var patchCheckHome: PatchCheckHome { PatchCheckHome(root: home.map { URL(fileURLWithPath: $0) }) }
+  var console: Console { Console(quiet: json) }
+}
+
+/// Runs `body`, turning patchcheck's typed errors into one line on stderr and their exit code.
+func runReportingErrors(_ body: () throws -> Void) throws {
+  Interrupts.shared.install()
+  do {
+    try body()
+  } catch let error as PatchCheckError {
+    FileHandle.standardError.write(Data("patchcheck: error: \(error.description)\n".utf8))
+    throw ExitCode(error.exitCode)
+  } catch let error as ExitCode {
+    throw error
+  } catch let error as GitError {
+    FileHandle.standardError.write(Data("patchcheck: error: \(error.description); see the libgit2 message above\n".utf8))
+    throw ExitCode(PatchCheckError.Kind.infra.exitCode)
+  }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  encoder.dateEncodingStrategy = .iso8601
+  let data = try encoder.encode(value)
+  FileHandle.standardOutput.write(data)
+  FileHandle.standardOutput.write(Data("\n".utf8))
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import PatchCheckKit
+
+struct BootCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "boot",
+    abstract: "Boot a built kernel in QEMU with the igb SR-IOV NIC and run the scenarios (no apply, no build).")
+
+  @Option(help: "The kernel image (bzImage).")
+  var kernel: String
+
+  @Option(help: "Comma-separated scenarios to run.")
+  var scenarios: String = "numvfs,pf-remove"
+
+  @Option(help: "Where to write console.log.")
+  var out: String = "."
+
+  @Option(help: "Accelerator: auto, kvm or tcg.")
+  var accel: String = "auto"
+
+  @OptionGroup var global: GlobalOptions
+
+  func run() throws {
+    try runReportingErrors {
+      let home = global.patchCheckHome
+      let chosen = try ScenarioLibrary.named(scenarios.split(separator: ",").map(String.init))
+      let outDir = URL(fileURLWithPath: out)
+      try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+      let initramfs = outDir.appendingPathComponent("initramfs.cpio")
+      try Initramfs.build(
+        runner: RunnerScript.generate(chosen), busybox: try Initramfs.findBusybox(), to: initramfs)
+      var options = BootOptions(
+        kernel: URL(fileURLWithPath: kernel), initramfs: initramfs,
+        consoleLog: outDir.appendingPathComponent("console.log"), timeout: 900)
+      options.accelerator = accel
+      let booter = QemuBooter(qemu: try QemuInfo.locate(), home: home)
+      let result = try booter.boot(options, progress: ProgressLine(enabled: !global.json))
+      try printJSON(result)
+    }
+  }
+}

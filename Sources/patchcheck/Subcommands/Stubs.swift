@@ -1,0 +1,5 @@
+import ArgumentParser
+struct ApplyAndBootCommand: ParsableCommand {}
+struct ApplyCommand: ParsableCommand {}
+struct SeriesCommand: ParsableCommand {}
+struct AnalyzeCommand: ParsableCommand {}

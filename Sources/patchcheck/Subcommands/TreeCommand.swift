@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PatchCheckKit
+
+struct TreeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tree",
+    abstract: "Provision kernel trees: import Debian's kernel sources into a git repository.",
+    subcommands: [Import.self, List.self, Path.self]
+  )
+
+  struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Import a kernel source tarball as a tagged commit (child of the previous import).")
+
+    @Option(help: "Debian kernel series to import from linux-source-X.Y (e.g. 7.3, or 7.3=VERSION).")
+    var debian: String?
+
+    @Option(help: "A kernel source tarball to import instead.")
+    var tarball: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if (debian == nil) == (tarball == nil) {
+        throw ValidationError("give exactly one of --debian X.Y or --tarball FILE")
+      }
+    }
+
+    func run() throws {
+      try runReportingErrors {
+        let importer = TreeImporter(home: global.patchCheckHome, console: global.console)
+        let result = try debian.map { try importer.importDebian($0) }
+          ?? importer.importTarball(URL(fileURLWithPath: tarball ?? ""))
+        if global.json {
+          try printJSON(result)
+        } else if result.alreadyPresent {
+          print("\(result.tag) already imported (\(result.commit.prefix(12)))")
+        } else {
+          print(String(format: "imported %@: %d files in %.1f s (%@)", result.tag, result.files, result.seconds, String(result.commit.prefix(12))))
+        }
+      }
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the imported versions (tags).")
+    @OptionGroup var global: GlobalOptions
+    func run() throws {
+      try runReportingErrors {
+        let home = global.patchCheckHome
+        guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
+          throw PatchCheckError(
+            .notAGitRepository, "no tree imported yet at \(home.treeRepository.path)",
+            hint: "run 'patchcheck tree import --debian 7.3'")
+        }
+        let tags = try GitRepository(path: home.treeRepository.path).tagNames()
+        if global.json { try printJSON(tags) } else { tags.forEach { print($0) } }
+      }
+    }
+  }
+
+  struct Path: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the tree repository's location.")
+    @OptionGroup var global: GlobalOptions
+    func run() throws { print(global.patchCheckHome.treeRepository.path) }
+  }
+}

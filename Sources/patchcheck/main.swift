@@ -1,2 +1,0 @@
-import PatchCheckKit
-print(LibGit2.version)
