@@ -2,4 +2,3 @@ import ArgumentParser
 struct ApplyAndBootCommand: ParsableCommand {}
 struct ApplyCommand: ParsableCommand {}
 struct SeriesCommand: ParsableCommand {}
-struct AnalyzeCommand: ParsableCommand {}

@@ -1,0 +1,74 @@
+// KTAP v1 results from the console: the runner prints one top-level test per scenario
+// with its steps as subtests. Kernel messages interleave on the same console; lines with
+// a printk time stamp are not KTAP.
+
+import Foundation
+
+public struct StepResult: Sendable, Codable, Equatable {
+  public var number: Int
+  public var name: String
+  public var result: TestOutcome
+  public var directive: String?
+  public var diagnostics: [String]
+}
+
+public enum TestOutcome: String, Sendable, Codable {
+  case pass, fail, skip, timeout
+  /// The scenario never reported (the guest stopped first).
+  case missing
+}
+
+public struct ScenarioResult: Sendable, Codable, Equatable {
+  public var name: String
+  public var result: TestOutcome
+  public var steps: [StepResult]
+}
+
+public enum KTAPParser {
+  public static func parse(_ log: String, expected: [String] = []) -> [ScenarioResult] {
+    var scenarios: [ScenarioResult] = []
+    var steps: [StepResult] = []
+    var diagnostics: [String] = []
+    var started = false
+    let result = #/^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$/#
+    for raw in log.split(separator: "\n", omittingEmptySubsequences: false) {
+      let line = raw.replacingOccurrences(of: "\r", with: "")
+      if line.hasPrefix("[") { continue }
+      if line == "KTAP version 1" {
+        started = true
+        continue
+      }
+      guard started else { continue }
+      let nested = line.hasPrefix("    ")
+      let text = line.trimmingCharacters(in: .whitespaces)
+      if nested, text.hasPrefix("# "), !text.hasPrefix("# scenario") {
+        diagnostics.append(String(text.dropFirst(2)))
+        continue
+      }
+      guard let match = try? result.wholeMatch(in: text) else { continue }
+      let ok = match.output.1 == "ok"
+      let directive = match.output.4.map(String.init)
+      let outcome: TestOutcome =
+        directive?.hasPrefix("SKIP") == true ? .skip
+        : directive?.hasPrefix("TIMEOUT") == true ? .timeout : ok ? .pass : .fail
+      let number = Int(match.output.2) ?? 0
+      let name = String(match.output.3)
+      if nested {
+        steps.append(StepResult(number: number, name: name, result: outcome, directive: directive, diagnostics: diagnostics))
+        diagnostics = []
+      } else {
+        scenarios.append(ScenarioResult(name: name, result: outcome, steps: steps))
+        steps = []
+        diagnostics = []
+      }
+    }
+    // A scenario cut off mid-way (the guest died) reports what it got, as failed.
+    if !steps.isEmpty, let name = expected.first(where: { name in !scenarios.contains { $0.name == name } }) {
+      scenarios.append(ScenarioResult(name: name, result: .fail, steps: steps))
+    }
+    for name in expected where !scenarios.contains(where: { $0.name == name }) {
+      scenarios.append(ScenarioResult(name: name, result: .missing, steps: []))
+    }
+    return scenarios
+  }
+}

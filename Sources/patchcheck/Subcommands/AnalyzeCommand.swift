@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import PatchCheckKit
+
+struct AnalyzeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "analyze",
+    abstract: "Find kernel reports (lockdep, hung tasks, BUG, WARNING, ...) and KTAP results in a saved console log.")
+
+  @Argument(help: "The console log.")
+  var log: String
+
+  @OptionGroup var global: GlobalOptions
+
+  struct Output: Encodable {
+    var splats: [Splat]
+    var scenarios: [ScenarioResult]
+  }
+
+  func run() throws {
+    try runReportingErrors {
+      guard let data = FileManager.default.contents(atPath: log) else {
+        throw PatchCheckError(.usage, "cannot read \(log)", hint: "give the path of a console log")
+      }
+      let text = String(decoding: data, as: UTF8.self)
+      let output = Output(splats: ConsoleAnalyzer.analyze(text), scenarios: KTAPParser.parse(text))
+      if global.json {
+        try printJSON(output)
+        return
+      }
+      if output.splats.isEmpty { print("no kernel reports") }
+      for splat in output.splats {
+        print("[\(splat.kind.rawValue)] \(splat.title)  (line \(splat.line))")
+      }
+      for scenario in output.scenarios {
+        print("\(scenario.result.rawValue.uppercased()) \(scenario.name)")
+        for step in scenario.steps { print("  \(step.result.rawValue) \(step.name)") }
+      }
+    }
+  }
+}
