@@ -136,7 +136,16 @@ public struct Applier {
       }
       result.hunks = try locateHunks(files, in: parent)
       do {
-        let tree = try repository.apply(diff: patch.diff, to: try repository.commitInfo(parent).tree)
+        // Hunks go where they were found (as git apply places them), not only forward of
+        // their stated line as libgit2 would search.
+        var located: [[Int?]] = []
+        var cursor = 0
+        for file in files {
+          located.append(result.hunks[cursor..<cursor + file.hunks.count].map(\.line))
+          cursor += file.hunks.count
+        }
+        let diff = UnifiedDiff.relocate(patch.diff, to: located)
+        let tree = try repository.apply(diff: diff, to: try repository.commitInfo(parent).tree)
         let commit = try repository.createCommit(
           tree: tree, parents: [parent], author: patch.author,
           committer: Signature(

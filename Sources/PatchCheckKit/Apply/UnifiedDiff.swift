@@ -104,6 +104,56 @@ public enum UnifiedDiff {
   }
 }
 
+extension UnifiedDiff {
+  /// Rewrites each hunk header to start where the hunk was found (`lines[file][hunk]`,
+  /// nil to keep it). libgit2 only searches forward from a hunk's stated line, so a hunk
+  /// that moved up (offset < 0) fails there where `git apply` finds it; moving the header
+  /// to the located line makes both agree.
+  static func relocate(_ diff: String, to located: [[Int?]]) -> String {
+    var fileIndex = -1
+    var hunkIndex = 0
+    var delta = 0
+    var out: [Substring] = []
+    var remainingOld = 0
+    var remainingNew = 0
+    for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
+      if remainingOld > 0 || remainingNew > 0 {
+        switch line.first {
+        case " ", nil:
+          remainingOld -= 1
+          remainingNew -= 1
+        case "-": remainingOld -= 1
+        case "+": remainingNew -= 1
+        default: break
+        }
+        out.append(line)
+        continue
+      }
+      if line.hasPrefix("diff --git ") {
+        fileIndex += 1
+        hunkIndex = 0
+        delta = 0
+      } else if line.hasPrefix("@@ "), let header = HunkHeader(String(line)) {
+        remainingOld = header.oldCount
+        remainingNew = header.newCount
+        let target = fileIndex >= 0 && fileIndex < located.count && hunkIndex < located[fileIndex].count
+          ? located[fileIndex][hunkIndex] : nil
+        hunkIndex += 1
+        if let target, header.oldStart > 0 {
+          let newStart = target + delta
+          delta += header.newCount - header.oldCount
+          let section = header.section.isEmpty ? "" : " \(header.section)"
+          out.append("@@ -\(target),\(header.oldCount) +\(newStart),\(header.newCount) @@\(section)")
+          continue
+        }
+        delta += header.newCount - header.oldCount
+      }
+      out.append(line)
+    }
+    return out.joined(separator: "\n")
+  }
+}
+
 struct HunkHeader {
   var oldStart, oldCount, newStart, newCount: Int
   var section: String

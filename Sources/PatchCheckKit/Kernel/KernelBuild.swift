@@ -1,0 +1,160 @@
+// Building the kernel out of tree (O= in the cache), -j$(nproc), through ccache when it is
+// installed, with a progress line and the full log kept. A failed build yields its first
+// compiler errors (file:line).
+
+import Foundation
+
+public struct CompilerError: Sendable, Codable, Equatable {
+  public var file: String
+  public var line: Int
+  public var message: String
+}
+
+public struct BuildResult: Sendable, Codable {
+  public var succeeded: Bool
+  public var seconds: Double
+  public var configSeconds: Double
+  public var objects: Int
+  public var ccache: Bool
+  public var image: String?
+  public var errors: [CompilerError]
+  public var configCheck: ConfigCheck?
+  public var compiler: String?
+}
+
+public struct KernelBuilder: Sendable {
+  public var source: URL
+  public var buildDirectory: URL
+  public var fragments: [URL]
+  public var home: PatchCheckHome
+  public var jobs = ProcessInfo.processInfo.activeProcessorCount
+  public var arch = "x86_64"
+
+  public init(source: URL, buildDirectory: URL, fragments: [URL], home: PatchCheckHome) {
+    self.source = source
+    self.buildDirectory = buildDirectory
+    self.fragments = fragments
+    self.home = home
+  }
+
+  static let requiredTools = ["make", "gcc", "flex", "bison", "bc"]
+
+  public static func checkTools() throws {
+    let missing = requiredTools.filter { ProcessRunner.which($0) == nil }
+    guard missing.isEmpty else {
+      throw PatchCheckError(
+        .buildToolsMissing, "kernel build tools missing: \(missing.joined(separator: ", "))",
+        hint: "run scripts/setup.sh (apt-get install gcc make flex bison bc libelf-dev libssl-dev)")
+    }
+  }
+
+  var makeBase: [String] {
+    var args = ["make", "-C", source.path, "O=\(buildDirectory.path)", "ARCH=\(arch)"]
+    if ProcessRunner.which("ccache") != nil { args.append("CC=ccache gcc") }
+    return args
+  }
+
+  /// Build environment: reproducible version strings (so ccache can hit init/version.c) and
+  /// ccache in the cache folder with paths taken relative to it.
+  var environment: [String: String] {
+    [
+      "KBUILD_BUILD_USER": "patchcheck", "KBUILD_BUILD_HOST": "patchcheck",
+      "KBUILD_BUILD_TIMESTAMP": "1970-01-01", "CCACHE_DIR": home.ccache.path,
+      "CCACHE_BASEDIR": home.root.path, "CCACHE_NOHASHDIR": "1", "CCACHE_MAXSIZE": "5G",
+      "LC_ALL": "C",
+    ]
+  }
+
+  var configKeyFile: URL { buildDirectory.appendingPathComponent(".patchcheck-config-key") }
+  var objectCountFile: URL { buildDirectory.appendingPathComponent(".patchcheck-objects") }
+
+  /// Writes .config unless one made from the same fragments is already there (regenerating
+  /// an unchanged config would cost seconds each run for nothing).
+  public func configure(log: URL) throws -> (ConfigCheck, Double) {
+    let start = Date()
+    try FileManager.default.ensureDirectory(buildDirectory)
+    let key = try fragments.map { try String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n--\n")
+    let config = buildDirectory.appendingPathComponent(".config")
+    let previous = try? String(contentsOf: configKeyFile, encoding: .utf8)
+    if previous != key || !FileManager.default.fileExists(atPath: config.path) {
+      try run(makeBase + ["tinyconfig"], log: log, what: "make tinyconfig")
+      try run(
+        [source.appendingPathComponent("scripts/kconfig/merge_config.sh").path, "-m", "-O", buildDirectory.path, config.path]
+          + fragments.map(\.path), log: log, what: "merge_config.sh", cwd: buildDirectory.path)
+      try run(makeBase + ["olddefconfig"], log: log, what: "make olddefconfig")
+      try key.write(to: configKeyFile, atomically: true, encoding: .utf8)
+    }
+    let check = try KernelConfigFile.check(fragments: fragments, config: String(contentsOf: config, encoding: .utf8))
+    return (check, Date().timeIntervalSince(start))
+  }
+
+  private func run(_ command: [String], log: URL, what: String, cwd: String? = nil) throws {
+    let result = try ProcessRunner.run(command, cwd: cwd, environment: environment, logFile: log.path, collectLimit: 1 << 16)
+    guard result.succeeded else {
+      throw PatchCheckError(
+        .infra, "\(what) failed (exit \(result.status)); see \(log.path)",
+        hint: "check the kernel tree and the fragments in kernel-configs/")
+    }
+  }
+
+  /// Builds bzImage. Progress counts compiled objects against the previous build's count.
+  public func build(log: URL, progress: ProgressLine) throws -> BuildResult {
+    let (check, configSeconds) = try configure(log: log)
+    let start = Date()
+    let expected = (try? String(contentsOf: objectCountFile, encoding: .utf8)).flatMap {
+      Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    final class Counter: @unchecked Sendable { var objects = 0 }
+    let counter = Counter()
+    let result = try ProcessRunner.run(
+      makeBase + ["-j\(jobs)", "bzImage"], environment: environment, logFile: log.path,
+      collectLimit: 1 << 20
+    ) { line in
+      if line.hasPrefix("  CC ") || line.hasPrefix("  AS ") { counter.objects += 1 }
+      let elapsed = Int(Date().timeIntervalSince(start))
+      let of = expected.map { "/\($0)" } ?? ""
+      progress.update("build: \(counter.objects)\(of) objects, \(elapsed / 60):\(String(format: "%02d", elapsed % 60))")
+    }
+    progress.finish()
+    let image = buildDirectory.appendingPathComponent("arch/x86/boot/bzImage")
+    let ok = result.succeeded && FileManager.default.fileExists(atPath: image.path)
+    if ok, expected == nil || counter.objects > (expected ?? 0) / 2 {
+      // Only a full build tells how many objects a full build has.
+      if expected == nil || counter.objects > (expected ?? 0) {
+        try? "\(counter.objects)".write(to: objectCountFile, atomically: true, encoding: .utf8)
+      }
+    }
+    return BuildResult(
+      succeeded: ok, seconds: Date().timeIntervalSince(start), configSeconds: configSeconds,
+      objects: counter.objects, ccache: ProcessRunner.which("ccache") != nil,
+      image: ok ? image.path : nil,
+      errors: ok ? [] : Self.compilerErrors(in: (try? String(contentsOf: log, encoding: .utf8)) ?? result.output),
+      configCheck: check, compiler: nil)
+  }
+
+  /// `path/file.c:12:5: error: message` lines, first ten, paths relative to the source.
+  public static func compilerErrors(in log: String, limit: Int = 10) -> [CompilerError] {
+    var errors: [CompilerError] = []
+    let pattern = #/^(.+?):(\d+):(?:\d+:)? (?:fatal )?error: (.*)$/#
+    for line in log.split(separator: "\n") {
+      guard let match = try? pattern.wholeMatch(in: String(line)), let number = Int(match.output.2) else { continue }
+      var file = String(match.output.1)
+      // Out-of-tree builds print ../../source/path or absolute paths: keep the tree-relative part.
+      for anchor in ["/drivers/", "/kernel/", "/include/", "/arch/", "/fs/", "/net/", "/mm/", "/lib/", "/block/", "/init/", "/security/", "/sound/", "/crypto/", "/scripts/", "/tools/"] {
+        if let range = file.range(of: anchor) {
+          file = String(file[file.index(after: range.lowerBound)...])
+          break
+        }
+      }
+      let error = CompilerError(file: file, line: number, message: String(match.output.3))
+      if !errors.contains(error) { errors.append(error) }
+      if errors.count >= limit { break }
+    }
+    return errors
+  }
+
+  public static func compilerVersion() -> String? {
+    (try? ProcessRunner.run(["gcc", "--version"], collectLimit: 4096))?.output
+      .split(separator: "\n").first.map(String.init)
+  }
+}

@@ -1,0 +1,58 @@
+// The kernel configuration: tinyconfig, then the project's fragments merged with the
+// kernel's own scripts/kconfig/merge_config.sh, then olddefconfig. Every fragment option is
+// checked in the resulting .config, and each one Kconfig dropped is reported by name.
+
+import Foundation
+
+public struct ConfigOption: Sendable, Codable, Equatable {
+  public var name: String
+  /// "y", "m", a number or string; "n" for `# CONFIG_X is not set`.
+  public var wanted: String
+  /// What the final .config has ("n" when absent or not set).
+  public var actual: String
+  public var fragment: String
+  public var ok: Bool { wanted == actual }
+}
+
+public struct ConfigCheck: Sendable, Codable {
+  public var fragments: [String]
+  public var checked: Int
+  public var dropped: [ConfigOption]
+  public var ok: Bool { dropped.isEmpty }
+}
+
+public enum KernelConfigFile {
+  /// Options in a fragment or .config: `CONFIG_X=v` and `# CONFIG_X is not set` (as "n").
+  public static func parse(_ text: String) -> [(name: String, value: String)] {
+    var result: [(String, String)] = []
+    for raw in text.split(separator: "\n") {
+      let line = raw.trimmingCharacters(in: .whitespaces)
+      if line.hasPrefix("# CONFIG_"), line.hasSuffix(" is not set") {
+        let name = line.dropFirst(2).dropLast(" is not set".count)
+        result.append((String(name), "n"))
+      } else if line.hasPrefix("CONFIG_"), let eq = line.firstIndex(of: "=") {
+        result.append((String(line[..<eq]), String(line[line.index(after: eq)...])))
+      }
+    }
+    return result
+  }
+
+  public static func check(fragments: [URL], config: String) throws -> ConfigCheck {
+    var final: [String: String] = [:]
+    for (name, value) in parse(config) { final[name] = value }
+    var dropped: [ConfigOption] = []
+    var checked = 0
+    for fragment in fragments {
+      let text = try String(contentsOf: fragment, encoding: .utf8)
+      for (name, value) in parse(text) {
+        checked += 1
+        let actual = final[name] ?? "n"
+        if actual != value {
+          dropped.append(
+            ConfigOption(name: name, wanted: value, actual: actual, fragment: fragment.lastPathComponent))
+        }
+      }
+    }
+    return ConfigCheck(fragments: fragments.map(\.lastPathComponent), checked: checked, dropped: dropped)
+  }
+}

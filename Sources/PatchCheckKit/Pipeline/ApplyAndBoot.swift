@@ -1,0 +1,242 @@
+// The whole path: series -> applied branch -> worktree -> config and build -> initramfs ->
+// QEMU boot -> console analysis -> verdict -> report. Every phase is timed; every log is
+// kept in the run's folder whatever happens.
+
+import Foundation
+
+public struct RunOptions: Sendable {
+  public var series: String?
+  public var repository: String?
+  public var base: String?
+  public var variant = "as-posted"
+  public var output: URL?
+  public var scenarios: [String]?
+  public var fragments: [URL]?
+  public var accelerator = "auto"
+  public var bootTimeout: TimeInterval?
+  public var json = false
+
+  public init() {}
+}
+
+public struct ApplyAndBoot {
+  public let home: PatchCheckHome
+  public let options: RunOptions
+  let console: Console
+  let progress: ProgressLine
+
+  public init(home: PatchCheckHome, options: RunOptions) {
+    self.home = home
+    self.options = options
+    console = Console(quiet: options.json)
+    progress = ProgressLine(enabled: !options.json)
+  }
+
+  /// Runs everything. Errors a user can cause before anything is built are thrown; later
+  /// failures end in a report with their verdict (and are in `report.error`).
+  public func run() throws -> Report {
+    let started = Date()
+    // Check what the long steps need before spending minutes on a build.
+    try KernelBuilder.checkTools()
+    let busybox = try Initramfs.findBusybox()
+    let qemu = try QemuInfo.locate()
+    let loaded = try SeriesSource.load(options.series, home: home)
+    let manifest = loaded.manifest
+    if options.variant != "as-posted", manifest?.variants?[options.variant] == nil {
+      throw PatchCheckError(
+        .usage, "no variant '\(options.variant)' in the series manifest",
+        hint: "choose from: \((manifest?.variants?.keys.sorted() ?? ["as-posted"]).joined(separator: ", "))")
+    }
+    let scenarios = try ScenarioLibrary.named(options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.all.map(\.name))
+    let repository = try openRepository()
+    let applier = Applier(repository: repository, console: console)
+    let base = try applier.resolveBase(
+      requested: options.base, stated: loaded.series.statedBase, fallback: manifest?.fallbackBase)
+    if let note = base.note { console.warn(note) }
+
+    let runName = Self.runName(started: started, series: manifest?.name ?? slug(loaded.series.title), variant: options.variant)
+    let out = options.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)
+    try FileManager.default.ensureDirectory(out)
+    var report = Report(run: runName, startedAt: started)
+    report.series = SeriesSummary(loaded.series, manifest: manifest, variant: options.variant)
+    report.base = base
+    report.tools.qemu = qemu.version
+    report.tools.kernel = base.used
+    let consoleLog = out.appendingPathComponent("console.log")
+    let buildLog = out.appendingPathComponent("build.log")
+    // A report is written on every exit path, Ctrl-C included.
+    final class Box: @unchecked Sendable { var report: Report; init(_ r: Report) { report = r } }
+    let box = Box(report)
+    let token = Interrupts.shared.onInterrupt {
+      box.report.conclude(.infraError, "interrupted", exitCode: PatchCheckError.Kind.interrupted.exitCode)
+      try? Self.write(box.report, to: out)
+    }
+    defer { Interrupts.shared.remove(token) }
+
+    func finish(_ report: Report) throws -> Report {
+      var report = report
+      report.phases["total"] = Date().timeIntervalSince(started)
+      report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md"]
+      if FileManager.default.fileExists(atPath: consoleLog.path) { report.files["console"] = "console.log" }
+      if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
+      try Self.write(report, to: out)
+      return report
+    }
+
+    do {
+      // Apply.
+      console.say("applying \(loaded.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
+      var t = Date()
+      let branch = "refs/heads/patchcheck/\(manifest?.name ?? slug(loaded.series.title))/\(options.variant)"
+      let applied = try applier.apply(loaded.series, base: base, branch: branch, check: false)
+      report.phases["apply"] = Date().timeIntervalSince(t)
+      report.patches = applied.patches
+      report.branch = applied.branch
+      report.head = applied.head
+      box.report = report
+      guard applied.applied, let headHex = applied.head, let head = ObjectID(hex: headHex) else {
+        let failed = applied.patches.first { $0.result == .failed }
+        report.conclude(
+          .applyFail,
+          "patch \(failed?.number ?? 0) (\(failed?.subject ?? "?")) does not apply on \(base.used): \(failed?.error ?? "")")
+        return try finish(report)
+      }
+
+      // Worktree and build.
+      let key = Self.repositoryKey(repository)
+      let worktreePath = home.worktrees.appendingPathComponent(key).appendingPathComponent("build")
+      let lock = try FileLock(home.worktrees.appendingPathComponent(key).appendingPathComponent("build.lock")) {
+        console.say("waiting for another patchcheck run using \(worktreePath.path)")
+      }
+      defer { withExtendedLifetime(lock) {} }
+      t = Date()
+      let worktree = try buildWorktree(repository, at: worktreePath, head: head)
+      try worktree.checkout(head, branch: Self.buildBranch)
+      report.phases["checkout"] = Date().timeIntervalSince(t)
+
+      console.say("building in \(home.builds.appendingPathComponent(key).path) (log: \(buildLog.path))")
+      let fragments = try options.fragments ?? Self.defaultFragments()
+      let builder = KernelBuilder(
+        source: worktreePath, buildDirectory: home.builds.appendingPathComponent(key), fragments: fragments, home: home)
+      try? FileManager.default.removeItem(at: buildLog)
+      t = Date()
+      var build = try builder.build(log: buildLog, progress: progress)
+      build.compiler = KernelBuilder.compilerVersion()
+      report.tools.compiler = build.compiler
+      report.phases["configure"] = build.configSeconds
+      report.phases["build"] = Date().timeIntervalSince(t) - build.configSeconds
+      report.build = build
+      report.config = build.configCheck
+      if let dropped = build.configCheck?.dropped, !dropped.isEmpty {
+        console.warn("Kconfig dropped: " + dropped.map { "\($0.name)=\($0.wanted) (got \($0.actual))" }.joined(separator: ", "))
+      }
+      box.report = report
+      guard build.succeeded, let image = build.image else {
+        let first = build.errors.first.map { " first error \($0.file):\($0.line): \($0.message)" } ?? ""
+        report.conclude(.buildFail, "the kernel does not build;\(first)")
+        return try finish(report)
+      }
+      console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds))
+
+      // Guest.
+      t = Date()
+      let initramfs = out.appendingPathComponent("initramfs.cpio")
+      try Initramfs.build(runner: RunnerScript.generate(scenarios), busybox: busybox, to: initramfs)
+      report.phases["initramfs"] = Date().timeIntervalSince(t)
+      var boot = BootOptions(
+        kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: consoleLog,
+        timeout: options.bootTimeout ?? Self.bootTimeout(scenarios))
+      boot.accelerator = options.accelerator
+      t = Date()
+      console.say("booting under QEMU \(qemu.version) with scenarios \(scenarios.map(\.name).joined(separator: ", "))")
+      let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
+      report.phases["boot"] = Date().timeIntervalSince(t)
+      report.boot = booted
+      box.report = report
+
+      // Verdict.
+      t = Date()
+      let log = String(decoding: FileManager.default.contents(atPath: consoleLog.path) ?? Data(), as: UTF8.self)
+      report.scenarios = KTAPParser.parse(log, expected: scenarios.map(\.name))
+      report.splats = ConsoleAnalyzer.analyze(log)
+      report.phases["analyze"] = Date().timeIntervalSince(t)
+      let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: report.scenarios, splats: report.splats)
+      report.conclude(verdict, reason, exitCode: code)
+      return try finish(report)
+    } catch let error as PatchCheckError {
+      report.error = error.description
+      report.conclude(.infraError, error.message, exitCode: error.exitCode)
+      return try finish(report)
+    } catch let error as GitError {
+      report.error = error.description
+      report.conclude(.infraError, error.description)
+      return try finish(report)
+    }
+  }
+
+  static let buildBranch = "refs/heads/patchcheck/build"
+
+  /// The worktree patchcheck builds in, on its own branch; made on first use.
+  func buildWorktree(_ repository: GitRepository, at path: URL, head: ObjectID) throws -> GitRepository {
+    if try repository.reference(Self.buildBranch) == nil {
+      try repository.setReference(Self.buildBranch, to: head, log: "patchcheck: build branch")
+    }
+    if !FileManager.default.fileExists(atPath: path.appendingPathComponent(".git").path) {
+      console.say("checking out the build worktree at \(path.path) (first run only)")
+    }
+    return try repository.worktree(named: "patchcheck-build", at: path, branch: Self.buildBranch)
+  }
+
+  func openRepository() throws -> GitRepository {
+    if let path = options.repository { return try Applier.openRepository(path) }
+    guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
+      throw PatchCheckError(
+        .notAGitRepository, "no kernel tree at \(home.treeRepository.path)",
+        hint: "run 'patchcheck tree import --debian 7.3' or pass --repo PATH")
+    }
+    return try GitRepository(path: home.treeRepository.path)
+  }
+
+  static func defaultFragments() throws -> [URL] {
+    let folder = ProjectData.kernelConfigs
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".config") }.sorted() ?? []
+    guard !names.isEmpty else {
+      throw PatchCheckError(.infra, "no config fragments in \(folder.path)", hint: "set PATCHCHECK_DATA to the patchcheck checkout")
+    }
+    return names.map { folder.appendingPathComponent($0) }
+  }
+
+  /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
+  static func bootTimeout(_ scenarios: [Scenario]) -> TimeInterval {
+    TimeInterval(120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30)
+  }
+
+  static func repositoryKey(_ repository: GitRepository) -> String {
+    // ~/src/linux/.git -> "linux", ~/.cache/patchcheck/linux.git -> "linux"; plus a hash of the path.
+    let url = URL(fileURLWithPath: repository.gitDirectory).standardizedFileURL
+    let last = url.lastPathComponent
+    let name = last == ".git" ? url.deletingLastPathComponent().lastPathComponent
+      : last.hasSuffix(".git") ? String(last.dropLast(4)) : last
+    var hash: UInt64 = 1_469_598_103_934_665_603
+    for byte in url.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+    return slug(name) + "-" + String(hash % 0xFFFFFF, radix: 16)
+  }
+
+  static func runName(started: Date, series: String, variant: String) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return "\(formatter.string(from: started))-\(series)-\(variant)"
+  }
+
+  static func write(_ report: Report, to out: URL) throws {
+    try report.jsonData().write(to: out.appendingPathComponent("report.json"))
+    try JUnitWriter.xml(for: report).write(to: out.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)
+    try SummaryWriter.markdown(for: report).write(to: out.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+  }
+}
+
+func slug(_ text: String) -> String {
+  let allowed = text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+  return String(String(allowed).split(separator: "-").joined(separator: "-").prefix(48))
+}

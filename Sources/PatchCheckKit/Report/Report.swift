@@ -1,0 +1,134 @@
+// The run's report: verdict, series, base, per-patch and per-hunk results, config check,
+// build, boot, scenarios, kernel reports, phase times and tool versions. Written as
+// report.json (sorted keys), junit.xml and summary.md beside console.log and build.log.
+
+import Foundation
+
+public enum Verdict: String, Sendable, Codable, CaseIterable {
+  case pass = "PASS"
+  case fail = "FAIL"
+  case applyFail = "APPLY-FAIL"
+  case buildFail = "BUILD-FAIL"
+  case infraError = "INFRA-ERROR"
+
+  /// Documented in README.md ("Exit codes").
+  public var exitCode: Int32 {
+    switch self {
+    case .pass: 0
+    case .fail: 1
+    case .applyFail: 3
+    case .buildFail: 4
+    case .infraError: 5
+    }
+  }
+}
+
+public struct SeriesSummary: Sendable, Codable {
+  public var title: String
+  public var version: Int?
+  public var source: String
+  public var messageID: String?
+  public var manifest: String?
+  public var variant: String
+  public var patchCount: Int
+
+  public init(_ series: Series, manifest: SeriesManifest?, variant: String) {
+    title = series.title
+    version = series.version
+    source = series.source
+    messageID = series.cover?.messageID ?? series.patches.first?.messageID
+    self.manifest = manifest?.name
+    self.variant = variant
+    patchCount = series.patches.count
+  }
+}
+
+public struct ToolVersions: Sendable, Codable {
+  public var patchcheck = PatchCheckVersion.current
+  public var libgit2 = LibGit2.version
+  public var compiler: String?
+  public var qemu: String?
+  public var kernel: String?
+}
+
+public enum PatchCheckVersion {
+  public static let current = "0.1.0"
+}
+
+public struct Report: Sendable, Codable {
+  public var schema = "patchcheck-report/1"
+  public var run: String
+  public var startedAt: Date
+  public var verdict: Verdict
+  /// One line: why this verdict.
+  public var reason: String
+  /// The error that stopped the run, if one did.
+  public var error: String?
+  public var exitCode: Int32
+  public var series: SeriesSummary?
+  public var base: BaseResolution?
+  public var branch: String?
+  public var head: String?
+  public var patches: [PatchResult] = []
+  public var config: ConfigCheck?
+  public var build: BuildResult?
+  public var boot: BootResult?
+  public var scenarios: [ScenarioResult] = []
+  public var splats: [Splat] = []
+  /// Seconds per phase: apply, configure, build, guest, boot, analyze, total.
+  public var phases: [String: Double] = [:]
+  public var tools = ToolVersions()
+  public var files: [String: String] = [:]
+
+  public init(run: String, startedAt: Date) {
+    self.run = run
+    self.startedAt = startedAt
+    verdict = .infraError
+    reason = "not finished"
+    exitCode = Verdict.infraError.exitCode
+  }
+
+  public mutating func conclude(_ verdict: Verdict, _ reason: String, exitCode: Int32? = nil) {
+    self.verdict = verdict
+    self.reason = reason
+    self.exitCode = exitCode ?? verdict.exitCode
+  }
+
+  public func jsonData() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    return try encoder.encode(self)
+  }
+}
+
+public enum Judge {
+  /// The verdict from what the guest showed: any kernel report fails the run; so does any
+  /// scenario that did not pass. A guest that never reached the runner, with no report to
+  /// explain it, is the harness's problem, not the series'.
+  public static func verdict(boot: BootResult, scenarios: [ScenarioResult], splats: [Splat]) -> (Verdict, String, Int32?) {
+    if let first = splats.first {
+      let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
+      return (.fail, "kernel report: \(first.title)\(more)", nil)
+    }
+    if !boot.reachedRunner {
+      let why = boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
+      return (
+        .infraError, "the guest never reached the scenario runner (\(why)); see console.log",
+        PatchCheckError.Kind.guestNoRunner.exitCode
+      )
+    }
+    let bad = scenarios.filter { $0.result != .pass }
+    if !bad.isEmpty {
+      let names = bad.map { s -> String in
+        let step = s.steps.first { $0.result == .fail || $0.result == .timeout }
+        return "\(s.name) \(s.result.rawValue)" + (step.map { " at '\($0.name)' (\($0.result.rawValue))" } ?? "")
+      }
+      return (.fail, "scenario failed: \(names.joined(separator: "; "))", nil)
+    }
+    if !boot.runnerFinished {
+      return (.infraError, "the runner did not finish (timed out after \(Int(boot.seconds)) s); see console.log", nil)
+    }
+    return (.pass, "\(scenarios.count) scenarios passed, no kernel reports", nil)
+  }
+}

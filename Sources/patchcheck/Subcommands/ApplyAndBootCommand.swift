@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import PatchCheckKit
+
+/// Options shared by `apply` and `apply-and-boot`.
+struct SeriesOptions: ParsableArguments {
+  @Option(help: "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series).")
+  var series: String?
+
+  @Option(help: "The kernel git repository (default: patchcheck's imported tree).")
+  var repo: String?
+
+  @Option(help: "Base revision to apply on (default: the series' base-commit, else the manifest's fallback).")
+  var base: String?
+
+  @Option(help: "Variant of the series from its manifest.")
+  var variant: String = "as-posted"
+}
+
+struct ApplyAndBootCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "apply-and-boot",
+    abstract: "Apply the series, build the kernel with lockdep, boot it in QEMU with igb SR-IOV NICs, run the scenarios, judge.",
+    discussion: "Exit codes: 0 PASS, 1 FAIL, 3 APPLY-FAIL, 4 BUILD-FAIL, 5 INFRA-ERROR, 6 guest never reached the runner; see README.md for the others.")
+
+  @OptionGroup var seriesOptions: SeriesOptions
+
+  @Option(help: "Folder for the run's report and logs (default: results/<run>).")
+  var out: String?
+
+  @Option(help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all.map(\.name).joined(separator: ", "))).")
+  var scenarios: String?
+
+  @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
+  var fragment: [String] = []
+
+  @Option(help: "Accelerator: auto (KVM only if a probe boots), kvm or tcg.")
+  var accel: String = "auto"
+
+  @Option(help: "Host-side limit for the boot in seconds (default: enough for every step's own limit).")
+  var bootTimeout: Double?
+
+  @OptionGroup var global: GlobalOptions
+
+  func validate() throws {
+    guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
+  }
+
+  func run() throws {
+    try runReportingErrors {
+      var options = RunOptions()
+      options.series = seriesOptions.series
+      options.repository = seriesOptions.repo
+      options.base = seriesOptions.base
+      options.variant = seriesOptions.variant
+      options.output = out.map { URL(fileURLWithPath: $0) }
+      options.scenarios = scenarios?.split(separator: ",").map(String.init)
+      options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
+      options.accelerator = accel
+      options.bootTimeout = bootTimeout
+      options.json = global.json
+      let report = try ApplyAndBoot(home: global.patchCheckHome, options: options).run()
+      if global.json {
+        FileHandle.standardOutput.write(try report.jsonData())
+        FileHandle.standardOutput.write(Data("\n".utf8))
+      } else {
+        let folder = options.output?.path ?? "results/\(report.run)"
+        print("\(report.verdict.rawValue): \(report.reason)")
+        print("report: \(folder)/summary.md")
+      }
+      if let error = report.error {
+        FileHandle.standardError.write(Data("patchcheck: error: \(error)\n".utf8))
+      }
+      if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+  }
+}

@@ -1,4 +1,0 @@
-import ArgumentParser
-struct ApplyAndBootCommand: ParsableCommand {}
-struct ApplyCommand: ParsableCommand {}
-struct SeriesCommand: ParsableCommand {}
