@@ -32,7 +32,7 @@ let package = Package(
     .testTarget(
       name: "PatchCheckKitTests",
       dependencies: ["PatchCheckKit", "CGit2"],
-      resources: [.copy("Fixtures")]
+      exclude: ["Fixtures"]
     ),
   ]
 )

@@ -195,8 +195,9 @@ public enum HunkLocator {
   }
 
   public static func lines(of data: Data) -> [String] {
-    var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-      .map(String.init)
+    // Split on bytes: "\r\n" is one Character in Swift, so a String split would miss it.
+    var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+      .map { String(decoding: $0, as: UTF8.self) }
     if lines.last == "" { lines.removeLast() }
     return lines
   }

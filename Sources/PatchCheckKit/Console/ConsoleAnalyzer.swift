@@ -104,8 +104,26 @@ enum Frames {
   }
 
   /// `.isra.0`, `.part.19`, `.constprop.3`, `.cold` suffixes are the compiler's, not the code's.
+  /// smp_call_function_single/many are one place for a title, as syzkaller has it.
   static func clean(_ name: String) -> String {
-    name.split(separator: ".").first.map(String.init) ?? name
+    let base = name.split(separator: ".").first.map(String.init) ?? name
+    return base.hasPrefix("smp_call_function") ? "smp_call_function" : base
+  }
+
+  /// Helpers a fault or lockup often lands in, which say nothing about who called them.
+  static func isHelper(_ name: String) -> Bool {
+    let helpers = ["memcmp", "memcpy", "strcmp", "strncmp", "strlen", "strnlen"]
+    let prefixes = [
+      "_raw_spin", "_raw_read", "_raw_write", "do_raw_spin", "queued_spin", "native_queued",
+      "perf_trace", "trace_", "lock_", "__lock_", "arch_local_irq",
+    ]
+    return helpers.contains(name) || prefixes.contains { name.hasPrefix($0) }
+  }
+
+  /// The RIP function, or the first caller in the trace when RIP is a helper or unreadable.
+  static func ripOrCaller(_ body: [String]) -> String? {
+    if let rip = rip(body), !isHelper(rip) { return rip }
+    return firstInteresting(body) { generic.contains($0) || isHelper($0) || isInterruptOrEntry($0) } ?? rip(body)
   }
 
   /// Function in `RIP: 0010:func+0x..` or `IP: [<..>] func+0x..`, ignoring user space RIPs.
@@ -166,9 +184,11 @@ enum Frames {
       "out_of_line_wait_on_bit", "__wait_on_bit", "bit_wait", "kthread_", "flush_work",
       "__flush_work", "synchronize_", "__synchronize", "wait_event", "prepare_to_wait",
       "finish_wait", "msleep", "usleep", "schedule_timeout", "__lock_", "lock_", "debug_",
-      "_cond_resched", "__cond_resched", "rcu_", "__rcu", "tty_ldisc_lock",
+      "_cond_resched", "__cond_resched", "rcu_", "__rcu", "tty_ldisc_lock", "rtnl_lock",
+      "__filemap_fdatawait", "filemap_fdatawait", "fdatawait_",
     ]
-    return prefixes.contains { name.hasPrefix($0) }
+    // Waiting is what a hung task does; the title names who waited.
+    return prefixes.contains { name.hasPrefix($0) } || name.contains("wait_on_") || name.hasSuffix("_wait")
   }
 
   static func isInterruptOrEntry(_ name: String) -> Bool {
@@ -182,7 +202,7 @@ enum Frames {
       "trace_hardirqs", "irq_", "handle_irq", "common_interrupt", "ret_from_intr", "timer_",
       "__run_timers", "run_timers", "native_safe_halt", "default_idle", "arch_cpu_idle",
       "dump_stack", "show_stack", "nmi_", "arch_trigger", "trigger_", "__x86_", "x86_",
-      "sched_show_task", "mark_lock",
+      "sched_show_task", "mark_lock", "print_", "rcu_dump", "check_cpu_stall",
     ]
     return prefixes.contains { name.hasPrefix($0) }
   }
@@ -264,15 +284,15 @@ struct Rule: @unchecked Sendable {
       }),
     Rule(
       kind: .nullDeref, pattern: re(#"BUG: (unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference)"#),
-      function: { Frames.rip($0) },
+      function: { Frames.ripOrCaller($0) },
       title: { named("BUG: unable to handle kernel NULL pointer dereference", $1) }),
     Rule(
       kind: .nullDeref, pattern: re(#"BUG: unable to handle (kernel paging request|page fault for address)"#),
-      function: { Frames.rip($0) },
+      function: { Frames.ripOrCaller($0) },
       title: { named("BUG: unable to handle kernel paging request", $1) }),
     Rule(
       kind: .gpf, pattern: re(#"general protection fault"#),
-      function: { Frames.rip($0) }, title: { named("general protection fault", $1) }),
+      function: { Frames.ripOrCaller($0) }, title: { named("general protection fault", $1) }),
     Rule(
       kind: .kernelBug, pattern: re(#"usercopy: [Kk]ernel memory (overwrite|exposure) attempt"#),
       function: { body in
@@ -288,7 +308,7 @@ struct Rule: @unchecked Sendable {
       function: { Frames.rip($0) }, title: { named("kernel BUG", $1) }),
     Rule(
       kind: .softLockup, pattern: re(#"BUG: soft lockup - CPU"#),
-      function: { Frames.rip($0) }, title: { named("BUG: soft lockup", $1) }),
+      function: { Frames.ripOrCaller($0) }, title: { named("BUG: soft lockup", $1) }),
     Rule(
       kind: .rcuStall, pattern: re(#"INFO: rcu_(sched|preempt|bh) (self-)?detected stall|rcu: INFO: rcu_(sched|preempt) (self-)?detected stall"#),
       function: { body in

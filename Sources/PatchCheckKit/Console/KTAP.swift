@@ -31,7 +31,9 @@ public enum KTAPParser {
     var diagnostics: [String] = []
     var started = false
     let result = #/^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$/#
-    for raw in log.split(separator: "\n", omittingEmptySubsequences: false) {
+    // The serial console ends lines with \r\n, which Swift treats as one Character.
+    let text = log.replacingOccurrences(of: "\r\n", with: "\n")
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
       let line = raw.replacingOccurrences(of: "\r", with: "")
       if line.hasPrefix("[") { continue }
       if line == "KTAP version 1" {

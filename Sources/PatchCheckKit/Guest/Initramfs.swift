@@ -53,14 +53,14 @@ public enum Initramfs {
   public static let busyboxCandidates = ["/bin/busybox", "/usr/bin/busybox"]
 
   /// A static busybox: the guest has no libraries.
-  public static func findBusybox() throws -> URL {
-    for path in busyboxCandidates where FileManager.default.isExecutableFile(atPath: path) {
+  public static func findBusybox(candidates: [String] = busyboxCandidates) throws -> URL {
+    for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
       let result = try? ProcessRunner.run(["file", "-L", path], collectLimit: 4096)
       if let output = result?.output, output.contains("dynamically linked") { continue }
       return URL(fileURLWithPath: path)
     }
     throw PatchCheckError(
-      .busyboxMissing, "no static busybox found (looked at \(busyboxCandidates.joined(separator: ", ")))",
+      .busyboxMissing, "no static busybox found (looked at \(candidates.joined(separator: ", ")))",
       hint: "install it: apt-get install busybox-static (scripts/setup.sh does)")
   }
 

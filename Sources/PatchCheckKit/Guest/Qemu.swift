@@ -15,8 +15,8 @@ public struct QemuInfo: Sendable, Codable {
   public static let minimumMajor = 8
 
   /// Finds qemu-system-x86_64 with the igb device (QEMU 8.0 or later).
-  public static func locate() throws -> QemuInfo {
-    guard let path = ProcessRunner.which("qemu-system-x86_64") else {
+  public static func locate(executable: String = "qemu-system-x86_64") throws -> QemuInfo {
+    guard let path = ProcessRunner.which(executable) else {
       throw PatchCheckError(
         .qemuMissing, "qemu-system-x86_64 not found",
         hint: "install QEMU 8.0 or later: apt-get install -t bookworm-backports qemu-system-x86 (scripts/setup.sh does)")

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import PatchCheckKit
+
+/// syzkaller's expected parse of each corpus log.
+struct CorpusCase: CustomStringConvertible {
+  var file: String
+  var kind: String
+  var title: String
+  var description: String { file }
+
+  static func all() throws -> [CorpusCase] {
+    let index = try String(contentsOf: Shared.corpus.appendingPathComponent("INDEX.tsv"), encoding: .utf8)
+    return index.split(separator: "\n").dropFirst().map { line in
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) + ["", "", ""]
+      let title = fields[2].hasPrefix("TITLE: ") ? String(fields[2].dropFirst(7)) : ""
+      return CorpusCase(file: fields[0], kind: fields[1], title: fields[1] == "none" ? "" : title)
+    }
+  }
+
+  /// The console text: the header block (up to the first blank line) is syzkaller's
+  /// expectation, and REPORT: sections at the end are not console output.
+  func log() throws -> String {
+    let text = try String(contentsOf: Shared.corpus.appendingPathComponent(file), encoding: .utf8)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    if let blank = lines.firstIndex(of: "") { lines = Array(lines[(blank + 1)...]) }
+    if let report = lines.firstIndex(where: { $0 == "REPORT:" || $0 == "TAIL REPORTS:" }) { lines = Array(lines[..<report]) }
+    return lines.joined(separator: "\n")
+  }
+
+  /// The function the expected title names ("... in FUNC"), if any.
+  var function: String? {
+    guard let range = title.range(of: " in ", options: .backwards) else { return nil }
+    let name = String(title[range.upperBound...])
+    return name == "corrupted" ? nil : name
+  }
+}
+
+@Suite struct ConsoleTests {
+  @Test(arguments: try CorpusCase.all())
+  func everyCorpusLogGetsSyzkallersKind(_ item: CorpusCase) throws {
+    let splats = ConsoleAnalyzer.analyze(try item.log())
+    if item.kind == "none" {
+      #expect(splats.isEmpty, "\(item.file): expected no report, got \(splats.map(\.title))")
+    } else {
+      #expect(splats.first?.kind.rawValue == item.kind, "\(item.file): \(splats.first?.title ?? "nothing")")
+    }
+  }
+
+  /// A ratchet: the functions named must agree with syzkaller's on at least this many logs.
+  /// Raise it when the analyzer improves; it may never go down.
+  @Test func functionsAgreeWithSyzkallerOnMostLogs() throws {
+    var agree = 0
+    var disagree: [String] = []
+    var total = 0
+    for item in try CorpusCase.all() {
+      guard let expected = item.function else { continue }
+      total += 1
+      let got = ConsoleAnalyzer.analyze(try item.log()).first?.function
+      if got == expected { agree += 1 } else { disagree.append("\(item.file): \(expected) vs \(got ?? "none")") }
+    }
+    #expect(agree >= 39, "agree \(agree)/\(total); disagree: \(disagree.joined(separator: "; "))")
+  }
+
+  @Test func aCleanBootOfOurKernelHasNoReportsAndPassingKTAP() throws {
+    let log = try Fixtures.text("boot-v7.3.4-clean.log")
+    #expect(ConsoleAnalyzer.analyze(log).isEmpty)
+    let scenarios = KTAPParser.parse(log, expected: ["numvfs", "pf-remove"])
+    #expect(scenarios.map(\.name) == ["numvfs", "pf-remove"])
+    #expect(scenarios.allSatisfy { $0.result == .pass })
+    #expect(scenarios[0].steps.count == 4)
+    #expect(scenarios[0].steps[2].diagnostics.contains { $0.contains("driver igbvf") })
+  }
+
+  @Test func timeStampsAndCallerIDsAreStripped() {
+    #expect(ConsoleLine.strip("[  156.512801][   T69] WARNING: x") == "WARNING: x")
+    #expect(ConsoleLine.strip("[    0.000000] Linux version") == "Linux version")
+    #expect(ConsoleLine.strip("[ not a stamp ] kept") == "[ not a stamp ] kept")
+  }
+
+  @Test func aScenarioCutOffByACrashIsAFailureAndTheRestAreMissing() {
+    let log = """
+      KTAP version 1
+      1..2
+          KTAP version 1
+          1..4
+          ok 1 find SR-IOV PF
+      [   12.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000
+      """
+    let scenarios = KTAPParser.parse(log, expected: ["numvfs", "pf-remove"])
+    #expect(scenarios.map(\.result) == [.fail, .missing])
+  }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import PatchCheckKit
+
+@Suite struct GuestTests {
+  /// The archive must be one the kernel can unpack: GNU cpio reads it back.
+  @Test func initramfsIsAValidNewcArchive() throws {
+    let dir = try TempDir()
+    let busybox = try Initramfs.findBusybox()
+    let out = dir.path("initramfs.cpio")
+    try Initramfs.build(runner: RunnerScript.generate(ScenarioLibrary.all), busybox: busybox, to: out)
+    let listing = try ProcessRunner.run(["sh", "-c", "cpio -itv < \"$0\"", out.path])
+    #expect(listing.succeeded, "\(listing.output)")
+    for name in ["init", "bin/busybox", "bin/sh", "dev/console", "proc", "sys"] {
+      #expect(listing.output.split(separator: "\n").contains { $0.hasSuffix(" \(name)") || $0.contains(" \(name) ->") }, "\(name) missing")
+    }
+    #expect(listing.output.contains("crw-------"), "dev/console must be a character device")
+  }
+
+  /// The generated runner must be valid for the guest's shell (busybox ash).
+  @Test func runnerScriptParsesInBusyboxSh() throws {
+    let dir = try TempDir()
+    let script = dir.path("init")
+    try RunnerScript.generate(ScenarioLibrary.all).write(to: script, atomically: true, encoding: .utf8)
+    let busybox = try Initramfs.findBusybox()
+    let check = try ProcessRunner.run([busybox.path, "sh", "-n", script.path])
+    #expect(check.succeeded, "\(check.output)")
+    for scenario in ScenarioLibrary.all {
+      for step in scenario.steps {
+        let file = dir.path("step.sh")
+        try step.script.write(to: file, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run([busybox.path, "sh", "-n", file.path])
+        #expect(result.succeeded, "\(scenario.name)/\(step.name): \(result.output)")
+      }
+    }
+  }
+
+  /// A step that blocks must not stall the runner: it is reported as a TIMEOUT and the
+  /// runner goes on. Run the real step helper under busybox on the host.
+  @Test func aBlockedStepTimesOutAndTheRunnerGoesOn() throws {
+    let blocked = Scenario(
+      name: "blocker", summary: "a step that never ends",
+      steps: [
+        ScenarioStep(name: "hang", timeout: 1, script: "sleep 30"),
+        ScenarioStep(name: "after", timeout: 5, script: "true"),
+      ])
+    let fine = Scenario(name: "fine", summary: "a step that passes", steps: [ScenarioStep(name: "ok", timeout: 5, script: "exit 0")])
+    var script = RunnerScript.generate([blocked, fine], hungTaskTimeout: 0)
+    // Host run: no mounts, no poweroff, private /tmp.
+    let dir = try TempDir()
+    script = script.split(separator: "\n").filter { line in
+      !line.hasPrefix("mount ") && !line.hasPrefix("/bin/busybox --install") && !line.hasPrefix("poweroff") && !line.hasPrefix("echo 1 > /proc") && !line.contains("hung_task_timeout")
+    }.joined(separator: "\n").replacingOccurrences(of: "/tmp/", with: dir.url.path + "/")
+    let file = dir.path("runner.sh")
+    try script.write(to: file, atomically: true, encoding: .utf8)
+    let busybox = try Initramfs.findBusybox()
+    let result = try ProcessRunner.run([busybox.path, "sh", file.path], environment: ["PATH": "/usr/bin:/bin"], timeout: 60)
+    let scenarios = KTAPParser.parse(result.output, expected: ["blocker", "fine"])
+    #expect(scenarios.map(\.result) == [.fail, .pass], "\(result.output)")
+    #expect(scenarios[0].steps.map(\.result) == [.timeout, .skip])
+    #expect(result.output.contains(RunnerScript.doneMarker))
+  }
+
+  @Test func missingToolsAreTheirOwnErrors() throws {
+    do {
+      _ = try QemuInfo.locate(executable: "/nonexistent/qemu-system-x86_64")
+      Issue.record("found a QEMU that does not exist")
+    } catch let error as PatchCheckError {
+      #expect(error.kind == .qemuMissing)
+      #expect(error.hint.contains("bookworm-backports"))
+    }
+    do {
+      _ = try Initramfs.findBusybox(candidates: ["/nonexistent/busybox"])
+      Issue.record("found a busybox that does not exist")
+    } catch let error as PatchCheckError {
+      #expect(error.kind == .busyboxMissing)
+    }
+  }
+
+  @Test func installedQemuHasIgb() throws {
+    let qemu = try QemuInfo.locate()
+    let devices = try ProcessRunner.run([qemu.path, "-device", "help"], timeout: 30)
+    #expect(devices.output.contains("\"igb\""))
+  }
+
+  @Test func everyExitCodeIsDistinct() {
+    // .infra is INFRA-ERROR itself: the same code on purpose.
+    let codes = PatchCheckError.Kind.allCases.filter { $0 != .infra }.map(\.exitCode) + Verdict.allCases.map(\.exitCode)
+    #expect(Set(codes).count == codes.count)
+  }
+}

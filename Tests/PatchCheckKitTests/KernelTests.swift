@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import PatchCheckKit
+
+@Suite struct KernelTests {
+  @Test func fragmentOptionsKconfigDroppedAreNamed() throws {
+    let dir = try TempDir()
+    let fragment = dir.path("f.config")
+    try "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=10\nCONFIG_TMPFS=y\n".write(to: fragment, atomically: true, encoding: .utf8)
+    let config = "CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=10\n# CONFIG_TMPFS is not set\n"
+    let check = try KernelConfigFile.check(fragments: [fragment], config: config)
+    #expect(check.checked == 4)
+    #expect(check.dropped.map(\.name) == ["CONFIG_B", "CONFIG_TMPFS"])
+    #expect(check.dropped[1].actual == "n")
+  }
+
+  @Test func theProjectFragmentsAskForLockdepAndSRIOV() throws {
+    let options = try ApplyAndBoot.defaultFragments().flatMap {
+      KernelConfigFile.parse(try String(contentsOf: $0, encoding: .utf8)).map(\.name)
+    }
+    for name in ["CONFIG_PROVE_LOCKING", "CONFIG_DEBUG_ATOMIC_SLEEP", "CONFIG_DEBUG_LIST", "CONFIG_DETECT_HUNG_TASK", "CONFIG_PCI_IOV", "CONFIG_IGB", "CONFIG_IGBVF", "CONFIG_ACPI", "CONFIG_SERIAL_8250_CONSOLE", "CONFIG_BLK_DEV_INITRD"] {
+      #expect(options.contains(name), "\(name) missing from kernel-configs/")
+    }
+  }
+
+  @Test func compilerErrorsComeOutAsFileAndLine() {
+    let log = """
+        CC      drivers/pci/iov.o
+      /root/.cache/patchcheck/worktrees/linux-1/build/drivers/pci/iov.c:640:9: error: implicit declaration of function 'pci_lock_rescan_removed' [-Werror=implicit-function-declaration]
+      ../drivers/pci/probe.c:3512:2: error: expected ';' before '}' token
+      make[4]: *** [scripts/Makefile.build:287: drivers/pci/iov.o] Error 1
+      """
+    let errors = KernelBuilder.compilerErrors(in: log)
+    #expect(errors.map(\.file) == ["drivers/pci/iov.c", "drivers/pci/probe.c"])
+    #expect(errors.map(\.line) == [640, 3512])
+  }
+
+  @Test func versionTagsComeFromTheMakefile() throws {
+    #expect(try KernelVersion.tag(fromMakefile: "VERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 4\nEXTRAVERSION =\n") == "v7.3.4")
+    #expect(try KernelVersion.tag(fromMakefile: "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\nEXTRAVERSION = -rc3\n") == "v6.12-rc3")
+    #expect(throws: PatchCheckError.self) { try KernelVersion.tag(fromMakefile: "all:\n\ttrue\n") }
+  }
+
+  /// A tarball becomes a tagged commit; a second version becomes its child.
+  @Test func importsTarballsAsAHistoryOfTaggedCommits() throws {
+    let dir = try TempDir()
+    let home = PatchCheckHome(root: dir.path("home"))
+    let importer = TreeImporter(home: home, console: Console(quiet: true))
+    for (sub, extra) in [("1", "hello"), ("2", "hello again")] {
+      let src = dir.path("src-\(sub)/linux-toy")
+      try FileManager.default.createDirectory(at: src.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+      try "VERSION = 9\nPATCHLEVEL = 9\nSUBLEVEL = \(sub)\nEXTRAVERSION =\n".write(to: src.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+      try "mainmenu \"toy\"\n".write(to: src.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+      try "/*\n".write(to: src.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
+      try "#!/bin/sh\necho \(extra)\n".write(to: src.appendingPathComponent("scripts/run.sh"), atomically: true, encoding: .utf8)
+      chmod(src.appendingPathComponent("scripts/run.sh").path, 0o755)
+      try FileManager.default.createSymbolicLink(atPath: src.appendingPathComponent("link").path, withDestinationPath: "Makefile")
+      let tarball = dir.path("linux-toy-\(sub).tar.gz")
+      #expect(try ProcessRunner.run(["tar", "-czf", tarball.path, "-C", dir.path("src-\(sub)").path, "linux-toy"]).succeeded)
+      let result = try importer.importTarball(tarball)
+      #expect(result.tag == "v9.9.\(sub)")
+      #expect(result.files == 5, "the .gitignore that ignores everything must not hide files")
+    }
+    let repo = try GitRepository(path: home.treeRepository.path)
+    #expect(try repo.tagNames().sorted() == ["v9.9.1", "v9.9.2"])
+    let second = try #require(try repo.commit(for: "v9.9.2"))
+    #expect(try repo.commitInfo(second).parents == [try #require(try repo.commit(for: "v9.9.1"))])
+    #expect(try repo.treePaths(try repo.commitInfo(second).tree).sorted() == [".gitignore", "Kconfig", "Makefile", "link", "scripts/run.sh"])
+    // Importing the same version again changes nothing.
+    let again = try importer.importTarball(dir.path("linux-toy-2.tar.gz"))
+    #expect(again.alreadyPresent)
+  }
+}

@@ -1,0 +1,85 @@
+import Foundation
+@testable import PatchCheckKit
+
+/// A fresh folder per test, removed at the end.
+final class TempDir {
+  let url: URL
+  init() throws {
+    url = FileManager.default.temporaryDirectory.appendingPathComponent("patchcheck-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  }
+  deinit { try? FileManager.default.removeItem(at: url) }
+  func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+}
+
+enum Shared {
+  /// ../shared beside the checkout: the posted series and the console corpus.
+  static var root: URL { ProjectData.root.deletingLastPathComponent().appendingPathComponent("shared") }
+  static var v9: URL { root.appendingPathComponent("patches/pci-iov-reentrant-v9.mbox") }
+  static var v10: URL { root.appendingPathComponent("patches/pci-iov-reentrant-v10.mbox") }
+  static var corpus: URL { root.appendingPathComponent("console-corpus/syzkaller") }
+}
+
+enum Fixtures {
+  static func url(_ name: String) -> URL {
+    ProjectData.root.appendingPathComponent("Tests/PatchCheckKitTests/Fixtures").appendingPathComponent(name)
+  }
+  static func text(_ name: String) throws -> String { try String(contentsOf: url(name), encoding: .utf8) }
+}
+
+/// A real git repository made with libgit2: one commit holding `files`.
+struct ToyRepo {
+  let repo: GitRepository
+  let base: ObjectID
+
+  init(at url: URL, files: [String: String], bare: Bool = true) throws {
+    let repo = try GitRepository.create(at: url.path, bare: bare)
+    self.repo = repo
+    let entries = try files.map { path, text in
+      TreeEntry(path: path, blob: try repo.writeBlob(Data(text.utf8)), mode: .file)
+    }
+    let tree = try repo.writeTree(entries)
+    let sig = Signature(name: "Test", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
+    base = try repo.createCommit(tree: tree, parents: [], author: sig, committer: sig, message: "base\n")
+    try repo.setReference("refs/heads/main", to: base, log: "test")
+    try repo.setHead("refs/heads/main")
+    try repo.createLightweightTag("v1.0", at: base)
+  }
+
+  /// A kernel-looking tree: Makefile, Kconfig and a C file.
+  static func kernelLike(at url: URL, source: String, bare: Bool = true) throws -> ToyRepo {
+    try ToyRepo(
+      at: url,
+      files: [
+        "Makefile": "VERSION = 1\nPATCHLEVEL = 0\nSUBLEVEL = 0\nEXTRAVERSION =\n",
+        "Kconfig": "mainmenu \"toy\"\n", "drivers/toy.c": source,
+      ], bare: bare)
+  }
+}
+
+/// Numbered C lines: "line 1;" ... for building files and patches with known positions.
+func numberedLines(_ range: ClosedRange<Int>) -> String {
+  range.map { "int line\($0);" }.joined(separator: "\n") + "\n"
+}
+
+/// A single-patch mail in `git format-patch` form.
+func patchMail(subject: String, diff: String, from: String = "Ada Lovelace <ada@example.com>", messageID: String = "toy-1@example.com") -> String {
+  """
+  From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+  From: \(from)
+  Date: Tue, 10 Mar 2026 09:43:02 +0200
+  Subject: [PATCH v2 1/1] \(subject)
+  Message-ID: <\(messageID)>
+
+  A change for the tests.
+
+  Signed-off-by: Ada Lovelace <ada@example.com>
+  ---
+   drivers/toy.c | 2 +-
+   1 file changed, 1 insertion(+), 1 deletion(-)
+
+  \(diff)--\u{20}
+  2.43.0
+
+  """
+}
