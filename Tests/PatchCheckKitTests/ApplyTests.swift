@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PatchCheckKit
 
 @Suite struct ApplyTests {
@@ -22,7 +23,8 @@ import Testing
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
     let applier = Applier(repository: toy.repo, console: Console(quiet: true))
     let base = try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil)
-    let outcome = try applier.apply(try series(diffReplacing(20, statedAt: 17)), base: base, branch: "refs/heads/patchcheck/toy/as-posted", check: false)
+    let outcome = try applier.apply(
+      try series(diffReplacing(20, statedAt: 17)), base: base, branch: "refs/heads/patchcheck/toy/as-posted", check: false)
     #expect(outcome.applied)
     let patch = try #require(outcome.patches.first)
     #expect(patch.result == .applied)
@@ -60,7 +62,8 @@ import Testing
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: source)
     let applier = Applier(repository: toy.repo, console: Console(quiet: true))
     let base = try applier.resolveBase(requested: nil, stated: nil, fallback: "v1.0")
-    let outcome = try applier.apply(try series(diffReplacing(20, statedAt: 17)), base: base, branch: "refs/heads/patchcheck/x/y", check: false)
+    let outcome = try applier.apply(
+      try series(diffReplacing(20, statedAt: 17)), base: base, branch: "refs/heads/patchcheck/x/y", check: false)
     #expect(!outcome.applied)
     let hunk = try #require(outcome.patches.first?.hunks.first)
     #expect(hunk.result == .failed)
@@ -74,11 +77,14 @@ import Testing
     let dir = try TempDir()
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
     let bad = diffReplacing(20, statedAt: 17).replacingOccurrences(of: " int line19;", with: " int line19_missing;")
-    let text = patchMail(subject: "one", diff: bad, messageID: "1@x").replacingOccurrences(of: "1/1", with: "1/2")
-      + "\n" + patchMail(subject: "two", diff: diffReplacing(30, statedAt: 27), messageID: "2@x").replacingOccurrences(of: "1/1", with: "2/2")
+    let text =
+      patchMail(subject: "one", diff: bad, messageID: "1@x").replacingOccurrences(of: "1/1", with: "1/2")
+      + "\n"
+      + patchMail(subject: "two", diff: diffReplacing(30, statedAt: 27), messageID: "2@x").replacingOccurrences(of: "1/1", with: "2/2")
     let two = try SeriesParser.parse(Mbox.split(text), source: "test")
     let applier = Applier(repository: toy.repo, console: Console(quiet: true))
-    let outcome = try applier.apply(two, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: false)
+    let outcome = try applier.apply(
+      two, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: false)
     #expect(outcome.patches.map(\.result) == [.failed, .notAttempted])
   }
 
@@ -112,7 +118,9 @@ import Testing
 
     let opened = try Applier.openRepository(dir.path("work").path)
     let applier = Applier(repository: opened, console: Console(quiet: true))
-    let outcome = try applier.apply(try series(diffReplacing(20, statedAt: 17)), base: try applier.resolveBase(requested: "main", stated: nil, fallback: nil), branch: "refs/heads/patchcheck/toy/as-posted", check: false)
+    let outcome = try applier.apply(
+      try series(diffReplacing(20, statedAt: 17)), base: try applier.resolveBase(requested: "main", stated: nil, fallback: nil),
+      branch: "refs/heads/patchcheck/toy/as-posted", check: false)
     #expect(outcome.applied)
     #expect(try String(contentsOf: file, encoding: .utf8) == "local edit\n")
     #expect(try Data(contentsOf: dir.path("work/.git/index")) == indexBefore)
@@ -131,7 +139,9 @@ import Testing
     let plain = try ToyRepo(at: dir.path("plain.git"), files: ["README": "hi\n"])
     let applier = Applier(repository: plain.repo, console: Console(quiet: true))
     do {
-      _ = try applier.apply(try series(diffReplacing(20, statedAt: 17)), base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: true)
+      _ = try applier.apply(
+        try series(diffReplacing(20, statedAt: 17)), base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil),
+        branch: nil, check: true)
       Issue.record("applied to a tree that is not a kernel")
     } catch let error as PatchCheckError {
       #expect(error.kind == .notAKernelTree)

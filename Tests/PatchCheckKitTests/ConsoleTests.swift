@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PatchCheckKit
 
 /// syzkaller's expected parse of each corpus log.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PatchCheckKit
 
 @Suite struct GuestTests {
@@ -49,7 +50,8 @@ import Testing
     // Host run: no mounts, no poweroff, private /tmp.
     let dir = try TempDir()
     script = script.split(separator: "\n").filter { line in
-      !line.hasPrefix("mount ") && !line.hasPrefix("/bin/busybox --install") && !line.hasPrefix("poweroff") && !line.hasPrefix("echo 1 > /proc") && !line.contains("hung_task_timeout")
+      !line.hasPrefix("mount ") && !line.hasPrefix("/bin/busybox --install") && !line.hasPrefix("poweroff")
+        && !line.hasPrefix("echo 1 > /proc") && !line.contains("hung_task_timeout")
     }.joined(separator: "\n").replacingOccurrences(of: "/tmp/", with: dir.url.path + "/")
     let file = dir.path("runner.sh")
     try script.write(to: file, atomically: true, encoding: .utf8)

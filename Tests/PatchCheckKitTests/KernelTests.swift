@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PatchCheckKit
 
 @Suite struct KernelTests {
@@ -18,7 +19,10 @@ import Testing
     let options = try ApplyAndBoot.defaultFragments().flatMap {
       KernelConfigFile.parse(try String(contentsOf: $0, encoding: .utf8)).map(\.name)
     }
-    for name in ["CONFIG_PROVE_LOCKING", "CONFIG_DEBUG_ATOMIC_SLEEP", "CONFIG_DEBUG_LIST", "CONFIG_DETECT_HUNG_TASK", "CONFIG_PCI_IOV", "CONFIG_IGB", "CONFIG_IGBVF", "CONFIG_ACPI", "CONFIG_SERIAL_8250_CONSOLE", "CONFIG_BLK_DEV_INITRD"] {
+    for name in [
+      "CONFIG_PROVE_LOCKING", "CONFIG_DEBUG_ATOMIC_SLEEP", "CONFIG_DEBUG_LIST", "CONFIG_DETECT_HUNG_TASK", "CONFIG_PCI_IOV", "CONFIG_IGB",
+      "CONFIG_IGBVF", "CONFIG_ACPI", "CONFIG_SERIAL_8250_CONSOLE", "CONFIG_BLK_DEV_INITRD",
+    ] {
       #expect(options.contains(name), "\(name) missing from kernel-configs/")
     }
   }
@@ -49,7 +53,8 @@ import Testing
     for (sub, extra) in [("1", "hello"), ("2", "hello again")] {
       let src = dir.path("src-\(sub)/linux-toy")
       try FileManager.default.createDirectory(at: src.appendingPathComponent("scripts"), withIntermediateDirectories: true)
-      try "VERSION = 9\nPATCHLEVEL = 9\nSUBLEVEL = \(sub)\nEXTRAVERSION =\n".write(to: src.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+      try "VERSION = 9\nPATCHLEVEL = 9\nSUBLEVEL = \(sub)\nEXTRAVERSION =\n".write(
+        to: src.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
       try "mainmenu \"toy\"\n".write(to: src.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
       try "/*\n".write(to: src.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
       try "#!/bin/sh\necho \(extra)\n".write(to: src.appendingPathComponent("scripts/run.sh"), atomically: true, encoding: .utf8)
@@ -65,7 +70,8 @@ import Testing
     #expect(try repo.tagNames().sorted() == ["v9.9.1", "v9.9.2"])
     let second = try #require(try repo.commit(for: "v9.9.2"))
     #expect(try repo.commitInfo(second).parents == [try #require(try repo.commit(for: "v9.9.1"))])
-    #expect(try repo.treePaths(try repo.commitInfo(second).tree).sorted() == [".gitignore", "Kconfig", "Makefile", "link", "scripts/run.sh"])
+    #expect(
+      try repo.treePaths(try repo.commitInfo(second).tree).sorted() == [".gitignore", "Kconfig", "Makefile", "link", "scripts/run.sh"])
     // Importing the same version again changes nothing.
     let again = try importer.importTarball(dir.path("linux-toy-2.tar.gz"))
     #expect(again.alreadyPresent)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PatchCheckKit
 
 @Suite struct SeriesTests {
@@ -15,10 +16,11 @@ import Testing
     // The in-body From: wins over the mail's sender, as with git am.
     #expect(patch.author.email == "ionut_n2001@yahoo.com")
     #expect(patch.author.offsetMinutes == 120)
-    #expect(patch.files == [
-      FileStat(path: "drivers/pci/iov.c", added: 5, removed: 4),
-      FileStat(path: "drivers/pci/probe.c", added: 9, removed: 2),
-    ])
+    #expect(
+      patch.files == [
+        FileStat(path: "drivers/pci/iov.c", added: 5, removed: 4),
+        FileStat(path: "drivers/pci/probe.c", added: 9, removed: 2),
+      ])
     #expect(patch.trailers.filter { $0.key == "Fixes" }.count == 3)
     #expect(patch.trailers.last?.key == "Signed-off-by")
     #expect(patch.commitMessage.hasPrefix(patch.subject + "\n\n"))
@@ -75,8 +77,10 @@ import Testing
 
   @Test func readsAFolderOfPatchFiles() throws {
     let dir = try TempDir()
-    let diff = "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1,1 +1,1 @@\n-int line1;\n+int line1 = 1;\n"
-    try patchMail(subject: "toy: second", diff: diff, messageID: "b@x").write(to: dir.path("0002-b.patch"), atomically: true, encoding: .utf8)
+    let diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1,1 +1,1 @@\n-int line1;\n+int line1 = 1;\n"
+    try patchMail(subject: "toy: second", diff: diff, messageID: "b@x").write(
+      to: dir.path("0002-b.patch"), atomically: true, encoding: .utf8)
     try patchMail(subject: "toy: first", diff: diff, messageID: "a@x").replacingOccurrences(of: "1/1", with: "1/2")
       .write(to: dir.path("0001-a.patch"), atomically: true, encoding: .utf8)
     try "not a patch".write(to: dir.path("notes.txt"), atomically: true, encoding: .utf8)

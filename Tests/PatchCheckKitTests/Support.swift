@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import PatchCheckKit
 
 /// A fresh folder per test, removed at the end.
@@ -63,7 +64,9 @@ func numberedLines(_ range: ClosedRange<Int>) -> String {
 }
 
 /// A single-patch mail in `git format-patch` form.
-func patchMail(subject: String, diff: String, from: String = "Ada Lovelace <ada@example.com>", messageID: String = "toy-1@example.com") -> String {
+func patchMail(subject: String, diff: String, from: String = "Ada Lovelace <ada@example.com>", messageID: String = "toy-1@example.com")
+  -> String
+{
   """
   From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
   From: \(from)

@@ -95,7 +95,8 @@ public struct Applier {
         requested: nil, stated: stated, used: stated, commit: commit.description, substituted: false,
         note: nil)
     }
-    let why = stated.map { "the series' base-commit \($0.prefix(12)) is not in \(where_)" }
+    let why =
+      stated.map { "the series' base-commit \($0.prefix(12)) is not in \(where_)" }
       ?? "the series states no base-commit"
     guard let fallback else {
       throw PatchCheckError(

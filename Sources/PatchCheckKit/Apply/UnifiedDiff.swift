@@ -136,7 +136,8 @@ extension UnifiedDiff {
       } else if line.hasPrefix("@@ "), let header = HunkHeader(String(line)) {
         remainingOld = header.oldCount
         remainingNew = header.newCount
-        let target = fileIndex >= 0 && fileIndex < located.count && hunkIndex < located[fileIndex].count
+        let target =
+          fileIndex >= 0 && fileIndex < located.count && hunkIndex < located[fileIndex].count
           ? located[fileIndex][hunkIndex] : nil
         hunkIndex += 1
         if let target, header.oldStart > 0 {

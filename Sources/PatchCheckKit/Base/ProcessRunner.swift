@@ -27,7 +27,8 @@ public final class ProcessControl: @unchecked Sendable {
   public func stop(after seconds: TimeInterval) {
     lock.withLock {
       let when = Date().addingTimeInterval(seconds)
-      if stopAt == nil || when < stopAt! { stopAt = when }
+      if let current = stopAt, current <= when { return }
+      stopAt = when
     }
   }
   var deadline: Date? { lock.withLock { stopAt } }

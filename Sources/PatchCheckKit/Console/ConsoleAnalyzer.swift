@@ -54,7 +54,8 @@ public enum ConsoleAnalyzer {
     for (n, start) in starts.enumerated() {
       let limit = n + 1 < starts.count ? starts[n + 1].index : lines.count
       var end = min(limit, start.index + 160)
-      if let marker = lines[start.index..<end].firstIndex(where: { $0.contains("---[ end trace") || $0.contains("---[ end Kernel panic") }) {
+      if let marker = lines[start.index..<end].firstIndex(where: { $0.contains("---[ end trace") || $0.contains("---[ end Kernel panic") })
+      {
         end = marker + 1
       }
       let body = Array(lines[start.index..<end])
@@ -82,7 +83,8 @@ enum ConsoleLine {
     for _ in 0..<2 {
       guard rest.first == "[", let close = rest.firstIndex(of: "]") else { break }
       let inside = rest[rest.index(after: rest.startIndex)..<close].trimmingCharacters(in: .whitespaces)
-      let isStamp = inside.allSatisfy { $0.isNumber || $0 == "." }
+      let isStamp =
+        inside.allSatisfy { $0.isNumber || $0 == "." }
         || (inside.first == "T" || inside.first == "C") && inside.dropFirst().allSatisfy(\.isNumber)
       guard isStamp, !inside.isEmpty else { break }
       rest = rest[rest.index(after: close)...]
@@ -129,7 +131,9 @@ enum Frames {
   /// Function in `RIP: 0010:func+0x..` or `IP: [<..>] func+0x..`, ignoring user space RIPs.
   static func rip(_ body: [String]) -> String? {
     for line in body {
-      guard let match = line.firstMatch(of: #/\bR?IP: (?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)?(?:\[<[0-9a-f]+>\] )?([A-Za-z_][A-Za-z0-9_.]*)\+0x/#)
+      guard
+        let match = line.firstMatch(
+          of: #/\bR?IP: (?:[0-9a-f]{4}:)?(?:\[<[0-9a-f]+>\]\s+)?(?:\[<[0-9a-f]+>\] )?([A-Za-z_][A-Za-z0-9_.]*)\+0x/#)
       else { continue }
       return clean(String(match.output.1))
     }
@@ -255,7 +259,10 @@ struct Rule: @unchecked Sendable {
       kind: .lockdepOther, pattern: re(#"(WARNING|BUG): .* still has locks held"#),
       function: { Frames.lockSite($0) }, title: { named("BUG: still has locks held", $1) }),
     Rule(
-      kind: .lockdepOther, pattern: re(#"WARNING: lock held when returning to user space|WARNING: suspicious RCU usage|WARNING: possible irq lock inversion|WARNING: inconsistent lock state"#),
+      kind: .lockdepOther,
+      pattern: re(
+        #"WARNING: lock held when returning to user space|WARNING: suspicious RCU usage|WARNING: possible irq lock inversion|WARNING: inconsistent lock state"#
+      ),
       function: { Frames.lockSite($0) ?? Frames.firstInteresting($0, skipping: Frames.isLockingOrScheduling) },
       title: { body, fn in named(firstReportLine(body), fn) }),
     Rule(
@@ -278,7 +285,8 @@ struct Rule: @unchecked Sendable {
       },
       title: { body, fn in
         let what = body.first?.firstMatch(of: #/KASAN: ([a-z-]+)/#).map { String($0.output.1) } ?? "bug"
-        let access = body.first(where: { $0.hasPrefix("Read of size") || $0.hasPrefix("Write of size") })
+        let access =
+          body.first(where: { $0.hasPrefix("Read of size") || $0.hasPrefix("Write of size") })
           .map { $0.hasPrefix("Read") ? " Read" : " Write" } ?? ""
         return named("KASAN: \(what)\(access)", fn)
       }),
@@ -310,7 +318,8 @@ struct Rule: @unchecked Sendable {
       kind: .softLockup, pattern: re(#"BUG: soft lockup - CPU"#),
       function: { Frames.ripOrCaller($0) }, title: { named("BUG: soft lockup", $1) }),
     Rule(
-      kind: .rcuStall, pattern: re(#"INFO: rcu_(sched|preempt|bh) (self-)?detected stall|rcu: INFO: rcu_(sched|preempt) (self-)?detected stall"#),
+      kind: .rcuStall,
+      pattern: re(#"INFO: rcu_(sched|preempt|bh) (self-)?detected stall|rcu: INFO: rcu_(sched|preempt) (self-)?detected stall"#),
       function: { body in
         Frames.firstInteresting(body, skipping: Frames.isInterruptOrEntry)
       },
@@ -345,9 +354,10 @@ struct Rule: @unchecked Sendable {
         body.first?.firstMatch(of: #/corrupted in: ([A-Za-z_][A-Za-z0-9_.]*)/#).map { Frames.clean(String($0.output.1)) }
       },
       title: { body, fn in
-        let message = body.first.flatMap { $0.range(of: "not syncing: ") }.map { range in
-          String(body[0][range.upperBound...]).trimmingCharacters(in: .whitespaces)
-        } ?? ""
+        let message =
+          body.first.flatMap { $0.range(of: "not syncing: ") }.map { range in
+            String(body[0][range.upperBound...]).trimmingCharacters(in: .whitespaces)
+          } ?? ""
         if let fn, message.contains("stack is corrupted") || message.contains("stack-protector") {
           return "kernel panic: stack is corrupted in \(fn)"
         }

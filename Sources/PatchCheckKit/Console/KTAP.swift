@@ -51,7 +51,8 @@ public enum KTAPParser {
       let ok = match.output.1 == "ok"
       let directive = match.output.4.map(String.init)
       let outcome: TestOutcome =
-        directive?.hasPrefix("SKIP") == true ? .skip
+        directive?.hasPrefix("SKIP") == true
+        ? .skip
         : directive?.hasPrefix("TIMEOUT") == true ? .timeout : ok ? .pass : .fail
       let number = Int(match.output.2) ?? 0
       let name = String(match.output.3)

@@ -84,7 +84,8 @@ public struct QemuBooter: Sendable {
       qemu.path, "-accel", accelerator, "-M", "q35", "-smp", "\(options.cpus)",
       "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
       "-no-reboot", "-kernel", options.kernel.path, "-initrd", options.initramfs.path,
-      "-append", "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on \(options.append)"
+      "-append",
+      "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on \(options.append)"
         .trimmingCharacters(in: .whitespaces),
       "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "igb,bus=rp1",
       "-nic", "none",
@@ -148,7 +149,10 @@ public struct QemuBooter: Sendable {
     let memo = home.root.appendingPathComponent("kvm-probe-qemu-\(qemu.version)")
     if let saved = try? String(contentsOf: memo, encoding: .utf8) {
       let usable = saved.hasPrefix("usable")
-      return (usable ? "kvm" : "tcg", usable ? "KVM: probe passed earlier" : "TCG: KVM probe failed earlier (\(saved.trimmingCharacters(in: .whitespacesAndNewlines)))")
+      return (
+        usable ? "kvm" : "tcg",
+        usable ? "KVM: probe passed earlier" : "TCG: KVM probe failed earlier (\(saved.trimmingCharacters(in: .whitespacesAndNewlines)))"
+      )
     }
     // A guest that stalls silently under KVM prints nothing: wait for the kernel's banner.
     let probe = try ProcessRunner.run(

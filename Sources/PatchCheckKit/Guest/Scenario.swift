@@ -96,7 +96,8 @@ public enum ScenarioLibrary {
 
   static let pfRemove = Scenario(
     name: "pf-remove",
-    summary: "with VFs enabled, remove the PF through sysfs (driver .remove -> pci_disable_sriov), rescan, check the PF and its driver are back",
+    summary:
+      "with VFs enabled, remove the PF through sysfs (driver .remove -> pci_disable_sriov), rescan, check the PF and its driver are back",
     steps: [
       findPF, enableVFs(4),
       ScenarioStep(

@@ -140,7 +140,10 @@ public struct KernelBuilder: Sendable {
       guard let match = try? pattern.wholeMatch(in: String(line)), let number = Int(match.output.2) else { continue }
       var file = String(match.output.1)
       // Out-of-tree builds print ../../source/path or absolute paths: keep the tree-relative part.
-      for anchor in ["/drivers/", "/kernel/", "/include/", "/arch/", "/fs/", "/net/", "/mm/", "/lib/", "/block/", "/init/", "/security/", "/sound/", "/crypto/", "/scripts/", "/tools/"] {
+      for anchor in [
+        "/drivers/", "/kernel/", "/include/", "/arch/", "/fs/", "/net/", "/mm/", "/lib/", "/block/", "/init/", "/security/", "/sound/",
+        "/crypto/", "/scripts/", "/tools/",
+      ] {
         if let range = file.range(of: anchor) {
           file = String(file[file.index(after: range.lowerBound)...])
           break

@@ -27,7 +27,8 @@ enum JUnitWriter {
             .map { "\($0.file) hunk \($0.hunk) (line \($0.expectedLine))" }
           return JUnitCase(
             name: "\(patch.number): \(patch.subject)", className: "apply",
-            failure: patch.result == .applied ? nil
+            failure: patch.result == .applied
+              ? nil
               : "\(patch.result.rawValue): \(patch.error ?? "") \(failedHunks.joined(separator: ", "))",
             skipped: patch.result == .notAttempted)
         }))
@@ -38,7 +39,8 @@ enum JUnitWriter {
           cases: [
             JUnitCase(
               name: "kernel", className: "build",
-              failure: build.succeeded ? nil
+              failure: build.succeeded
+                ? nil
                 : build.errors.map { "\($0.file):\($0.line): \($0.message)" }.joined(separator: "\n"))
           ]))
     }
@@ -80,7 +82,9 @@ enum JUnitWriter {
     for suite in all {
       let suiteFailures = suite.cases.filter { $0.failure != nil }.count
       let skipped = suite.cases.filter(\.skipped).count
-      out += #"  <testsuite name="\#(escape(suite.name))" tests="\#(suite.cases.count)" failures="\#(suiteFailures)" skipped="\#(skipped)">"# + "\n"
+      out +=
+        #"  <testsuite name="\#(escape(suite.name))" tests="\#(suite.cases.count)" failures="\#(suiteFailures)" skipped="\#(skipped)">"#
+        + "\n"
       for item in suite.cases {
         out += #"    <testcase name="\#(escape(item.name))" classname="\#(escape(item.className))">"#
         if let failure = item.failure {

@@ -6,19 +6,23 @@ enum SummaryWriter {
   static func markdown(for report: Report) -> String {
     var out = "# patchcheck: \(report.verdict.rawValue)\n\n\(report.reason)\n\n"
     if let series = report.series {
-      out += "- Series: \(series.title)" + (series.version.map { " (v\($0))" } ?? "") + ", \(series.patchCount) patch(es), variant `\(series.variant)`\n"
+      out +=
+        "- Series: \(series.title)" + (series.version.map { " (v\($0))" } ?? "")
+        + ", \(series.patchCount) patch(es), variant `\(series.variant)`\n"
     }
     if let base = report.base {
       out += "- Base: `\(base.used)` (\(base.commit.prefix(12)))" + (base.note.map { ": \($0)" } ?? "") + "\n"
     }
     if let branch = report.branch { out += "- Branch: `\(branch)`\n" }
     if let boot = report.boot {
-      out += "- Boot: \(boot.accelerator), \(String(format: "%.1f", boot.seconds)) s" + (boot.acceleratorNote.map { " (\($0))" } ?? "") + "\n"
+      out +=
+        "- Boot: \(boot.accelerator), \(String(format: "%.1f", boot.seconds)) s" + (boot.acceleratorNote.map { " (\($0))" } ?? "") + "\n"
     }
     out += "\n## Patches\n\n| # | subject | result | hunks |\n|---|---|---|---|\n"
     for patch in report.patches {
       let hunks = patch.hunks.map { h in
-        h.result == .applied ? "\(h.file)@\(h.line ?? h.expectedLine)\(h.offset.map { $0 == 0 ? "" : " (\($0 > 0 ? "+" : "")\($0))" } ?? "")"
+        h.result == .applied
+          ? "\(h.file)@\(h.line ?? h.expectedLine)\(h.offset.map { $0 == 0 ? "" : " (\($0 > 0 ? "+" : "")\($0))" } ?? "")"
           : "\(h.file) #\(h.hunk) FAILED"
       }.joined(separator: ", ")
       out += "| \(patch.number) | \(patch.subject) | \(patch.result.rawValue) | \(hunks) |\n"
@@ -26,13 +30,17 @@ enum SummaryWriter {
     for patch in report.patches {
       for hunk in patch.hunks where hunk.result == .failed {
         out += "\n### Patch \(patch.number), \(hunk.file) hunk \(hunk.hunk) (expected at line \(hunk.expectedLine))\n\n"
-        out += "Hunk needs:\n```\n\((hunk.expected ?? []).joined(separator: "\n"))\n```\nTree has:\n```\n\((hunk.actual ?? []).joined(separator: "\n"))\n```\n"
+        out +=
+          "Hunk needs:\n```\n\((hunk.expected ?? []).joined(separator: "\n"))\n```\nTree has:\n```\n\((hunk.actual ?? []).joined(separator: "\n"))\n```\n"
       }
     }
     if let config = report.config {
       out += "\n## Config\n\n\(config.checked) fragment options checked"
-      out += config.dropped.isEmpty ? ", none dropped.\n"
-        : "; dropped by Kconfig: " + config.dropped.map { "`\($0.name)` (wanted \($0.wanted), got \($0.actual))" }.joined(separator: ", ") + "\n"
+      out +=
+        config.dropped.isEmpty
+        ? ", none dropped.\n"
+        : "; dropped by Kconfig: " + config.dropped.map { "`\($0.name)` (wanted \($0.wanted), got \($0.actual))" }.joined(separator: ", ")
+          + "\n"
     }
     if let build = report.build {
       out += "\n## Build\n\n\(build.succeeded ? "ok" : "FAILED"), \(build.objects) objects in \(String(format: "%.0f", build.seconds)) s\n"
@@ -49,10 +57,13 @@ enum SummaryWriter {
       out += "\n## Kernel reports\n\n"
       if report.splats.isEmpty { out += "None.\n" }
       for splat in report.splats {
-        out += "### \(splat.title) (\(splat.kind.rawValue), console.log line \(splat.line))\n\n```\n\(splat.excerpt.prefix(40).joined(separator: "\n"))\n```\n"
+        out +=
+          "### \(splat.title) (\(splat.kind.rawValue), console.log line \(splat.line))\n\n```\n\(splat.excerpt.prefix(40).joined(separator: "\n"))\n```\n"
       }
     }
-    out += "\n## Phases (s)\n\n" + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n") + "\n"
+    out +=
+      "\n## Phases (s)\n\n"
+      + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n") + "\n"
     return out
   }
 }

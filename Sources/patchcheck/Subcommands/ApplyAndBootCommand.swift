@@ -21,14 +21,17 @@ struct ApplyAndBootCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply-and-boot",
     abstract: "Apply the series, build the kernel with lockdep, boot it in QEMU with igb SR-IOV NICs, run the scenarios, judge.",
-    discussion: "Exit codes: 0 PASS, 1 FAIL, 3 APPLY-FAIL, 4 BUILD-FAIL, 5 INFRA-ERROR, 6 guest never reached the runner; see README.md for the others.")
+    discussion:
+      "Exit codes: 0 PASS, 1 FAIL, 3 APPLY-FAIL, 4 BUILD-FAIL, 5 INFRA-ERROR, 6 guest never reached the runner; see README.md for the others."
+  )
 
   @OptionGroup var seriesOptions: SeriesOptions
 
   @Option(help: "Folder for the run's report and logs (default: results/<run>).")
   var out: String?
 
-  @Option(help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all.map(\.name).joined(separator: ", "))).")
+  @Option(
+    help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all.map(\.name).joined(separator: ", "))).")
   var scenarios: String?
 
   @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")

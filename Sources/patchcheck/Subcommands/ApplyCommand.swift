@@ -39,7 +39,9 @@ struct ApplyCommand: ParsableCommand {
         for patch in outcome.patches {
           print("[\(patch.result.rawValue)] \(patch.number)/\(loaded.series.patches.count) \(patch.subject)")
           for hunk in patch.hunks {
-            let at = hunk.line.map { "at line \($0)" + (hunk.offset.map { $0 == 0 ? "" : " (offset \($0))" } ?? "") } ?? "expected at line \(hunk.expectedLine)"
+            let at =
+              hunk.line.map { "at line \($0)" + (hunk.offset.map { $0 == 0 ? "" : " (offset \($0))" } ?? "") }
+              ?? "expected at line \(hunk.expectedLine)"
             print("    \(hunk.result.rawValue) \(hunk.file) hunk \(hunk.hunk) \(at)  \(hunk.section)")
             if hunk.result == .failed {
               print("      hunk needs:")

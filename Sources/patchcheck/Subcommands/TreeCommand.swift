@@ -30,14 +30,17 @@ struct TreeCommand: ParsableCommand {
     func run() throws {
       try runReportingErrors {
         let importer = TreeImporter(home: global.patchCheckHome, console: global.console)
-        let result = try debian.map { try importer.importDebian($0) }
+        let result =
+          try debian.map { try importer.importDebian($0) }
           ?? importer.importTarball(URL(fileURLWithPath: tarball ?? ""))
         if global.json {
           try printJSON(result)
         } else if result.alreadyPresent {
           print("\(result.tag) already imported (\(result.commit.prefix(12)))")
         } else {
-          print(String(format: "imported %@: %d files in %.1f s (%@)", result.tag, result.files, result.seconds, String(result.commit.prefix(12))))
+          print(
+            String(
+              format: "imported %@: %d files in %.1f s (%@)", result.tag, result.files, result.seconds, String(result.commit.prefix(12))))
         }
       }
     }

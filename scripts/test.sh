@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): sets up what is missing, imports Debian's 7.3 tree
+# into the cache folder when it is not there yet, and runs the whole suite, including one
+# real end-to-end run (v9 on v7.3.4: libgit2 apply, lockdep kernel build, QEMU/TCG boot).
+# Caches under $PATCHCHECK_HOME (default ~/.cache/patchcheck) are reused when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# Peers the tests check our parsing against (b4) and our formats with (kcidb-io).
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 >/dev/null
+swift build
+.build/debug/patchcheck tree import --debian 7.3
+PATCHCHECK_E2E=1 swift test "$@"
