@@ -125,6 +125,11 @@ public struct TreeImporter: Sendable {
       ["apt-get", "download", "-q", spec], cwd: home.debs.path, collectLimit: 16384)
     let after = try FileManager.default.contentsOfDirectory(atPath: home.debs.path)
       .filter { $0.hasPrefix("\(package)_") && $0.hasSuffix(".deb") }.sorted()
+    if !result.succeeded, exactVersion == nil, let cached = pickNewest(after, exact: nil, package: package) {
+      // Offline, or the archive moved on: a package downloaded before still imports.
+      console.warn("apt-get could not download \(spec); using \(cached) downloaded earlier")
+      return home.debs.appendingPathComponent(cached)
+    }
     guard result.succeeded, let newest = pickNewest(after, exact: exactVersion, package: package) else {
       throw PatchCheckError(
         .treeImport, "apt-get could not download \(spec)",
