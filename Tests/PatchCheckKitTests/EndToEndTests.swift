@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckKit
+
 #if canImport(FoundationXML)
   import FoundationXML
 #endif
-
-@testable import PatchCheckKit
 
 /// The real path, end to end: the default series (v9) on the imported v7.3.4 tree, a real
 /// lockdep kernel build, a real QEMU boot under TCG, the real console judged. Runs when the

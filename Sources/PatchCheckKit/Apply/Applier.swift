@@ -35,7 +35,12 @@ public struct HunkResult: Sendable, Codable {
 }
 
 public struct PatchResult: Sendable, Codable {
-  public enum Outcome: String, Sendable, Codable { case applied, failed, notAttempted = "not-attempted" }
+  public enum Outcome: String, Sendable, Codable {
+    case applied, failed
+    /// The reverse applies cleanly: the tree already has this change.
+    case alreadyApplied = "already-applied"
+    case notAttempted = "not-attempted"
+  }
   public var number: Int
   public var subject: String
   public var author: String
@@ -44,6 +49,10 @@ public struct PatchResult: Sendable, Codable {
   public var error: String?
   public var files: [FileStat]
   public var hunks: [HunkResult]
+  /// Stable patch-id of the mail's diff (as applied: after any variant edits), and of the
+  /// commit made from it; they must agree.
+  public var patchID: String?
+  public var commitPatchID: String?
 }
 
 public struct ApplyOutcome: Sendable, Codable {
@@ -130,7 +139,8 @@ public struct Applier {
       var result = PatchResult(
         number: patch.number, subject: patch.subject,
         author: "\(patch.author.name) <\(patch.author.email)>",
-        result: .notAttempted, commit: nil, error: nil, files: patch.files, hunks: [])
+        result: .notAttempted, commit: nil, error: nil, files: patch.files, hunks: [],
+        patchID: try? repository.patchID(diff: patch.diff).description, commitPatchID: nil)
       if failed {
         results.append(result)
         continue
@@ -161,11 +171,29 @@ public struct Applier {
           result.hunks[i].expected = nil
           result.hunks[i].actual = nil
         }
-        parent = commit
+        result.commitPatchID = try repository.patchID(ofCommit: commit).description
+        if let mail = result.patchID, mail != result.commitPatchID {
+          // The commit does not carry what the mail did: never report that as applied.
+          result.result = .failed
+          result.error =
+            "the commit's patch-id \(result.commitPatchID?.prefix(12) ?? "") differs from the mail's \(mail.prefix(12)): applied less than the patch carries"
+          failed = true
+        } else {
+          parent = commit
+        }
       } catch let error as GitError {
-        result.result = .failed
-        result.error = error.message
-        failed = true
+        if try alreadyApplied(files, on: parent) {
+          result.result = .alreadyApplied
+          result.error = "the tree already has this change (its reverse applies cleanly)"
+          for i in result.hunks.indices {
+            result.hunks[i].expected = nil
+            result.hunks[i].actual = nil
+          }
+        } else {
+          result.result = .failed
+          result.error = error.message
+          failed = true
+        }
       }
       results.append(result)
     }
@@ -180,6 +208,17 @@ public struct Applier {
       }
     }
     return outcome
+  }
+
+  /// True when the reverse of the patch applies to `commit`'s tree.
+  func alreadyApplied(_ files: [DiffFile], on commit: ObjectID) throws -> Bool {
+    guard !files.isEmpty else { return false }
+    do {
+      _ = try repository.apply(diff: UnifiedDiff.reversed(files), to: try repository.commitInfo(commit).tree)
+      return true
+    } catch is GitError {
+      return false
+    }
   }
 
   private func ensureKernelTree(_ commit: ObjectID, base: String) throws {

@@ -7,6 +7,8 @@ public struct DiffFile: Sendable {
   public var oldPath: String?
   public var newPath: String?
   public var hunks: [Hunk]
+  /// The file's lines before its first hunk (`diff --git`, `index`, modes, `---`, `+++`).
+  public var header: [String] = []
   public var path: String { newPath ?? oldPath ?? "" }
 }
 
@@ -26,6 +28,12 @@ public struct Hunk: Sendable {
       guard let first = line.first else { return "" }
       return first == " " || first == "-" ? String(line.dropFirst()) : nil
     }
+  }
+
+  /// Counts recomputed from the lines (after an edit changed them).
+  mutating func recount() {
+    oldCount = lines.filter { $0.first == " " || $0.first == "-" || $0.isEmpty }.count
+    newCount = lines.filter { $0.first == " " || $0.first == "+" || $0.isEmpty }.count
   }
 }
 
@@ -57,7 +65,9 @@ public enum UnifiedDiff {
           remainingNew -= 1
         case "-": remainingOld -= 1
         case "+": remainingNew -= 1
-        case "\\": continue
+        case "\\":
+          hunk?.lines.append(line)
+          continue
         default:
           if line.isEmpty {  // an empty context line whose space was stripped by a mailer
             remainingOld -= 1
@@ -72,13 +82,20 @@ public enum UnifiedDiff {
         hunk?.lines.append(line)
         continue
       }
+      if line.hasPrefix("\\"), hunk != nil {
+        hunk?.lines.append(line)  // "\ No newline at end of file" after a hunk's last line
+        continue
+      }
       if line.hasPrefix("diff --git ") {
         closeFile()
         let parts = line.split(separator: " ")
         current = DiffFile(
           oldPath: parts.count >= 4 ? String(parts[2].dropFirst(2)) : nil,
-          newPath: parts.count >= 4 ? String(parts[3].dropFirst(2)) : nil, hunks: [])
-      } else if line.hasPrefix("--- ") {
+          newPath: parts.count >= 4 ? String(parts[3].dropFirst(2)) : nil, hunks: [], header: [line])
+        continue
+      }
+      if hunk == nil, !line.hasPrefix("@@ ") { current?.header.append(line) }
+      if line.hasPrefix("--- ") {
         closeHunk()
         let path = line.dropFirst(4)
         current?.oldPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
@@ -105,6 +122,60 @@ public enum UnifiedDiff {
 }
 
 extension UnifiedDiff {
+  /// The diff text of `files`: headers, then each hunk with its header recomputed.
+  /// New-side starts shift by what earlier hunks of the same file added or removed.
+  public static func render(_ files: [DiffFile]) -> String {
+    var out: [String] = []
+    for file in files {
+      out += file.header
+      var delta = 0
+      for hunk in file.hunks {
+        let section = hunk.section.isEmpty ? "" : " \(hunk.section)"
+        let newStart = hunk.oldStart == 0 ? hunk.newStart : hunk.oldStart + delta
+        out.append("@@ -\(hunk.oldStart),\(hunk.oldCount) +\(newStart),\(hunk.newCount) @@\(section)")
+        out += hunk.lines
+        delta += hunk.newCount - hunk.oldCount
+      }
+    }
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  /// The diff that undoes `files`: a patch whose reverse applies cleanly is already in the tree.
+  public static func reversed(_ files: [DiffFile]) -> String {
+    render(
+      files.map { file in
+        var file = file
+        file.header = file.header.compactMap { line in
+          if line.hasPrefix("--- ") { return "+++ " + (file.newPath.map { "b/\($0)" } ?? "/dev/null") }
+          if line.hasPrefix("+++ ") { return "--- " + (file.oldPath.map { "a/\($0)" } ?? "/dev/null") }
+          if line.hasPrefix("new file mode") { return line.replacingOccurrences(of: "new file", with: "deleted file") }
+          if line.hasPrefix("deleted file mode") { return line.replacingOccurrences(of: "deleted file", with: "new file") }
+          if line.hasPrefix("index ") { return nil }
+          return line
+        }
+        // Keep --- before +++.
+        if let minus = file.header.firstIndex(where: { $0.hasPrefix("--- ") }),
+          let plus = file.header.firstIndex(where: { $0.hasPrefix("+++ ") }), plus < minus
+        {
+          file.header.swapAt(minus, plus)
+        }
+        file.hunks = file.hunks.map { hunk in
+          var hunk = hunk
+          hunk.lines = hunk.lines.map { line in
+            switch line.first {
+            case "+": "-" + line.dropFirst()
+            case "-": "+" + line.dropFirst()
+            default: line
+            }
+          }
+          swap(&hunk.oldStart, &hunk.newStart)
+          swap(&hunk.oldCount, &hunk.newCount)
+          return hunk
+        }
+        return file
+      })
+  }
+
   /// Rewrites each hunk header to start where the hunk was found (`lines[file][hunk]`,
   /// nil to keep it). libgit2 only searches forward from a hunk's stated line, so a hunk
   /// that moved up (offset < 0) fails there where `git apply` finds it; moving the header

@@ -58,3 +58,38 @@ extension GitRepository {
     return ObjectID(oid)
   }
 }
+
+extension GitRepository {
+  /// The stable patch-id (as `git patch-id --stable`) of a diff text.
+  public func patchID(diff: String) throws -> ObjectID {
+    var diffHandle: OpaquePointer?
+    try check(git_diff_from_buffer(&diffHandle, diff, diff.utf8.count), "parse diff")
+    defer { git_diff_free(diffHandle) }
+    return try patchID(diffHandle)
+  }
+
+  /// The stable patch-id of what `commit` changed against its first parent.
+  public func patchID(ofCommit commit: ObjectID) throws -> ObjectID {
+    let info = try commitInfo(commit)
+    guard let parent = info.parents.first else {
+      throw GitError(operation: "patch-id", code: -1, message: "\(commit.short) has no parent")
+    }
+    let oldTree = try lookupTree(try commitInfo(parent).tree)
+    defer { git_tree_free(oldTree) }
+    let newTree = try lookupTree(info.tree)
+    defer { git_tree_free(newTree) }
+    var diffHandle: OpaquePointer?
+    try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, nil), "diff \(commit.short)")
+    defer { git_diff_free(diffHandle) }
+    return try patchID(diffHandle)
+  }
+
+  private func patchID(_ diff: OpaquePointer?) throws -> ObjectID {
+    var options = git_diff_patchid_options()
+    try check(
+      git_diff_patchid_options_init(&options, UInt32(GIT_DIFF_PATCHID_OPTIONS_VERSION)), "patch-id options")
+    var oid = git_oid()
+    try check(git_diff_patchid(&oid, diff, &options), "compute patch-id")
+    return ObjectID(oid)
+  }
+}

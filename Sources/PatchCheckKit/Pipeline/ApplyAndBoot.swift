@@ -42,23 +42,21 @@ public struct ApplyAndBoot {
     let qemu = try QemuInfo.locate()
     let loaded = try SeriesSource.load(options.series, home: home)
     let manifest = loaded.manifest
-    if options.variant != "as-posted", manifest?.variants?[options.variant] == nil {
-      throw PatchCheckError(
-        .usage, "no variant '\(options.variant)' in the series manifest",
-        hint: "choose from: \((manifest?.variants?.keys.sorted() ?? ["as-posted"]).joined(separator: ", "))")
-    }
+    let selected = try SelectedVariant.select(options.variant, from: loaded)
+    let series = selected.series
     let scenarios = try ScenarioLibrary.named(options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.all.map(\.name))
     let repository = try openRepository()
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(
-      requested: options.base, stated: loaded.series.statedBase, fallback: manifest?.fallbackBase)
+      requested: options.base ?? selected.variant.base, stated: series.statedBase, fallback: manifest?.fallbackBase)
     if let note = base.note { console.warn(note) }
 
-    let runName = Self.runName(started: started, series: manifest?.name ?? slug(loaded.series.title), variant: options.variant)
+    let runName = Self.runName(started: started, series: manifest?.name ?? slug(series.title), variant: options.variant)
     let out = options.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)
     try FileManager.default.ensureDirectory(out)
     var report = Report(run: runName, startedAt: started)
-    report.series = SeriesSummary(loaded.series, manifest: manifest, variant: options.variant)
+    report.series = SeriesSummary(series, manifest: manifest, variant: options.variant)
+    report.edits = selected.edits
     report.base = base
     report.tools.qemu = qemu.version
     report.tools.kernel = base.used
@@ -75,6 +73,7 @@ public struct ApplyAndBoot {
 
     func finish(_ report: Report) throws -> Report {
       var report = report
+      report.check(selected.variant.expect)
       report.phases["total"] = Date().timeIntervalSince(started)
       report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md"]
       if FileManager.default.fileExists(atPath: consoleLog.path) { report.files["console"] = "console.log" }
@@ -85,10 +84,10 @@ public struct ApplyAndBoot {
 
     do {
       // Apply.
-      console.say("applying \(loaded.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
+      console.say("applying \(series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
       var t = Date()
-      let branch = "refs/heads/patchcheck/\(manifest?.name ?? slug(loaded.series.title))/\(options.variant)"
-      let applied = try applier.apply(loaded.series, base: base, branch: branch, check: false)
+      let branch = "refs/heads/patchcheck/\(manifest?.name ?? slug(series.title))/\(options.variant)"
+      let applied = try applier.apply(series, base: base, branch: branch, check: false)
       report.phases["apply"] = Date().timeIntervalSince(t)
       report.patches = applied.patches
       report.branch = applied.branch

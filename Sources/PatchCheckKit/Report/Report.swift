@@ -10,6 +10,9 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
   case applyFail = "APPLY-FAIL"
   case buildFail = "BUILD-FAIL"
   case infraError = "INFRA-ERROR"
+  /// The variant's manifest says what its run must show, and it did not (a negative
+  /// control that passed, a backport that stopped applying).
+  case expectationUnmet = "EXPECTATION-UNMET"
 
   /// Documented in README.md ("Exit codes").
   public var exitCode: Int32 {
@@ -19,6 +22,7 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
     case .applyFail: 3
     case .buildFail: 4
     case .infraError: 5
+    case .expectationUnmet: 7
     }
   }
 }
@@ -70,6 +74,9 @@ public struct Report: Sendable, Codable {
   public var branch: String?
   public var head: String?
   public var patches: [PatchResult] = []
+  /// The variant's edits and what each touched.
+  public var edits: [AppliedEdit] = []
+  public var expectation: ExpectationResult?
   public var config: ConfigCheck?
   public var build: BuildResult?
   public var boot: BootResult?

@@ -17,7 +17,22 @@ public struct SeriesManifest: Sendable, Codable {
 
   public struct Variant: Sendable, Codable {
     public var description: String?
+    public var edits: [PatchEdit]?
+    /// What a run of this variant must show; a run checks itself against it.
+    public var expect: Expectation?
+    /// The base for this variant (a backport names its tree), instead of the series'.
+    public var base: String?
   }
+
+  public struct Expectation: Sendable, Codable, Equatable {
+    /// PASS, FAIL, APPLY-FAIL, BUILD-FAIL.
+    public var verdict: String?
+    /// A regular expression one kernel report's title must match.
+    public var splat: String?
+  }
+
+  /// The manifest's file, for error messages.
+  public var path: String?
 
   enum CodingKeys: String, CodingKey {
     case name
@@ -35,7 +50,10 @@ public struct SeriesManifest: Sendable, Codable {
       throw PatchCheckError(.manifest, "cannot read manifest \(url.path)", hint: "check the path")
     }
     do {
-      return try YAMLDecoder().decode(SeriesManifest.self, from: text)
+      var manifest = try YAMLDecoder().decode(SeriesManifest.self, from: text)
+      manifest.path = url.path
+      try manifest.attachLines(from: text)
+      return manifest
     } catch let error as DecodingError {
       throw PatchCheckError(
         .manifest, "\(url.path): \(ManifestErrors.describe(error))",
@@ -84,6 +102,28 @@ public struct SeriesManifest: Sendable, Codable {
       }
     }
     return nil
+  }
+}
+
+extension SeriesManifest {
+  /// Records the manifest line of each variant edit, so errors can name it.
+  mutating func attachLines(from text: String) throws {
+    guard let root = try Yams.compose(yaml: text), let variantsNode = root["variants"]?.mapping else { return }
+    for (key, value) in variantsNode {
+      guard let name = key.string, let edits = value["edits"]?.sequence else { continue }
+      for (index, node) in edits.enumerated() where variants?[name]?.edits?.indices.contains(index) == true {
+        variants?[name]?.edits?[index].line = node.mark.map { $0.line }
+      }
+    }
+  }
+
+  /// The variant named `name` ("as-posted" always exists: the series unedited).
+  public func variant(_ name: String) throws -> Variant {
+    if let found = variants?[name] { return found }
+    if name == "as-posted" { return Variant(description: "the series as posted") }
+    throw PatchCheckError(
+      .usage, "no variant '\(name)' in \(path ?? self.name)",
+      hint: "choose from: \((Set(variants?.keys.map { $0 } ?? []).union(["as-posted"])).sorted().joined(separator: ", "))")
   }
 }
 

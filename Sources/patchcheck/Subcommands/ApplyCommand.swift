@@ -6,14 +6,34 @@ struct ApplyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply",
     abstract: "Apply a series with libgit2 onto a branch patchcheck/<series>/<variant>; report each patch and hunk.",
-    discussion: "Your HEAD, index and working tree are never touched. Exit codes: 0 applied, 3 a patch does not apply.")
+    discussion: """
+      Your HEAD, index and working tree are never touched. With --trees, the series (and each
+      variant) is tried on several tags and one table of per-hunk results is printed.
+      Exit codes: 0 applied (or every variant met its expectation), 3 a patch does not apply,
+      7 a variant did not show what its manifest expects.
+      """)
 
   @OptionGroup var seriesOptions: SeriesOptions
+
+  @Option(help: "Comma-separated variants, or 'all' (overrides --variant).")
+  var variants: String?
+
+  @Option(help: "Comma-separated revisions to try the series on (a backport check), e.g. v7.3.4,v7.2.12,v6.12.117.")
+  var trees: String?
 
   @Flag(help: "Dry run: report what would apply; make no branch.")
   var check = false
 
   @OptionGroup var global: GlobalOptions
+
+  struct Row: Encodable {
+    var tree: String
+    var variant: String
+    var outcome: ApplyOutcome
+    var edits: [AppliedEdit]
+    var expectation: String?
+    var met: Bool
+  }
 
   func run() throws {
     try runReportingErrors {
@@ -26,36 +46,100 @@ struct ApplyCommand: ParsableCommand {
           hint: "run 'patchcheck tree import --debian 7.3' or pass --repo PATH")
       }
       let applier = Applier(repository: try Applier.openRepository(repoPath), console: global.console)
-      let base = try applier.resolveBase(
-        requested: seriesOptions.base, stated: loaded.series.statedBase, fallback: loaded.manifest?.fallbackBase)
-      if let note = base.note { global.console.warn(note) }
+      let variantNames =
+        variants == "all"
+        ? SelectedVariant.allNames(of: loaded)
+        : variants?.split(separator: ",").map(String.init) ?? [seriesOptions.variant]
+      // Validate every variant before applying anything.
+      let selected = try variantNames.map { try SelectedVariant.select($0, from: loaded) }
+      let treeList: [String?] = trees?.split(separator: ",").map { String($0) } ?? [seriesOptions.base]
       let name = loaded.manifest?.name ?? "series"
-      let outcome = try applier.apply(
-        loaded.series, base: base, branch: "refs/heads/patchcheck/\(name)/\(seriesOptions.variant)", check: check)
-      if global.json {
-        try printJSON(outcome)
-      } else {
-        print("base: \(base.used) (\(base.commit.prefix(12)))")
-        for patch in outcome.patches {
-          print("[\(patch.result.rawValue)] \(patch.number)/\(loaded.series.patches.count) \(patch.subject)")
-          for hunk in patch.hunks {
-            let at =
-              hunk.line.map { "at line \($0)" + (hunk.offset.map { $0 == 0 ? "" : " (offset \($0))" } ?? "") }
-              ?? "expected at line \(hunk.expectedLine)"
-            print("    \(hunk.result.rawValue) \(hunk.file) hunk \(hunk.hunk) \(at)  \(hunk.section)")
-            if hunk.result == .failed {
-              print("      hunk needs:")
-              (hunk.expected ?? []).forEach { print("        |\($0)") }
-              print("      tree has:")
-              (hunk.actual ?? []).forEach { print("        |\($0)") }
-            }
-          }
-          if let error = patch.error { print("    error: \(error)") }
+
+      var rows: [Row] = []
+      for tree in treeList {
+        for variant in selected {
+          let base = try applier.resolveBase(
+            requested: tree ?? variant.variant.base, stated: variant.series.statedBase,
+            fallback: loaded.manifest?.fallbackBase)
+          if let note = base.note, trees == nil { global.console.warn(note) }
+          let outcome = try applier.apply(
+            variant.series, base: base, branch: trees == nil ? "refs/heads/patchcheck/\(name)/\(variant.name)" : nil,
+            check: check || trees != nil)
+          // With several trees, an expectation about applying is judged on the variant's own base.
+          let expected = variant.variant.expect?.verdict
+          let judged = tree == nil || tree == variant.variant.base
+          let met = !judged || (expected == "APPLY-FAIL" ? !outcome.applied : outcome.applied)
+          rows.append(Row(tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: expected, met: met))
         }
-        if let branch = outcome.branch { print("branch: \(branch) -> \(outcome.head?.prefix(12) ?? "")") }
-        if check { print(outcome.applied ? "check: the series applies" : "check: the series does not apply") }
       }
-      if !outcome.applied { throw ExitCode(Verdict.applyFail.exitCode) }
+      if global.json {
+        try printJSON(rows)
+      } else if rows.count == 1, let row = rows.first {
+        printDetail(row, total: loaded.series.patches.count)
+      } else {
+        printTable(rows)
+      }
+      let anyFailed = rows.contains { !$0.outcome.applied && $0.expectation != "APPLY-FAIL" }
+      if trees == nil, rows.contains(where: { !$0.met }) { throw ExitCode(Verdict.expectationUnmet.exitCode) }
+      if anyFailed { throw ExitCode(Verdict.applyFail.exitCode) }
+    }
+  }
+
+  func printDetail(_ row: Row, total: Int) {
+    let outcome = row.outcome
+    print("base: \(outcome.base.used) (\(outcome.base.commit.prefix(12)))  variant: \(row.variant)")
+    for edit in row.edits {
+      print("edit: \(edit.edit) -> patch \(edit.patch) \(edit.file) hunks \(edit.hunks.map(String.init).joined(separator: ","))")
+    }
+    for patch in outcome.patches {
+      print("[\(patch.result.rawValue)] \(patch.number)/\(total) \(patch.subject)")
+      for hunk in patch.hunks {
+        let at =
+          hunk.line.map { "at line \($0)" + (hunk.offset.map { $0 == 0 ? "" : " (offset \($0))" } ?? "") }
+          ?? "expected at line \(hunk.expectedLine)"
+        print("    \(hunk.result.rawValue) \(hunk.file) hunk \(hunk.hunk) \(at)  \(hunk.section)")
+        if hunk.result == .failed {
+          print("      hunk needs:")
+          (hunk.expected ?? []).forEach { print("        |\($0)") }
+          print("      tree has:")
+          (hunk.actual ?? []).forEach { print("        |\($0)") }
+        }
+      }
+      if let id = patch.patchID {
+        print(
+          "    patch-id \(id.prefix(12))"
+            + (patch.commitPatchID.map { $0 == id ? " (commit agrees)" : " (commit: \($0.prefix(12)))" } ?? ""))
+      }
+      if let error = patch.error { print("    \(patch.result == .alreadyApplied ? "note" : "error"): \(error)") }
+    }
+    if let branch = outcome.branch { print("branch: \(branch) -> \(outcome.head?.prefix(12) ?? "")") }
+    if check { print(outcome.applied ? "check: the series applies" : "check: the series does not apply") }
+  }
+
+  /// One line per tree and variant: the result of each hunk, in order.
+  func printTable(_ rows: [Row]) {
+    let treeWidth = max(4, rows.map(\.tree.count).max() ?? 4)
+    let variantWidth = max(7, rows.map(\.variant.count).max() ?? 7)
+    print(
+      "tree".padding(toLength: treeWidth, withPad: " ", startingAt: 0) + "  "
+        + "variant".padding(toLength: variantWidth, withPad: " ", startingAt: 0) + "  result       hunks")
+    for row in rows {
+      let hunks = row.outcome.patches.flatMap { patch in
+        patch.hunks.map { hunk -> String in
+          let file = (hunk.file as NSString).lastPathComponent
+          switch (patch.result, hunk.result) {
+          case (.alreadyApplied, _): return "\(file)#\(hunk.hunk):already"
+          case (.notAttempted, _): return "\(file)#\(hunk.hunk):-"
+          case (_, .failed): return "\(file)#\(hunk.hunk):FAIL"
+          default: return "\(file)#\(hunk.hunk):" + (hunk.offset.map { $0 == 0 ? "ok" : String(format: "%+d", $0) } ?? "ok")
+          }
+        }
+      }
+      let result = row.outcome.applied ? "applies" : "APPLY-FAIL"
+      print(
+        row.tree.padding(toLength: treeWidth, withPad: " ", startingAt: 0) + "  "
+          + row.variant.padding(toLength: variantWidth, withPad: " ", startingAt: 0) + "  "
+          + result.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + hunks.joined(separator: " "))
     }
   }
 }

@@ -1,0 +1,71 @@
+// Choosing a variant of a series: its edits applied to the posted patches, its base, and
+// what its run must show.
+
+import Foundation
+
+public struct SelectedVariant: Sendable {
+  public var name: String
+  public var variant: SeriesManifest.Variant
+  public var series: Series
+  public var edits: [AppliedEdit]
+
+  public static func select(_ name: String, from loaded: LoadedSeries) throws -> SelectedVariant {
+    guard let manifest = loaded.manifest else {
+      guard name == "as-posted" else {
+        throw PatchCheckError(
+          .usage, "variant '\(name)' needs a series manifest, and this series has none",
+          hint: "add patches/<series>/manifest.yaml with the series' message-id, or drop --variant")
+      }
+      return SelectedVariant(name: name, variant: .init(description: "the series as posted"), series: loaded.series, edits: [])
+    }
+    let variant = try manifest.variant(name)
+    let (series, edits) = try PatchEditor.apply(variant.edits ?? [], to: loaded.series, manifest: manifest.path ?? manifest.name)
+    guard !series.patches.isEmpty else {
+      throw PatchCheckError(
+        .usage, "variant '\(name)' of \(manifest.name) drops every hunk of the series", hint: "keep at least one hunk")
+    }
+    return SelectedVariant(name: name, variant: variant, series: series, edits: edits)
+  }
+
+  /// Every variant of the series' manifest (as-posted first).
+  public static func allNames(of loaded: LoadedSeries) -> [String] {
+    let names = Set(loaded.manifest?.variants?.keys.map { $0 } ?? []).subtracting(["as-posted"])
+    return ["as-posted"] + names.sorted()
+  }
+}
+
+public struct ExpectationResult: Sendable, Codable {
+  public var expectedVerdict: String?
+  public var expectedSplat: String?
+  public var observed: Verdict
+  /// The title that matched `expectedSplat`.
+  public var matchedSplat: String?
+  public var met: Bool
+}
+
+extension Report {
+  /// Checks the run against its variant's expectation. An unmet one replaces the verdict:
+  /// a negative control that passes means the scenarios lost their power to find the bug,
+  /// and must never read as a PASS. A run that could not judge (INFRA-ERROR) stays as it is.
+  public mutating func check(_ expectation: SeriesManifest.Expectation?) {
+    guard let expectation, verdict != .infraError, verdict != .expectationUnmet else { return }
+    var matched: String?
+    if let pattern = expectation.splat {
+      let regex = try? Regex(pattern)
+      matched = splats.first { splat in regex.map { splat.title.contains($0) } ?? splat.title.contains(pattern) }?.title
+    }
+    let verdictOK = expectation.verdict.map { $0 == verdict.rawValue } ?? true
+    let splatOK = expectation.splat == nil || matched != nil
+    let result = ExpectationResult(
+      expectedVerdict: expectation.verdict, expectedSplat: expectation.splat, observed: verdict,
+      matchedSplat: matched, met: verdictOK && splatOK)
+    self.expectation = result
+    guard !result.met else { return }
+    let wanted = (expectation.verdict ?? "any verdict") + (expectation.splat.map { " with a report matching '\($0)'" } ?? "")
+    let prefix =
+      expectation.verdict == "FAIL" && verdict == .pass
+      ? "NEGATIVE CONTROL DID NOT FAIL: the scenarios no longer detect what this variant breaks"
+      : "EXPECTATION NOT MET"
+    conclude(.expectationUnmet, "\(prefix): expected \(wanted), got \(verdict.rawValue) (\(reason))")
+  }
+}
