@@ -183,3 +183,72 @@ import Testing
     #expect(control.variant.expect?.verdict == "FAIL")
   }
 }
+
+@Suite struct ThreeWayTests {
+  /// v0.9 has the file the patch was made against; v1.0 changed a context line of the hunk
+  /// (and, for the conflict case, the very line the patch changes).
+  func history(changing lines: [String: String]) throws -> (ToyRepo, String, TempDir) {
+    let dir = try TempDir()
+    let original = numberedLines(1...40)
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: original)
+    var changed = original
+    for (from, to) in lines { changed = changed.replacingOccurrences(of: from, with: to) }
+    let entries = [
+      TreeEntry(
+        path: "Makefile", blob: try toy.repo.writeBlob(Data("VERSION = 1\nPATCHLEVEL = 0\nSUBLEVEL = 0\nEXTRAVERSION =\n".utf8)),
+        mode: .file),
+      TreeEntry(path: "Kconfig", blob: try toy.repo.writeBlob(Data("mainmenu \"toy\"\n".utf8)), mode: .file),
+      TreeEntry(path: "drivers/toy.c", blob: try toy.repo.writeBlob(Data(changed.utf8)), mode: .file),
+    ]
+    let sig = Signature(name: "T", email: "t@x", time: Date(timeIntervalSince1970: 1_700_000_100), offsetMinutes: 0)
+    let next = try toy.repo.createCommit(
+      tree: try toy.repo.writeTree(entries), parents: [toy.base], author: sig, committer: sig, message: "v1.1\n")
+    try toy.repo.createLightweightTag("v1.1", at: next)
+    let preimage = try toy.repo.writeBlob(Data(original.utf8)).description.prefix(12)
+    var diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\nindex \(preimage)..abcdef012345 100644\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n"
+    diff +=
+      "@@ -18,7 +18,7 @@ void toy(void)\n int line18;\n int line19;\n int line20;\n-int line21;\n+int line21 = 21;\n int line22;\n int line23;\n int line24;\n"
+    return (toy, diff, dir)
+  }
+
+  func run(_ toy: ToyRepo, _ diff: String, threeWay: Bool) throws -> ApplyOutcome {
+    let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "toy: 3-way", diff: diff)), source: "test")
+    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    return try applier.apply(
+      series, base: try applier.resolveBase(requested: "v1.1", stated: nil, fallback: nil), branch: nil, check: false, threeWay: threeWay)
+  }
+
+  @Test func aHunkWhoseContextMovedMergesThreeWays() throws {
+    let (toy, diff, dir) = try history(changing: ["int line18;": "long line18;"])
+    defer { withExtendedLifetime(dir) {} }
+    #expect(!(try run(toy, diff, threeWay: false)).applied)
+    let outcome = try run(toy, diff, threeWay: true)
+    #expect(outcome.applied)
+    #expect(outcome.patches[0].hunks.map(\.result) == [.merged])
+    let head = try #require(outcome.head.flatMap(ObjectID.init(hex:)))
+    let text = String(decoding: try #require(try toy.repo.file("drivers/toy.c", in: head)), as: UTF8.self)
+    #expect(text.contains("long line18;\nint line19;\nint line20;\nint line21 = 21;\n"))
+  }
+
+  @Test func aConflictIsReportedWithItsMarkers() throws {
+    let (toy, diff, dir) = try history(changing: ["int line18;": "long line18;", "int line21;": "short line21;"])
+    defer { withExtendedLifetime(dir) {} }
+    let outcome = try run(toy, diff, threeWay: true)
+    #expect(!outcome.applied)
+    #expect(outcome.patches[0].hunks.map(\.result) == [.conflict])
+    let conflict = try #require(outcome.patches[0].conflicts?.first)
+    #expect(conflict.file == "drivers/toy.c")
+    #expect(conflict.text.contains { $0.hasPrefix("<<<<<<<") })
+    #expect(conflict.text.contains("short line21;") && conflict.text.contains("int line21 = 21;"))
+  }
+
+  @Test func withoutThePreimageBlobThreeWaySaysSo() throws {
+    let (toy, diff, dir) = try history(changing: ["int line18;": "long line18;"])
+    defer { withExtendedLifetime(dir) {} }
+    let unknown = diff.replacingOccurrences(of: #"index [0-9a-f]+\.\."#, with: "index 0123456789ab..", options: .regularExpression)
+    let outcome = try run(toy, unknown, threeWay: true)
+    #expect(!outcome.applied)
+    #expect(outcome.patches[0].error?.contains("preimage blob") == true)
+  }
+}

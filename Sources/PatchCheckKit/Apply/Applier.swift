@@ -19,7 +19,13 @@ public struct BaseResolution: Sendable, Codable {
 }
 
 public struct HunkResult: Sendable, Codable {
-  public enum Outcome: String, Sendable, Codable { case applied, failed }
+  public enum Outcome: String, Sendable, Codable {
+    case applied, failed
+    /// Did not apply, but a 3-way merge with its preimage blob did (--3way).
+    case merged
+    /// The 3-way merge conflicted.
+    case conflict
+  }
   public var file: String
   public var hunk: Int
   public var section: String
@@ -53,6 +59,13 @@ public struct PatchResult: Sendable, Codable {
   /// commit made from it; they must agree.
   public var patchID: String?
   public var commitPatchID: String?
+  /// Files a 3-way merge left in conflict, with the merged text and its markers.
+  public var conflicts: [Conflict]?
+
+  public struct Conflict: Sendable, Codable {
+    public var file: String
+    public var text: [String]
+  }
 }
 
 public struct ApplyOutcome: Sendable, Codable {
@@ -125,7 +138,7 @@ public struct Applier {
   /// are kept on a branch. Stops at the first patch that does not apply; later patches are
   /// reported as not attempted.
   public func apply(
-    _ series: Series, base: BaseResolution, branch: String?, check: Bool
+    _ series: Series, base: BaseResolution, branch: String?, check: Bool, threeWay: Bool = false
   ) throws -> ApplyOutcome {
     let start = Date()
     guard var parent = ObjectID(hex: base.commit) else {
@@ -156,7 +169,19 @@ public struct Applier {
           cursor += file.hunks.count
         }
         let diff = UnifiedDiff.relocate(patch.diff, to: located)
-        let tree = try repository.apply(diff: diff, to: try repository.commitInfo(parent).tree)
+        let parentTree = try repository.commitInfo(parent).tree
+        var merged = false
+        let tree: ObjectID
+        do {
+          tree = try repository.apply(diff: diff, to: parentTree)
+        } catch let error as GitError {
+          guard threeWay, !(try alreadyApplied(files, on: parent)) else { throw error }
+          guard let mergedTree = try threeWayApply(files, located: located, onto: parentTree, result: &result) else {
+            throw error
+          }
+          tree = mergedTree
+          merged = true
+        }
         let commit = try repository.createCommit(
           tree: tree, parents: [parent], author: patch.author,
           committer: Signature(
@@ -166,13 +191,14 @@ public struct Applier {
         result.result = .applied
         result.commit = commit.description
         // libgit2 applied it: a hunk the locator could not place exactly (whitespace) did apply.
-        for i in result.hunks.indices where result.hunks[i].result == .failed {
+        for i in result.hunks.indices where result.hunks[i].result == .failed && !merged {
           result.hunks[i].result = .applied
           result.hunks[i].expected = nil
           result.hunks[i].actual = nil
         }
         result.commitPatchID = try repository.patchID(ofCommit: commit).description
-        if let mail = result.patchID, mail != result.commitPatchID {
+        // A 3-way merge fits the change to different context: its patch-id may differ.
+        if !merged, let mail = result.patchID, mail != result.commitPatchID {
           // The commit does not carry what the mail did: never report that as applied.
           result.result = .failed
           result.error =
@@ -182,7 +208,11 @@ public struct Applier {
           parent = commit
         }
       } catch let error as GitError {
-        if try alreadyApplied(files, on: parent) {
+        if result.conflicts != nil {
+          result.result = .failed
+          result.error = "3-way merge left conflicts in \(result.conflicts?.map(\.file).joined(separator: ", ") ?? "")"
+          failed = true
+        } else if try alreadyApplied(files, on: parent) {
           result.result = .alreadyApplied
           result.error = "the tree already has this change (its reverse applies cleanly)"
           for i in result.hunks.indices {
@@ -191,7 +221,7 @@ public struct Applier {
           }
         } else {
           result.result = .failed
-          result.error = error.message
+          result.error = ([error.message] + (result.error.map { [$0] } ?? [])).joined(separator: "; ")
           failed = true
         }
       }
@@ -208,6 +238,71 @@ public struct Applier {
       }
     }
     return outcome
+  }
+
+  /// Applies the files whose hunks all apply, and merges each other file three ways: the
+  /// patch applied to its preimage blob (named on the `index` line), merged into the tree's
+  /// version. Returns nil, with the conflicts or the reason in `result`, when that fails.
+  func threeWayApply(
+    _ files: [DiffFile], located: [[Int?]], onto parentTree: ObjectID, result: inout PatchResult
+  ) throws -> ObjectID? {
+    var tree = parentTree
+    var clean: [DiffFile] = []
+    var cleanLocated: [[Int?]] = []
+    var failing: [DiffFile] = []
+    for (file, lines) in zip(files, located) {
+      if lines.allSatisfy({ $0 != nil }) {
+        clean.append(file)
+        cleanLocated.append(lines)
+      } else {
+        failing.append(file)
+      }
+    }
+    if !clean.isEmpty {
+      tree = try repository.apply(diff: UnifiedDiff.relocate(UnifiedDiff.render(clean), to: cleanLocated), to: tree)
+    }
+    var conflicts: [PatchResult.Conflict] = []
+    for file in failing {
+      guard let oldPath = file.oldPath,
+        let index = file.header.first(where: { $0.hasPrefix("index ") }),
+        let prefix = index.dropFirst(6).split(separator: ".").first.map(String.init),
+        let preimage = try repository.blobID(prefix: prefix)
+      else {
+        result.error = "3-way: the preimage blob of \(file.path) is not in the repository"
+        return nil
+      }
+      let preTree = try repository.writeTree([TreeEntry(path: oldPath, blob: preimage, mode: .file)])
+      let theirsTree = try repository.apply(diff: UnifiedDiff.render([file]), to: preTree)
+      guard let theirs = try repository.file(file.path, inTree: theirsTree),
+        let ours = try repository.file(oldPath, inTree: parentTree)
+      else { return nil }
+      let merge = try repository.mergeFile(ancestor: try repository.blob(preimage), ours: ours, theirs: theirs, path: file.path)
+      let outcome: HunkResult.Outcome = merge.clean ? .merged : .conflict
+      for i in result.hunks.indices where result.hunks[i].file == file.path && result.hunks[i].result == .failed {
+        result.hunks[i].result = outcome
+      }
+      if merge.clean {
+        for i in result.hunks.indices where result.hunks[i].file == file.path && result.hunks[i].result == .merged {
+          result.hunks[i].expected = nil
+          result.hunks[i].actual = nil
+        }
+        tree = try repository.replacing(file.path, with: try repository.writeBlob(merge.content), in: tree)
+      } else {
+        let lines = HunkLocator.lines(of: merge.content)
+        // Each conflict region with a few lines around it.
+        var shown: [String] = []
+        for (i, line) in lines.enumerated() where line.hasPrefix("<<<<<<<") {
+          let end = lines[i...].firstIndex { $0.hasPrefix(">>>>>>>") } ?? min(lines.count - 1, i + 20)
+          shown += lines[max(0, i - 2)...min(lines.count - 1, end + 2)]
+        }
+        conflicts.append(PatchResult.Conflict(file: file.path, text: shown))
+      }
+    }
+    if !conflicts.isEmpty {
+      result.conflicts = conflicts
+      return nil
+    }
+    return tree
   }
 
   /// True when the reverse of the patch applies to `commit`'s tree.

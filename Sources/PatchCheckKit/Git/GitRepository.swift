@@ -103,7 +103,12 @@ public final class GitRepository: @unchecked Sendable {
 
   /// The content of `path` in `commit`, or nil when the commit has no such file.
   public func file(_ path: String, in commit: ObjectID) throws -> Data? {
-    let tree = try lookupTree(try commitInfo(commit).tree)
+    try file(path, inTree: try commitInfo(commit).tree)
+  }
+
+  /// The content of `path` in a tree, or nil when the tree has no such file.
+  public func file(_ path: String, inTree treeID: ObjectID) throws -> Data? {
+    let tree = try lookupTree(treeID)
     defer { git_tree_free(tree) }
     var entry: OpaquePointer?
     let rc = git_tree_entry_bypath(&entry, tree, path)

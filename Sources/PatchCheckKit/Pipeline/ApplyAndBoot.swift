@@ -15,6 +15,7 @@ public struct RunOptions: Sendable {
   public var accelerator = "auto"
   public var bootTimeout: TimeInterval?
   public var json = false
+  public var threeWay = false
 
   public init() {}
 }
@@ -87,7 +88,7 @@ public struct ApplyAndBoot {
       console.say("applying \(series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
       var t = Date()
       let branch = "refs/heads/patchcheck/\(manifest?.name ?? slug(series.title))/\(options.variant)"
-      let applied = try applier.apply(series, base: base, branch: branch, check: false)
+      let applied = try applier.apply(series, base: base, branch: branch, check: false, threeWay: options.threeWay)
       report.phases["apply"] = Date().timeIntervalSince(t)
       report.patches = applied.patches
       report.branch = applied.branch

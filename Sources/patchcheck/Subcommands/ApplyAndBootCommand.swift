@@ -43,6 +43,9 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Option(help: "Host-side limit for the boot in seconds (default: enough for every step's own limit).")
   var bootTimeout: Double?
 
+  @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
+  var threeWay = false
+
   @OptionGroup var global: GlobalOptions
 
   func validate() throws {
@@ -62,6 +65,7 @@ struct ApplyAndBootCommand: ParsableCommand {
       options.accelerator = accel
       options.bootTimeout = bootTimeout
       options.json = global.json
+      options.threeWay = threeWay
       let report = try ApplyAndBoot(home: global.patchCheckHome, options: options).run()
       if global.json {
         FileHandle.standardOutput.write(try report.jsonData())

@@ -24,6 +24,9 @@ struct ApplyCommand: ParsableCommand {
   @Flag(help: "Dry run: report what would apply; make no branch.")
   var check = false
 
+  @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
+  var threeWay = false
+
   @OptionGroup var global: GlobalOptions
 
   struct Row: Encodable {
@@ -64,7 +67,7 @@ struct ApplyCommand: ParsableCommand {
           if let note = base.note, trees == nil { global.console.warn(note) }
           let outcome = try applier.apply(
             variant.series, base: base, branch: trees == nil ? "refs/heads/patchcheck/\(name)/\(variant.name)" : nil,
-            check: check || trees != nil)
+            check: check || trees != nil, threeWay: threeWay)
           // With several trees, an expectation about applying is judged on the variant's own base.
           let expected = variant.variant.expect?.verdict
           let judged = tree == nil || tree == variant.variant.base
@@ -98,7 +101,7 @@ struct ApplyCommand: ParsableCommand {
           hunk.line.map { "at line \($0)" + (hunk.offset.map { $0 == 0 ? "" : " (offset \($0))" } ?? "") }
           ?? "expected at line \(hunk.expectedLine)"
         print("    \(hunk.result.rawValue) \(hunk.file) hunk \(hunk.hunk) \(at)  \(hunk.section)")
-        if hunk.result == .failed {
+        if hunk.result == .failed || hunk.result == .conflict, hunk.expected != nil {
           print("      hunk needs:")
           (hunk.expected ?? []).forEach { print("        |\($0)") }
           print("      tree has:")
@@ -109,6 +112,10 @@ struct ApplyCommand: ParsableCommand {
         print(
           "    patch-id \(id.prefix(12))"
             + (patch.commitPatchID.map { $0 == id ? " (commit agrees)" : " (commit: \($0.prefix(12)))" } ?? ""))
+      }
+      for conflict in patch.conflicts ?? [] {
+        print("    conflict in \(conflict.file):")
+        conflict.text.forEach { print("      |\($0)") }
       }
       if let error = patch.error { print("    \(patch.result == .alreadyApplied ? "note" : "error"): \(error)") }
     }
@@ -131,6 +138,8 @@ struct ApplyCommand: ParsableCommand {
           case (.alreadyApplied, _): return "\(file)#\(hunk.hunk):already"
           case (.notAttempted, _): return "\(file)#\(hunk.hunk):-"
           case (_, .failed): return "\(file)#\(hunk.hunk):FAIL"
+          case (_, .merged): return "\(file)#\(hunk.hunk):3way"
+          case (_, .conflict): return "\(file)#\(hunk.hunk):CONFLICT"
           default: return "\(file)#\(hunk.hunk):" + (hunk.offset.map { $0 == 0 ? "ok" : String(format: "%+d", $0) } ?? "ok")
           }
         }
