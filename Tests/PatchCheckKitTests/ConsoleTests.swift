@@ -92,3 +92,21 @@ struct CorpusCase: CustomStringConvertible {
     #expect(scenarios.map(\.result) == [.fail, .missing])
   }
 }
+
+@Suite struct CapturedBootTests {
+  /// v9 with the reentrancy hunk dropped, on a kernel with the guess unwinder (every frame
+  /// "?"): the recursive lock is found, its repeats are one entry, and the hung task names
+  /// the function it waits in even from unreliable frames.
+  @Test func theNegativeControlsDeadlockIsFoundAndDeduplicated() throws {
+    let log = try Fixtures.text("boot-v7.3.4-v9-no-reentrancy-guess-unwinder.log")
+    let splats = ConsoleAnalyzer.analyze(log)
+    #expect(splats.map(\.kind) == [.lockdepRecursive, .hungTask])
+    #expect(splats[0].title == "possible deadlock in sriov_disable")
+    #expect(splats[0].excerpt.contains { $0.contains("pci_rescan_remove_lock") })
+    #expect(splats[1].title == "INFO: task hung in sriov_disable")
+    #expect(splats[1].count > 1)
+    let scenarios = KTAPParser.parse(log, expected: ["numvfs", "pf-remove"])
+    #expect(scenarios.map(\.result) == [.pass, .fail])
+    #expect(scenarios[1].steps.map(\.result) == [.pass, .pass, .timeout, .skip])
+  }
+}

@@ -91,3 +91,27 @@ struct EndToEnd {
     #expect(FileManager.default.fileExists(atPath: dir.path("run/build.log").path))
   }
 }
+
+/// The negative control, for real: v9 without its reentrancy hunk must deadlock on PF
+/// removal, and the console must show it. If this passes as a PASS, the scenarios have lost
+/// their power to detect the bug the series fixes.
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct NegativeControl {
+  @Test func v9WithoutReentrancyIsCaught() throws {
+    let dir = try TempDir()
+    var options = RunOptions()
+    options.variant = "no-reentrancy"
+    options.output = dir.path("run")
+    options.accelerator = "tcg"
+    options.json = true
+    let report = try ApplyAndBoot(home: EndToEnd.home, options: options).run()
+    #expect(report.verdict == .fail, "\(report.reason)")
+    #expect(report.expectation?.met == true)
+    #expect(report.edits.map(\.file) == ["drivers/pci/probe.c"])
+    #expect(report.splats.contains { $0.kind == .lockdepRecursive || $0.kind == .hungTask }, "\(report.splats.map(\.title))")
+    let pfRemove = try #require(report.scenarios.first { $0.name == "pf-remove" })
+    #expect(pfRemove.result == .fail)
+    // The scenario before it, which never removes the PF, still passes.
+    #expect(report.scenarios.first { $0.name == "numvfs" }?.result == .pass)
+  }
+}

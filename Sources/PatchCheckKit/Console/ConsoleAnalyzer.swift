@@ -29,6 +29,10 @@ public struct Splat: Sendable, Codable, Equatable {
   /// 1-based line in the console log where the report starts.
   public var line: Int
   public var excerpt: [String]
+  /// How many reports had this title (the excerpt is the first one's).
+  public var count = 1
+  /// Where the others start.
+  public var otherLines: [Int] = []
 }
 
 public enum ConsoleAnalyzer {
@@ -67,6 +71,11 @@ public enum ConsoleAnalyzer {
       }
       let function = start.rule.function(body)
       let title = start.rule.title(body, function)
+      if let same = splats.firstIndex(where: { $0.title == title && $0.kind == start.rule.kind }) {
+        splats[same].count += 1
+        splats[same].otherLines.append(start.index + 1)
+        continue
+      }
       splats.append(
         Splat(
           kind: start.rule.kind, title: title, function: function, line: start.index + 1,
@@ -96,10 +105,14 @@ enum ConsoleLine {
 
 /// Stack frames and the functions titles name.
 enum Frames {
-  /// `func+0x1e/0x40`, possibly after `[<addr>]`; frames marked `?` are unreliable: skipped.
-  static func function(inFrameLine line: String) -> String? {
-    let trimmed = line.trimmingCharacters(in: .whitespaces)
-    if trimmed.hasPrefix("?") || trimmed.contains(" ? ") { return nil }
+  /// `func+0x1e/0x40`, possibly after `[<addr>]`; frames marked `?` are unreliable and
+  /// skipped unless `unreliable` (a kernel built with the guess unwinder has no others).
+  static func function(inFrameLine line: String, unreliable: Bool = false) -> String? {
+    var trimmed = line.trimmingCharacters(in: .whitespaces)
+    if trimmed.hasPrefix("?") || trimmed.contains(" ? ") {
+      guard unreliable else { return nil }
+      trimmed = trimmed.replacingOccurrences(of: "? ", with: "")
+    }
     guard let match = trimmed.firstMatch(of: #/^(?:\[<[0-9a-f]+>\] )?([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/#)
     else { return nil }
     return clean(String(match.output.1))
@@ -143,9 +156,11 @@ enum Frames {
   /// The first call-trace frame after `Call Trace:` that is not in `skip`.
   static func firstInteresting(_ body: [String], skipping skip: (String) -> Bool) -> String? {
     guard let trace = body.firstIndex(where: { $0.contains("Call Trace:") }) else { return nil }
-    for line in body[(trace + 1)...] {
-      if line.hasPrefix("RIP: ") || line.contains("<EOI>") || line.contains("</IRQ>") { continue }
-      guard let name = function(inFrameLine: line) else { continue }
+    let end = body[trace...].firstIndex { $0.contains("</TASK>") } ?? body.endIndex
+    let frames = body[(trace + 1)..<end].filter { !($0.hasPrefix("RIP: ") || $0.contains("<EOI>") || $0.contains("</IRQ>")) }
+    let reliable = frames.contains { function(inFrameLine: $0) != nil }
+    for line in frames {
+      guard let name = function(inFrameLine: line, unreliable: !reliable) else { continue }
       if !skip(name) { return name }
     }
     return nil
@@ -189,7 +204,7 @@ enum Frames {
       "__flush_work", "synchronize_", "__synchronize", "wait_event", "prepare_to_wait",
       "finish_wait", "msleep", "usleep", "schedule_timeout", "__lock_", "lock_", "debug_",
       "_cond_resched", "__cond_resched", "rcu_", "__rcu", "tty_ldisc_lock", "rtnl_lock",
-      "__filemap_fdatawait", "filemap_fdatawait", "fdatawait_",
+      "__filemap_fdatawait", "filemap_fdatawait", "fdatawait_", "klist_",
     ]
     // Waiting is what a hung task does; the title names who waited.
     return prefixes.contains { name.hasPrefix($0) } || name.contains("wait_on_") || name.hasSuffix("_wait")

@@ -30,7 +30,8 @@ struct AnalyzeCommand: ParsableCommand {
       }
       if output.splats.isEmpty { print("no kernel reports") }
       for splat in output.splats {
-        print("[\(splat.kind.rawValue)] \(splat.title)  (line \(splat.line))")
+        let times = splat.count > 1 ? " x\(splat.count)" : ""
+        print("[\(splat.kind.rawValue)] \(splat.title)\(times)  (line \(splat.line))")
       }
       for scenario in output.scenarios {
         print("\(scenario.result.rawValue.uppercased()) \(scenario.name)")
