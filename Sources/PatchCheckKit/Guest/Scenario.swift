@@ -19,14 +19,20 @@ public struct Scenario: Sendable {
 }
 
 public enum ScenarioLibrary {
-  public static let all: [Scenario] = [numvfs, pfRemove]
+  /// Every scenario, races with `iterations` iterations.
+  public static func all(iterations: Int = defaultIterations) -> [Scenario] {
+    [numvfs, pfRemove, unbind, vfRemove, raceNumvfsRemove(iterations), raceUnbindRemove(iterations)]
+  }
 
-  public static func named(_ names: [String]) throws -> [Scenario] {
-    try names.map { name in
-      guard let scenario = all.first(where: { $0.name == name }) else {
+  public static let defaultIterations = 5
+
+  public static func named(_ names: [String], iterations: Int = defaultIterations) throws -> [Scenario] {
+    let available = all(iterations: iterations)
+    return try names.map { name in
+      guard let scenario = available.first(where: { $0.name == name }) else {
         throw PatchCheckError(
           .usage, "no scenario named '\(name)'",
-          hint: "choose from: \(all.map(\.name).joined(separator: ", "))")
+          hint: "choose from: \(available.map(\.name).joined(separator: ", "))")
       }
       return scenario
     }
@@ -123,6 +129,113 @@ public enum ScenarioLibrary {
     ])
 }
 
+extension ScenarioLibrary {
+  /// Puts the PF back as a fresh device: present (rescan), bound, SR-IOV off.
+  static let restorePF = """
+    pf=$(cat /tmp/pf)
+    [ -e "$pf" ] || echo 1 > /sys/bus/pci/rescan
+    for i in $(seq 1 100); do [ -e "$pf/driver" ] && break; sleep 0.1; done
+    if [ ! -e "$pf/driver" ] && [ -f /tmp/pfdrv ]; then
+      echo "$(basename "$pf")" > "$(cat /tmp/pfdrv)/bind" 2>/dev/null
+      for i in $(seq 1 100); do [ -e "$pf/driver" ] && break; sleep 0.1; done
+    fi
+    [ -e "$pf/driver" ] || { echo "# $pf has no driver after rescan and bind"; exit 1; }
+    [ "$(cat "$pf/sriov_numvfs")" -eq 0 ] || echo 0 > "$pf/sriov_numvfs"
+    """
+
+  static let rememberDriver = ScenarioStep(
+    name: "remember the PF's driver", timeout: 10,
+    script: """
+      pf=$(cat /tmp/pf)
+      readlink -f "$pf/driver" > /tmp/pfdrv
+      echo "# driver $(cat /tmp/pfdrv)"
+      """)
+
+  static let unbind = Scenario(
+    name: "unbind",
+    summary: "with VFs enabled, unbind the PF's driver through sysfs (driver .remove -> pci_disable_sriov), then bind it again",
+    steps: [
+      findPF, rememberDriver, enableVFs(4),
+      ScenarioStep(
+        name: "unbind the PF's driver with VFs enabled", timeout: 90,
+        script: """
+          pf=$(cat /tmp/pf)
+          echo "$(basename "$pf")" > "$(cat /tmp/pfdrv)/unbind" || exit 1
+          [ ! -e "$pf/driver" ] || { echo "# still bound"; exit 1; }
+          n=$(ls -d "$pf"/virtfn* 2>/dev/null | wc -l)
+          echo "# unbound, virtfn links left: $n"
+          [ "$n" -eq 0 ]
+          """),
+      ScenarioStep(
+        name: "bind the driver again", timeout: 60,
+        script: """
+          pf=$(cat /tmp/pf)
+          echo "$(basename "$pf")" > "$(cat /tmp/pfdrv)/bind" || exit 1
+          for i in $(seq 1 100); do [ -e "$pf/driver" ] && break; sleep 0.1; done
+          [ -e "$pf/driver" ] && echo "# bound to $(basename "$(readlink "$pf/driver")")"
+          """),
+    ])
+
+  static let vfRemove = Scenario(
+    name: "vf-remove",
+    summary: "with VFs enabled, remove one VF through its sysfs remove, then disable SR-IOV on the PF",
+    steps: [
+      findPF, enableVFs(4),
+      ScenarioStep(
+        name: "remove one VF", timeout: 60,
+        script: """
+          pf=$(cat /tmp/pf)
+          vf=$(readlink -f "$pf/virtfn0")
+          echo 1 > "$vf/remove" || exit 1
+          [ ! -e "$vf" ] || { echo "# $vf still present"; exit 1; }
+          echo "# removed $(basename "$vf"), virtfn links left: $(ls -d "$pf"/virtfn* 2>/dev/null | wc -l)"
+          """),
+      disableVFs,
+    ])
+
+  /// Small delays between the two sides of a race, in seconds, cycled over iterations.
+  static let raceDelays = ["0", "0.01", "0.05", "0.1", "0.2", "0.02", "0.3", "0"]
+
+  /// `iterations` steps, each: put the PF back, then run `a` and, after a delay, `b`, both in
+  /// the background; both must finish and the PF must come back afterwards.
+  static func race(name: String, summary: String, iterations: Int, vfsFirst: Bool, a: String, b: String) -> Scenario {
+    let steps = (0..<max(1, iterations)).map { i -> ScenarioStep in
+      let delay = raceDelays[i % raceDelays.count]
+      return ScenarioStep(
+        name: "iteration \(i + 1) (delay \(delay) s)", timeout: 90,
+        script: """
+          \(restorePF)
+          \(vfsFirst ? "echo \(i % 2 == 0 ? 4 : 1) > \"$pf/sriov_numvfs\"" : "")
+          rm -f /tmp/race.a /tmp/race.b
+          ( \(a); echo "$?" > /tmp/race.a ) &
+          ( sleep \(delay); \(b); echo "$?" > /tmp/race.b ) &
+          wait
+          echo "# side a exit $(cat /tmp/race.a), side b exit $(cat /tmp/race.b)"
+          \(restorePF)
+          echo "# PF back with $(basename "$(readlink "$pf/driver")")"
+          """)
+    }
+    return Scenario(name: name, summary: summary, steps: [findPF, rememberDriver] + steps)
+  }
+
+  static func raceNumvfsRemove(_ iterations: Int) -> Scenario {
+    race(
+      name: "race-numvfs-remove",
+      summary: "write the PF's sriov_numvfs and its remove concurrently, \(iterations) times with varied delays",
+      iterations: iterations, vfsFirst: false, a: "echo 4 > \"$pf/sriov_numvfs\" 2>/dev/null",
+      b: "echo 1 > \"$pf/remove\"")
+  }
+
+  static func raceUnbindRemove(_ iterations: Int) -> Scenario {
+    race(
+      name: "race-unbind-remove",
+      summary: "unbind the PF's driver and write its remove concurrently (VFs enabled), \(iterations) times",
+      iterations: iterations, vfsFirst: true,
+      a: "echo \"$(basename \"$pf\")\" > \"$(cat /tmp/pfdrv)/unbind\" 2>/dev/null",
+      b: "echo 1 > \"$pf/remove\"")
+  }
+}
+
 /// The generated /init: mounts, lowers the hung-task timeout, runs the scenarios and prints
 /// KTAP v1 on the console, then says it is done and powers off.
 public enum RunnerScript {
@@ -163,10 +276,12 @@ public enum RunnerScript {
       """
     out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
     for (index, scenario) in scenarios.enumerated() {
-      out += "echo '    KTAP version 1'\necho '    # scenario \(scenario.name): \(scenario.summary)'\n"
+      out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
       out += "echo '    1..\(scenario.steps.count)'\n"
       out += "failed=0\n"
-      for (stepIndex, step) in scenario.steps.enumerated() {
+      for (stepIndex, var step) in scenario.steps.enumerated() {
+        // Names go inside single quotes, and '#' would start a KTAP directive.
+        step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
         let file = "/tmp/step-\(index + 1)-\(stepIndex + 1).sh"
         out += "cat > \(file) <<'PATCHCHECK_STEP'\n\(step.script)\nPATCHCHECK_STEP\n"
         out += """
@@ -175,13 +290,13 @@ public enum RunnerScript {
             step \(step.timeout) \(file); rc=$?
             if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
             elif [ $rc -eq 124 ]; then echo '    not ok \(stepIndex + 1) \(step.name) # TIMEOUT'; failed=1; blocked=1
-            else echo "    not ok \(stepIndex + 1) \(step.name) # exit $rc"; failed=1; fi
+            else echo '    not ok \(stepIndex + 1) \(step.name) # exit '"$rc"; failed=1; fi
           fi
 
           """
       }
       out += """
-        if [ $failed -eq 0 ]; then echo 'ok \(index + 1) \(scenario.name)'; else echo 'not ok \(index + 1) \(scenario.name)'; fi
+        if [ $failed -eq 0 ]; then echo 'ok \(index + 1) \(quoted(scenario.name))'; else echo 'not ok \(index + 1) \(quoted(scenario.name))'; fi
 
         """
     }
@@ -193,5 +308,10 @@ public enum RunnerScript {
 
       """
     return out
+  }
+
+  /// Text safe inside a single-quoted shell word.
+  static func quoted(_ text: String) -> String {
+    text.replacingOccurrences(of: "'", with: "'\\''")
   }
 }

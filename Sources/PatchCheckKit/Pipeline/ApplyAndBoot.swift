@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
   public var bootTimeout: TimeInterval?
   public var json = false
   public var threeWay = false
+  /// Iterations of each race scenario.
+  public var iterations = ScenarioLibrary.defaultIterations
 
   public init() {}
 }
@@ -45,7 +47,8 @@ public struct ApplyAndBoot {
     let manifest = loaded.manifest
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let series = selected.series
-    let scenarios = try ScenarioLibrary.named(options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.all.map(\.name))
+    let scenarios = try ScenarioLibrary.named(
+      options.scenarios ?? manifest?.scenarios ?? ["numvfs", "pf-remove"], iterations: options.iterations)
     let repository = try openRepository()
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(

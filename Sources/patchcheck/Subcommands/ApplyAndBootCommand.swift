@@ -31,7 +31,7 @@ struct ApplyAndBootCommand: ParsableCommand {
   var out: String?
 
   @Option(
-    help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all.map(\.name).joined(separator: ", "))).")
+    help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all().map(\.name).joined(separator: ", "))).")
   var scenarios: String?
 
   @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
@@ -43,6 +43,9 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Option(help: "Host-side limit for the boot in seconds (default: enough for every step's own limit).")
   var bootTimeout: Double?
 
+  @Option(help: "Iterations of each race scenario (each with a different delay between the two sides).")
+  var iterations: Int = ScenarioLibrary.defaultIterations
+
   @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
   var threeWay = false
 
@@ -50,6 +53,7 @@ struct ApplyAndBootCommand: ParsableCommand {
 
   func validate() throws {
     guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
+    guard iterations >= 1, iterations <= 1000 else { throw ValidationError("--iterations takes 1 to 1000") }
   }
 
   func run() throws {
@@ -66,6 +70,7 @@ struct ApplyAndBootCommand: ParsableCommand {
       options.bootTimeout = bootTimeout
       options.json = global.json
       options.threeWay = threeWay
+      options.iterations = iterations
       let report = try ApplyAndBoot(home: global.patchCheckHome, options: options).run()
       if global.json {
         FileHandle.standardOutput.write(try report.jsonData())

@@ -13,6 +13,9 @@ struct BootCommand: ParsableCommand {
   @Option(help: "Comma-separated scenarios to run.")
   var scenarios: String = "numvfs,pf-remove"
 
+  @Option(help: "Iterations of each race scenario.")
+  var iterations: Int = ScenarioLibrary.defaultIterations
+
   @Option(help: "Where to write console.log.")
   var out: String = "."
 
@@ -24,7 +27,7 @@ struct BootCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let home = global.patchCheckHome
-      let chosen = try ScenarioLibrary.named(scenarios.split(separator: ",").map(String.init))
+      let chosen = try ScenarioLibrary.named(scenarios.split(separator: ",").map(String.init), iterations: iterations)
       let outDir = URL(fileURLWithPath: out)
       try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
       let initramfs = outDir.appendingPathComponent("initramfs.cpio")
