@@ -18,9 +18,15 @@ let package = Package(
       pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]
     ),
+    // SHA-256 for KCIDB's patchset hash, from the OpenSSL the kernel build needs anyway.
+    .systemLibrary(
+      name: "CCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]
+    ),
     .target(
       name: "PatchCheckKit",
-      dependencies: ["CGit2", .product(name: "Yams", package: "Yams")]
+      dependencies: ["CGit2", "CCrypto", .product(name: "Yams", package: "Yams")]
     ),
     .executableTarget(
       name: "patchcheck",

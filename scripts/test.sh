@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Peers the tests check our parsing against (b4) and our formats with (kcidb-io).
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 >/dev/null
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 kcidb-io >/dev/null
 swift build
 .build/debug/patchcheck tree import --debian 7.3
 PATCHCHECK_E2E=1 swift test "$@"

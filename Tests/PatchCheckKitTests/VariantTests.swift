@@ -175,6 +175,25 @@ import Testing
     }
   }
 
+  /// A mail made without `index` lines and with one line of context still gets git's id,
+  /// and so does the commit made from it.
+  @Test func patchIDsOfIndexlessNarrowContextMailsAgreeWithGit() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
+    var diff = "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n"
+    diff += "@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
+    let file = dir.path("p.diff")
+    try diff.write(to: file, atomically: true, encoding: .utf8)
+    let git = try ProcessRunner.run(["sh", "-c", "git patch-id --stable < \"$0\"", file.path])
+    #expect(try toy.repo.patchID(diff: diff).description == String(git.output.prefix(40)))
+    let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "narrow", diff: diff)), source: "t")
+    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let outcome = try applier.apply(
+      series, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: true)
+    #expect(outcome.applied)
+    #expect(outcome.patches[0].commitPatchID == String(git.output.prefix(40)))
+  }
+
   @Test func theV9NegativeControlDropsOnlyTheReentrancyHunk() throws {
     let loaded = try SeriesSource.load(nil, home: PatchCheckHome(root: FileManager.default.temporaryDirectory))
     let control = try SelectedVariant.select("no-reentrancy", from: loaded)

@@ -196,7 +196,9 @@ public struct Applier {
           result.hunks[i].expected = nil
           result.hunks[i].actual = nil
         }
-        result.commitPatchID = try repository.patchID(ofCommit: commit).description
+        result.commitPatchID = try repository.patchID(
+          ofCommit: commit, contextLines: max(1, UnifiedDiff.contextLines(of: files))
+        ).description
         // A 3-way merge fits the change to different context: its patch-id may differ.
         if !merged, let mail = result.patchID, mail != result.commitPatchID {
           // The commit does not carry what the mail did: never report that as applied.

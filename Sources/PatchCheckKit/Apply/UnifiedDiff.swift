@@ -38,6 +38,19 @@ public struct Hunk: Sendable {
 }
 
 public enum UnifiedDiff {
+  /// The context the diff was made with (`-U`): the longest run of context at either end
+  /// of a hunk.
+  public static func contextLines(of files: [DiffFile]) -> Int {
+    var most = 0
+    for hunk in files.flatMap(\.hunks) {
+      let body = hunk.lines.filter { !$0.hasPrefix("\\") }
+      let leading = body.prefix { $0.first == " " || $0.isEmpty }.count
+      let trailing = body.reversed().prefix { $0.first == " " || $0.isEmpty }.count
+      most = max(most, leading, trailing)
+    }
+    return most
+  }
+
   public static func parse(_ diff: String) throws -> [DiffFile] {
     var files: [DiffFile] = []
     var current: DiffFile?

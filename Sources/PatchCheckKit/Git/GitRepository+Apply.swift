@@ -61,15 +61,17 @@ extension GitRepository {
 
 extension GitRepository {
   /// The stable patch-id (as `git patch-id --stable`) of a diff text.
-  public func patchID(diff: String) throws -> ObjectID {
+  public func patchID(diff rawDiff: String) throws -> ObjectID {
+    let diff = Self.withIndexLines(rawDiff)
     var diffHandle: OpaquePointer?
     try check(git_diff_from_buffer(&diffHandle, diff, diff.utf8.count), "parse diff")
     defer { git_diff_free(diffHandle) }
     return try patchID(diffHandle)
   }
 
-  /// The stable patch-id of what `commit` changed against its first parent.
-  public func patchID(ofCommit commit: ObjectID) throws -> ObjectID {
+  /// The stable patch-id of what `commit` changed against its first parent, diffed with
+  /// `contextLines` of context: the same as the mail's, since context lines count in the id.
+  public func patchID(ofCommit commit: ObjectID, contextLines: Int = 3) throws -> ObjectID {
     let info = try commitInfo(commit)
     guard let parent = info.parents.first else {
       throw GitError(operation: "patch-id", code: -1, message: "\(commit.short) has no parent")
@@ -78,10 +80,39 @@ extension GitRepository {
     defer { git_tree_free(oldTree) }
     let newTree = try lookupTree(info.tree)
     defer { git_tree_free(newTree) }
+    var options = git_diff_options()
+    try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "diff options")
+    options.context_lines = UInt32(contextLines)
     var diffHandle: OpaquePointer?
-    try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, nil), "diff \(commit.short)")
+    try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, &options), "diff \(commit.short)")
     defer { git_diff_free(diffHandle) }
     return try patchID(diffHandle)
+  }
+
+  /// libgit2 hashes a file whose header has no `index` line differently from git (whose id
+  /// ignores that line's content): give every file one. Its ids must not be zero, which
+  /// libgit2 reads as "no id".
+  static func withIndexLines(_ diff: String) -> String {
+    var out: [Substring] = []
+    var pendingHeader = false
+    var sawIndex = false
+    var mode = " 100644"
+    for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("diff --git ") {
+        pendingHeader = true
+        sawIndex = false
+        mode = " 100644"
+      } else if pendingHeader {
+        if line.hasPrefix("index ") { sawIndex = true }
+        if line.hasPrefix("new file mode") || line.hasPrefix("deleted file mode") { mode = "" }
+        if line.hasPrefix("--- ") || line.hasPrefix("Binary files") {
+          if !sawIndex { out.append("index 1111111..2222222\(mode)"[...]) }
+          pendingHeader = false
+        }
+      }
+      out.append(line)
+    }
+    return out.joined(separator: "\n")
   }
 
   private func patchID(_ diff: OpaquePointer?) throws -> ObjectID {

@@ -79,7 +79,7 @@ public struct ApplyAndBoot {
       var report = report
       report.check(selected.variant.expect)
       report.phases["total"] = Date().timeIntervalSince(started)
-      report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md"]
+      report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md", "kcidb": "kcidb.json"]
       if FileManager.default.fileExists(atPath: consoleLog.path) { report.files["console"] = "console.log" }
       if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
       try Self.write(report, to: out)
@@ -93,6 +93,7 @@ public struct ApplyAndBoot {
       let branch = "refs/heads/patchcheck/\(manifest?.name ?? slug(series.title))/\(options.variant)"
       let applied = try applier.apply(series, base: base, branch: branch, check: false, threeWay: options.threeWay)
       report.phases["apply"] = Date().timeIntervalSince(t)
+      try Self.writePatches(series, to: out.appendingPathComponent("patches"))
       report.patches = applied.patches
       report.branch = applied.branch
       report.head = applied.head
@@ -179,6 +180,33 @@ public struct ApplyAndBoot {
 
   static let buildBranch = "refs/heads/patchcheck/build"
 
+  /// The patches as applied (after variant edits), as `git format-patch` files: what
+  /// reproduces the run with `git am`, and what KCIDB's patchset hash is computed over.
+  static func writePatches(_ series: Series, to folder: URL) throws {
+    try? FileManager.default.removeItem(at: folder)
+    try FileManager.default.ensureDirectory(folder)
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss Z"
+    for patch in series.patches {
+      formatter.timeZone = TimeZone(secondsFromGMT: patch.author.offsetMinutes * 60)
+      let body = patch.commitMessage.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+      let rest = body.count > 1 ? String(body[1]).trimmingCharacters(in: .newlines) : ""
+      let text = """
+        From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+        From: \(patch.author.name) <\(patch.author.email)>
+        Date: \(formatter.string(from: patch.author.time))
+        Subject: [PATCH \(patch.number)/\(series.patches.count)] \(patch.subject)
+
+        \(rest)
+        ---
+        \(patch.diff)
+        """
+      let name = String(format: "%04d-%@.patch", patch.number, slug(patch.subject))
+      try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+  }
+
   /// The worktree patchcheck builds in, on its own branch; made on first use.
   func buildWorktree(_ repository: GitRepository, at path: URL, head: ObjectID) throws -> GitRepository {
     if try repository.reference(Self.buildBranch) == nil {
@@ -236,6 +264,10 @@ public struct ApplyAndBoot {
 
   static func write(_ report: Report, to out: URL) throws {
     try report.jsonData().write(to: out.appendingPathComponent("report.json"))
+    let patchFolder = out.appendingPathComponent("patches")
+    let patchFiles = ((try? FileManager.default.contentsOfDirectory(atPath: patchFolder.path)) ?? [])
+      .filter { $0.hasSuffix(".patch") }.sorted().map { patchFolder.appendingPathComponent($0) }
+    try KCIDBWriter.json(for: report, patchFiles: patchFiles).write(to: out.appendingPathComponent("kcidb.json"))
     try JUnitWriter.xml(for: report).write(to: out.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)
     try SummaryWriter.markdown(for: report).write(to: out.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
   }

@@ -1,0 +1,145 @@
+// kcidb.json: the run as a KCIDB v5.3 document (one checkout with the patchset's hash and
+// message-id, one build, a test per scenario step plus boot and console), for submitting to
+// KernelCI's database. The schema is checked with kcidb-io in the tests.
+
+import CCrypto
+import Foundation
+
+enum SHA256Hex {
+  static func of(_ data: Data) -> String {
+    var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+    data.withUnsafeBytes { bytes in
+      _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest)
+    }
+    return digest.map { String(format: "%02x", $0) }.joined()
+  }
+}
+
+struct KCIDBDocument: Encodable {
+  struct Version: Encodable {
+    var major = 5
+    var minor = 3
+  }
+  struct Resource: Encodable {
+    var name: String
+    var url: String
+  }
+  struct Checkout: Encodable {
+    var id: String
+    var origin: String
+    var tree_name: String?
+    var git_commit_hash: String?
+    var git_commit_name: String?
+    var patchset_hash: String
+    var patchset_files: [Resource]
+    var message_id: String?
+    var comment: String?
+    var start_time: String
+    var valid: Bool
+    var log_excerpt: String?
+  }
+  struct Build: Encodable {
+    var id: String
+    var checkout_id: String
+    var origin: String
+    var architecture = "x86_64"
+    var compiler: String?
+    var config_name = "tinyconfig+patchcheck-lockdep"
+    var start_time: String
+    var duration: Double?
+    var status: String
+    var log_excerpt: String?
+  }
+  struct Environment: Encodable {
+    var comment: String
+  }
+  struct Test: Encodable {
+    var id: String
+    var build_id: String
+    var origin: String
+    var path: String
+    var status: String
+    var comment: String?
+    var environment: Environment?
+    var log_excerpt: String?
+    var start_time: String
+  }
+
+  var version = Version()
+  var checkouts: [Checkout]
+  var builds: [Build]
+  var tests: [Test]
+}
+
+enum KCIDBWriter {
+  static let origin = "patchcheck"
+
+  /// `patchFiles` are the patches as applied, in order (their files in the run folder).
+  static func document(for report: Report, patchFiles: [URL]) -> KCIDBDocument {
+    let time = ISO8601DateFormatter().string(from: report.startedAt)
+    let runID = report.run.replacingOccurrences(of: ":", with: "_")
+    let checkoutID = "\(origin):\(runID)"
+    let hashes = patchFiles.compactMap { FileManager.default.contents(atPath: $0.path) }.map(SHA256Hex.of)
+    let applied = !report.patches.isEmpty && report.patches.allSatisfy { $0.result != .failed && $0.result != .notAttempted }
+    let checkout = KCIDBDocument.Checkout(
+      id: checkoutID, origin: origin, tree_name: report.base?.used, git_commit_hash: report.base?.commit,
+      git_commit_name: report.base?.used,
+      patchset_hash: hashes.isEmpty ? "" : SHA256Hex.of(Data(hashes.map { $0 + "\n" }.joined().utf8)),
+      patchset_files: patchFiles.map { .init(name: $0.lastPathComponent, url: $0.absoluteURL.absoluteString) },
+      message_id: report.series?.messageID, comment: report.series.map { "\($0.title) (variant \($0.variant))" },
+      start_time: time, valid: applied,
+      log_excerpt: applied ? nil : String(report.reason.prefix(16_000)))
+    guard applied, let build = report.build else {
+      return KCIDBDocument(checkouts: [checkout], builds: [], tests: [])
+    }
+    let buildID = "\(checkoutID)-build"
+    let buildRecord = KCIDBDocument.Build(
+      id: buildID, checkout_id: checkoutID, origin: origin, compiler: build.compiler, start_time: time,
+      duration: build.seconds, status: build.succeeded ? "PASS" : "FAIL",
+      log_excerpt: build.errors.isEmpty ? nil : build.errors.map { "\($0.file):\($0.line): error: \($0.message)" }.joined(separator: "\n"))
+    var tests: [KCIDBDocument.Test] = []
+    if let boot = report.boot {
+      let environment = KCIDBDocument.Environment(comment: "QEMU \(report.tools.qemu ?? "") q35 \(boot.accelerator), igb SR-IOV")
+      func test(_ path: String, _ status: String, _ comment: String? = nil, excerpt: String? = nil) {
+        tests.append(
+          KCIDBDocument.Test(
+            id: "\(buildID):\(path)", build_id: buildID, origin: origin, path: path, status: status, comment: comment,
+            environment: environment, log_excerpt: excerpt.map { String($0.prefix(16_000)) }, start_time: time))
+      }
+      test("boot", boot.reachedRunner ? "PASS" : "ERROR", boot.reachedRunner ? nil : "the guest never reached the runner")
+      for scenario in report.scenarios {
+        let base = "sriov.\(pathComponent(scenario.name))"
+        test(base, status(scenario.result))
+        for step in scenario.steps {
+          test("\(base).\(pathComponent(step.name))", status(step.result), step.name, excerpt: step.diagnostics.joined(separator: "\n"))
+        }
+      }
+      test(
+        "console", report.splats.isEmpty ? "PASS" : "FAIL", report.splats.map(\.title).joined(separator: "; "),
+        excerpt: report.splats.first?.excerpt.joined(separator: "\n"))
+    }
+    return KCIDBDocument(checkouts: [checkout], builds: [buildRecord], tests: tests)
+  }
+
+  static func status(_ outcome: TestOutcome) -> String {
+    switch outcome {
+    case .pass: "PASS"
+    case .fail: "FAIL"
+    case .skip: "SKIP"
+    case .timeout: "ERROR"
+    case .missing: "MISS"
+    }
+  }
+
+  /// KCIDB test paths are dot-separated names: keep letters, digits, '_' and '-'.
+  static func pathComponent(_ text: String) -> String {
+    let mapped = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
+    return String(mapped).split(separator: "_").joined(separator: "_")
+  }
+
+  static func json(for report: Report, patchFiles: [URL]) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(document(for: report, patchFiles: patchFiles))
+  }
+}
