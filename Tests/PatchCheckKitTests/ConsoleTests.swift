@@ -110,3 +110,17 @@ struct CorpusCase: CustomStringConvertible {
     #expect(scenarios[1].steps.map(\.result) == [.pass, .pass, .timeout, .skip])
   }
 }
+
+extension CapturedBootTests {
+  /// With reliable frames the hung task names where it waits, and the excerpt says who
+  /// owns the mutex (the task itself: a recursive lock).
+  @Test func theNegativeControlWithReliableFrames() throws {
+    let log = try Fixtures.text("boot-v7.3.4-v9-no-reentrancy.log")
+    let splats = ConsoleAnalyzer.analyze(log)
+    #expect(splats.map(\.title) == ["possible deadlock in sriov_disable", "INFO: task hung in sriov_disable"])
+    let hung = splats[1]
+    #expect(hung.count >= 2)
+    #expect(hung.excerpt.contains { $0.contains("remove_store") })
+    #expect(hung.excerpt.contains { $0.contains("blocked on a mutex likely owned by task") })
+  }
+}

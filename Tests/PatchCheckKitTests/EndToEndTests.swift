@@ -50,13 +50,15 @@ struct EndToEnd {
 
     // The files a maintainer and a CI system read.
     let out = dir.path("run")
-    for name in ["report.json", "junit.xml", "summary.md", "console.log", "build.log", "initramfs.cpio"] {
+    for name in ["report.json", "junit.xml", "summary.md", "console.log", "build.log", "initramfs.cpio", "kcidb.json"] {
       #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
     }
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any]
     #expect(json?["verdict"] as? String == "PASS")
     #expect((json?["tools"] as? [String: Any])?["libgit2"] != nil)
     #expect(XMLParser(contentsOf: out.appendingPathComponent("junit.xml"))?.parse() == true)
+    let kcidb = try validateKCIDB(out.appendingPathComponent("kcidb.json"))
+    #expect(kcidb.succeeded, "\(kcidb.output.suffix(400))")
     let console = try String(contentsOf: out.appendingPathComponent("console.log"), encoding: .utf8)
     #expect(console.contains("igbvf"))
     // The branch holds the series as git am would have made it.

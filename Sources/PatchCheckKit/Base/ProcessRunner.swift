@@ -15,7 +15,9 @@ public struct ProcessResult: Sendable {
   public let timedOut: Bool
   /// Killed because a `ProcessControl` asked for it.
   public let stoppedOnRequest: Bool
-  public var succeeded: Bool { status == 0 && !timedOut }
+  /// Killed because it printed nothing for `idleTimeout` seconds.
+  public let idledOut: Bool
+  public var succeeded: Bool { status == 0 && !timedOut && !idledOut }
 }
 
 /// Lets a line handler ask the runner to stop the child a little later (QEMU after the
@@ -63,6 +65,7 @@ public enum ProcessRunner {
     timeout: TimeInterval? = nil,
     collectLimit: Int = 1 << 20,
     control: ProcessControl? = nil,
+    idleTimeout: TimeInterval? = nil,
     onLine: ((String) -> Void)? = nil
   ) throws -> ProcessResult {
     guard let exe = command.first, let resolved = which(exe) else {
@@ -133,6 +136,8 @@ public enum ProcessRunner {
     var pendingLine = Data()
     var timedOut = false
     var stoppedOnRequest = false
+    var idledOut = false
+    var lastOutput = Date()
     let deadline = timeout.map { Date().addingTimeInterval($0) }
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -150,7 +155,13 @@ public enum ProcessRunner {
         stoppedOnRequest = true
         break
       }
+      if let idleTimeout, ready == 0, Date().timeIntervalSince(lastOutput) >= idleTimeout {
+        kill(-pid, SIGKILL)
+        idledOut = true
+        break
+      }
       if ready == 0 { continue }
+      lastOutput = Date()
       let n = read(readFD, &buffer, buffer.count)
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
@@ -175,7 +186,7 @@ public enum ProcessRunner {
     let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return ProcessResult(
       status: exitStatus, output: String(decoding: collected, as: UTF8.self), timedOut: timedOut,
-      stoppedOnRequest: stoppedOnRequest)
+      stoppedOnRequest: stoppedOnRequest, idledOut: idledOut)
   }
 }
 

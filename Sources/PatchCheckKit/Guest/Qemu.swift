@@ -46,6 +46,9 @@ public struct BootOptions: Sendable {
   public var cpus = 2
   /// Host-side limit for the whole boot.
   public var timeout: TimeInterval
+  /// A guest that prints nothing for this long is stopped: longer than any step's own limit
+  /// plus the hung-task detector's first report.
+  public var silenceLimit: TimeInterval = 150
   /// Extra kernel command line.
   public var append: String = ""
 
@@ -66,6 +69,10 @@ public struct BootResult: Sendable, Codable {
   public var reachedRunner: Bool
   public var runnerFinished: Bool
   public var timedOut: Bool
+  /// The guest printed nothing for `silenceLimit` seconds and was stopped.
+  public var wentSilent: Bool = false
+  /// The console's last lines when the guest went silent or timed out.
+  public var lastLines: [String]? = nil
   public var exitStatus: Int32
   public var command: [String]
 }
@@ -109,7 +116,7 @@ public struct QemuBooter: Sendable {
     let watch = Watch()
     let result = try ProcessRunner.run(
       command, logFile: options.consoleLog.path, timeout: options.timeout, collectLimit: 1 << 16,
-      control: control
+      control: control, idleTimeout: options.silenceLimit
     ) { line in
       watch.lines += 1
       if watch.reached == nil, line.contains(RunnerScript.startMarker) {
@@ -131,8 +138,11 @@ public struct QemuBooter: Sendable {
     return BootResult(
       accelerator: accelerator, acceleratorNote: note, seconds: Date().timeIntervalSince(start),
       secondsToRunner: watch.reached, reachedRunner: watch.reached != nil,
-      runnerFinished: watch.finished, timedOut: result.timedOut, exitStatus: result.status,
-      command: command)
+      runnerFinished: watch.finished, timedOut: result.timedOut, wentSilent: result.idledOut,
+      lastLines: result.timedOut || result.idledOut
+        ? Array(result.output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").suffix(15).map(String.init))
+        : nil,
+      exitStatus: result.status, command: command)
   }
 
   /// KVM when asked for, or when auto and a probe boot under KVM prints a kernel banner.

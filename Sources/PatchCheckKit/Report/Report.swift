@@ -119,7 +119,7 @@ public enum Judge {
       return (.fail, "kernel report: \(first.title)\(more)", nil)
     }
     if !boot.reachedRunner {
-      let why = boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
+      let why = boot.wentSilent ? "the guest went silent" : boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
       return (
         .infraError, "the guest never reached the scenario runner (\(why)); see console.log",
         PatchCheckError.Kind.guestNoRunner.exitCode
@@ -134,7 +134,9 @@ public enum Judge {
       return (.fail, "scenario failed: \(names.joined(separator: "; "))", nil)
     }
     if !boot.runnerFinished {
-      return (.infraError, "the runner did not finish (timed out after \(Int(boot.seconds)) s); see console.log", nil)
+      let last = boot.lastLines?.last.map { "; last line: \($0.prefix(100))" } ?? ""
+      let why = boot.wentSilent ? "the guest went silent" : "timed out after \(Int(boot.seconds)) s"
+      return (.infraError, "the runner did not finish (\(why))\(last); see console.log", nil)
     }
     return (.pass, "\(scenarios.count) scenarios passed, no kernel reports", nil)
   }
