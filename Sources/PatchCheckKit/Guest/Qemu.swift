@@ -44,6 +44,8 @@ public struct BootOptions: Sendable {
   public var accelerator: String = "auto"
   public var memoryMB = 1024
   public var cpus = 2
+  /// igb devices, each on its own PCIe root port.
+  public var pfs = 1
   /// Host-side limit for the whole boot.
   public var timeout: TimeInterval
   /// A guest that prints nothing for this long is stopped: longer than any step's own limit
@@ -94,9 +96,10 @@ public struct QemuBooter: Sendable {
       "-append",
       "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on \(options.append)"
         .trimmingCharacters(in: .whitespaces),
-      "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "igb,bus=rp1",
-      "-nic", "none",
     ]
+      + (1...max(1, options.pfs)).flatMap { n in
+        ["-device", "pcie-root-port,id=rp\(n),chassis=\(n),slot=\(n)", "-device", "igb,bus=rp\(n)"]
+      } + ["-nic", "none"]
   }
 
   /// Boots and runs the guest; returns when the runner is done (QEMU is stopped a few

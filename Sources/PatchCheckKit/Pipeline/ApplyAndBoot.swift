@@ -18,6 +18,12 @@ public struct RunOptions: Sendable {
   public var threeWay = false
   /// Iterations of each race scenario.
   public var iterations = ScenarioLibrary.defaultIterations
+  /// Guest knobs: VFs to enable, igb PFs, vCPUs, memory (MiB), hung-task timeout (s).
+  public var vfs = 4
+  public var pfs = 1
+  public var vcpus = 2
+  public var memoryMB = 1024
+  public var hungTaskTimeout = 10
 
   public init() {}
 }
@@ -48,7 +54,8 @@ public struct ApplyAndBoot {
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let series = selected.series
     let scenarios = try ScenarioLibrary.named(
-      options.scenarios ?? manifest?.scenarios ?? ["numvfs", "pf-remove"], iterations: options.iterations)
+      options.scenarios ?? manifest?.scenarios ?? ["numvfs", "pf-remove"],
+      settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
     let repository = try openRepository()
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(
@@ -145,12 +152,16 @@ public struct ApplyAndBoot {
       // Guest.
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(runner: RunnerScript.generate(scenarios), busybox: busybox, to: initramfs)
+      try Initramfs.build(
+        runner: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout), busybox: busybox, to: initramfs)
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       var boot = BootOptions(
         kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: consoleLog,
         timeout: options.bootTimeout ?? Self.bootTimeout(scenarios))
       boot.accelerator = options.accelerator
+      boot.cpus = options.vcpus
+      boot.memoryMB = options.memoryMB
+      boot.pfs = options.pfs
       t = Date()
       console.say("booting under QEMU \(qemu.version) with scenarios \(scenarios.map(\.name).joined(separator: ", "))")
       let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)

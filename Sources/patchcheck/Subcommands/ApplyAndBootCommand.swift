@@ -46,6 +46,21 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Option(help: "Iterations of each race scenario (each with a different delay between the two sides).")
   var iterations: Int = ScenarioLibrary.defaultIterations
 
+  @Option(help: "VFs to enable on the PF (igb has up to 7).")
+  var vfs: Int = 4
+
+  @Option(help: "igb PFs in the guest, each on its own PCIe root port.")
+  var pfs: Int = 1
+
+  @Option(help: "Guest vCPUs.")
+  var vcpus: Int = 2
+
+  @Option(help: "Guest memory in MiB.")
+  var memory: Int = 1024
+
+  @Option(help: "Guest hung-task timeout in seconds.")
+  var hungTaskTimeout: Int = 10
+
   @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
   var threeWay = false
 
@@ -54,6 +69,11 @@ struct ApplyAndBootCommand: ParsableCommand {
   func validate() throws {
     guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
     guard iterations >= 1, iterations <= 1000 else { throw ValidationError("--iterations takes 1 to 1000") }
+    guard (1...7).contains(vfs) else { throw ValidationError("--vfs takes 1 to 7 (igb's sriov_totalvfs)") }
+    guard (1...8).contains(pfs) else { throw ValidationError("--pfs takes 1 to 8") }
+    guard (1...64).contains(vcpus) else { throw ValidationError("--vcpus takes 1 to 64") }
+    guard memory >= 256 else { throw ValidationError("--memory takes at least 256 (MiB)") }
+    guard (1...600).contains(hungTaskTimeout) else { throw ValidationError("--hung-task-timeout takes 1 to 600") }
   }
 
   func run() throws {
@@ -71,6 +91,11 @@ struct ApplyAndBootCommand: ParsableCommand {
       options.json = global.json
       options.threeWay = threeWay
       options.iterations = iterations
+      options.vfs = vfs
+      options.pfs = pfs
+      options.vcpus = vcpus
+      options.memoryMB = memory
+      options.hungTaskTimeout = hungTaskTimeout
       let report = try ApplyAndBoot(home: global.patchCheckHome, options: options).run()
       if global.json {
         FileHandle.standardOutput.write(try report.jsonData())

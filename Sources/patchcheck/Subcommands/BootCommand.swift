@@ -27,7 +27,8 @@ struct BootCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let home = global.patchCheckHome
-      let chosen = try ScenarioLibrary.named(scenarios.split(separator: ",").map(String.init), iterations: iterations)
+      let chosen = try ScenarioLibrary.named(
+        scenarios.split(separator: ",").map(String.init), settings: ScenarioSettings(iterations: iterations))
       let outDir = URL(fileURLWithPath: out)
       try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
       let initramfs = outDir.appendingPathComponent("initramfs.cpio")

@@ -18,7 +18,7 @@ struct ScenariosCommand: ParsableCommand {
   }
 
   func run() throws {
-    let entries = ScenarioLibrary.all(iterations: iterations).map {
+    let entries = ScenarioLibrary.all(ScenarioSettings(iterations: iterations)).map {
       Entry(name: $0.name, summary: $0.summary, steps: $0.steps.map(\.name))
     }
     if global.json {
