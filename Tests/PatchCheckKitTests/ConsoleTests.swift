@@ -124,3 +124,21 @@ extension CapturedBootTests {
     #expect(hung.excerpt.contains { $0.contains("blocked on a mutex likely owned by task") })
   }
 }
+
+extension CapturedBootTests {
+  /// Two tasks blocked on each other: each report names the task, where it waits, whom it
+  /// waits for, and the locks it holds.
+  @Test func theV9RaceDeadlockNamesBothSides() throws {
+    let log = try Fixtures.text("boot-v7.3.4-v9-race-numvfs-remove.log")
+    let splats = ConsoleAnalyzer.analyze(log)
+    #expect(splats.map(\.title) == ["INFO: task hung in sriov_enable", "INFO: task hung in device_release_driver_internal"])
+    let numvfs = try #require(splats[0].blocked)
+    let remove = try #require(splats[1].blocked)
+    #expect(numvfs.blockedOn == remove.task)
+    #expect(remove.blockedOn == numvfs.task)
+    #expect(numvfs.locks.contains("&dev->mutex at sriov_numvfs_store"))
+    #expect(remove.locks.contains("pci_rescan_remove_lock at pci_stop_and_remove_bus_device_locked"))
+    let race = try #require(KTAPParser.parse(log).first { $0.name == "race-numvfs-remove" })
+    #expect(race.steps.map(\.result).contains(.timeout))
+  }
+}

@@ -33,6 +33,18 @@ public struct Splat: Sendable, Codable, Equatable {
   public var count = 1
   /// Where the others start.
   public var otherLines: [Int] = []
+  /// For a hung task: who is blocked, where, on whom, holding what.
+  public var blocked: BlockedTask?
+}
+
+public struct BlockedTask: Sendable, Codable, Equatable {
+  /// `sh:323`
+  public var task: String
+  public var waitsIn: String?
+  /// The kernel's guess at the owner of what it waits for ("sh:324").
+  public var blockedOn: String?
+  /// Locks it holds, from lockdep's "Showing all locks held": `name at function`.
+  public var locks: [String]
 }
 
 public enum ConsoleAnalyzer {
@@ -71,6 +83,7 @@ public enum ConsoleAnalyzer {
       }
       let function = start.rule.function(body)
       let title = start.rule.title(body, function)
+      let blocked = start.rule.kind == .hungTask ? Self.blockedTask(body, function: function, log: lines[start.index...]) : nil
       if let same = splats.firstIndex(where: { $0.title == title && $0.kind == start.rule.kind }) {
         splats[same].count += 1
         splats[same].otherLines.append(start.index + 1)
@@ -79,9 +92,28 @@ public enum ConsoleAnalyzer {
       splats.append(
         Splat(
           kind: start.rule.kind, title: title, function: function, line: start.index + 1,
-          excerpt: Array(raw[start.index..<min(end, start.index + 80)])))
+          excerpt: Array(raw[start.index..<min(end, start.index + 80)]), blocked: blocked))
     }
     return splats
+  }
+}
+
+extension ConsoleAnalyzer {
+  /// The task named by "INFO: task NAME:PID blocked ...", the owner the kernel names on the
+  /// "is blocked on a mutex likely owned by" line, and the locks lockdep lists for it.
+  static func blockedTask(_ body: [String], function: String?, log: ArraySlice<String>) -> BlockedTask? {
+    guard let first = body.first, let match = first.firstMatch(of: #/INFO: task (.+):(\d+) blocked/#) else { return nil }
+    let name = String(match.output.1)
+    let pid = String(match.output.2)
+    let owner = body.lazy.compactMap { $0.firstMatch(of: #/is blocked on .* owned by task (\S+?)\.?$/#) }.first.map { String($0.output.1) }
+    var locks: [String] = []
+    if let header = log.prefix(400).firstIndex(where: { $0.hasPrefix("locks held by \(name)/\(pid):") }) {
+      for line in log[(header + 1)...].prefix(32) {
+        guard let lock = line.firstMatch(of: #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#) else { break }
+        locks.append("\(lock.output.1) at \(Frames.clean(String(lock.output.2)))")
+      }
+    }
+    return BlockedTask(task: "\(name):\(pid)", waitsIn: function, blockedOn: owner, locks: locks)
   }
 }
 
