@@ -194,6 +194,25 @@ import Testing
     #expect(outcome.patches[0].commitPatchID == String(git.output.prefix(40)))
   }
 
+  /// A hand-made patch with uneven context still applies (its change set is what the commit
+  /// carries), and a change set that lost a hunk does not compare equal.
+  @Test func changeSetsIgnoreContextButNotMissingChanges() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
+    let diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -20,3 +20,4 @@\n int line20;\n int line21;\n int line22;\n+int added;\n"
+    let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "uneven", diff: diff)), source: "t")
+    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let outcome = try applier.apply(
+      series, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: true)
+    #expect(outcome.applied, "\(outcome.patches.first?.error ?? "")")
+    let (_, full, keep) = try twoFileSeries()
+    defer { withExtendedLifetime(keep) {} }
+    let all = UnifiedDiff.changeSet(try UnifiedDiff.parse(full.patches[0].diff))
+    let (edited, _) = try PatchEditor.apply([PatchEdit(drop: HunkTarget(file: "drivers/toy.c", hunk: 1))], to: full, manifest: "t")
+    #expect(UnifiedDiff.changeSet(try UnifiedDiff.parse(edited.patches[0].diff)) != all)
+  }
+
   @Test func theV9NegativeControlDropsOnlyTheReentrancyHunk() throws {
     let loaded = try SeriesSource.load(nil, home: PatchCheckHome(root: FileManager.default.temporaryDirectory))
     let control = try SelectedVariant.select("no-reentrancy", from: loaded)

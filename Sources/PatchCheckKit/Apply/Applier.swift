@@ -199,12 +199,15 @@ public struct Applier {
         result.commitPatchID = try repository.patchID(
           ofCommit: commit, contextLines: max(1, UnifiedDiff.contextLines(of: files))
         ).description
-        // A 3-way merge fits the change to different context: its patch-id may differ.
-        if !merged, let mail = result.patchID, mail != result.commitPatchID {
-          // The commit does not carry what the mail did: never report that as applied.
+        // The commit must carry exactly what the mail did. Compared as change sets (lines
+        // lost and gained per file): context and hunk layout do not matter, so a hand-made
+        // patch with uneven context is not refused. A 3-way merge may legitimately differ.
+        let committed = UnifiedDiff.changeSet(
+          try UnifiedDiff.parse(try repository.diffText(ofCommit: commit, contextLines: 0)))
+        if !merged, committed != UnifiedDiff.changeSet(files) {
           result.result = .failed
           result.error =
-            "the commit's patch-id \(result.commitPatchID?.prefix(12) ?? "") differs from the mail's \(mail.prefix(12)): applied less than the patch carries"
+            "the commit does not carry what the mail does (patch-id \(result.commitPatchID?.prefix(12) ?? "") vs the mail's \(result.patchID?.prefix(12) ?? "")): applied less than the patch carries"
           failed = true
         } else {
           parent = commit

@@ -38,6 +38,19 @@ public struct Hunk: Sendable {
 }
 
 public enum UnifiedDiff {
+  /// The lines each file loses and gains, whatever the context and hunk layout: two diffs
+  /// that make the same change have the same change set, even when one was made with other
+  /// context or aligned differently.
+  public static func changeSet(_ files: [DiffFile]) -> [String: [String]] {
+    var result: [String: [String]] = [:]
+    for file in files {
+      let changes = file.hunks.flatMap(\.lines).filter { $0.first == "+" || $0.first == "-" }
+        .map { String($0.prefix(1)) + $0.dropFirst().trimmingCharacters(in: .whitespaces) }
+      result[file.path, default: []] += changes
+    }
+    return result.mapValues { $0.sorted() }.filter { !$0.value.isEmpty }
+  }
+
   /// The context the diff was made with (`-U`): the longest run of context at either end
   /// of a hunk.
   public static func contextLines(of files: [DiffFile]) -> Int {

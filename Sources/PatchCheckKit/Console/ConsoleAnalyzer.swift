@@ -35,6 +35,8 @@ public struct Splat: Sendable, Codable, Equatable {
   public var otherLines: [Int] = []
   /// For a hung task: who is blocked, where, on whom, holding what.
   public var blocked: BlockedTask?
+  /// With several boots: how many hit this title.
+  public var boots: Int?
 }
 
 public struct BlockedTask: Sendable, Codable, Equatable {

@@ -115,6 +115,27 @@ extension GitRepository {
     return out.joined(separator: "\n")
   }
 
+  /// What `commit` changed against its first parent, as a unified diff text.
+  public func diffText(ofCommit commit: ObjectID, contextLines: Int) throws -> String {
+    let info = try commitInfo(commit)
+    guard let parent = info.parents.first else { return "" }
+    let oldTree = try lookupTree(try commitInfo(parent).tree)
+    defer { git_tree_free(oldTree) }
+    let newTree = try lookupTree(info.tree)
+    defer { git_tree_free(newTree) }
+    var options = git_diff_options()
+    try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "diff options")
+    options.context_lines = UInt32(contextLines)
+    var diffHandle: OpaquePointer?
+    try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, &options), "diff \(commit.short)")
+    defer { git_diff_free(diffHandle) }
+    var buffer = git_buf()
+    try check(git_diff_to_buf(&buffer, diffHandle, GIT_DIFF_FORMAT_PATCH), "format diff")
+    defer { git_buf_dispose(&buffer) }
+    guard let pointer = buffer.ptr else { return "" }
+    return String(decoding: Data(bytes: pointer, count: buffer.size), as: UTF8.self)
+  }
+
   private func patchID(_ diff: OpaquePointer?) throws -> ObjectID {
     var options = git_diff_patchid_options()
     try check(

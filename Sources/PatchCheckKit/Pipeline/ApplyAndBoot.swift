@@ -24,6 +24,10 @@ public struct RunOptions: Sendable {
   public var vcpus = 2
   public var memoryMB = 1024
   public var hungTaskTimeout = 10
+  /// Boots of the same build (each title counted over them).
+  public var repeatCount = 1
+  /// Also run the unpatched base and label each report new, fixed or pre-existing.
+  public var compareBase = false
 
   public init() {}
 }
@@ -88,6 +92,7 @@ public struct ApplyAndBoot {
       report.phases["total"] = Date().timeIntervalSince(started)
       report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md", "kcidb": "kcidb.json"]
       if FileManager.default.fileExists(atPath: consoleLog.path) { report.files["console"] = "console.log" }
+      for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
       if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
       try Self.write(report, to: out)
       return report
@@ -149,34 +154,26 @@ public struct ApplyAndBoot {
       }
       console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds))
 
-      // Guest.
+      // Guest: the same initramfs for every boot (and for the base's, when compared).
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
       try Initramfs.build(
         runner: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout), busybox: busybox, to: initramfs)
       report.phases["initramfs"] = Date().timeIntervalSince(t)
-      var boot = BootOptions(
-        kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: consoleLog,
-        timeout: options.bootTimeout ?? Self.bootTimeout(scenarios))
-      boot.accelerator = options.accelerator
-      boot.cpus = options.vcpus
-      boot.memoryMB = options.memoryMB
-      boot.pfs = options.pfs
       t = Date()
-      console.say("booting under QEMU \(qemu.version) with scenarios \(scenarios.map(\.name).joined(separator: ", "))")
-      let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
+      let boots = try bootRepeatedly(
+        image: URL(fileURLWithPath: image), initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out, prefix: "console")
       report.phases["boot"] = Date().timeIntervalSince(t)
-      report.boot = booted
+      report.absorb(boots)
       box.report = report
 
-      // Verdict.
-      t = Date()
-      let log = String(decoding: FileManager.default.contents(atPath: consoleLog.path) ?? Data(), as: UTF8.self)
-      report.scenarios = KTAPParser.parse(log, expected: scenarios.map(\.name))
-      report.splats = ConsoleAnalyzer.analyze(log)
-      report.phases["analyze"] = Date().timeIntervalSince(t)
-      let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: report.scenarios, splats: report.splats)
-      report.conclude(verdict, reason, exitCode: code)
+      if options.compareBase {
+        t = Date()
+        report.baseComparison = try compareWithBase(
+          base: base, worktree: worktree, builder: builder, image: URL(fileURLWithPath: image), initramfs: initramfs,
+          scenarios: scenarios, qemu: qemu, out: out, seriesBoots: boots)
+        report.phases["base"] = Date().timeIntervalSince(t)
+      }
       return try finish(report)
     } catch let error as PatchCheckError {
       report.error = error.description
@@ -190,6 +187,55 @@ public struct ApplyAndBoot {
   }
 
   static let buildBranch = "refs/heads/patchcheck/build"
+
+  /// Boots `options.repeatCount` times; the first console is console.log, then console-2.log...
+  func bootRepeatedly(
+    image: URL, initramfs: URL, scenarios: [Scenario], qemu: QemuInfo, out: URL, prefix: String
+  ) throws -> [BootOutcome] {
+    var outcomes: [BootOutcome] = []
+    for index in 1...max(1, options.repeatCount) {
+      let log = out.appendingPathComponent(index == 1 ? "\(prefix).log" : "\(prefix)-\(index).log")
+      var boot = BootOptions(
+        kernel: image, initramfs: initramfs, consoleLog: log, timeout: options.bootTimeout ?? Self.bootTimeout(scenarios))
+      boot.accelerator = options.accelerator
+      boot.cpus = options.vcpus
+      boot.memoryMB = options.memoryMB
+      boot.pfs = options.pfs
+      let count = options.repeatCount > 1 ? " (boot \(index) of \(options.repeatCount))" : ""
+      console.say("booting under QEMU \(qemu.version)\(count) with scenarios \(scenarios.map(\.name).joined(separator: ", "))")
+      let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
+      let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
+      let results = KTAPParser.parse(text, expected: scenarios.map(\.name))
+      let splats = ConsoleAnalyzer.analyze(text)
+      let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: results, splats: splats)
+      outcomes.append(
+        BootOutcome(
+          index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
+          reason: reason, exitCode: code))
+    }
+    return outcomes
+  }
+
+  /// The same scenarios on the unpatched base (same config, same iterations, same number of
+  /// boots): each kernel report labelled new, fixed or pre-existing.
+  func compareWithBase(
+    base: BaseResolution, worktree: GitRepository, builder: KernelBuilder, image: URL, initramfs: URL,
+    scenarios: [Scenario], qemu: QemuInfo, out: URL, seriesBoots: [BootOutcome]
+  ) throws -> BaseComparison {
+    guard let baseCommit = ObjectID(hex: base.commit) else {
+      throw PatchCheckError(.baseMissing, "bad base id \(base.commit)", hint: "pass --base REV")
+    }
+    console.say("building the base \(base.used) for comparison")
+    try worktree.checkout(baseCommit, branch: Self.buildBranch)
+    let build = try builder.build(log: out.appendingPathComponent("base-build.log"), progress: progress)
+    guard build.succeeded, let baseImage = build.image else {
+      return BaseComparison(base: base.used, verdict: .buildFail, reason: "the base does not build", titles: [], scenarios: [])
+    }
+    let boots = try bootRepeatedly(
+      image: URL(fileURLWithPath: baseImage), initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out,
+      prefix: "base-console")
+    return BaseComparison(series: seriesBoots, base: boots, baseName: base.used)
+  }
 
   /// The patches as applied (after variant edits), as `git format-patch` files: what
   /// reproduces the run with `git am`, and what KCIDB's patchset hash is computed over.

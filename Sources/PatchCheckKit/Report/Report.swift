@@ -84,6 +84,10 @@ public struct Report: Sendable, Codable {
   public var splats: [Splat] = []
   /// Seconds per phase: apply, configure, build, guest, boot, analyze, total.
   public var phases: [String: Double] = [:]
+  /// With --repeat: each boot's verdict and report titles.
+  public var repeats: [RepeatSummary]?
+  /// With --compare-base: the base's run and each title labelled.
+  public var baseComparison: BaseComparison?
   public var tools = ToolVersions()
   public var files: [String: String] = [:]
 
@@ -106,6 +110,121 @@ public struct Report: Sendable, Codable {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     return try encoder.encode(self)
+  }
+}
+
+/// One boot: what the guest did and what the console showed.
+public struct BootOutcome: Sendable {
+  public var index: Int
+  public var console: String
+  public var boot: BootResult
+  public var scenarios: [ScenarioResult]
+  public var splats: [Splat]
+  public var verdict: Verdict
+  public var reason: String
+  public var exitCode: Int32?
+}
+
+public struct RepeatSummary: Sendable, Codable {
+  public var index: Int
+  public var verdict: Verdict
+  public var reason: String
+  public var titles: [String]
+  public var console: String
+}
+
+public struct TitleComparison: Sendable, Codable, Equatable {
+  public enum Label: String, Sendable, Codable {
+    /// Only with the series applied.
+    case new
+    /// Only on the base: the series makes it go away.
+    case fixed
+    /// On both.
+    case preExisting = "pre-existing"
+  }
+  public var title: String
+  public var kind: Splat.Kind
+  public var label: Label
+  /// Boots that hit it, with the series and on the base.
+  public var seriesBoots: Int
+  public var baseBoots: Int
+}
+
+public struct BaseComparison: Sendable, Codable {
+  public var base: String
+  public var verdict: Verdict
+  public var reason: String
+  public var titles: [TitleComparison]
+  /// Scenario results on the base, first boot.
+  public var scenarios: [ScenarioResult]
+
+  public init(base: String, verdict: Verdict, reason: String, titles: [TitleComparison], scenarios: [ScenarioResult]) {
+    self.base = base
+    self.verdict = verdict
+    self.reason = reason
+    self.titles = titles
+    self.scenarios = scenarios
+  }
+
+  /// Labels every title seen in either run.
+  public init(series: [BootOutcome], base: [BootOutcome], baseName: String) {
+    func hits(_ boots: [BootOutcome]) -> [String: (Splat.Kind, Int)] {
+      var result: [String: (Splat.Kind, Int)] = [:]
+      for boot in boots {
+        for title in Set(boot.splats.map(\.title)) {
+          let kind = boot.splats.first { $0.title == title }?.kind ?? .warning
+          result[title] = (kind, (result[title]?.1 ?? 0) + 1)
+        }
+      }
+      return result
+    }
+    let withSeries = hits(series)
+    let onBase = hits(base)
+    var titles: [TitleComparison] = []
+    for title in Set(withSeries.keys).union(onBase.keys).sorted() {
+      let s = withSeries[title]?.1 ?? 0
+      let b = onBase[title]?.1 ?? 0
+      let kind = withSeries[title]?.0 ?? onBase[title]?.0 ?? .warning
+      titles.append(
+        TitleComparison(
+          title: title, kind: kind, label: s > 0 && b > 0 ? .preExisting : s > 0 ? .new : .fixed, seriesBoots: s, baseBoots: b))
+    }
+    let first = base.first { $0.verdict != .pass } ?? base.first
+    self.init(
+      base: baseName, verdict: first?.verdict ?? .infraError, reason: first?.reason ?? "no boot", titles: titles,
+      scenarios: base.first?.scenarios ?? [])
+  }
+}
+
+extension Report {
+  /// Takes in the boots of one build: the first boot's details, every boot's reports (one
+  /// entry per title, with how many boots hit it), and the worst verdict.
+  public mutating func absorb(_ boots: [BootOutcome]) {
+    guard let first = boots.first else { return }
+    boot = first.boot
+    scenarios = first.scenarios
+    var merged: [Splat] = []
+    for outcome in boots {
+      for splat in outcome.splats {
+        if let i = merged.firstIndex(where: { $0.title == splat.title }) {
+          merged[i].boots = (merged[i].boots ?? 1) + 1
+        } else {
+          var copy = splat
+          copy.boots = 1
+          merged.append(copy)
+        }
+      }
+    }
+    splats = merged
+    if boots.count > 1 {
+      repeats = boots.map {
+        RepeatSummary(index: $0.index, verdict: $0.verdict, reason: $0.reason, titles: $0.splats.map(\.title), console: $0.console)
+      }
+    }
+    let worst = boots.first { $0.verdict != .pass } ?? first
+    let hit = boots.filter { $0.verdict == worst.verdict }.count
+    let tally = boots.count > 1 ? " (\(hit) of \(boots.count) boots)" : ""
+    conclude(worst.verdict, worst.reason + tally, exitCode: worst.exitCode)
   }
 }
 

@@ -61,6 +61,12 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Option(help: "Guest hung-task timeout in seconds.")
   var hungTaskTimeout: Int = 10
 
+  @Option(name: .customLong("repeat"), help: "Boot the same build N times; each kernel report is counted over the boots.")
+  var repeatCount: Int = 1
+
+  @Flag(help: "Also run the same scenarios on the unpatched base; label each kernel report new, fixed or pre-existing.")
+  var compareBase = false
+
   @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
   var threeWay = false
 
@@ -69,6 +75,7 @@ struct ApplyAndBootCommand: ParsableCommand {
   func validate() throws {
     guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
     guard iterations >= 1, iterations <= 1000 else { throw ValidationError("--iterations takes 1 to 1000") }
+    guard (1...100).contains(repeatCount) else { throw ValidationError("--repeat takes 1 to 100") }
     guard (1...7).contains(vfs) else { throw ValidationError("--vfs takes 1 to 7 (igb's sriov_totalvfs)") }
     guard (1...8).contains(pfs) else { throw ValidationError("--pfs takes 1 to 8") }
     guard (1...64).contains(vcpus) else { throw ValidationError("--vcpus takes 1 to 64") }
@@ -92,6 +99,8 @@ struct ApplyAndBootCommand: ParsableCommand {
       options.threeWay = threeWay
       options.iterations = iterations
       options.vfs = vfs
+      options.repeatCount = repeatCount
+      options.compareBase = compareBase
       options.pfs = pfs
       options.vcpus = vcpus
       options.memoryMB = memory
@@ -103,6 +112,12 @@ struct ApplyAndBootCommand: ParsableCommand {
       } else {
         let folder = options.output?.path ?? "results/\(report.run)"
         print("\(report.verdict.rawValue): \(report.reason)")
+        if let comparison = report.baseComparison {
+          print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
+          for title in comparison.titles {
+            print("  \(title.label.rawValue): \(title.title) (series \(title.seriesBoots), base \(title.baseBoots) boot(s))")
+          }
+        }
         print("report: \(folder)/summary.md")
       }
       if let error = report.error {
