@@ -137,3 +137,47 @@ struct NegativeControl {
     #expect(report.scenarios.first { $0.name == "numvfs" }?.result == .pass)
   }
 }
+
+/// Ctrl-C in the middle of a boot: QEMU goes with it, the partial report says ABORTED,
+/// the console log is kept, and the exit code is 130.
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct Interruption {
+  @Test func sigintDuringBootStopsQemuAndKeepsEverything() throws {
+    let dir = try TempDir()
+    let out = dir.path("run")
+    let binary = ProjectData.root.appendingPathComponent(".build/debug/patchcheck")
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["apply-and-boot", "--scenarios", "numvfs,pf-remove", "--accel", "tcg", "--json", "--out", out.path]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Wait for the guest to be running: its console has the runner's start marker.
+    let console = out.appendingPathComponent("console.log")
+    let deadline = Date().addingTimeInterval(900)
+    while Date() < deadline {
+      if let text = try? String(contentsOf: console, encoding: .utf8), text.contains(RunnerScript.startMarker) { break }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    #expect(FileManager.default.fileExists(atPath: console.path))
+    kill(process.processIdentifier, SIGINT)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    let report = try JSONDecoder.iso.decode(Report.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+    #expect(report.verdict == .aborted)
+    #expect(report.build?.succeeded == true, "what was done stays in the report")
+    #expect(FileManager.default.fileExists(atPath: console.path))
+    // No QEMU left running on this run's files.
+    let left = try ProcessRunner.run(["pgrep", "-f", out.path])
+    #expect(left.status == 1, "still running: \(left.output)")
+  }
+}
+
+extension JSONDecoder {
+  static var iso: JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+  }
+}

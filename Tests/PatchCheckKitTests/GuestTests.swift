@@ -97,7 +97,10 @@ import Testing
 
   @Test func everyExitCodeIsDistinct() {
     // .infra is INFRA-ERROR itself: the same code on purpose.
-    let codes = PatchCheckError.Kind.allCases.filter { $0 != .infra }.map(\.exitCode) + Verdict.allCases.map(\.exitCode)
+    // ABORTED is the verdict of an interrupted run: the same code as the interrupt.
+    let codes =
+      PatchCheckError.Kind.allCases.filter { $0 != .infra && $0 != .interrupted }.map(\.exitCode)
+      + Verdict.allCases.map(\.exitCode)
     #expect(Set(codes).count == codes.count)
   }
 }

@@ -81,7 +81,7 @@ public struct ApplyAndBoot {
     final class Box: @unchecked Sendable { var report: Report; init(_ r: Report) { report = r } }
     let box = Box(report)
     let token = Interrupts.shared.onInterrupt {
-      box.report.conclude(.infraError, "interrupted", exitCode: PatchCheckError.Kind.interrupted.exitCode)
+      box.report.conclude(.aborted, "interrupted; the report holds what was done until then")
       try? Self.write(box.report, to: out)
     }
     defer { Interrupts.shared.remove(token) }

@@ -13,6 +13,8 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
   /// The variant's manifest says what its run must show, and it did not (a negative
   /// control that passed, a backport that stopped applying).
   case expectationUnmet = "EXPECTATION-UNMET"
+  /// Interrupted (Ctrl-C, SIGTERM): the report holds what was done until then.
+  case aborted = "ABORTED"
 
   /// Documented in README.md ("Exit codes").
   public var exitCode: Int32 {
@@ -23,6 +25,7 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
     case .buildFail: 4
     case .infraError: 5
     case .expectationUnmet: 7
+    case .aborted: 130
     }
   }
 }
