@@ -72,10 +72,16 @@ extension GitRepository {
   /// The stable patch-id of what `commit` changed against its first parent, diffed with
   /// `contextLines` of context: the same as the mail's, since context lines count in the id.
   public func patchID(ofCommit commit: ObjectID, contextLines: Int = 3) throws -> ObjectID {
-    let info = try commitInfo(commit)
-    guard let parent = info.parents.first else {
+    guard let id = try withCommitDiff(commit, contextLines: contextLines, { try patchID($0) }) else {
       throw GitError(operation: "patch-id", code: -1, message: "\(commit.short) has no parent")
     }
+    return id
+  }
+
+  /// Runs `body` on the diff of `commit` against its first parent; nil for a root commit.
+  private func withCommitDiff<T>(_ commit: ObjectID, contextLines: Int, _ body: (OpaquePointer?) throws -> T) throws -> T? {
+    let info = try commitInfo(commit)
+    guard let parent = info.parents.first else { return nil }
     let oldTree = try lookupTree(try commitInfo(parent).tree)
     defer { git_tree_free(oldTree) }
     let newTree = try lookupTree(info.tree)
@@ -86,7 +92,7 @@ extension GitRepository {
     var diffHandle: OpaquePointer?
     try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, &options), "diff \(commit.short)")
     defer { git_diff_free(diffHandle) }
-    return try patchID(diffHandle)
+    return try body(diffHandle)
   }
 
   /// libgit2 hashes a file whose header has no `index` line differently from git (whose id
@@ -117,23 +123,13 @@ extension GitRepository {
 
   /// What `commit` changed against its first parent, as a unified diff text.
   public func diffText(ofCommit commit: ObjectID, contextLines: Int) throws -> String {
-    let info = try commitInfo(commit)
-    guard let parent = info.parents.first else { return "" }
-    let oldTree = try lookupTree(try commitInfo(parent).tree)
-    defer { git_tree_free(oldTree) }
-    let newTree = try lookupTree(info.tree)
-    defer { git_tree_free(newTree) }
-    var options = git_diff_options()
-    try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "diff options")
-    options.context_lines = UInt32(contextLines)
-    var diffHandle: OpaquePointer?
-    try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, &options), "diff \(commit.short)")
-    defer { git_diff_free(diffHandle) }
-    var buffer = git_buf()
-    try check(git_diff_to_buf(&buffer, diffHandle, GIT_DIFF_FORMAT_PATCH), "format diff")
-    defer { git_buf_dispose(&buffer) }
-    guard let pointer = buffer.ptr else { return "" }
-    return String(decoding: Data(bytes: pointer, count: buffer.size), as: UTF8.self)
+    try withCommitDiff(commit, contextLines: contextLines) { diff in
+      var buffer = git_buf()
+      try check(git_diff_to_buf(&buffer, diff, GIT_DIFF_FORMAT_PATCH), "format diff")
+      defer { git_buf_dispose(&buffer) }
+      guard let pointer = buffer.ptr else { return "" }
+      return String(decoding: Data(bytes: pointer, count: buffer.size), as: UTF8.self)
+    } ?? ""
   }
 
   private func patchID(_ diff: OpaquePointer?) throws -> ObjectID {
