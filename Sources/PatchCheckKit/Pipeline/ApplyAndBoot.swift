@@ -119,21 +119,15 @@ public struct ApplyAndBoot {
       }
 
       // Worktree and build.
-      let key = Self.repositoryKey(repository)
-      let worktreePath = home.worktrees.appendingPathComponent(key).appendingPathComponent("build")
-      let lock = try FileLock(home.worktrees.appendingPathComponent(key).appendingPathComponent("build.lock")) {
-        console.say("waiting for another patchcheck run using \(worktreePath.path)")
-      }
+      let slot = BuildSlot(home: home, repository: repository, console: console)
+      let lock = try slot.lock()
       defer { withExtendedLifetime(lock) {} }
       t = Date()
-      let worktree = try buildWorktree(repository, at: worktreePath, head: head)
-      try worktree.checkout(head, branch: Self.buildBranch)
+      let worktree = try slot.checkout(head)
       report.phases["checkout"] = Date().timeIntervalSince(t)
 
-      console.say("building in \(home.builds.appendingPathComponent(key).path) (log: \(buildLog.path))")
-      let fragments = try options.fragments ?? Self.defaultFragments()
-      let builder = KernelBuilder(
-        source: worktreePath, buildDirectory: home.builds.appendingPathComponent(key), fragments: fragments, home: home)
+      console.say("building in \(slot.buildDirectory.path) (log: \(buildLog.path))")
+      let builder = slot.builder(fragments: try options.fragments ?? Self.defaultFragments())
       try? FileManager.default.removeItem(at: buildLog)
       t = Date()
       var build = try builder.build(log: buildLog, progress: progress)
@@ -186,7 +180,6 @@ public struct ApplyAndBoot {
     }
   }
 
-  static let buildBranch = "refs/heads/patchcheck/build"
 
   /// Boots `options.repeatCount` times; the first console is console.log, then console-2.log...
   func bootRepeatedly(
@@ -226,7 +219,7 @@ public struct ApplyAndBoot {
       throw PatchCheckError(.baseMissing, "bad base id \(base.commit)", hint: "pass --base REV")
     }
     console.say("building the base \(base.used) for comparison")
-    try worktree.checkout(baseCommit, branch: Self.buildBranch)
+    try worktree.checkout(baseCommit, branch: BuildSlot.branch)
     let build = try builder.build(log: out.appendingPathComponent("base-build.log"), progress: progress)
     guard build.succeeded, let baseImage = build.image else {
       return BaseComparison(base: base.used, verdict: .buildFail, reason: "the base does not build", titles: [], scenarios: [])
@@ -264,17 +257,6 @@ public struct ApplyAndBoot {
     }
   }
 
-  /// The worktree patchcheck builds in, on its own branch; made on first use.
-  func buildWorktree(_ repository: GitRepository, at path: URL, head: ObjectID) throws -> GitRepository {
-    if try repository.reference(Self.buildBranch) == nil {
-      try repository.setReference(Self.buildBranch, to: head, log: "patchcheck: build branch")
-    }
-    if !FileManager.default.fileExists(atPath: path.appendingPathComponent(".git").path) {
-      console.say("checking out the build worktree at \(path.path) (first run only)")
-    }
-    return try repository.worktree(named: "patchcheck-build", at: path, branch: Self.buildBranch)
-  }
-
   func openRepository() throws -> GitRepository {
     if let path = options.repository { return try Applier.openRepository(path) }
     guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
@@ -285,7 +267,7 @@ public struct ApplyAndBoot {
     return try GitRepository(path: home.treeRepository.path)
   }
 
-  static func defaultFragments() throws -> [URL] {
+  public static func defaultFragments() throws -> [URL] {
     let folder = ProjectData.kernelConfigs
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".config") }.sorted() ?? []
     guard !names.isEmpty else {
@@ -297,19 +279,6 @@ public struct ApplyAndBoot {
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
   static func bootTimeout(_ scenarios: [Scenario]) -> TimeInterval {
     TimeInterval(120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30)
-  }
-
-  static func repositoryKey(_ repository: GitRepository) -> String {
-    // ~/src/linux/.git -> "linux", ~/.cache/patchcheck/linux.git -> "linux"; plus a hash of the path.
-    let url = URL(fileURLWithPath: repository.gitDirectory).standardizedFileURL
-    let last = url.lastPathComponent
-    let name =
-      last == ".git"
-      ? url.deletingLastPathComponent().lastPathComponent
-      : last.hasSuffix(".git") ? String(last.dropLast(4)) : last
-    var hash: UInt64 = 1_469_598_103_934_665_603
-    for byte in url.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-    return slug(name) + "-" + String(hash % 0xFFFFFF, radix: 16)
   }
 
   static func runName(started: Date, series: String, variant: String) -> String {

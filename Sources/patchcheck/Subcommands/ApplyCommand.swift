@@ -24,6 +24,9 @@ struct ApplyCommand: ParsableCommand {
   @Flag(help: "Dry run: report what would apply; make no branch.")
   var check = false
 
+  @Flag(help: "Also build the kernel with the series applied on each tree (and variant); report what breaks.")
+  var build = false
+
   @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
   var threeWay = false
 
@@ -36,6 +39,7 @@ struct ApplyCommand: ParsableCommand {
     var edits: [AppliedEdit]
     var expectation: String?
     var met: Bool
+    var build: BuildResult?
   }
 
   func run() throws {
@@ -67,12 +71,16 @@ struct ApplyCommand: ParsableCommand {
           if let note = base.note, trees == nil { global.console.warn(note) }
           let outcome = try applier.apply(
             variant.series, base: base, branch: trees == nil ? "refs/heads/patchcheck/\(name)/\(variant.name)" : nil,
-            check: check || trees != nil, threeWay: threeWay)
+            check: check || (trees != nil && !build), threeWay: threeWay)
           // With several trees, an expectation about applying is judged on the variant's own base.
           let expected = variant.variant.expect?.verdict
           let judged = tree == nil || tree == variant.variant.base
           let met = !judged || (expected == "APPLY-FAIL" ? !outcome.applied : outcome.applied)
-          rows.append(Row(tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: expected, met: met))
+          var row = Row(tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: expected, met: met)
+          if build, outcome.applied, let head = outcome.head.flatMap(ObjectID.init(hex:)) {
+            row.build = try buildOnce(head, repository: applier.repository, label: "\(base.used)-\(variant.name)")
+          }
+          rows.append(row)
         }
       }
       if global.json {
@@ -86,6 +94,19 @@ struct ApplyCommand: ParsableCommand {
       if trees == nil, rows.contains(where: { !$0.met }) { throw ExitCode(Verdict.expectationUnmet.exitCode) }
       if anyFailed { throw ExitCode(Verdict.applyFail.exitCode) }
     }
+  }
+
+  /// Builds `head` in the repository's build slot; the log goes next to the cache's build folder.
+  func buildOnce(_ head: ObjectID, repository: GitRepository, label: String) throws -> BuildResult {
+    let slot = BuildSlot(home: global.patchCheckHome, repository: repository, console: global.console)
+    let lock = try slot.lock()
+    defer { withExtendedLifetime(lock) {} }
+    _ = try slot.checkout(head)
+    let log = slot.buildDirectory.deletingLastPathComponent().appendingPathComponent("\(slot.key)-\(label).log")
+    try? FileManager.default.removeItem(at: log)
+    global.console.say("building \(label) (log: \(log.path))")
+    return try slot.builder(fragments: try ApplyAndBoot.defaultFragments()).build(
+      log: log, progress: ProgressLine(enabled: !global.json))
   }
 
   func printDetail(_ row: Row, total: Int) {
@@ -144,11 +165,15 @@ struct ApplyCommand: ParsableCommand {
           }
         }
       }
-      let result = row.outcome.applied ? "applies" : "APPLY-FAIL"
-      print(
-        row.tree.padding(toLength: treeWidth, withPad: " ", startingAt: 0) + "  "
-          + row.variant.padding(toLength: variantWidth, withPad: " ", startingAt: 0) + "  "
-          + result.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + hunks.joined(separator: " "))
+      var result = row.outcome.applied ? "applies" : "APPLY-FAIL"
+      if let build = row.build {
+        let firstError: String = build.errors.first.map { " \($0.file):\($0.line)" } ?? ""
+        result += build.succeeded ? ", builds" : ", BUILD-FAIL" + firstError
+      }
+      let tree: String = row.tree.padding(toLength: treeWidth, withPad: " ", startingAt: 0)
+      let variant: String = row.variant.padding(toLength: variantWidth, withPad: " ", startingAt: 0)
+      let outcome: String = result.padding(toLength: max(11, result.count), withPad: " ", startingAt: 0)
+      print("\(tree)  \(variant)  \(outcome)  \(hunks.joined(separator: " "))")
     }
   }
 }

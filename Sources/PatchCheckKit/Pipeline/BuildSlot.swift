@@ -1,0 +1,59 @@
+// Where a repository's kernels are built: one worktree and one O= folder per repository in
+// the cache, guarded by a lock so that two runs never build in them at once.
+
+import Foundation
+
+public struct BuildSlot {
+  public let home: PatchCheckHome
+  public let repository: GitRepository
+  public let key: String
+  let console: Console
+
+  public static let branch = "refs/heads/patchcheck/build"
+
+  public init(home: PatchCheckHome, repository: GitRepository, console: Console) {
+    self.home = home
+    self.repository = repository
+    self.console = console
+    key = Self.key(for: repository)
+  }
+
+  public var worktreePath: URL { home.worktrees.appendingPathComponent(key).appendingPathComponent("build") }
+  public var buildDirectory: URL { home.builds.appendingPathComponent(key) }
+
+  /// Waits for (and then holds, until released) the slot.
+  public func lock() throws -> FileLock {
+    try FileLock(home.worktrees.appendingPathComponent(key).appendingPathComponent("build.lock")) {
+      console.say("waiting for another patchcheck run using \(worktreePath.path)")
+    }
+  }
+
+  /// The worktree with `commit`'s files checked out (made on first use). Hold the lock.
+  public func checkout(_ commit: ObjectID) throws -> GitRepository {
+    if try repository.reference(Self.branch) == nil {
+      try repository.setReference(Self.branch, to: commit, log: "patchcheck: build branch")
+    }
+    if !FileManager.default.fileExists(atPath: worktreePath.appendingPathComponent(".git").path) {
+      console.say("checking out the build worktree at \(worktreePath.path) (first run only)")
+    }
+    let worktree = try repository.worktree(named: "patchcheck-build", at: worktreePath, branch: Self.branch)
+    try worktree.checkout(commit, branch: Self.branch)
+    return worktree
+  }
+
+  public func builder(fragments: [URL]) -> KernelBuilder {
+    KernelBuilder(source: worktreePath, buildDirectory: buildDirectory, fragments: fragments, home: home)
+  }
+
+  /// ~/src/linux/.git -> "linux", ~/.cache/patchcheck/linux.git -> "linux"; plus a hash of the path.
+  static func key(for repository: GitRepository) -> String {
+    let url = URL(fileURLWithPath: repository.gitDirectory).standardizedFileURL
+    let last = url.lastPathComponent
+    let name =
+      last == ".git" ? url.deletingLastPathComponent().lastPathComponent
+      : last.hasSuffix(".git") ? String(last.dropLast(4)) : last
+    var hash: UInt64 = 1_469_598_103_934_665_603
+    for byte in url.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+    return slug(name) + "-" + String(hash % 0xFFFFFF, radix: 16)
+  }
+}
