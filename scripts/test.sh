@@ -10,4 +10,6 @@ bash scripts/setup.sh
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 kcidb-io >/dev/null
 swift build
 .build/debug/patchcheck tree import --debian 7.3
+# A second tree for the backport tests (v9 on 6.12).
+.build/debug/patchcheck tree import --debian 6.12
 PATCHCHECK_E2E=1 swift test "$@"

@@ -69,6 +69,7 @@ import Testing
     #expect(hunk.result == .failed)
     #expect(hunk.expected?.contains("int line19;") == true)
     #expect(hunk.actual?.contains("int line19_renamed;") == true)
+    #expect(hunk.closestLine == 17, "the differing line is shown where the hunk nearly fits")
     #expect(outcome.patches[0].error != nil)
     #expect(try toy.repo.reference("refs/heads/patchcheck/x/y") == nil, "no branch for a failed series")
   }

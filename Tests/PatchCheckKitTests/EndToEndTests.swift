@@ -181,3 +181,35 @@ extension JSONDecoder {
     return decoder
   }
 }
+
+/// Variants and backports on the real trees: v9 as posted does not apply to 6.12 (its
+/// pci_rescan_remove_lock is static there), the stable-6.12 variant does.
+@Suite(.enabled(if: EndToEndGate.enabled))
+struct RealTreeVariants {
+  @Test func v9VariantsOnRealTrees() throws {
+    let repo = try GitRepository(path: EndToEnd.home.treeRepository.path)
+    let loaded = try SeriesSource.load(nil, home: EndToEnd.home)
+    let applier = Applier(repository: repo, console: Console(quiet: true))
+    func outcome(_ variant: String, on tag: String) throws -> ApplyOutcome {
+      let selected = try SelectedVariant.select(variant, from: loaded)
+      let base = try applier.resolveBase(requested: tag, stated: selected.series.statedBase, fallback: nil)
+      return try applier.apply(selected.series, base: base, branch: nil, check: true)
+    }
+    #expect(try outcome("as-posted", on: "v7.3.4").applied)
+    let control = try outcome("no-reentrancy", on: "v7.3.4")
+    #expect(control.applied)
+    #expect(control.patches[0].hunks.allSatisfy { $0.file == "drivers/pci/iov.c" })
+    guard try repo.commit(for: "v6.12.117") != nil else {
+      #expect(ProcessInfo.processInfo.environment["PATCHCHECK_E2E"] != "1", "scripts/test.sh imports 6.12")
+      return
+    }
+    let posted = try outcome("as-posted", on: "v6.12.117")
+    #expect(!posted.applied)
+    let failed = try #require(posted.patches[0].hunks.first { $0.result == .failed })
+    #expect(failed.file == "drivers/pci/probe.c")
+    #expect(failed.actual?.contains("static DEFINE_MUTEX(pci_rescan_remove_lock);") == true)
+    let backport = try outcome("stable-6.12", on: "v6.12.117")
+    #expect(backport.applied, "\(backport.patches.first?.error ?? "")")
+    #expect(backport.patches[0].hunks.first { $0.file == "drivers/pci/iov.c" }?.offset == -48)
+  }
+}

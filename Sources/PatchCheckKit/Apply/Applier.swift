@@ -38,6 +38,8 @@ public struct HunkResult: Sendable, Codable {
   /// For a failed hunk: the lines it needs, and the tree's lines where it should stand.
   public var expected: [String]?
   public var actual: [String]?
+  /// For a failed hunk: the line where the tree matches most of its lines.
+  public var closestLine: Int?
 }
 
 public struct PatchResult: Sendable, Codable {
@@ -351,8 +353,12 @@ public struct Applier {
           drift = found - hunk.oldStart
         } else {
           item.expected = preimage
-          let from = max(0, min(lines.count, hunk.oldStart - 1 + drift))
+          // Show the tree where the hunk comes closest to fitting, so the differing lines
+          // are side by side; where it says, when nothing fits at all.
+          let from = HunkLocator.closest(preimage, in: lines) ?? max(0, min(lines.count, hunk.oldStart - 1 + drift))
           item.actual = Array(lines[from..<min(lines.count, from + preimage.count)])
+          item.line = nil
+          item.closestLine = from + 1
         }
         results.append(item)
       }

@@ -287,6 +287,18 @@ public enum HunkLocator {
     return nil
   }
 
+  /// 0-based start where the most of `preimage`'s lines match, if at least half do.
+  public static func closest(_ preimage: [String], in file: [String]) -> Int? {
+    guard !preimage.isEmpty, file.count >= preimage.count else { return nil }
+    var best = (index: 0, score: -1)
+    for index in 0...(file.count - preimage.count) {
+      var score = 0
+      for (offset, line) in preimage.enumerated() where file[index + offset] == line { score += 1 }
+      if score > best.score { best = (index, score) }
+    }
+    return best.score * 2 >= preimage.count ? best.index : nil
+  }
+
   static func matches(_ preimage: [String], _ file: [String], at index: Int) -> Bool {
     for (offset, line) in preimage.enumerated() where file[index + offset] != line { return false }
     return true

@@ -180,7 +180,6 @@ public struct ApplyAndBoot {
     }
   }
 
-
   /// Boots `options.repeatCount` times; the first console is console.log, then console-2.log...
   func bootRepeatedly(
     image: URL, initramfs: URL, scenarios: [Scenario], qemu: QemuInfo, out: URL, prefix: String

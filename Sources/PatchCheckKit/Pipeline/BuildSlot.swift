@@ -50,7 +50,8 @@ public struct BuildSlot {
     let url = URL(fileURLWithPath: repository.gitDirectory).standardizedFileURL
     let last = url.lastPathComponent
     let name =
-      last == ".git" ? url.deletingLastPathComponent().lastPathComponent
+      last == ".git"
+      ? url.deletingLastPathComponent().lastPathComponent
       : last.hasSuffix(".git") ? String(last.dropLast(4)) : last
     var hash: UInt64 = 1_469_598_103_934_665_603
     for byte in url.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }

@@ -123,10 +123,14 @@ struct ApplyCommand: ParsableCommand {
           ?? "expected at line \(hunk.expectedLine)"
         print("    \(hunk.result.rawValue) \(hunk.file) hunk \(hunk.hunk) \(at)  \(hunk.section)")
         if hunk.result == .failed || hunk.result == .conflict, hunk.expected != nil {
+          // '!' marks the lines where the tree differs from what the hunk needs.
+          let expected = hunk.expected ?? []
+          let actual = hunk.actual ?? []
+          func mark(_ i: Int) -> String { i < expected.count && i < actual.count && expected[i] == actual[i] ? " " : "!" }
           print("      hunk needs:")
-          (hunk.expected ?? []).forEach { print("        |\($0)") }
-          print("      tree has:")
-          (hunk.actual ?? []).forEach { print("        |\($0)") }
+          expected.enumerated().forEach { print("       \(mark($0.offset))|\($0.element)") }
+          print("      tree has" + (hunk.closestLine.map { " (closest fit at line \($0))" } ?? "") + ":")
+          actual.enumerated().forEach { print("       \(mark($0.offset))|\($0.element)") }
         }
       }
       if let id = patch.patchID {
