@@ -68,6 +68,21 @@ struct EndToEnd {
     #expect(try repo.reference("refs/heads/patchcheck/pci-iov-reentrant-v9/as-posted")?.description == report.head)
   }
 
+  /// The same build booted twice: each boot has its console, and both are counted.
+  @Test func repeatedBootsAreCounted() throws {
+    let dir = try TempDir()
+    var options = RunOptions()
+    options.scenarios = ["numvfs"]
+    options.repeatCount = 2
+    options.output = dir.path("run")
+    options.accelerator = "tcg"
+    options.json = true
+    let report = try ApplyAndBoot(home: Self.home, options: options).run()
+    #expect(report.verdict == .pass, "\(report.reason)")
+    #expect(report.repeats?.map(\.verdict) == [.pass, .pass])
+    #expect(FileManager.default.fileExists(atPath: dir.path("run/console-2.log").path))
+  }
+
   /// v10 with every scenario, races included: its second patch fixes the AB-BA deadlock
   /// the races find in v9, so every scenario must pass and the console stay clean.
   @Test func v10PassesEveryScenarioIncludingTheRaces() throws {
@@ -123,6 +138,8 @@ struct NegativeControl {
     let dir = try TempDir()
     var options = RunOptions()
     options.variant = "no-reentrancy"
+    options.scenarios = ["numvfs", "pf-remove"]
+    options.compareBase = true
     options.output = dir.path("run")
     options.accelerator = "tcg"
     options.json = true
@@ -135,6 +152,12 @@ struct NegativeControl {
     #expect(pfRemove.result == .fail)
     // The scenario before it, which never removes the PF, still passes.
     #expect(report.scenarios.first { $0.name == "numvfs" }?.result == .pass)
+    // On the unpatched base the same scenarios pass: the deadlock is new with this variant.
+    let comparison = try #require(report.baseComparison)
+    #expect(comparison.verdict == .pass, "\(comparison.reason)")
+    #expect(comparison.titles.contains { $0.title == "possible deadlock in sriov_disable" && $0.label == .new })
+    #expect(comparison.titles.allSatisfy { $0.label == .new })
+    #expect(FileManager.default.fileExists(atPath: dir.path("run/base-console.log").path))
   }
 }
 

@@ -71,7 +71,7 @@ func validateKCIDB(_ file: URL) throws -> ProcessResult {
     let xml = JUnitWriter.xml(for: report)
     let parser = XMLParser(data: Data(xml.utf8))
     #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-    #expect(xml.contains("classname=\"scenario.pf-remove\""))
+    #expect(xml.contains("<testcase name=\"pf-remove\" classname=\"scenario\"><failure message=\"remove PF with VFs enabled: TIMEOUT\""))
     #expect(xml.contains("&lt;&amp;&gt; &quot;quoted&quot;"))
     #expect(xml.contains("<failure"))
   }

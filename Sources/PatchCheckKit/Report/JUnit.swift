@@ -44,19 +44,31 @@ enum JUnitWriter {
                 : build.errors.map { "\($0.file):\($0.line): \($0.message)" }.joined(separator: "\n"))
           ]))
     }
-    for scenario in report.scenarios {
-      let cases = scenario.steps.map { step in
-        JUnitCase(
-          name: step.name, className: "scenario.\(scenario.name)",
-          failure: step.result == .fail || step.result == .timeout ? step.directive ?? step.result.rawValue : nil,
-          skipped: step.result == .skip, output: step.diagnostics.joined(separator: "\n"))
-      }
+    // One test case per scenario: its steps in system-out, the failing step in the failure,
+    // and for races how many iterations ran and passed.
+    if !report.scenarios.isEmpty {
       suites.append(
         JUnitSuite(
-          name: "scenario.\(scenario.name)",
-          cases: cases.isEmpty
-            ? [JUnitCase(name: scenario.name, className: "scenario", failure: "scenario \(scenario.result.rawValue)")]
-            : cases))
+          name: "scenarios",
+          cases: report.scenarios.map { scenario in
+            let iterations = scenario.steps.filter { $0.name.hasPrefix("iteration ") }
+            let passed = iterations.filter { $0.result == .pass }.count
+            let name = iterations.isEmpty ? scenario.name : "\(scenario.name) (\(passed) of \(iterations.count) iterations passed)"
+            let failing = scenario.steps.first { $0.result == .fail || $0.result == .timeout }
+            let failure: String? =
+              switch scenario.result {
+              case .pass, .skip: nil
+              case .missing: "the scenario never reported (the guest stopped first)"
+              default: failing.map { "\($0.name): \($0.directive ?? $0.result.rawValue)" } ?? scenario.result.rawValue
+              }
+            let steps = scenario.steps.map { step in
+              (["\(step.result.rawValue) \(step.name)" + (step.directive.map { " # \($0)" } ?? "")]
+                + step.diagnostics.map { "    \($0)" }).joined(separator: "\n")
+            }
+            return JUnitCase(
+              name: name, className: "scenario", failure: failure, skipped: scenario.result == .skip,
+              output: steps.joined(separator: "\n"))
+          }))
     }
     if report.boot != nil {
       suites.append(

@@ -83,42 +83,21 @@ struct ApplyAndBootCommand: ParsableCommand {
     guard (1...600).contains(hungTaskTimeout) else { throw ValidationError("--hung-task-timeout takes 1 to 600") }
   }
 
+  @Option(help: "Run several variants ('all', or a comma-separated list), one after another; one table at the end.")
+  var variants: String?
+
   func run() throws {
     try runReportingErrors {
-      var options = RunOptions()
-      options.series = seriesOptions.series
-      options.repository = seriesOptions.repo
-      options.base = seriesOptions.base
-      options.variant = seriesOptions.variant
-      options.output = out.map { URL(fileURLWithPath: $0) }
-      options.scenarios = scenarios?.split(separator: ",").map(String.init)
-      options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
-      options.accelerator = accel
-      options.bootTimeout = bootTimeout
-      options.json = global.json
-      options.threeWay = threeWay
-      options.iterations = iterations
-      options.vfs = vfs
-      options.repeatCount = repeatCount
-      options.compareBase = compareBase
-      options.pfs = pfs
-      options.vcpus = vcpus
-      options.memoryMB = memory
-      options.hungTaskTimeout = hungTaskTimeout
-      let report = try ApplyAndBoot(home: global.patchCheckHome, options: options).run()
+      if let variants {
+        try runVariants(variants)
+        return
+      }
+      let report = try ApplyAndBoot(home: global.patchCheckHome, options: makeOptions()).run()
       if global.json {
         FileHandle.standardOutput.write(try report.jsonData())
         FileHandle.standardOutput.write(Data("\n".utf8))
       } else {
-        let folder = options.output?.path ?? "results/\(report.run)"
-        print("\(report.verdict.rawValue): \(report.reason)")
-        if let comparison = report.baseComparison {
-          print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
-          for title in comparison.titles {
-            print("  \(title.label.rawValue): \(title.title) (series \(title.seriesBoots), base \(title.baseBoots) boot(s))")
-          }
-        }
-        print("report: \(folder)/summary.md")
+        printOutcome(report, folder: out ?? "results/\(report.run)")
       }
       if let error = report.error {
         FileHandle.standardError.write(Data("patchcheck: error: \(error)\n".utf8))
@@ -126,4 +105,78 @@ struct ApplyAndBootCommand: ParsableCommand {
       if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
   }
+
+  func makeOptions() -> RunOptions {
+    var options = RunOptions()
+    options.series = seriesOptions.series
+    options.repository = seriesOptions.repo
+    options.base = seriesOptions.base
+    options.variant = seriesOptions.variant
+    options.output = out.map { URL(fileURLWithPath: $0) }
+    options.scenarios = scenarios?.split(separator: ",").map(String.init)
+    options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
+    options.accelerator = accel
+    options.bootTimeout = bootTimeout
+    options.json = global.json
+    options.threeWay = threeWay
+    options.iterations = iterations
+    options.vfs = vfs
+    options.repeatCount = repeatCount
+    options.compareBase = compareBase
+    options.pfs = pfs
+    options.vcpus = vcpus
+    options.memoryMB = memory
+    options.hungTaskTimeout = hungTaskTimeout
+    return options
+  }
+
+  func printOutcome(_ report: Report, folder: String) {
+    print("\(report.verdict.rawValue): \(report.reason)")
+    if let comparison = report.baseComparison {
+      print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
+      for title in comparison.titles {
+        print("  \(title.label.rawValue): \(title.title) (series \(title.seriesBoots), base \(title.baseBoots) boot(s))")
+      }
+    }
+    print("report: \(folder)/summary.md")
+  }
+
+  /// Every variant in turn, each in its own folder; a table at the end. Exit 7 when a variant
+  /// did not show what its manifest expects, else the first unexpected verdict's code.
+  func runVariants(_ list: String) throws {
+    let loaded = try SeriesSource.load(seriesOptions.series, home: global.patchCheckHome)
+    let names = list == "all" ? SelectedVariant.allNames(of: loaded) : list.split(separator: ",").map(String.init)
+    for name in names { _ = try SelectedVariant.select(name, from: loaded) }  // all valid before any run
+    let root = URL(fileURLWithPath: out ?? "results/variants-\(Int(Date().timeIntervalSince1970))")
+    var reports: [Report] = []
+    for name in names {
+      var options = makeOptions()
+      options.variant = name
+      options.output = root.appendingPathComponent(name)
+      global.console.say("variant \(name)")
+      reports.append(try ApplyAndBoot(home: global.patchCheckHome, options: options).run())
+    }
+    if global.json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+      encoder.dateEncodingStrategy = .iso8601
+      FileHandle.standardOutput.write(try encoder.encode(reports))
+      FileHandle.standardOutput.write(Data("\n".utf8))
+    } else {
+      let width = max(7, names.map(\.count).max() ?? 7)
+      print("variant".padding(toLength: width, withPad: " ", startingAt: 0) + "  verdict            expected     reason")
+      for (name, report) in zip(names, reports) {
+        let expected = report.expectation?.expectedVerdict ?? "-"
+        let line: String =
+          name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+          + report.verdict.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0) + "  "
+          + expected.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + report.reason
+        print(line)
+      }
+      print("reports: \(root.path)/<variant>/summary.md")
+    }
+    if reports.contains(where: { $0.expectation?.met == false }) { throw ExitCode(Verdict.expectationUnmet.exitCode) }
+    if let first = reports.first(where: { $0.expectation == nil && $0.verdict != .pass }) { throw ExitCode(first.exitCode) }
+  }
+
 }

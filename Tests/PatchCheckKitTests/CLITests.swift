@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckKit
+
+/// The command line itself: each failure a user can cause is one line on stderr saying what
+/// to do, with its documented exit code, and nothing of the user's is touched.
+@Suite struct CLITests {
+  struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static var binary: URL { ProjectData.root.appendingPathComponent(".build/debug/patchcheck") }
+
+  func run(_ arguments: [String], environment: [String: String] = [:], home: URL) throws -> Run {
+    try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the tool first (swift build)")
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["PATCHCHECK_HOME"] = home.path
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(
+      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+      stderr: String(decoding: stderr, as: UTF8.self))
+  }
+
+  /// One `patchcheck: error:` line: what failed; what to do.
+  func expectOneLineError(_ result: Run, code: Int32, mentioning words: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(result.status == code, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+    let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("patchcheck: error:") }
+    #expect(errors.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(errors.first?.contains(words) == true, "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(errors.first?.contains("; ") == true, "no hint: \(result.stderr)", sourceLocation: sourceLocation)
+  }
+
+  @Test func badInputsEachHaveTheirOwnCode() throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    // Not a repository.
+    expectOneLineError(try run(["apply", "--repo", dir.url.path], home: home), code: 10, mentioning: "not a git repository")
+    // No tree imported yet.
+    expectOneLineError(try run(["apply"], home: home), code: 10, mentioning: "no kernel tree")
+    // A series file that does not exist, and one with no patches.
+    expectOneLineError(try run(["series", "show", dir.path("nope.mbox").path], home: home), code: 12, mentioning: "nope.mbox")
+    try "From: a@b\nSubject: hi\n\nno diff here\n".write(to: dir.path("empty.mbox"), atomically: true, encoding: .utf8)
+    expectOneLineError(try run(["series", "show", dir.path("empty.mbox").path], home: home), code: 13, mentioning: "no patches")
+    // A repository whose base is missing and nothing to fall back to.
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
+    let diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
+    try patchMail(subject: "toy", diff: diff).write(to: dir.path("toy.mbox"), atomically: true, encoding: .utf8)
+    expectOneLineError(
+      try run(["apply", "--repo", dir.path("repo.git").path, "--series", dir.path("toy.mbox").path], home: home), code: 15,
+      mentioning: "base-commit")
+    expectOneLineError(
+      try run(["apply", "--repo", dir.path("repo.git").path, "--series", dir.path("toy.mbox").path, "--base", "v9.9"], home: home),
+      code: 15, mentioning: "v9.9")
+    // A variant that does not exist; an unknown scenario.
+    expectOneLineError(
+      try run(
+        ["apply", "--repo", dir.path("repo.git").path, "--series", dir.path("toy.mbox").path, "--base", "v1.0", "--variant", "nope"],
+        home: home),
+      code: 2, mentioning: "nope")
+    // A patch that does not apply: exit 3, and the repository's refs are as they were.
+    let refsBefore = try toy.repo.reference("refs/heads/main")
+    let bad = diff.replacingOccurrences(of: " int line2;", with: " int line2_missing;")
+    try patchMail(subject: "toy", diff: bad).write(to: dir.path("bad.mbox"), atomically: true, encoding: .utf8)
+    let failed = try run(
+      ["apply", "--repo", dir.path("repo.git").path, "--series", dir.path("bad.mbox").path, "--base", "v1.0"], home: home)
+    #expect(failed.status == 3)
+    #expect(failed.stdout.contains("hunk needs:"))
+    #expect(try toy.repo.reference("refs/heads/main") == refsBefore)
+    // Flags out of range are usage errors.
+    #expect(try run(["apply-and-boot", "--vfs", "9"], home: home).status == 64)
+  }
+
+  @Test func missingQemuOrBusyboxOrCompilerIsSaidBeforeAnyWork() throws {
+    let dir = try TempDir()
+    // A PATH with the build tools but no QEMU.
+    let bin = dir.path("bin")
+    try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+    for tool in ["make", "gcc", "flex", "bison", "bc", "env", "file", "sh"] {
+      if let path = ProcessRunner.which(tool) {
+        try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: path)
+      }
+    }
+    expectOneLineError(
+      try run(["apply-and-boot"], environment: ["PATH": bin.path], home: dir.path("home")), code: 20, mentioning: "qemu-system-x86_64")
+    // Without gcc, the build tools are missing first.
+    try FileManager.default.removeItem(at: bin.appendingPathComponent("gcc"))
+    expectOneLineError(try run(["apply-and-boot"], environment: ["PATH": bin.path], home: dir.path("home")), code: 22, mentioning: "gcc")
+  }
+
+  @Test func analyzeReadsAnySavedLog() throws {
+    let dir = try TempDir()
+    let result = try run(["analyze", "--json", Fixtures.url("boot-v7.3.4-v9-no-reentrancy.log").path], home: dir.path("home"))
+    #expect(result.status == 0)
+    let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let splats = try #require(json?["splats"] as? [[String: Any]])
+    #expect(splats.first?["title"] as? String == "possible deadlock in sriov_disable")
+    #expect(splats.first?["kind"] as? String == "lockdep-recursive")
+  }
+}
