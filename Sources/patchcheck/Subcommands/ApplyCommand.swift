@@ -75,10 +75,15 @@ struct ApplyCommand: ParsableCommand {
           // With several trees, an expectation about applying is judged on the variant's own base.
           let expected = variant.variant.expect?.verdict
           let judged = tree == nil || tree == variant.variant.base
-          let met = !judged || (expected == "APPLY-FAIL" ? !outcome.applied : outcome.applied)
-          var row = Row(tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: expected, met: met)
+          var row = Row(tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: expected, met: true)
           if build, outcome.applied, let head = outcome.head.flatMap(ObjectID.init(hex:)) {
             row.build = try buildOnce(head, repository: applier.repository, label: "\(base.used)-\(variant.name)")
+          }
+          let built = row.build?.succeeded
+          switch expected {
+          case "APPLY-FAIL": row.met = !judged || !outcome.applied
+          case "BUILD-FAIL": row.met = !judged || outcome.applied && built != true
+          default: row.met = !judged || outcome.applied && built != false
           }
           rows.append(row)
         }
@@ -90,9 +95,13 @@ struct ApplyCommand: ParsableCommand {
       } else {
         printTable(rows)
       }
-      let anyFailed = rows.contains { !$0.outcome.applied && $0.expectation != "APPLY-FAIL" }
-      if trees == nil, rows.contains(where: { !$0.met }) { throw ExitCode(Verdict.expectationUnmet.exitCode) }
-      if anyFailed { throw ExitCode(Verdict.applyFail.exitCode) }
+      if rows.contains(where: { !$0.met }) { throw ExitCode(Verdict.expectationUnmet.exitCode) }
+      if rows.contains(where: { !$0.outcome.applied && $0.expectation != "APPLY-FAIL" }) {
+        throw ExitCode(Verdict.applyFail.exitCode)
+      }
+      if rows.contains(where: { $0.build?.succeeded == false && $0.expectation != "BUILD-FAIL" }) {
+        throw ExitCode(Verdict.buildFail.exitCode)
+      }
     }
   }
 
@@ -145,6 +154,11 @@ struct ApplyCommand: ParsableCommand {
       if let error = patch.error { print("    \(patch.result == .alreadyApplied ? "note" : "error"): \(error)") }
     }
     if let branch = outcome.branch { print("branch: \(branch) -> \(outcome.head?.prefix(12) ?? "")") }
+    if let build = row.build {
+      print(build.succeeded ? "build: ok, \(build.objects) objects in \(Int(build.seconds)) s" : "build: FAILED")
+      for error in build.errors.prefix(5) { print("    \(error.file):\(error.line): error: \(error.message)") }
+    }
+    if let expected = row.expectation { print("expected: \(expected) (\(row.met ? "met" : "NOT MET"))") }
     if check { print(outcome.applied ? "check: the series applies" : "check: the series does not apply") }
   }
 
