@@ -21,8 +21,10 @@ struct ApplyAndBootCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply-and-boot",
     abstract: "Apply the series, build the kernel with lockdep, boot it in QEMU with igb SR-IOV NICs, run the scenarios, judge.",
-    discussion:
-      "Exit codes: 0 PASS, 1 FAIL, 3 APPLY-FAIL, 4 BUILD-FAIL, 5 INFRA-ERROR, 6 guest never reached the runner; see README.md for the others."
+    discussion: """
+      Exit codes: 0 PASS, 1 FAIL, 3 APPLY-FAIL, 4 BUILD-FAIL, 5 INFRA-ERROR, 6 guest never reached \
+      the runner, 7 EXPECTATION-UNMET, 130 ABORTED; README.md lists the errors' codes.
+      """
   )
 
   @OptionGroup var seriesOptions: SeriesOptions
