@@ -172,6 +172,14 @@ public struct Applier {
         }
         let diff = UnifiedDiff.relocate(patch.diff, to: located)
         let parentTree = try repository.commitInfo(parent).tree
+        // libgit2 "creates" a file that exists by prepending to it; git apply refuses, and
+        // so must we.
+        for file in files where file.oldPath == nil {
+          if try repository.file(file.path, inTree: parentTree) != nil {
+            for i in result.hunks.indices where result.hunks[i].file == file.path { result.hunks[i].result = .failed }
+            throw GitError(operation: "apply", code: -1, message: "\(file.path) already exists; the patch creates it")
+          }
+        }
         var merged = false
         let tree: ObjectID
         do {

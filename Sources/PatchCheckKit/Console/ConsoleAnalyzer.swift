@@ -51,9 +51,11 @@ public struct BlockedTask: Sendable, Codable, Equatable {
 
 public enum ConsoleAnalyzer {
   public static func analyze(_ log: String) -> [Splat] {
+    // The console is untrusted text: control characters (terminal escapes) are shown in
+    // caret notation, so nothing in a report can drive the reader's terminal.
     let raw = log.replacingOccurrences(of: "\r\n", with: "\n").split(
       separator: "\n", omittingEmptySubsequences: false
-    ).map(String.init)
+    ).map { ConsoleLine.visible(String($0)) }
     let lines = raw.map(ConsoleLine.strip)
     var starts: [(index: Int, rule: Rule)] = []
     var index = 0
@@ -120,6 +122,22 @@ extension ConsoleAnalyzer {
 }
 
 enum ConsoleLine {
+  /// Control characters other than tab as ^X (ESC as ^[), like `cat -v`.
+  static func visible(_ line: String) -> String {
+    guard line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else { return line }
+    var out = ""
+    for scalar in line.unicodeScalars {
+      if scalar.value == 0x7F {
+        out += "^?"
+      } else if scalar.value < 0x20, scalar != "\t" {
+        out += "^" + String(UnicodeScalar(UInt8(scalar.value + 0x40)))
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
   /// Drops the printk time stamp and caller id: "[  12.345678][ T123] text" -> "text".
   static func strip(_ line: String) -> String {
     var rest = line[...]

@@ -34,7 +34,7 @@ public enum KTAPParser {
     // The serial console ends lines with \r\n, which Swift treats as one Character.
     let text = log.replacingOccurrences(of: "\r\n", with: "\n")
     for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      let line = raw.replacingOccurrences(of: "\r", with: "")
+      let line = ConsoleLine.visible(raw.replacingOccurrences(of: "\r", with: ""))
       if line.hasPrefix("[") { continue }
       if line == "KTAP version 1" {
         started = true
