@@ -71,6 +71,10 @@ struct CorpusCase: CustomStringConvertible {
     #expect(scenarios.allSatisfy { $0.result == .pass })
     #expect(scenarios[0].steps.count == 4)
     #expect(scenarios[0].steps[2].diagnostics.contains { $0.contains("driver igbvf") })
+    // The KTAP on its own parses the same, and has no kernel line in it.
+    let ktap = KTAPParser.extract(log)
+    #expect(!ktap.contains("[    "))
+    #expect(KTAPParser.parse(ktap) == scenarios)
   }
 
   @Test func timeStampsAndCallerIDsAreStripped() {

@@ -25,6 +25,15 @@ public struct ScenarioResult: Sendable, Codable, Equatable {
 }
 
 public enum KTAPParser {
+  /// The KTAP lines of a console log, from the first version line on.
+  public static func extract(_ log: String) -> String {
+    let lines = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+    guard let start = lines.firstIndex(where: { $0 == "KTAP version 1" }) else { return "" }
+    let pattern = #/^\s*(KTAP version 1|\d+\.\.\d+|(not )?ok \d+.*|# .*)$/#
+    let kept = lines[start...].filter { (try? pattern.wholeMatch(in: String($0))) != nil }.map { ConsoleLine.visible(String($0)) }
+    return kept.joined(separator: "\n") + "\n"
+  }
+
   public static func parse(_ log: String, expected: [String] = []) -> [ScenarioResult] {
     var scenarios: [ScenarioResult] = []
     var steps: [StepResult] = []

@@ -91,7 +91,13 @@ public struct ApplyAndBoot {
       report.check(selected.variant.expect)
       report.phases["total"] = Date().timeIntervalSince(started)
       report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md", "kcidb": "kcidb.json"]
-      if FileManager.default.fileExists(atPath: consoleLog.path) { report.files["console"] = "console.log" }
+      if FileManager.default.fileExists(atPath: consoleLog.path) {
+        report.files["console"] = "console.log"
+        // The run's KTAP on its own, without the kernel's lines around it.
+        let text = String(decoding: FileManager.default.contents(atPath: consoleLog.path) ?? Data(), as: UTF8.self)
+        try KTAPParser.extract(text).write(to: out.appendingPathComponent("ktap.txt"), atomically: true, encoding: .utf8)
+        report.files["ktap"] = "ktap.txt"
+      }
       for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
       if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
       try Self.write(report, to: out)
