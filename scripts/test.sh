@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Peers the tests check our parsing against (b4) and our formats with (kcidb-io).
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 kcidb-io >/dev/null
+swift format lint --strict -r Sources Tests
 swift build
 .build/debug/patchcheck tree import --debian 7.3
 # A second tree for the backport tests (v9 on 6.12).
