@@ -89,6 +89,18 @@ public struct Applier {
     self.console = console
   }
 
+  /// Opens the user's repository (`path`), else patchcheck's imported tree, with errors a
+  /// user can act on.
+  public static func openRepository(_ path: String?, home: PatchCheckHome) throws -> GitRepository {
+    if let path { return try openRepository(path) }
+    guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
+      throw PatchCheckError(
+        .notAGitRepository, "no kernel tree at \(home.treeRepository.path)",
+        hint: "run 'patchcheck tree import --debian 7.3' or pass --repo PATH")
+    }
+    return try GitRepository(path: home.treeRepository.path)
+  }
+
   /// Opens a user-given repository, with errors a user can act on.
   public static func openRepository(_ path: String) throws -> GitRepository {
     do {
@@ -161,6 +173,8 @@ public struct Applier {
         continue
       }
       result.hunks = try locateHunks(files, in: parent)
+      // Whether the patch's reverse applies: asked at most once per failed patch.
+      var reverseApplies: Bool?
       do {
         // Hunks go where they were found (as git apply places them), not only forward of
         // their stated line as libgit2 would search.
@@ -185,7 +199,9 @@ public struct Applier {
         do {
           tree = try repository.apply(diff: diff, to: parentTree)
         } catch let error as GitError {
-          guard threeWay, !(try alreadyApplied(files, on: parent)) else { throw error }
+          guard threeWay else { throw error }
+          reverseApplies = try alreadyApplied(files, on: parent)
+          guard reverseApplies == false else { throw error }
           guard let mergedTree = try threeWayApply(files, located: located, onto: parentTree, result: &result) else {
             throw error
           }
@@ -227,7 +243,7 @@ public struct Applier {
           result.result = .failed
           result.error = "3-way merge left conflicts in \(result.conflicts?.map(\.file).joined(separator: ", ") ?? "")"
           failed = true
-        } else if try alreadyApplied(files, on: parent) {
+        } else if try reverseApplies ?? alreadyApplied(files, on: parent) {
           result.result = .alreadyApplied
           result.error = "the tree already has this change (its reverse applies cleanly)"
           for i in result.hunks.indices {

@@ -4,10 +4,6 @@
 import CGit2
 import Foundation
 
-public struct ParsedDiffSummary: Sendable {
-  public var files: [String]
-}
-
 extension GitRepository {
   /// Applies `diff` (a `diff --git` text) to `tree` and returns the resulting tree.
   /// `hunkFilter` is asked once per hunk in order (file, hunk index in that file) and may

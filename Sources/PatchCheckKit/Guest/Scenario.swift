@@ -24,11 +24,11 @@ public let stepSkipExitCode = 77
 /// The knobs scenarios are generated with.
 public struct ScenarioSettings: Sendable {
   /// Iterations of each race scenario.
-  public var iterations = 5
+  public var iterations: Int
   /// VFs to enable on the PF.
-  public var vfs = 4
+  public var vfs: Int
 
-  public init(iterations: Int = 5, vfs: Int = 4) {
+  public init(iterations: Int = ScenarioLibrary.defaultIterations, vfs: Int = 4) {
     self.iterations = iterations
     self.vfs = vfs
   }

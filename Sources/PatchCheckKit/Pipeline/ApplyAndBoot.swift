@@ -60,7 +60,7 @@ public struct ApplyAndBoot {
     let scenarios = try ScenarioLibrary.named(
       options.scenarios ?? manifest?.scenarios ?? ["numvfs", "pf-remove"],
       settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
-    let repository = try openRepository()
+    let repository = try Applier.openRepository(options.repository, home: home)
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(
       requested: options.base ?? selected.variant.base, stated: series.statedBase, fallback: manifest?.fallbackBase)
@@ -260,16 +260,6 @@ public struct ApplyAndBoot {
       let name = String(format: "%04d-%@.patch", patch.number, slug(patch.subject))
       try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
-  }
-
-  func openRepository() throws -> GitRepository {
-    if let path = options.repository { return try Applier.openRepository(path) }
-    guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
-      throw PatchCheckError(
-        .notAGitRepository, "no kernel tree at \(home.treeRepository.path)",
-        hint: "run 'patchcheck tree import --debian 7.3' or pass --repo PATH")
-    }
-    return try GitRepository(path: home.treeRepository.path)
   }
 
   public static func defaultFragments() throws -> [URL] {

@@ -46,13 +46,7 @@ struct ApplyCommand: ParsableCommand {
     try runReportingErrors {
       let home = global.patchCheckHome
       let loaded = try SeriesSource.load(seriesOptions.series, home: home)
-      let repoPath = seriesOptions.repo ?? home.treeRepository.path
-      guard seriesOptions.repo != nil || FileManager.default.fileExists(atPath: repoPath) else {
-        throw PatchCheckError(
-          .notAGitRepository, "no kernel tree at \(repoPath)",
-          hint: "run 'patchcheck tree import --debian 7.3' or pass --repo PATH")
-      }
-      let applier = Applier(repository: try Applier.openRepository(repoPath), console: global.console)
+      let applier = Applier(repository: try Applier.openRepository(seriesOptions.repo, home: home), console: global.console)
       let variantNames =
         variants == "all"
         ? SelectedVariant.allNames(of: loaded)

@@ -51,13 +51,7 @@ struct TreeCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     func run() throws {
       try runReportingErrors {
-        let home = global.patchCheckHome
-        guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
-          throw PatchCheckError(
-            .notAGitRepository, "no tree imported yet at \(home.treeRepository.path)",
-            hint: "run 'patchcheck tree import --debian 7.3'")
-        }
-        let tags = try GitRepository(path: home.treeRepository.path).tagNames()
+        let tags = try Applier.openRepository(nil, home: global.patchCheckHome).tagNames()
         if global.json { try printJSON(tags) } else { tags.forEach { print($0) } }
       }
     }
