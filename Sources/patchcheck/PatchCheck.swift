@@ -11,7 +11,7 @@ struct PatchCheck: ParsableCommand {
     abstract: "Apply a kernel patch series, build it with lockdep, boot it in QEMU with SR-IOV NICs, and judge it.",
     subcommands: [
       ApplyAndBootCommand.self, ApplyCommand.self, TreeCommand.self, SeriesCommand.self,
-      AnalyzeCommand.self, BootCommand.self, ScenariosCommand.self,
+      AnalyzeCommand.self, BootCommand.self, ScenariosCommand.self, BisectCommand.self, BisectRunCommand.self,
     ]
   )
 }

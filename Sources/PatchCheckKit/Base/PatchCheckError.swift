@@ -20,6 +20,8 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case manifest
     case guestNoRunner
     case infra
+    case bisectRange
+    case bisectLog
     case interrupted
 
     /// Documented in README.md ("Exit codes"); keep the two in step.
@@ -35,6 +37,8 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .patchMalformed: 14
       case .baseMissing: 15
       case .manifest: 16
+      case .bisectRange: 17
+      case .bisectLog: 18
       case .qemuMissing: 20
       case .busyboxMissing: 21
       case .buildToolsMissing: 22

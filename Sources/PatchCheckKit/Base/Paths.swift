@@ -25,6 +25,8 @@ public struct PatchCheckHome: Sendable {
   public var debs: URL { root.appendingPathComponent("debs") }
   public var patches: URL { root.appendingPathComponent("patches") }
   public var guest: URL { root.appendingPathComponent("guest") }
+  /// Verdicts already reached, one file per commit and set of inputs (see VerdictCache).
+  public var verdicts: URL { root.appendingPathComponent("verdicts") }
 }
 
 public enum ProjectData {

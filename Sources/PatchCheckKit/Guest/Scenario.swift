@@ -45,6 +45,8 @@ public enum ScenarioLibrary {
   }
 
   public static let defaultIterations = 5
+  /// Scenarios run when neither the user nor the series' manifest names any.
+  public static let defaultNames = ["numvfs", "pf-remove"]
 
   public static func named(_ names: [String], settings: ScenarioSettings = ScenarioSettings()) throws -> [Scenario] {
     let available = all(settings)

@@ -28,6 +28,8 @@ public struct RunOptions: Sendable {
   public var repeatCount = 1
   /// Also run the unpatched base and label each report new, fixed or pre-existing.
   public var compareBase = false
+  /// Build and boot the base as it is, with no series (bisecting the tree itself).
+  public var noSeries = false
 
   public init() {}
 }
@@ -53,12 +55,15 @@ public struct ApplyAndBoot {
     try KernelBuilder.checkTools()
     let busybox = try Initramfs.findBusybox()
     let qemu = try QemuInfo.locate()
-    let loaded = try SeriesSource.load(options.series, home: home)
+    let loaded =
+      options.noSeries
+      ? LoadedSeries(series: Series(title: "no series", patches: [], source: "none"), manifest: nil)
+      : try SeriesSource.load(options.series, home: home)
     let manifest = loaded.manifest
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let series = selected.series
     let scenarios = try ScenarioLibrary.named(
-      options.scenarios ?? manifest?.scenarios ?? ["numvfs", "pf-remove"],
+      options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.defaultNames,
       settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
     let repository = try Applier.openRepository(options.repository, home: home)
     let applier = Applier(repository: repository, console: console)

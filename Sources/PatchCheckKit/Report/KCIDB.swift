@@ -5,8 +5,8 @@
 import CCrypto
 import Foundation
 
-enum SHA256Hex {
-  static func of(_ data: Data) -> String {
+public enum SHA256Hex {
+  public static func of(_ data: Data) -> String {
     var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
     data.withUnsafeBytes { bytes in
       _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest)

@@ -108,6 +108,14 @@ public struct Report: Sendable, Codable {
     self.exitCode = exitCode ?? verdict.exitCode
   }
 
+  /// What failed, by title: the kernel's reports, else the scenarios that did not pass.
+  /// Bisect compares these between commits.
+  public var failureTitles: [String] {
+    let titles = splats.map(\.title)
+    guard titles.isEmpty else { return titles }
+    return scenarios.filter { $0.result != .pass && $0.result != .skip }.map { "scenario \($0.name): \($0.result.rawValue)" }
+  }
+
   public func jsonData() throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

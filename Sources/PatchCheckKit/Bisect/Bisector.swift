@@ -1,0 +1,330 @@
+// `patchcheck bisect`: finds the first bad commit between good and bad ends, judging each
+// step with a `BisectJudge` (the real one applies the series, builds and boots). The log is
+// written after every step, so an interrupted bisect resumes where it stopped; verdicts are
+// cached per commit and inputs, so no commit is built twice for the same question.
+
+import Foundation
+
+/// What a judge saw on one commit, before any bisect rule is applied.
+public struct Judgement: Codable, Sendable, Equatable {
+  /// The run's verdict, variant expectations aside.
+  public var verdict: Verdict
+  /// Titles of what failed: kernel reports, else the scenarios that did not pass.
+  public var titles: [String]
+  public var reason: String
+  /// The step's report folder, when it has one.
+  public var report: String?
+
+  public init(verdict: Verdict, titles: [String], reason: String, report: String? = nil) {
+    self.verdict = verdict
+    self.titles = titles
+    self.reason = reason
+    self.report = report
+  }
+}
+
+public protocol BisectJudge {
+  /// Everything besides the commit that decides a verdict (series, variant, config,
+  /// scenarios, iterations, tool version): the same key and commit give the same verdict.
+  var inputsKey: String { get }
+  func judge(_ commit: ObjectID, label: String) throws -> Judgement
+}
+
+public enum StepCall: String, Codable, Sendable { case good, bad, skip }
+
+public struct BisectStep: Codable, Sendable {
+  /// "bad-end" (checks the bad end fails and takes its titles), "merge-base" (a good end
+  /// that is not an ancestor of the bad one), or "step".
+  public var role: String
+  public var commit: String
+  public var subject: String
+  public var call: StepCall
+  public var verdict: Verdict
+  public var titles: [String]
+  public var reason: String
+  public var seconds: Double
+  /// Taken from the verdict cache or the resumed log instead of built and booted.
+  public var cached: Bool
+  public var report: String?
+  /// Candidates left after this step.
+  public var remaining: Int
+}
+
+/// What the user asked; kept in the log so that `--resume` needs no flags.
+public struct BisectRequest: Codable, Sendable {
+  public var good: [String]
+  public var bad: String
+  /// Any FAIL is bad, whatever its titles.
+  public var anyFailure = false
+  /// A FAIL is bad when one of its titles contains this (default: shares a title with the bad end).
+  public var title: String?
+  public var series: String?
+  public var variant = "as-posted"
+  public var scenarios: [String]?
+  public var iterations = ScenarioLibrary.defaultIterations
+  public var repository: String?
+  public var fragments: [String]?
+
+  public init(good: [String], bad: String) {
+    self.good = good
+    self.bad = bad
+  }
+}
+
+public struct BisectLog: Codable, Sendable {
+  public var schema = "patchcheck-bisect/1"
+  public var request: BisectRequest
+  public var startedAt = Date()
+  public var goodCommits: [String] = []
+  public var badCommit = ""
+  /// Commits between the ends when the bisection started (the bad end included).
+  public var candidates = 0
+  /// ceil(log2(candidates)): steps needed without skips.
+  public var maxSteps = 0
+  public var badTitles: [String] = []
+  public var steps: [BisectStep] = []
+  /// Steps of role "step" (the bad end's check and merge bases not counted).
+  public var bisectSteps = 0
+  public var skips = 0
+  public var finished = false
+  /// The first bad commit's full id, or nil (ambiguous or unfinished).
+  public var firstBad: String?
+  public var firstBadSubject: String?
+  /// When skips leave several commits: the ones the first bad commit may be.
+  public var range: [String]?
+
+  public init(request: BisectRequest) { self.request = request }
+
+  public static func read(_ url: URL) throws -> BisectLog {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw PatchCheckError(.bisectLog, "no bisect log at \(url.path)", hint: "start one with --good REV --bad REV (same --out)")
+    }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    do {
+      return try decoder.decode(BisectLog.self, from: data)
+    } catch {
+      throw PatchCheckError(
+        .bisectLog, "\(url.path) is not a patchcheck bisect log (\(error))",
+        hint: "move it away and start the bisect again with --good and --bad")
+    }
+  }
+
+  public func write(_ url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    try encoder.encode(self).write(to: url, options: .atomic)
+  }
+}
+
+public struct Bisector {
+  let repository: GitRepository
+  let judge: BisectJudge
+  let cache: VerdictCache?
+  /// Written after every step.
+  let logURL: URL?
+  let console: Console
+
+  public init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Console) {
+    self.repository = repository
+    self.judge = judge
+    self.cache = cache
+    self.logURL = logURL
+    self.console = console
+  }
+
+  /// Bisects; `resuming` is an earlier, interrupted log of the same request.
+  public func run(_ request: BisectRequest, resuming: BisectLog? = nil) throws -> BisectLog {
+    var log = BisectLog(request: request)
+    if let resuming { log.startedAt = resuming.startedAt }
+    var earlier: [String: BisectStep] = [:]
+    for step in resuming?.steps ?? [] { earlier[step.commit] = step }
+
+    let bad = try resolve(request.bad, flag: "--bad")
+    var goods = try request.good.map { try resolve($0, flag: "--good") }
+    log.badCommit = bad.description
+    try save(log)
+
+    // The bad end: it must fail, and what it fails with is what "bad" means from here on.
+    var badStep = try step(bad, role: "bad-end", log: log, earlier: earlier)
+    switch badStep.verdict {
+    case .fail:
+      badStep.call = .bad
+    case .pass:
+      throw PatchCheckError(
+        .bisectRange, "the bad end \(request.bad) (\(bad.short)) passes: \(badStep.reason)",
+        hint: "check --bad, or pick the scenarios that fail there (--scenarios)")
+    case .applyFail, .buildFail:
+      throw PatchCheckError(
+        .bisectRange, "the bad end \(request.bad) cannot be judged: \(badStep.verdict.rawValue) (\(badStep.reason))",
+        hint: "pick a --bad where the series applies and the kernel builds")
+    default:
+      throw stepError(badStep)
+    }
+    if let title = request.title, !badStep.titles.contains(where: { $0.contains(title) }) {
+      throw PatchCheckError(
+        .bisectRange, "the bad end fails, but with none of its reports matching '\(title)': \(badStep.titles.joined(separator: "; "))",
+        hint: "drop --title, or pass one of the titles above")
+    }
+    log.badTitles = badStep.titles
+    log.steps.append(badStep)
+    try save(log)
+    console.say("bad end \(bad.short) fails: \(badStep.titles.first ?? badStep.reason)")
+
+    // A good end off the bad end's history: its merge base with the bad end must be good.
+    for (i, good) in goods.enumerated() where try !repository.isAncestor(good, of: bad) {
+      guard let base = try repository.mergeBase(good, bad) else {
+        throw PatchCheckError(
+          .bisectRange, "\(request.good[i]) and \(request.bad) share no history", hint: "pick a --good the bad end descends from")
+      }
+      var mb = try step(base, role: "merge-base", log: log, earlier: earlier)
+      mb.call = classify(mb, log: log)
+      log.steps.append(mb)
+      try save(log)
+      if mb.call == .bad {
+        throw PatchCheckError(
+          .bisectRange,
+          "the merge base \(base.short) of \(request.good[i]) and \(request.bad) is already bad: the change is older than the good end",
+          hint: "pass an older --good (an ancestor of both)")
+      }
+      goods[i] = base
+    }
+    log.goodCommits = goods.map(\.description)
+
+    let candidates = try repository.revwalk(from: bad, hiding: goods)
+    guard candidates.contains(bad) else {
+      throw PatchCheckError(
+        .bisectRange, "the bad end \(request.bad) is an ancestor of a good end", hint: "swap --good and --bad, or check them")
+    }
+    var graph = try BisectGraph(candidates: candidates, bad: bad) { try repository.commitInfo($0).parents }
+    log.candidates = candidates.count
+    log.maxSteps = BisectGraph.maxSteps(count: candidates.count)
+    try save(log)
+    console.say("bisecting \(candidates.count) commits: about \(log.maxSteps) steps")
+
+    while let next = graph.next() {
+      var s = try step(next, role: "step", log: log, earlier: earlier)
+      s.call = classify(s, log: log)
+      switch s.call {
+      case .good: graph.markGood(next)
+      case .bad: graph.markBad(next)
+      case .skip: graph.markSkipped(next)
+      }
+      s.remaining = graph.remaining.count
+      log.steps.append(s)
+      log.bisectSteps += 1
+      if s.call == .skip { log.skips += 1 }
+      try save(log)
+      let why = s.call == .skip ? s.reason : (s.titles.first ?? s.verdict.rawValue)
+      console.say(
+        "step \(log.bisectSteps) (of about \(log.maxSteps + log.skips)): \(next.short) \(s.subject.prefix(60)) -> \(s.call.rawValue) (\(why)); \(s.remaining) left\(s.cached ? " [cached]" : "")"
+      )
+    }
+    switch graph.outcome {
+    case .firstBad(let commit):
+      log.firstBad = commit.description
+      log.firstBadSubject = try repository.subject(of: commit)
+    case .ambiguous(let left):
+      log.range = left.map(\.description)
+    case .undecided:
+      break
+    }
+    log.finished = true
+    try save(log)
+    return log
+  }
+
+  /// good, bad or skip for a judged commit (the bad end already judged).
+  func classify(_ step: BisectStep, log: BisectLog) -> StepCall {
+    switch step.verdict {
+    case .pass: return .good
+    case .fail:
+      if log.request.anyFailure { return .bad }
+      if let title = log.request.title { return step.titles.contains { $0.contains(title) } ? .bad : .skip }
+      if log.badTitles.isEmpty && step.titles.isEmpty { return .bad }
+      return Set(step.titles).isDisjoint(with: log.badTitles) ? .skip : .bad
+    default: return .skip
+    }
+  }
+
+  /// Judges `commit` (or takes its verdict from the resumed log or the cache).
+  func step(_ commit: ObjectID, role: String, log: BisectLog, earlier: [String: BisectStep]) throws
+    -> BisectStep
+  {
+    let subject = (try? repository.subject(of: commit)) ?? ""
+    if var known = earlier[commit.description] {
+      known.role = role
+      known.cached = true
+      return known
+    }
+    let started = Date()
+    let label = String(format: "%02d-%@", log.steps.count + 1, commit.short)
+    let (judgement, cached) = try (cache ?? VerdictCache(folder: nil)).judgement(of: commit, by: judge, label: label) {
+      console.say("judging \(commit.short) \(subject.prefix(60))")
+    }
+    var step = BisectStep(
+      role: role, commit: commit.description, subject: subject, call: .skip, verdict: judgement.verdict,
+      titles: judgement.titles, reason: judgement.reason, seconds: cached ? 0 : Date().timeIntervalSince(started),
+      cached: cached, report: judgement.report, remaining: 0)
+    switch judgement.verdict {
+    case .pass, .fail: break
+    case .applyFail: step.reason = "the series does not apply here: \(judgement.reason)"
+    case .buildFail: step.reason = "does not build: \(judgement.reason)"
+    default: throw stepError(step)
+    }
+    return step
+  }
+
+  func stepError(_ step: BisectStep) -> PatchCheckError {
+    PatchCheckError(
+      .infra, "could not judge \(step.commit.prefix(12)): \(step.verdict.rawValue) (\(step.reason))",
+      hint: "fix the cause (the step's report: \(step.report ?? "none")), then run again with --resume")
+  }
+
+  func resolve(_ rev: String, flag: String) throws -> ObjectID {
+    guard let id = try repository.commit(for: rev) else {
+      throw PatchCheckError(
+        .baseMissing, "\(flag) \(rev) is not in \(repository.gitDirectory)", hint: "pass a revision the repository has")
+    }
+    return id
+  }
+
+  func save(_ log: BisectLog) throws {
+    if let logURL { try log.write(logURL) }
+  }
+}
+
+/// Verdicts by commit and inputs, one small JSON file each: written atomically, so a crash
+/// leaves either the whole entry or none, and two runs never corrupt each other's.
+public struct VerdictCache: Sendable {
+  /// nil: nothing is kept.
+  public let folder: URL?
+
+  public init(folder: URL?) { self.folder = folder }
+
+  public func get(_ key: String) -> Judgement? {
+    guard let folder, let data = FileManager.default.contents(atPath: folder.appendingPathComponent(key + ".json").path)
+    else { return nil }
+    return try? JSONDecoder().decode(Judgement.self, from: data)
+  }
+
+  public func put(_ key: String, _ judgement: Judgement) throws {
+    guard let folder else { return }
+    try FileManager.default.ensureDirectory(folder)
+    try JSONEncoder().encode(judgement).write(to: folder.appendingPathComponent(key + ".json"), options: .atomic)
+  }
+
+  /// The verdict on `commit` under the judge's inputs: from the cache, else from the judge
+  /// (and then kept, unless the judge could not decide: an infrastructure error is not a verdict).
+  public func judgement(of commit: ObjectID, by judge: BisectJudge, label: String, announce: () -> Void = {}) throws
+    -> (Judgement, cached: Bool)
+  {
+    let key = SHA256Hex.of(Data((judge.inputsKey + "\n" + commit.description).utf8))
+    if let hit = get(key) { return (hit, true) }
+    announce()
+    let judgement = try judge.judge(commit, label: label)
+    if [.pass, .fail, .applyFail, .buildFail].contains(judgement.verdict) { try put(key, judgement) }
+    return (judgement, false)
+  }
+}

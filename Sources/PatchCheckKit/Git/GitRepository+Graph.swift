@@ -1,0 +1,30 @@
+// Ancestry questions for bisection: merge bases and "is A an ancestor of B".
+
+import CGit2
+import Foundation
+
+extension GitRepository {
+  /// The best common ancestor of `a` and `b`, or nil when they share no history.
+  public func mergeBase(_ a: ObjectID, _ b: ObjectID) throws -> ObjectID? {
+    var out = git_oid()
+    var x = a.raw
+    var y = b.raw
+    let rc = git_merge_base(&out, handle, &x, &y)
+    if rc == GIT_ENOTFOUND.rawValue { return nil }
+    try check(rc, "merge base of \(a.short) and \(b.short)")
+    return ObjectID(out)
+  }
+
+  /// Whether `ancestor` is `commit` or one of its ancestors.
+  public func isAncestor(_ ancestor: ObjectID, of commit: ObjectID) throws -> Bool {
+    if ancestor == commit { return true }
+    var x = commit.raw
+    var y = ancestor.raw
+    return try check(git_graph_descendant_of(handle, &x, &y), "ancestry of \(ancestor.short)") == 1
+  }
+
+  /// A commit's first message line.
+  public func subject(of commit: ObjectID) throws -> String {
+    String(try commitInfo(commit).message.split(separator: "\n", maxSplits: 1).first ?? "")
+  }
+}
