@@ -73,6 +73,40 @@ import Testing
     #expect(result.output.contains(RunnerScript.doneMarker))
   }
 
+  /// A hung-task report while a step runs ends the step at once (a deadlocked step would
+  /// otherwise hold the boot for its whole limit), and the runner skips the final wait.
+  /// The kernel log is stood in for by a file the step writes to, read instead of dmesg.
+  @Test func aHungTaskReportEndsTheStepBeforeItsLimit() throws {
+    let dir = try TempDir()
+    let kernelLog = dir.path("kmsg")
+    try Data("boot\n".utf8).write(to: kernelLog)
+    let deadlock = Scenario(
+      name: "deadlock", summary: "a writer the kernel reports as hung",
+      steps: [
+        ScenarioStep(
+          name: "write", timeout: 120,
+          script: "echo 'INFO: task sh:142 blocked for more than 10 seconds.' >> @KMSG@; sleep 300")
+      ])
+    var script = RunnerScript.generate([deadlock], hungTaskTimeout: 60)
+    script = script.split(separator: "\n").filter { line in
+      !line.hasPrefix("mount ") && !line.hasPrefix("/bin/busybox --install") && !line.hasPrefix("poweroff")
+        && !line.hasPrefix("echo 1 > /proc") && !line.contains("hung_task_timeout") && !line.contains("sysrq-trigger")
+    }.joined(separator: "\n").replacingOccurrences(of: "/tmp/", with: dir.url.path + "/")
+      .replacingOccurrences(of: "dmesg 2>/dev/null", with: "cat @KMSG@").replacingOccurrences(of: "@KMSG@", with: kernelLog.path)
+    let file = dir.path("runner.sh")
+    try script.write(to: file, atomically: true, encoding: .utf8)
+    let control = ProcessControl()
+    let result = try ProcessRunner.run(
+      [try Initramfs.findBusybox().path, "sh", file.path], environment: ["PATH": "/usr/bin:/bin"], timeout: 100,
+      control: control
+    ) { line in
+      if line.contains(RunnerScript.doneMarker) { control.stop(after: 0.2) }
+    }
+    #expect(result.output.contains("the kernel reported a hung task"), "\(result.output)")
+    #expect(KTAPParser.parse(result.output).first?.steps.map(\.result) == [.timeout])
+    #expect(result.output.contains(RunnerScript.doneMarker), "no 2 x 60 s wait after a reported hang")
+  }
+
   @Test func missingToolsAreTheirOwnErrors() throws {
     do {
       _ = try QemuInfo.locate(executable: "/nonexistent/qemu-system-x86_64")

@@ -43,7 +43,9 @@ public struct KernelJudge: BisectJudge {
       parts += selected.series.patches.map { SHA256Hex.of(Data($0.diff.utf8)) }
       scenarios = options.scenarios ?? loaded.manifest?.scenarios ?? scenarios
     }
-    parts.append("scenarios " + scenarios.joined(separator: ","))
+    // The guest program itself, so a changed scenario is a new question.
+    let resolved = try ScenarioLibrary.named(scenarios, settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
+    parts.append(SHA256Hex.of(Data(RunnerScript.generate(resolved, hungTaskTimeout: options.hungTaskTimeout).utf8)))
     parts.append(
       "iterations \(options.iterations) vfs \(options.vfs) pfs \(options.pfs) vcpus \(options.vcpus) memory \(options.memoryMB) hung \(options.hungTaskTimeout) repeat \(options.repeatCount)"
     )

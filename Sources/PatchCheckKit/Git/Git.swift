@@ -63,24 +63,7 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
   public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }
 
-public struct Signature: Sendable, Equatable, Codable {
-  public var name: String
-  public var email: String
-  public var time: Date
-  /// Minutes east of UTC.
-  public var offsetMinutes: Int
-
-  public init(name: String, email: String, time: Date, offsetMinutes: Int) {
-    self.name = name
-    self.email = email
-    self.time = time
-    self.offsetMinutes = offsetMinutes
-  }
-
-  public static func patchcheck(at time: Date = Date()) -> Signature {
-    Signature(name: "patchcheck", email: "patchcheck@localhost", time: time, offsetMinutes: 0)
-  }
-
+extension Signature {
   func withHandle<T>(_ body: (UnsafeMutablePointer<git_signature>) throws -> T) throws -> T {
     var sig: UnsafeMutablePointer<git_signature>?
     try check(

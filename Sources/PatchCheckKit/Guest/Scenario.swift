@@ -289,14 +289,23 @@ public enum RunnerScript {
       echo "\(startMarker)"
       seq=0
       # step TIMEOUT FILE: runs the snippet in FILE in the background; waits for its marker.
+      # Blocked: still running at TIMEOUT, or a hung-task report appeared while it ran (the
+      # kernel has then seen a task stuck for the whole hung-task timeout: no need to wait on).
+      hung() { dmesg 2>/dev/null | grep -c 'blocked for more than'; }
       step() {
-        seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq
+        seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
         ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
         t=0
         while [ ! -f "$m" ]; do
           if [ $t -ge $(($1*5)) ]; then
             cat "$o" 2>/dev/null | sed 's/^/    /'
             echo "    # step still running after $1 s: blocked"
+            return 124
+          fi
+          if [ $((t % 10)) -eq 9 ] && [ "$(hung)" -gt "$h0" ]; then
+            cat "$o" 2>/dev/null | sed 's/^/    /'
+            echo "    # step blocked: the kernel reported a hung task after $((t/5)) s"
+            reported=1
             return 124
           fi
           sleep 0.2; t=$((t+1))
@@ -339,7 +348,11 @@ public enum RunnerScript {
     }
     out += """
       # Give the hung-task detector a chance to report blocked writers before stopping.
-      if [ -n "$blocked" ]; then sleep \(hungTaskTimeout * 2); echo w > /proc/sysrq-trigger 2>/dev/null; sleep 1; fi
+      # (Not needed when it already did.)
+      if [ -n "$blocked" ]; then
+        [ -n "$reported" ] || sleep \(hungTaskTimeout * 2)
+        echo w > /proc/sysrq-trigger 2>/dev/null; sleep 1
+      fi
       echo "\(doneMarker)"
       poweroff -f
 
