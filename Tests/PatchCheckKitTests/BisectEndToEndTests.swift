@@ -48,7 +48,8 @@ struct BisectEndToEnd {
         tree: newTree, parents: [tip], author: sig, committer: sig,
         message: "PCI: bisect fixture \(i): comment in \((path as NSString).lastPathComponent)\n")
     }
-    return (tip, bad!)
+    guard let bad else { throw PatchCheckError(.infra, "fixture: no bad commit at \(badIndex)", hint: "badIndex < count") }
+    return (tip, bad)
   }
 
   @Test func bisectNamesTheCommitThatLocksWithoutReentrancy() throws {

@@ -86,6 +86,36 @@ import Testing
     #expect(try run(["apply-and-boot", "--vfs", "9"], home: home).status == 64)
   }
 
+  @Test func bisectInputErrorsAreOneLineWithTheirCodes() throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    // Ends missing: the parser says so.
+    #expect(try run(["bisect"], home: home).status == 64)
+    #expect(try run(["bisect", "--good", "v1", "--bad", "v2", "--any-failure", "--title", "x"], home: home).status == 64)
+    // Nothing to resume.
+    let out = dir.path("bisect")
+    expectOneLineError(try run(["bisect", "--resume", "--out", out.path], home: home), code: 18, mentioning: "no bisect log")
+    // A folder holding an unfinished bisect is not overwritten.
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    var log = BisectLog(request: BisectRequest(good: ["v1.0"], bad: "main"))
+    log.steps = []
+    try log.write(out.appendingPathComponent("bisect.json"))
+    let before = try Data(contentsOf: out.appendingPathComponent("bisect.json"))
+    expectOneLineError(
+      try run(["bisect", "--good", "v1.0", "--bad", "main", "--out", out.path], home: home), code: 18,
+      mentioning: "unfinished bisect")
+    #expect(try Data(contentsOf: out.appendingPathComponent("bisect.json")) == before)
+    // A revision the repository does not have.
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...10))
+    expectOneLineError(
+      try run(["bisect", "--repo", toy.repo.gitDirectory, "--good", "v9.9", "--bad", "main", "--out", dir.path("b2").path], home: home),
+      code: 15, mentioning: "v9.9")
+    // bisect-run outside a repository: an error git bisect run stops on (above 127).
+    let notRepo = try run(["bisect-run", "--repo", dir.url.path], home: home)
+    #expect(notRepo.status == 128 + 10, "\(notRepo.stderr)")
+    #expect(notRepo.stderr.contains("not a git repository"))
+  }
+
   @Test func missingQemuOrBusyboxOrCompilerIsSaidBeforeAnyWork() throws {
     let dir = try TempDir()
     // A PATH with the build tools but no QEMU.

@@ -161,39 +161,86 @@ struct NegativeControl {
   }
 }
 
-/// Ctrl-C in the middle of a boot: QEMU goes with it, the partial report says ABORTED,
-/// the console log is kept, and the exit code is 130.
+/// Ctrl-C or SIGTERM in each phase: make and QEMU go with it, the partial report says
+/// ABORTED with what was done, every log is kept, the exit code is 130, and the user's
+/// repository is as it was.
 @Suite(.serialized, .enabled(if: EndToEndGate.enabled))
 struct Interruption {
-  @Test func sigintDuringBootStopsQemuAndKeepsEverything() throws {
+  enum Phase: String, CaseIterable, Sendable {
+    case apply, build, boot, scenario
+  }
+
+  static let binary = ProjectData.root.appendingPathComponent(".build/debug/patchcheck")
+
+  /// Starts a run, waits for `phase` to be under way, sends `signal`, and checks the aftermath.
+  @Test(arguments: [(Phase.apply, SIGINT), (.build, SIGTERM), (.boot, SIGINT), (.scenario, SIGTERM)])
+  func anInterruptStopsEverythingAndKeepsWhatWasDone(phase: Phase, signal: Int32) throws {
+    try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the tool first (swift build)")
     let dir = try TempDir()
     let out = dir.path("run")
-    let binary = ProjectData.root.appendingPathComponent(".build/debug/patchcheck")
-    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    var arguments = ["apply-and-boot", "--scenarios", "numvfs,pf-remove", "--accel", "tcg", "--json", "--out", out.path]
+    var toy: ToyRepo?
+    if phase == .apply {
+      // A long series on a toy tree: 1,500 patches, each changing its own line.
+      let repo = try ToyRepo.kernelLike(at: dir.path("user"), source: numberedLines(1...1500), bare: false)
+      toy = repo
+      // The user's own work in progress, which must survive.
+      try FileManager.default.createDirectory(at: dir.path("user/drivers"), withIntermediateDirectories: true)
+      try Data("int mine;\n".utf8).write(to: dir.path("user/drivers/toy.c"))
+      try Data("notes\n".utf8).write(to: dir.path("user/NOTES"))
+      var mbox = ""
+      for i in 1...1500 {
+        let hunk = "@@ -\(i),1 +\(i),1 @@\n-int line\(i);\n+int line\(i) = \(i);\n"
+        let diff = "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n" + hunk
+        mbox += patchMail(subject: "line \(i)", diff: diff, messageID: "l\(i)@x").replacingOccurrences(of: "1/1", with: "\(i)/1500") + "\n"
+      }
+      try mbox.write(to: dir.path("long.mbox"), atomically: true, encoding: .utf8)
+      arguments += ["--repo", dir.path("user").path, "--series", dir.path("long.mbox").path, "--base", "v1.0"]
+    }
+    let before = try toy.map { try RepositorySnapshot($0.repo) }
     let process = Process()
-    process.executableURL = binary
-    process.arguments = ["apply-and-boot", "--scenarios", "numvfs,pf-remove", "--accel", "tcg", "--json", "--out", out.path]
+    process.executableURL = Self.binary
+    process.arguments = arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    // Wait for the guest to be running: its console has the runner's start marker.
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
     let console = out.appendingPathComponent("console.log")
-    let deadline = Date().addingTimeInterval(900)
-    while Date() < deadline {
-      if let text = try? String(contentsOf: console, encoding: .utf8), text.contains(RunnerScript.startMarker) { break }
-      Thread.sleep(forTimeInterval: 0.2)
+    let deadline = Date().addingTimeInterval(1200)
+    func underway() -> Bool {
+      switch phase {
+      case .apply: return FileManager.default.fileExists(atPath: out.path)
+      case .build: return FileManager.default.fileExists(atPath: out.appendingPathComponent("build.log").path)
+      case .boot: return FileManager.default.fileExists(atPath: console.path)
+      case .scenario:
+        return (try? String(contentsOf: console, encoding: .utf8))?.contains(RunnerScript.startMarker) == true
+      }
     }
-    #expect(FileManager.default.fileExists(atPath: console.path))
-    kill(process.processIdentifier, SIGINT)
+    while Date() < deadline, process.isRunning, !underway() { Thread.sleep(forTimeInterval: 0.05) }
+    try #require(process.isRunning, "the run ended before its \(phase) phase")
+    if phase == .apply { Thread.sleep(forTimeInterval: 1) }
+    kill(process.processIdentifier, signal)
     process.waitUntilExit()
+
     #expect(process.terminationStatus == 130)
     let report = try JSONDecoder.iso.decode(Report.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
     #expect(report.verdict == .aborted)
-    #expect(report.build?.succeeded == true, "what was done stays in the report")
-    #expect(FileManager.default.fileExists(atPath: console.path))
-    // No QEMU left running on this run's files.
-    let left = try ProcessRunner.run(["pgrep", "-f", out.path])
-    #expect(left.status == 1, "still running: \(left.output)")
+    switch phase {
+    case .apply: #expect(report.build == nil)
+    case .build: #expect(report.build == nil, "the build never finished")
+    case .boot, .scenario:
+      #expect(report.build?.succeeded == true, "what was done stays in the report")
+      #expect(FileManager.default.fileExists(atPath: console.path))
+    }
+    // No make, compiler or QEMU left behind on this run's files or the build folder.
+    for pattern in [out.path, EndToEnd.home.builds.path] {
+      let left = try ProcessRunner.run(["pgrep", "-f", pattern])
+      #expect(left.status == 1, "still running: \(left.output)")
+    }
+    if let toy, let before {
+      #expect(try RepositorySnapshot(toy.repo) == before, "the user's repository changed")
+    }
   }
 }
 

@@ -86,3 +86,30 @@ func patchMail(subject: String, diff: String, from: String = "Ada Lovelace <ada@
 
   """
 }
+
+/// What of a user's repository patchcheck must never change, byte for byte: HEAD, the index,
+/// the config, every ref outside `refs/heads/patchcheck/`, packed refs, and the working files.
+struct RepositorySnapshot: Equatable {
+  var files: [String: Data] = [:]
+
+  init(_ repo: GitRepository) throws {
+    let gitDir = URL(fileURLWithPath: repo.gitDirectory)
+    for name in ["HEAD", "index", "config", "packed-refs"] {
+      files[".git/" + name] = FileManager.default.contents(atPath: gitDir.appendingPathComponent(name).path)
+    }
+    try collect(gitDir.appendingPathComponent("refs"), as: ".git/refs") { !$0.hasPrefix(".git/refs/heads/patchcheck") }
+    if let workdir = repo.workdir {
+      try collect(URL(fileURLWithPath: workdir), as: "") { !$0.hasPrefix(".git") }
+    }
+  }
+
+  private mutating func collect(_ folder: URL, as prefix: String, keep: (String) -> Bool) throws {
+    guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return }
+    for case let url as URL in walker {
+      let relative = prefix + url.standardizedFileURL.path.dropFirst(folder.standardizedFileURL.path.count)
+      let name = relative.hasPrefix("/") ? String(relative.dropFirst()) : relative
+      guard keep(name), (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else { continue }
+      files[name] = FileManager.default.contents(atPath: url.path)
+    }
+  }
+}
