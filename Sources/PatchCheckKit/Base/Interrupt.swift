@@ -13,6 +13,11 @@ public final class Interrupts: @unchecked Sendable {
   private var handlers: [Int: () -> Void] = [:]
   private var nextID = 0
   private var sources: [DispatchSourceSignal] = []
+  private var fired = false
+
+  /// True from the moment a signal arrives: the run's own thread must then leave the report
+  /// to the interrupt handlers (a child it sees die was killed by us, not a build failure).
+  public var interrupted: Bool { lock.withLock { fired } }
 
   /// Installs handlers for SIGINT and SIGTERM once.
   public func install() {
@@ -39,7 +44,15 @@ public final class Interrupts: @unchecked Sendable {
 
   public func remove(_ token: Int) { lock.withLock { _ = handlers.removeValue(forKey: token) } }
 
+  /// Called by a run's own thread once it sees `interrupted`: the handler is stopping the
+  /// children and writing the ABORTED report, then exits 130; nothing else may be printed
+  /// or returned meanwhile (a killed make would otherwise read as a BUILD-FAIL).
+  public func awaitExit() -> Never {
+    while true { sleep(1) }
+  }
+
   private func fire(_ sig: Int32) {
+    lock.withLock { fired = true }
     ChildRegistry.shared.killAll()
     let all = lock.withLock { handlers.values }
     for body in all { body() }

@@ -17,6 +17,8 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case busyboxMissing
     case buildToolsMissing
     case treeImport
+    case configFragment
+    case noSpace
     case manifest
     case guestNoRunner
     case infra
@@ -43,6 +45,8 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .busyboxMissing: 21
       case .buildToolsMissing: 22
       case .treeImport: 23
+      case .configFragment: 24
+      case .noSpace: 25
       case .interrupted: 130
       }
     }

@@ -91,10 +91,19 @@ public struct KernelBuilder: Sendable {
   private func run(_ command: [String], log: URL, what: String, cwd: String? = nil) throws {
     let result = try ProcessRunner.run(command, cwd: cwd, environment: environment, logFile: log.path, collectLimit: 1 << 16)
     guard result.succeeded else {
+      try checkSpace(result.output)
       throw PatchCheckError(
         .infra, "\(what) failed (exit \(result.status)); see \(log.path)",
         hint: "check the kernel tree and the fragments in kernel-configs/")
     }
+  }
+
+  /// A full disk is the machine's problem, not the series': never a BUILD-FAIL.
+  func checkSpace(_ output: String) throws {
+    guard output.contains("No space left on device") || output.contains("Disk quota exceeded") else { return }
+    throw PatchCheckError(
+      .noSpace, "no space left in \(buildDirectory.path) during the kernel build",
+      hint: "free space there (a build needs about 3 GB), or set PATCHCHECK_HOME to a larger disk")
   }
 
   /// Builds bzImage. Progress counts compiled objects against the previous build's count.
@@ -118,6 +127,7 @@ public struct KernelBuilder: Sendable {
     progress.finish()
     let image = buildDirectory.appendingPathComponent("arch/x86/boot/bzImage")
     let ok = result.succeeded && FileManager.default.fileExists(atPath: image.path)
+    if !ok { try checkSpace((try? String(contentsOf: log, encoding: .utf8)) ?? result.output) }
     if ok, expected == nil || counter.objects > (expected ?? 0) / 2 {
       // Only a full build tells how many objects a full build has.
       if expected == nil || counter.objects > (expected ?? 0) {

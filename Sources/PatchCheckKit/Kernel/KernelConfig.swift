@@ -37,6 +37,28 @@ public enum KernelConfigFile {
     return result
   }
 
+  /// A fragment must be readable text whose every line is an option (`CONFIG_X=v`,
+  /// `# CONFIG_X is not set`), a comment or blank: merge_config.sh skips anything else
+  /// silently, and a kernel built without the options asked for would be judged anyway.
+  public static func validate(fragment url: URL) throws {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw PatchCheckError(.configFragment, "cannot read config fragment \(url.path)", hint: "check the --fragment path")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw PatchCheckError(.configFragment, "\(url.path) is not text", hint: "a fragment holds CONFIG_X=y lines")
+    }
+    let option = #/^(CONFIG_[A-Za-z0-9_]+=("[^"]*"|[^\s"]*)|# CONFIG_[A-Za-z0-9_]+ is not set)$/#
+    for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = raw.trimmingCharacters(in: .whitespaces)
+      if line.isEmpty || (line.hasPrefix("#") && !line.hasPrefix("# CONFIG_")) { continue }
+      guard (try? option.wholeMatch(in: line)) != nil else {
+        throw PatchCheckError(
+          .configFragment, "\(url.lastPathComponent):\(number + 1): not a config option: '\(ConsoleLine.visible(String(line.prefix(60))))'",
+          hint: "write CONFIG_NAME=value or '# CONFIG_NAME is not set' (see kernel-configs/*.config)")
+      }
+    }
+  }
+
   public static func check(fragments: [URL], config: String) throws -> ConfigCheck {
     var final: [String: String] = [:]
     for (name, value) in parse(config) { final[name] = value }

@@ -55,6 +55,8 @@ public struct ApplyAndBoot {
     try KernelBuilder.checkTools()
     let busybox = try Initramfs.findBusybox()
     let qemu = try QemuInfo.locate()
+    let fragments = try options.fragments ?? Self.defaultFragments()
+    for fragment in fragments { try KernelConfigFile.validate(fragment: fragment) }
     let loaded =
       options.noSeries
       ? LoadedSeries(series: Series(title: "no series", patches: [], source: "none"), manifest: nil)
@@ -92,6 +94,7 @@ public struct ApplyAndBoot {
     defer { Interrupts.shared.remove(token) }
 
     func finish(_ report: Report) throws -> Report {
+      if Interrupts.shared.interrupted { Interrupts.shared.awaitExit() }
       var report = report
       report.check(selected.variant.expect)
       report.phases["total"] = Date().timeIntervalSince(started)
@@ -138,7 +141,7 @@ public struct ApplyAndBoot {
       report.phases["checkout"] = Date().timeIntervalSince(t)
 
       console.say("building in \(slot.buildDirectory.path) (log: \(buildLog.path))")
-      let builder = slot.builder(fragments: try options.fragments ?? Self.defaultFragments())
+      let builder = slot.builder(fragments: fragments)
       try? FileManager.default.removeItem(at: buildLog)
       t = Date()
       var build = try builder.build(log: buildLog, progress: progress)
@@ -289,6 +292,9 @@ public struct ApplyAndBoot {
   }
 
   static func write(_ report: Report, to out: URL) throws {
+    // After a signal only the interrupt handler's ABORTED report is written: the run's own
+    // thread may be seeing make or QEMU die of our kill and conclude BUILD-FAIL or FAIL.
+    guard report.verdict == .aborted || !Interrupts.shared.interrupted else { return }
     try report.jsonData().write(to: out.appendingPathComponent("report.json"))
     let patchFolder = out.appendingPathComponent("patches")
     let patchFiles = ((try? FileManager.default.contentsOfDirectory(atPath: patchFolder.path)) ?? [])
