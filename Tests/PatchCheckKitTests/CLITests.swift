@@ -128,9 +128,37 @@ import Testing
     }
     expectOneLineError(
       try run(["apply-and-boot"], environment: ["PATH": bin.path], home: dir.path("home")), code: 20, mentioning: "qemu-system-x86_64")
-    // Without gcc, the build tools are missing first.
-    try FileManager.default.removeItem(at: bin.appendingPathComponent("gcc"))
-    expectOneLineError(try run(["apply-and-boot"], environment: ["PATH": bin.path], home: dir.path("home")), code: 22, mentioning: "gcc")
+    // Without any one of the build tools, that tool is named first, before QEMU.
+    for tool in ["make", "gcc", "flex", "bison"] {
+      let link = bin.appendingPathComponent(tool)
+      let target = try FileManager.default.destinationOfSymbolicLink(atPath: link.path)
+      try FileManager.default.removeItem(at: link)
+      expectOneLineError(try run(["apply-and-boot"], environment: ["PATH": bin.path], home: dir.path("home")), code: 22, mentioning: tool)
+      try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target)
+    }
+  }
+
+  @Test func notAKernelTreeAndABadFragmentAreRefusedBeforeAnyWork() throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    // A git repository that is not a kernel tree.
+    let toy = try ToyRepo(at: dir.path("notes.git"), files: ["README": "notes\n"])
+    let diff = "diff --git a/README b/README\n--- a/README\n+++ b/README\n@@ -1 +1 @@\n-notes\n+more notes\n"
+    try patchMail(subject: "notes", diff: diff).write(to: dir.path("n.mbox"), atomically: true, encoding: .utf8)
+    let before = try RepositorySnapshot(toy.repo)
+    expectOneLineError(
+      try run(["apply", "--repo", toy.repo.gitDirectory, "--series", dir.path("n.mbox").path, "--base", "v1.0"], home: home),
+      code: 11, mentioning: "not a kernel tree")
+    #expect(try RepositorySnapshot(toy.repo) == before)
+    // A fragment with a line that is not an option (merge_config.sh would skip it quietly).
+    try "CONFIG_LOCKDEP=y\nLOCKDEP=y\n".write(to: dir.path("bad.config"), atomically: true, encoding: .utf8)
+    expectOneLineError(
+      try run(["apply-and-boot", "--fragment", dir.path("bad.config").path], home: home), code: 24, mentioning: "bad.config:2")
+    try Data([0xFF, 0xFE, 0x00, 0x43]).write(to: dir.path("binary.config"))
+    expectOneLineError(
+      try run(["apply-and-boot", "--fragment", dir.path("binary.config").path], home: home), code: 24, mentioning: "not text")
+    expectOneLineError(
+      try run(["apply-and-boot", "--fragment", dir.path("missing.config").path], home: home), code: 24, mentioning: "missing.config")
   }
 
   @Test func analyzeReadsAnySavedLog() throws {

@@ -244,6 +244,35 @@ struct Interruption {
   }
 }
 
+/// A full disk during the build is the machine's problem: exit 25 with a one-line error,
+/// never a BUILD-FAIL that would blame the series. The build folder is replaced, in a
+/// private mount namespace only, by a 2 MB tmpfs; the real one is not touched.
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct NoSpace {
+  @Test func aFullBuildFolderIsNoSpaceNotBuildFail() throws {
+    let binary = Interruption.binary
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    let repo = try GitRepository(path: EndToEnd.home.treeRepository.path)
+    let buildDirectory = BuildSlot(home: EndToEnd.home, repository: repo, console: Console(quiet: true)).buildDirectory
+    try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
+    let dir = try TempDir()
+    let out = dir.path("run")
+    let namespace = getuid() == 0 ? ["unshare", "--mount", "--propagation", "private"] : ["unshare", "-rm"]
+    let result = try ProcessRunner.run(
+      namespace + [
+        "sh", "-c", "mount -t tmpfs -o size=2m tmpfs \"$1\" && shift && exec \"$@\"", "sh", buildDirectory.path, binary.path,
+        "apply-and-boot", "--scenarios", "numvfs", "--accel", "tcg", "--out", out.path,
+      ], timeout: 600)
+    #expect(result.status == 25, "\(result.output.suffix(600))")
+    let errors = result.output.split(separator: "\n").filter { $0.hasPrefix("patchcheck: error:") }
+    #expect(errors.count == 1 && errors[0].contains("no space left"), "\(result.output.suffix(600))")
+    let report = try JSONDecoder.iso.decode(Report.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+    #expect(report.verdict == .infraError)
+    #expect(report.exitCode == 25)
+    #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("build.log").path), "the log says where it stopped")
+  }
+}
+
 extension JSONDecoder {
   static var iso: JSONDecoder {
     let decoder = JSONDecoder()

@@ -76,4 +76,16 @@ import Testing
     let again = try importer.importTarball(dir.path("linux-toy-2.tar.gz"))
     #expect(again.alreadyPresent)
   }
+
+  @Test func theShippedFragmentsAreValid() throws {
+    for fragment in try ApplyAndBoot.defaultFragments() { try KernelConfigFile.validate(fragment: fragment) }
+    let dir = try TempDir()
+    try "# a comment\n\nCONFIG_CMDLINE=\"console=ttyS0 a=b\"\n# CONFIG_X is not set\nCONFIG_Y=0x10\n".write(
+      to: dir.path("ok.config"), atomically: true, encoding: .utf8)
+    try KernelConfigFile.validate(fragment: dir.path("ok.config"))
+    try "CONFIG_A=y\nCONFIG_B y\n".write(to: dir.path("bad.config"), atomically: true, encoding: .utf8)
+    #expect {
+      try KernelConfigFile.validate(fragment: dir.path("bad.config"))
+    } throws: { ($0 as? PatchCheckError)?.kind == .configFragment }
+  }
 }

@@ -9,8 +9,8 @@ import Testing
   let diff =
     "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
 
-  func apply(_ text: String, in dir: TempDir) throws -> (ToyRepo, ApplyOutcome) {
-    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
+  func apply(_ text: String, in dir: TempDir, toy existing: ToyRepo? = nil) throws -> (ToyRepo, ApplyOutcome) {
+    let toy = try existing ?? ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
     let series = try SeriesParser.parse(Mbox.split(text), source: "test")
     let applier = Applier(repository: toy.repo, console: Console(quiet: true))
     return (
@@ -91,5 +91,93 @@ import Testing
     #expect(splats.count == 1)
     #expect(!splats[0].excerpt.joined().contains("\u{1B}"))
     #expect(!splats[0].title.contains("\u{1B}"))
+  }
+
+  /// A binary patch (git format-patch --binary, made by git itself as the peer) applies
+  /// through libgit2 to exactly the tree git made; a damaged one is refused, not half-applied.
+  @Test func binaryPatchesApplyExactlyOrNotAtAll() throws {
+    let dir = try TempDir()
+    let work = dir.path("peer")
+    func git(_ args: [String]) throws -> String {
+      let result = try ProcessRunner.run(["git", "-C", work.path] + args, environment: ["GIT_CONFIG_NOSYSTEM": "1", "HOME": dir.url.path])
+      #expect(result.succeeded, "git \(args): \(result.output)")
+      return result.output
+    }
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    _ = try git(["init", "-q"])
+    _ = try git(["config", "user.email", "t@example.com"])
+    _ = try git(["config", "user.name", "T"])
+    try Data("VERSION = 1\nPATCHLEVEL = 0\nSUBLEVEL = 0\nEXTRAVERSION =\n".utf8).write(to: work.appendingPathComponent("Makefile"))
+    try Data("mainmenu \"t\"\n".utf8).write(to: work.appendingPathComponent("Kconfig"))
+    var firmware = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+    try firmware.write(to: work.appendingPathComponent("fw.bin"))
+    _ = try git(["add", "-A"])
+    _ = try git(["commit", "-qm", "base"])
+    _ = try git(["tag", "v1.0"])
+    firmware.append(contentsOf: [0, 1, 2, 3, 0xFF])
+    try firmware.write(to: work.appendingPathComponent("fw.bin"))
+    _ = try git(["commit", "-qam", "firmware: update"])
+    let expectedTree = try git(["rev-parse", "HEAD^{tree}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    let mail = try git(["format-patch", "--binary", "--stdout", "-1"])
+    #expect(mail.contains("GIT binary patch"))
+
+    let repo = try GitRepository(path: work.path)
+    let before = try RepositorySnapshot(repo)
+    let applier = Applier(repository: repo, console: Console(quiet: true))
+    let base = try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil)
+    let outcome = try applier.apply(
+      SeriesParser.parse(Mbox.split(mail), source: "bin"), base: base, branch: "refs/heads/patchcheck/bin", check: false)
+    #expect(outcome.applied)
+    let head = try #require(outcome.head.flatMap(ObjectID.init(hex:)))
+    #expect(try repo.commitInfo(head).tree.description == expectedTree)
+
+    // One base85 line damaged: libgit2's check of the result refuses it.
+    var lines = mail.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let literal = try #require(lines.firstIndex { $0.hasPrefix("literal ") || $0.hasPrefix("delta ") })
+    lines[literal + 1] = String(lines[literal + 1].prefix(1)) + String(repeating: "0", count: lines[literal + 1].count - 1)
+    let damaged = lines.joined(separator: "\n")
+    let failed = try? applier.apply(
+      SeriesParser.parse(Mbox.split(damaged), source: "bin"), base: base, branch: "refs/heads/patchcheck/bin2", check: false)
+    #expect(failed?.applied != true)
+    #expect(try repo.reference("refs/heads/patchcheck/bin2") == nil)
+    #expect(try RepositorySnapshot(repo) == before, "the user's checkout, index and refs are untouched")
+  }
+
+  /// A path through a symlink in the tree leaves it as surely as ../ does.
+  @Test func aPathThroughASymlinkIsRefused() throws {
+    let dir = try TempDir()
+    let repo = try GitRepository.create(at: dir.path("repo.git").path, bare: true)
+    let entries = [
+      TreeEntry(path: "Makefile", blob: try repo.writeBlob(Data("VERSION = 1\nPATCHLEVEL = 0\n".utf8)), mode: .file),
+      TreeEntry(path: "Kconfig", blob: try repo.writeBlob(Data("mainmenu \"t\"\n".utf8)), mode: .file),
+      TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(numberedLines(1...40).utf8)), mode: .file),
+      TreeEntry(path: "escape", blob: try repo.writeBlob(Data("/etc".utf8)), mode: .symlink),
+    ]
+    let sig = Signature(name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
+    let base = try repo.createCommit(tree: repo.writeTree(entries), parents: [], author: sig, committer: sig, message: "base\n")
+    try repo.createLightweightTag("v1.0", at: base)
+    let applier = Applier(repository: repo, console: Console(quiet: true))
+    for path in ["escape/passwd", "escape/new.c"] {
+      let modify = diff.replacingOccurrences(of: "drivers/toy.c", with: path)
+      let create =
+        "diff --git a/\(path) b/\(path)\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/\(path)\n@@ -0,0 +1 @@\n+int evil;\n"
+      for text in [modify, create] {
+        let outcome = try? applier.apply(
+          SeriesParser.parse(Mbox.split(patchMail(subject: "via link", diff: text)), source: "t"),
+          base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: "refs/heads/patchcheck/l", check: false)
+        #expect(outcome?.applied != true, "\(path) applied through the symlink")
+      }
+    }
+    #expect(try repo.reference("refs/heads/patchcheck/l") == nil)
+  }
+
+  /// A bare repository is a fine place to apply: nothing but patchcheck's branch changes.
+  @Test func aBareRepositoryWorksAndOnlyGainsPatchcheckRefs() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40), bare: true)
+    let before = try RepositorySnapshot(toy.repo)
+    let (_, outcome) = try apply(patchMail(subject: "bare", diff: diff), in: dir, toy: toy)
+    #expect(outcome.applied)
+    #expect(try RepositorySnapshot(toy.repo) == before)
   }
 }

@@ -121,6 +121,12 @@ public enum SeriesParser {
     if let sig = lines[start...].firstIndex(where: { $0 == "-- " }) { end = sig }
     var diffLines = Array(lines[start..<end])
     while let last = diffLines.last, last.isEmpty { diffLines.removeLast() }
+    // A binary patch's data ends with a blank line, which git and libgit2 require.
+    if let lastFile = diffLines.lastIndex(where: { $0.hasPrefix("diff --git ") }),
+      diffLines[lastFile...].contains("GIT binary patch")
+    {
+      diffLines.append("")
+    }
     return diffLines.joined(separator: "\n") + "\n"
   }
 
