@@ -107,6 +107,29 @@ import Testing
     #expect(result.output.contains(RunnerScript.doneMarker), "no 2 x 60 s wait after a reported hang")
   }
 
+  /// The guest is cut off: no network backend, no disk, no shared folder, no monitor; the
+  /// only host files it gets are the kernel and initramfs, which QEMU reads.
+  @Test func theGuestHasNoNetworkAndNothingWritableFromTheHost() throws {
+    let qemu = QemuInfo(path: "/usr/bin/qemu-system-x86_64", version: "10.0.2")
+    var options = BootOptions(
+      kernel: URL(fileURLWithPath: "/k/bzImage"), initramfs: URL(fileURLWithPath: "/k/initramfs.cpio"),
+      consoleLog: URL(fileURLWithPath: "/k/console.log"), timeout: 60)
+    options.pfs = 3
+    let argv = QemuBooter(qemu: qemu, home: PatchCheckHome(root: URL(fileURLWithPath: "/k"))).arguments(options, accelerator: "tcg")
+    for forbidden in ["-netdev", "-net", "-drive", "-hda", "-cdrom", "-virtfs", "-fsdev", "-chardev", "-qmp", "-gdb", "-s", "-mem-path"] {
+      #expect(!argv.contains(forbidden), "\(forbidden) in \(argv)")
+    }
+    #expect(argv.contains("-nodefaults"))
+    #expect(zip(argv, argv.dropFirst()).contains { $0 == "-nic" && $1 == "none" })
+    #expect(zip(argv, argv.dropFirst()).contains { $0 == "-monitor" && $1 == "none" })
+    let nics = argv.filter { $0.hasPrefix("igb") }
+    #expect(nics.count == 3)
+    #expect(nics.allSatisfy { !$0.contains("netdev=") }, "an igb NIC with a network peer: \(nics)")
+    // Host paths: only the kernel and the initramfs.
+    let paths = argv.dropFirst().filter { $0.hasPrefix("/") }
+    #expect(Set(paths) == ["/k/bzImage", "/k/initramfs.cpio"], "\(paths)")
+  }
+
   @Test func missingToolsAreTheirOwnErrors() throws {
     do {
       _ = try QemuInfo.locate(executable: "/nonexistent/qemu-system-x86_64")

@@ -22,13 +22,14 @@ public final class ProgressLine: @unchecked Sendable {
     guard force || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
     lastDraw = now
     drawn = true
-    FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    // The text may carry guest console output: control characters are shown, not obeyed.
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(ConsoleLine.visible(text))".utf8))
   }
 
   public func finish(_ text: String? = nil) {
     guard enabled else { return }
     if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    if let text { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+    if let text { FileHandle.standardError.write(Data("\(ConsoleLine.visible(text))\n".utf8)) }
     drawn = false
   }
 }
@@ -39,10 +40,10 @@ public struct Console: Sendable {
   public init(quiet: Bool) { self.quiet = quiet }
   public func say(_ line: String) {
     guard !quiet else { return }
-    FileHandle.standardError.write(Data("patchcheck: \(line)\n".utf8))
+    FileHandle.standardError.write(Data("patchcheck: \(ConsoleLine.visible(line))\n".utf8))
   }
   /// Warnings are shown even in --json mode: they are on stderr, not stdout.
   public func warn(_ line: String) {
-    FileHandle.standardError.write(Data("patchcheck: warning: \(line)\n".utf8))
+    FileHandle.standardError.write(Data("patchcheck: warning: \(ConsoleLine.visible(line))\n".utf8))
   }
 }

@@ -90,7 +90,10 @@ public struct QemuBooter: Sendable {
 
   public func arguments(_ options: BootOptions, accelerator: String) -> [String] {
     [
-      qemu.path, "-accel", accelerator, "-M", "q35", "-smp", "\(options.cpus)",
+      // Isolation: no default devices, no network backend (the igb NICs have no peer, and
+      // -nic none), no disks or shared folders; the guest gets a read-only kernel and
+      // initramfs and talks back only through the serial console, which is read as text.
+      qemu.path, "-nodefaults", "-accel", accelerator, "-M", "q35", "-smp", "\(options.cpus)",
       "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
       "-no-reboot", "-kernel", options.kernel.path, "-initrd", options.initramfs.path,
       "-append",
@@ -143,7 +146,10 @@ public struct QemuBooter: Sendable {
       secondsToRunner: watch.reached, reachedRunner: watch.reached != nil,
       runnerFinished: watch.finished, timedOut: result.timedOut, wentSilent: result.idledOut,
       lastLines: result.timedOut || result.idledOut
-        ? Array(result.output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").suffix(15).map(String.init))
+        ? Array(
+          result.output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").suffix(15).map {
+            ConsoleLine.visible(String($0))
+          })
         : nil,
       exitStatus: result.status, command: command)
   }
