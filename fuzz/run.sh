@@ -20,7 +20,8 @@ mkdir -p "$work" fuzz/findings
 
 sources_mbox=(Sources/PatchCheckKit/Series/MailMessage.swift Sources/PatchCheckKit/Series/Series.swift
   Sources/PatchCheckKit/Series/Signature.swift Sources/PatchCheckKit/Apply/UnifiedDiff.swift
-  Sources/PatchCheckKit/Base/PatchCheckError.swift fuzz/MboxTarget.swift)
+  Sources/PatchCheckKit/Series/SeriesParser+Exercise.swift Sources/PatchCheckKit/Base/PatchCheckError.swift
+  fuzz/MboxTarget.swift)
 sources_console=(Sources/PatchCheckKit/Console/*.swift Sources/PatchCheckKit/Base/PatchCheckError.swift
   fuzz/ConsoleTarget.swift)
 

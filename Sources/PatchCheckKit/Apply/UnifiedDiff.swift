@@ -261,9 +261,13 @@ struct HunkHeader {
       let oldStart = Int(match.output.1), let newStart = Int(match.output.3)
     else { return nil }
     self.oldStart = oldStart
-    self.oldCount = match.output.2.flatMap { Int($0) } ?? 1
+    // An absent count means 1; a count that does not fit an Int is damage, not 1.
+    guard let oldCount = match.output.2.map({ Int($0) }) ?? 1, let newCount = match.output.4.map({ Int($0) }) ?? 1 else {
+      return nil
+    }
+    self.oldCount = oldCount
     self.newStart = newStart
-    self.newCount = match.output.4.flatMap { Int($0) } ?? 1
+    self.newCount = newCount
     self.section = String(match.output.5)
   }
 }

@@ -1,0 +1,14 @@
+// Everything the tool does with an untrusted console log: the analyzer (rules, dedup,
+// blocked-task details, sanitizing) and the KTAP parser and extractor. Shared by the fuzzer
+// (fuzz/ConsoleTarget.swift) and the regression tests for its findings.
+
+import Foundation
+
+extension ConsoleAnalyzer {
+  public static func exercise(_ data: Data) {
+    let text = String(decoding: data, as: UTF8.self)
+    for splat in analyze(text) { _ = ConsoleLine.visible(splat.title) }
+    _ = KTAPParser.parse(text, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])
+    _ = KTAPParser.extract(text)
+  }
+}

@@ -1,0 +1,23 @@
+// Everything the tool does with an untrusted mbox short of touching a repository: split,
+// decode, parse the series, parse and re-render each diff. The fuzzer (fuzz/MboxTarget.swift)
+// and the regression tests for its findings both call this, so they test the same thing.
+
+import Foundation
+
+extension SeriesParser {
+  public static func exercise(_ data: Data) {
+    let text = String(decoding: data, as: UTF8.self)
+    if let series = try? parse(Mbox.split(text), source: "fuzz") {
+      _ = series.statedBase
+      for patch in series.patches {
+        _ = diffstat(patch.diff)
+        if let files = try? UnifiedDiff.parse(patch.diff) {
+          _ = UnifiedDiff.changeSet(files)
+          _ = UnifiedDiff.render(files)
+          _ = UnifiedDiff.reversed(files)
+        }
+      }
+    }
+    if let files = try? UnifiedDiff.parse(text) { _ = UnifiedDiff.contextLines(of: files) }
+  }
+}
