@@ -33,7 +33,9 @@ missing() {
 }
 
 base_pkgs=(pkg-config gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils ccache
-  busybox-static python3)
+  busybox-static python3 libsqlite3-dev)
+# --tests: what only the test suite needs (headless Chromium renders the HTML report).
+if [ "${1:-}" = "--tests" ]; then base_pkgs+=(chromium); fi
 todo=$(missing "${base_pkgs[@]}")
 qemu_ok=0
 if command -v qemu-system-x86_64 >/dev/null; then

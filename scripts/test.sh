@@ -5,7 +5,7 @@
 # Caches under $PATCHCHECK_HOME (default ~/.cache/patchcheck) are reused when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 # Peers the tests check our parsing against (b4) and our formats with (kcidb-io).
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 kcidb-io >/dev/null
 swift format lint --strict -r Sources Tests

@@ -273,6 +273,38 @@ struct NoSpace {
   }
 }
 
+/// Two runs on one cache folder at once: the second says it waits for the first and both
+/// finish with their own verdicts; the shared worktree and build folder stay usable.
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct ConcurrentRuns {
+  @Test func aSecondRunWaitsForTheBuildSlot() throws {
+    let binary = Interruption.binary
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    let dir = try TempDir()
+    var processes: [(Process, URL)] = []
+    for name in ["first", "second"] {
+      let process = Process()
+      process.executableURL = binary
+      process.arguments = ["apply-and-boot", "--scenarios", "numvfs", "--accel", "tcg", "--out", dir.path(name).path]
+      let log = dir.path("\(name).stderr")
+      FileManager.default.createFile(atPath: log.path, contents: nil)
+      process.standardError = try FileHandle(forWritingTo: log)
+      process.standardOutput = FileHandle.nullDevice
+      try process.run()
+      processes.append((process, log))
+      Thread.sleep(forTimeInterval: 0.5)
+    }
+    for (process, _) in processes { process.waitUntilExit() }
+    let logs = try processes.map { try String(contentsOf: $0.1, encoding: .utf8) }
+    #expect(processes.allSatisfy { $0.0.terminationStatus == 0 }, "\(logs.map { $0.suffix(300) })")
+    #expect(logs.contains { $0.contains("waiting for another patchcheck run") }, "\(logs.map { $0.suffix(300) })")
+    for name in ["first", "second"] {
+      let report = try JSONDecoder.iso.decode(Report.self, from: Data(contentsOf: dir.path("\(name)/report.json")))
+      #expect(report.verdict == .pass, "\(name): \(report.reason)")
+    }
+  }
+}
+
 extension JSONDecoder {
   static var iso: JSONDecoder {
     let decoder = JSONDecoder()

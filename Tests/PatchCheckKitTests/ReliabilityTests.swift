@@ -11,6 +11,9 @@ import Testing
 
   func apply(_ text: String, in dir: TempDir, toy existing: ToyRepo? = nil) throws -> (ToyRepo, ApplyOutcome) {
     let toy = try existing ?? ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
+    // Whatever happens, the user's refs, HEAD, index and files are as they were.
+    let before = try RepositorySnapshot(toy.repo)
+    defer { #expect((try? RepositorySnapshot(toy.repo)) == before, "the repository changed outside patchcheck/") }
     let series = try SeriesParser.parse(Mbox.split(text), source: "test")
     let applier = Applier(repository: toy.repo, console: Console(quiet: true))
     return (
@@ -19,6 +22,29 @@ import Testing
         series, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: "refs/heads/patchcheck/t/as-posted",
         check: false)
     )
+  }
+
+  /// The build slot's lock: a second holder waits (and says so) until the first lets go.
+  @Test func theBuildLockMakesASecondHolderWait() throws {
+    let dir = try TempDir()
+    let url = dir.path("build.lock")
+    var first: FileLock? = try FileLock(url) {}
+    final class Flags: @unchecked Sendable {
+      var waited = false
+      var acquired = false
+    }
+    let flags = Flags()
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      let second = try? FileLock(url) { flags.waited = true }
+      flags.acquired = second != nil
+      done.signal()
+    }
+    #expect(done.wait(timeout: .now() + 1) == .timedOut, "the second holder did not wait")
+    first = nil
+    #expect(done.wait(timeout: .now() + 10) == .success)
+    #expect(flags.waited && flags.acquired)
+    _ = first
   }
 
   @Test func crlfMailsApply() throws {

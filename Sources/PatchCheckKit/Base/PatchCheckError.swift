@@ -19,6 +19,8 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case treeImport
     case configFragment
     case noSpace
+    case noTags
+    case database
     case manifest
     case guestNoRunner
     case infra
@@ -47,6 +49,8 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .treeImport: 23
       case .configFragment: 24
       case .noSpace: 25
+      case .noTags: 26
+      case .database: 27
       case .interrupted: 130
       }
     }

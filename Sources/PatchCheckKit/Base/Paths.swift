@@ -27,6 +27,8 @@ public struct PatchCheckHome: Sendable {
   public var guest: URL { root.appendingPathComponent("guest") }
   /// Verdicts already reached, one file per commit and set of inputs (see VerdictCache).
   public var verdicts: URL { root.appendingPathComponent("verdicts") }
+  /// The results database `ci`, `history` and `report` share.
+  public var database: URL { root.appendingPathComponent("results.sqlite") }
 }
 
 public enum ProjectData {

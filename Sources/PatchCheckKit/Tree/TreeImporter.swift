@@ -36,9 +36,13 @@ public struct TreeImporter: Sendable {
     return repo
   }
 
-  /// `version` is `7.3` (newest package) or `7.3=7.3.4-1~bpo13+1` (an exact package version).
+  /// `version` is `7.3` (newest package), `7.2.11` (the package of that upstream release)
+  /// or `7.3=7.3.4-1~bpo13+1` (an exact package version).
   public func importDebian(_ version: String) throws -> ImportResult {
-    let parts = version.split(separator: "=", maxSplits: 1).map(String.init)
+    var parts = version.split(separator: "=", maxSplits: 1).map(String.init)
+    if let release = try? #/^(\d+\.\d+)\.\d+$/#.wholeMatch(in: parts[0]) {
+      parts = [String(release.output.1), try packageVersion(series: String(release.output.1), upstream: parts[0])]
+    }
     let series = parts[0]
     guard series.range(of: #"^\d+\.\d+$"#, options: .regularExpression) != nil else {
       throw PatchCheckError(
@@ -47,6 +51,13 @@ public struct TreeImporter: Sendable {
     }
     let package = "linux-source-\(series)"
     try FileManager.default.ensureDirectory(home.debs)
+    // Already imported? Known without downloading when the upstream release is known.
+    let exact = parts.count > 1 ? parts[1] : try? packageVersion(series: series, upstream: series + ".")
+    if let exact, let upstream = exact.split(whereSeparator: { $0 == "-" || $0 == "+" }).first,
+      let commit = try openOrCreateRepository().commit(for: "refs/tags/v\(upstream)")
+    {
+      return ImportResult(tag: "v\(upstream)", commit: commit.description, files: 0, seconds: 0, alreadyPresent: true)
+    }
     let deb = try downloadDeb(package: package, exactVersion: parts.count > 1 ? parts[1] : nil)
     let work = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: work) }
@@ -109,6 +120,32 @@ public struct TreeImporter: Sendable {
   }
 
   // MARK: Steps
+
+  /// The Debian version of `linux-source-SERIES` that packages upstream release `upstream`:
+  /// from apt's lists, else from a package downloaded before.
+  func packageVersion(series: String, upstream: String) throws -> String {
+    let package = "linux-source-\(series)"
+    let listed = (try? ProcessRunner.run(["apt-cache", "madison", package], collectLimit: 65536))?.output ?? ""
+    let versions =
+      listed.split(separator: "\n").compactMap { line -> String? in
+        let fields = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        return fields.count >= 2 ? fields[1] : nil
+      }
+      + ((try? FileManager.default.contentsOfDirectory(atPath: home.debs.path)) ?? []).compactMap { name -> String? in
+        guard name.hasPrefix(package + "_"), name.hasSuffix("_all.deb") else { return nil }
+        return String(name.dropFirst(package.count + 1).dropLast("_all.deb".count)).replacingOccurrences(of: "%3a", with: ":")
+      }
+    // "7.3." asks for the newest of the series (apt lists newest first).
+    let matches: (String) -> Bool = {
+      upstream.hasSuffix(".") ? $0.hasPrefix(upstream) : $0.hasPrefix(upstream + "-") || $0.hasPrefix(upstream + "+")
+    }
+    guard let found = versions.first(where: matches) else {
+      throw PatchCheckError(
+        .treeImport, "no \(package) package of \(upstream) in apt's lists",
+        hint: "see 'apt-cache madison \(package)' for the releases Debian has (run scripts/setup.sh to add backports)")
+    }
+    return found
+  }
 
   private func downloadDeb(package: String, exactVersion: String?) throws -> URL {
     let existing = try FileManager.default.contentsOfDirectory(atPath: home.debs.path)

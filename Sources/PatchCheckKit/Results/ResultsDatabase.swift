@@ -1,0 +1,181 @@
+// The results database (SQLite through GRDB): one row per finished run of a series on a
+// tree, written in its own transaction the moment its verdict is known, so a crash or a
+// Ctrl-C loses only the run in progress. `patchcheck ci` skips what it already holds,
+// `history` and `report --html` read it, `report --merge` fills it from report folders.
+
+import Foundation
+import GRDB
+
+public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+  public static let databaseTableName = "run"
+
+  public var id: Int64?
+  /// The tree commit plus every input that decides the verdict (see `KernelJudge.key`).
+  public var key: String
+  public var startedAt: Date
+  public var tag: String
+  public var commit: String
+  public var series: String
+  public var seriesTitle: String
+  public var patchIDs: [String]
+  public var variant: String
+  public var configHash: String
+  public var scenarios: [String]
+  public var verdict: String
+  public var reason: String
+  public var exitCode: Int
+  public var titles: [String]
+  public var scenarioResults: [ScenarioCell]
+  public var splats: [SplatCell]
+  public var phases: [String: Double]
+  public var tools: [String: String]
+  /// Files that differ from the tree built before this one, and objects compiled.
+  public var filesChanged: Int?
+  public var objects: Int?
+  public var reportDir: String
+
+  public struct ScenarioCell: Codable, Sendable, Equatable {
+    public var name: String
+    public var result: String
+  }
+
+  public struct SplatCell: Codable, Sendable, Equatable {
+    public var title: String
+    public var kind: String
+    public var excerpt: [String]
+  }
+
+  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension RunRecord {
+  /// A row from a finished report.
+  public init(report: Report, tag: String, key: String, configHash: String, filesChanged: Int?, reportDir: String) {
+    self.init(
+      id: nil, key: key, startedAt: report.startedAt, tag: tag, commit: report.base?.commit ?? "",
+      series: report.series?.manifest ?? report.series.map { slug($0.title) } ?? "none",
+      seriesTitle: report.series?.title ?? "", patchIDs: report.patches.compactMap(\.patchID),
+      variant: report.series?.variant ?? "as-posted", configHash: configHash,
+      scenarios: report.scenarios.map(\.name), verdict: (report.expectation?.observed ?? report.verdict).rawValue,
+      reason: report.reason, exitCode: Int(report.exitCode), titles: report.failureTitles,
+      scenarioResults: report.scenarios.map { ScenarioCell(name: $0.name, result: $0.result.rawValue) },
+      splats: report.splats.map { SplatCell(title: $0.title, kind: $0.kind.rawValue, excerpt: Array($0.excerpt.prefix(60))) },
+      phases: report.phases,
+      tools: [
+        "patchcheck": report.tools.patchcheck, "libgit2": report.tools.libgit2, "compiler": report.tools.compiler ?? "",
+        "qemu": report.tools.qemu ?? "", "kernel": report.tools.kernel ?? "",
+      ],
+      filesChanged: filesChanged, objects: report.build?.objects, reportDir: reportDir)
+  }
+}
+
+public final class ResultsDatabase: @unchecked Sendable {
+  public let url: URL
+  let queue: DatabaseQueue
+
+  /// Opens (creating when absent) the database at `url`. Waits up to `busyTimeout` for a
+  /// writer in another process; a file that is not a database is never touched.
+  public init(url: URL, busyTimeout: TimeInterval = 30) throws {
+    self.url = url
+    try FileManager.default.ensureDirectory(url.deletingLastPathComponent())
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(busyTimeout)
+    do {
+      queue = try DatabaseQueue(path: url.path, configuration: configuration)
+      try Self.migrator.migrate(queue)
+    } catch {
+      throw Self.explain(error, url: url)
+    }
+  }
+
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1") { db in
+      try db.create(table: "run") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("key", .text).notNull().indexed()
+        t.column("startedAt", .datetime).notNull()
+        t.column("tag", .text).notNull()
+        t.column("commit", .text).notNull()
+        t.column("series", .text).notNull().indexed()
+        t.column("seriesTitle", .text).notNull()
+        t.column("patchIDs", .text).notNull()
+        t.column("variant", .text).notNull()
+        t.column("configHash", .text).notNull()
+        t.column("scenarios", .text).notNull()
+        t.column("verdict", .text).notNull()
+        t.column("reason", .text).notNull()
+        t.column("exitCode", .integer).notNull()
+        t.column("titles", .text).notNull()
+        t.column("scenarioResults", .text).notNull()
+        t.column("splats", .text).notNull()
+        t.column("phases", .text).notNull()
+        t.column("tools", .text).notNull()
+        t.column("filesChanged", .integer)
+        t.column("objects", .integer)
+        t.column("reportDir", .text).notNull()
+      }
+    }
+    return migrator
+  }
+
+  /// The latest run with these exact inputs, if any.
+  public func run(key: String) throws -> RunRecord? {
+    try guarded { try queue.read { db in try RunRecord.filter(Column("key") == key).order(Column("id").desc).fetchOne(db) } }
+  }
+
+  /// Records a finished run in its own transaction.
+  @discardableResult
+  public func insert(_ record: RunRecord) throws -> RunRecord {
+    var record = record
+    try guarded { try queue.write { db in try record.insert(db) } }
+    return record
+  }
+
+  /// Every run, oldest first; optionally of one series and variant.
+  public func runs(series: String? = nil, variant: String? = nil) throws -> [RunRecord] {
+    try guarded {
+      try queue.read { db in
+        var request = RunRecord.all()
+        if let series { request = request.filter(Column("series") == series) }
+        if let variant { request = request.filter(Column("variant") == variant) }
+        return try request.order(Column("id")).fetchAll(db)
+      }
+    }
+  }
+
+  /// The series recorded, most runs first.
+  public func seriesNames() throws -> [String] {
+    try guarded {
+      try queue.read { db in
+        try String.fetchAll(db, sql: "SELECT series FROM run GROUP BY series ORDER BY COUNT(*) DESC, series")
+      }
+    }
+  }
+
+  /// SQLite's own consistency check: "ok" or what is wrong.
+  public func integrity() throws -> String {
+    try guarded { try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" } }
+  }
+
+  func guarded<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as PatchCheckError { throw error } catch { throw Self.explain(error, url: url) }
+  }
+
+  static func explain(_ error: Error, url: URL) -> PatchCheckError {
+    let code = (error as? DatabaseError)?.resultCode
+    switch code {
+    case .SQLITE_BUSY?, .SQLITE_LOCKED?:
+      return PatchCheckError(
+        .database, "the results database \(url.path) is locked by another process",
+        hint: "wait for the other patchcheck run to finish, or pass --db with another file")
+    case .SQLITE_NOTADB?, .SQLITE_CORRUPT?:
+      return PatchCheckError(
+        .database, "\(url.path) is not a usable results database (\(code.map { "\($0)" } ?? ""))",
+        hint: "move it aside (patchcheck changed nothing in it); the next run starts a new one")
+    default:
+      return PatchCheckError(
+        .database, "results database \(url.path): \(error)", hint: "check the file and its folder's permissions, or pass --db")
+    }
+  }
+}
