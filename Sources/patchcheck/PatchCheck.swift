@@ -11,7 +11,9 @@ struct PatchCheck: ParsableCommand {
     abstract: "Apply a kernel patch series, build it with lockdep, boot it in QEMU with SR-IOV NICs, and judge it.",
     subcommands: [
       ApplyAndBootCommand.self, ApplyCommand.self, TreeCommand.self, SeriesCommand.self,
-      AnalyzeCommand.self, BootCommand.self, ScenariosCommand.self, BisectCommand.self, BisectRunCommand.self,
+      AnalyzeCommand.self, BootCommand.self, ScenariosCommand.self, BisectCommand.self, BisectRunCommand.self, CICommand.self,
+      HistoryCommand.self,
+      ReportCommand.self,
     ]
   )
 }

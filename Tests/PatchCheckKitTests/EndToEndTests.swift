@@ -287,7 +287,7 @@ struct ConcurrentRuns {
       process.executableURL = binary
       process.arguments = ["apply-and-boot", "--scenarios", "numvfs", "--accel", "tcg", "--out", dir.path(name).path]
       let log = dir.path("\(name).stderr")
-      FileManager.default.createFile(atPath: log.path, contents: nil)
+      _ = FileManager.default.createFile(atPath: log.path, contents: nil)
       process.standardError = try FileHandle(forWritingTo: log)
       process.standardOutput = FileHandle.nullDevice
       try process.run()

@@ -28,3 +28,18 @@ extension GitRepository {
     String(try commitInfo(commit).message.split(separator: "\n", maxSplits: 1).first ?? "")
   }
 }
+
+extension GitRepository {
+  /// How many files differ between two commits' trees: what a checkout moving from one to
+  /// the other rewrites.
+  public func changedFileCount(from a: ObjectID, to b: ObjectID) throws -> Int {
+    let treeA = try lookupTree(try commitInfo(a).tree)
+    defer { git_tree_free(treeA) }
+    let treeB = try lookupTree(try commitInfo(b).tree)
+    defer { git_tree_free(treeB) }
+    var diff: OpaquePointer?
+    try check(git_diff_tree_to_tree(&diff, handle, treeA, treeB, nil), "diff \(a.short)..\(b.short)")
+    defer { git_diff_free(diff) }
+    return git_diff_num_deltas(diff)
+  }
+}

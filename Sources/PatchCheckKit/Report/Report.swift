@@ -93,6 +93,8 @@ public struct Report: Sendable, Codable {
   public var baseComparison: BaseComparison?
   public var tools = ToolVersions()
   public var files: [String: String] = [:]
+  /// Set by `patchcheck ci`: the tag and the key the results database knows the run by.
+  public var ci: CIInfo?
 
   public init(run: String, startedAt: Date) {
     self.run = run

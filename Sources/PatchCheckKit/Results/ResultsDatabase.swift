@@ -119,9 +119,14 @@ public final class ResultsDatabase: @unchecked Sendable {
     return migrator
   }
 
-  /// The latest run with these exact inputs, if any.
+  /// The latest run with these exact inputs that reached a verdict, if any.
   public func run(key: String) throws -> RunRecord? {
-    try guarded { try queue.read { db in try RunRecord.filter(Column("key") == key).order(Column("id").desc).fetchOne(db) } }
+    try guarded {
+      try queue.read { db in
+        try RunRecord.filter(Column("key") == key && Column("verdict") != Verdict.infraError.rawValue)
+          .order(Column("id").desc).fetchOne(db)
+      }
+    }
   }
 
   /// Records a finished run in its own transaction.

@@ -1,0 +1,187 @@
+// `patchcheck ci --tags`: the series on each tag in turn (apply, build, boot, judge), each
+// result recorded in the results database as soon as it is known. A tag already tested with
+// the same inputs is not run again (unless forced). One build folder serves every tag, so a
+// tag after one already built costs what changed between them.
+
+import Foundation
+
+public struct CIOptions: Sendable {
+  /// A glob over tag names (`v7.2.*`) or a comma-separated list (kept in its order).
+  public var tags: String
+  /// What each tag runs (series, variant, scenarios, iterations, fragments, repository...).
+  public var run: RunOptions
+  /// Each tag's report goes to `out/<tag>/`.
+  public var out: URL
+  public var force = false
+
+  public init(tags: String, run: RunOptions, out: URL) {
+    self.tags = tags
+    self.run = run
+    self.out = out
+  }
+}
+
+/// One tag's outcome in a ci run.
+public struct CIOutcome: Codable, Sendable {
+  public var tag: String
+  public var commit: String
+  public var verdict: String
+  public var reason: String
+  /// Taken from the database: this tag was already tested with the same inputs.
+  public var recorded: Bool
+  public var reportDir: String
+  public var filesChanged: Int?
+  public var objects: Int?
+  public var buildSeconds: Double?
+  public var seconds: Double
+  /// A user-visible error that stopped this tag's run (not a kernel tree, ...), with its code.
+  public var error: String?
+  public var exitCode: Int32
+}
+
+public struct CIRunner {
+  public let home: PatchCheckHome
+  public let options: CIOptions
+  public let database: ResultsDatabase
+  let console: Console
+
+  public init(home: PatchCheckHome, options: CIOptions, database: ResultsDatabase) {
+    self.home = home
+    self.options = options
+    self.database = database
+    console = Console(quiet: options.run.json)
+  }
+
+  public func run() throws -> [CIOutcome] {
+    let repository = try Applier.openRepository(options.run.repository, home: home)
+    let tags = try Self.resolveTags(options.tags, in: repository)
+    let inputs = try KernelJudge.key(options.run, home: home)
+    let configHash = try Self.configHash(options.run)
+    let slot = BuildSlot(home: home, repository: repository, console: console)
+    var outcomes: [CIOutcome] = []
+    for (index, (tag, commit)) in tags.enumerated() {
+      let key = SHA256Hex.of(Data((inputs + "\n" + commit.description).utf8))
+      let folder = options.out.appendingPathComponent(slug(tag))
+      if !options.force, let known = try database.run(key: key) {
+        console.say("[\(index + 1)/\(tags.count)] \(tag): \(known.verdict) (recorded \(known.startedAt); --force runs it again)")
+        outcomes.append(
+          CIOutcome(
+            tag: tag, commit: commit.description, verdict: known.verdict, reason: known.reason, recorded: true,
+            reportDir: known.reportDir, filesChanged: known.filesChanged, objects: known.objects,
+            buildSeconds: known.phases["build"], seconds: 0, error: nil, exitCode: Int32(known.exitCode)))
+        continue
+      }
+      console.say("[\(index + 1)/\(tags.count)] \(tag) (\(commit.short))")
+      // What the build worktree holds now: the files a checkout of this tag will rewrite.
+      let previous = try? GitRepository(path: slot.worktreePath.path).headCommit()
+      var run = options.run
+      run.base = tag
+      run.output = folder
+      let started = Date()
+      var report = try ApplyAndBoot(home: home, options: run).run()
+      let built = report.head.flatMap(ObjectID.init(hex:))
+      let changed = try previous.flatMap { prev in try built.map { try repository.changedFileCount(from: prev, to: $0) } }
+      report.ci = CIInfo(tag: tag, key: key, configHash: configHash, filesChanged: report.build == nil ? nil : changed)
+      try ApplyAndBoot.write(report, to: folder)
+      let record = RunRecord(
+        report: report, tag: tag, key: key, configHash: configHash, filesChanged: report.ci?.filesChanged,
+        reportDir: folder.path)
+      // A run that could not judge (INFRA-ERROR) is kept for the history but not reused.
+      try database.insert(record)
+      let outcome = CIOutcome(
+        tag: tag, commit: commit.description, verdict: record.verdict, reason: report.reason, recorded: false,
+        reportDir: folder.path, filesChanged: report.ci?.filesChanged, objects: report.build?.objects,
+        buildSeconds: report.phases["build"], seconds: Date().timeIntervalSince(started), error: report.error,
+        exitCode: report.exitCode)
+      if let error = report.error { console.warn("\(tag): \(error)") }
+      console.say(
+        "\(tag): \(record.verdict) — \(report.reason)"
+          + (outcome.filesChanged.map { "; \($0) files changed since the last build" } ?? ""))
+      outcomes.append(outcome)
+    }
+    return outcomes
+  }
+
+  /// Tags matching a glob (in version order), or a comma-separated list (in its order).
+  public static func resolveTags(_ spec: String, in repository: GitRepository) throws -> [(String, ObjectID)] {
+    let all = try repository.tagNames()
+    let names: [String]
+    if spec.contains(where: { "*?[".contains($0) }) {
+      names = all.filter { fnmatch(spec, $0, 0) == 0 }.sorted(by: versionOrder)
+      guard !names.isEmpty else {
+        throw PatchCheckError(
+          .noTags, "no tag in \(repository.gitDirectory) matches '\(spec)'",
+          hint: "'patchcheck tree list' shows the tags; import more with 'patchcheck tree import --debian 7.2.11'")
+      }
+    } else {
+      names = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      guard !names.isEmpty else { throw PatchCheckError(.noTags, "no tags given", hint: "pass --tags 'v7.2.*' or --tags v7.2.11,v7.2.12") }
+      for name in names where !all.contains(name) {
+        throw PatchCheckError(
+          .noTags, "tag '\(name)' is not in \(repository.gitDirectory)",
+          hint: "'patchcheck tree list' shows the tags; import it with 'patchcheck tree import --debian X.Y.Z'")
+      }
+    }
+    return try names.map { name in
+      guard let commit = try repository.commit(for: "refs/tags/\(name)") else {
+        throw PatchCheckError(.noTags, "tag '\(name)' does not name a commit", hint: "check it with 'patchcheck tree list'")
+      }
+      return (name, commit)
+    }
+  }
+
+  /// v7.2.9 before v7.2.11: digit runs compare as numbers.
+  public static func versionOrder(_ a: String, _ b: String) -> Bool {
+    func parts(_ s: String) -> [Either] {
+      var out: [Either] = []
+      var digits = ""
+      var text = ""
+      for c in s {
+        if c.isNumber {
+          if !text.isEmpty { out.append(.text(text)); text = "" }
+          digits.append(c)
+        } else {
+          if !digits.isEmpty { out.append(.number(Int(digits) ?? 0)); digits = "" }
+          text.append(c)
+        }
+      }
+      if !digits.isEmpty { out.append(.number(Int(digits) ?? 0)) }
+      if !text.isEmpty { out.append(.text(text)) }
+      return out
+    }
+    let (x, y) = (parts(a), parts(b))
+    for (p, q) in zip(x, y) where p != q {
+      switch (p, q) {
+      case (.number(let m), .number(let n)): return m < n
+      case (.text(let m), .text(let n)): return m < n
+      case (.number, .text): return true
+      case (.text, .number): return false
+      }
+    }
+    return x.count < y.count
+  }
+
+  enum Either: Equatable {
+    case number(Int)
+    case text(String)
+  }
+
+  static func configHash(_ options: RunOptions) throws -> String {
+    let texts = try (options.fragments ?? ApplyAndBoot.defaultFragments()).map {
+      FileManager.default.contents(atPath: $0.path) ?? Data()
+    }
+    return String(SHA256Hex.of(texts.reduce(Data(), +)).prefix(16))
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// What a ci run adds to a tag's report: enough to merge the report into a database later.
+public struct CIInfo: Codable, Sendable {
+  public var tag: String
+  public var key: String
+  public var configHash: String
+  public var filesChanged: Int?
+}

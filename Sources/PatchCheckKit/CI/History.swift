@@ -1,0 +1,82 @@
+// A series' history over tags: the latest verdict per tag (in version order) and the
+// transitions a maintainer asks about: where it stopped applying, started failing, was fixed.
+
+import Foundation
+
+public struct History: Codable, Sendable {
+  public struct Entry: Codable, Sendable {
+    public var tag: String
+    public var commit: String
+    public var verdict: String
+    public var reason: String
+    public var titles: [String]
+    public var startedAt: Date
+    public var reportDir: String
+    public var runs: Int
+  }
+
+  public struct Transition: Codable, Sendable, Equatable {
+    /// stopped-applying, applies-again, stopped-building, builds-again, started-failing, fixed, changed
+    public var kind: String
+    public var tag: String
+    public var from: String
+    public var to: String
+  }
+
+  public var series: String
+  public var variant: String
+  public var tags: [Entry]
+  public var transitions: [Transition]
+
+  /// From runs of one series and variant (oldest first): the latest run of each tag wins.
+  public init(series: String, variant: String, runs: [RunRecord]) {
+    self.series = series
+    self.variant = variant
+    var latest: [String: RunRecord] = [:]
+    var counts: [String: Int] = [:]
+    for run in runs where run.series == series && run.variant == variant {
+      latest[run.tag] = run
+      counts[run.tag, default: 0] += 1
+    }
+    tags = latest.keys.sorted(by: CIRunner.versionOrder).compactMap { tag in
+      latest[tag].map {
+        Entry(
+          tag: tag, commit: $0.commit, verdict: $0.verdict, reason: $0.reason, titles: $0.titles, startedAt: $0.startedAt,
+          reportDir: $0.reportDir, runs: counts[tag] ?? 1)
+      }
+    }
+    transitions = zip(tags, tags.dropFirst()).compactMap { previous, current in
+      guard previous.verdict != current.verdict,
+        let kind = Self.kind(from: previous.verdict, to: current.verdict)
+      else { return nil }
+      return Transition(kind: kind, tag: current.tag, from: previous.verdict, to: current.verdict)
+    }
+  }
+
+  static func kind(from old: String, to new: String) -> String? {
+    let apply = Verdict.applyFail.rawValue
+    let build = Verdict.buildFail.rawValue
+    let pass = Verdict.pass.rawValue
+    let fail = Verdict.fail.rawValue
+    switch (old, new) {
+    case (_, apply): return "stopped-applying"
+    case (apply, _): return "applies-again"
+    case (_, build): return "stopped-building"
+    case (build, _): return "builds-again"
+    case (pass, fail): return "started-failing"
+    case (fail, pass): return "fixed"
+    default: return "changed"
+    }
+  }
+
+  /// The first tag of each kind of transition, in words.
+  public var summary: [String] {
+    var seen: Set<String> = []
+    var lines: [String] = []
+    for t in transitions where !seen.contains(t.kind) {
+      seen.insert(t.kind)
+      lines.append("\(t.kind.replacingOccurrences(of: "-", with: " ")) at \(t.tag) (\(t.from) -> \(t.to))")
+    }
+    return lines
+  }
+}

@@ -1,0 +1,186 @@
+// `patchcheck ci --emit github-actions|gitlab`: the same ci run scaled out on an existing CI
+// engine. One job per tag (a matrix), each caching the build folder and ccache, uploading
+// its report folder (report.json, junit.xml, kcidb.json, console logs), and a final job that
+// merges them into one database and one HTML page with `patchcheck report --merge`.
+
+import Foundation
+
+public enum WorkflowEmitter {
+  /// The Swift image the jobs run in: Debian 12, as scripts/setup.sh expects.
+  public static let image = "swift:6.2-bookworm"
+
+  /// `arguments`: the ci flags besides --tags/--out/--db (series, variant, scenarios...).
+  public static func githubActions(tags: [String], arguments: [String]) -> String {
+    let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")
+    let extra = arguments.map(shellQuote).joined(separator: " ")
+    return """
+      # Written by `patchcheck ci --emit github-actions`. One job per tag; a last job merges
+      # the reports into one database and one HTML page. Each job's results/TAG folder holds
+      # report.json, junit.xml, kcidb.json (KCIDB v5.3, for KernelCI) and every console log.
+      name: patchcheck
+      on:
+        workflow_dispatch:
+        schedule:
+          - cron: "17 5 * * *"
+      env:
+        PATCHCHECK_HOME: ${{ github.workspace }}/.patchcheck-cache
+      jobs:
+        tag:
+          name: ${{ matrix.tag }}
+          runs-on: ubuntu-latest
+          container:
+            image: \(image)
+          timeout-minutes: 90
+          strategy:
+            fail-fast: false
+            matrix:
+              tag: [\(matrix)]
+          steps:
+            - uses: actions/checkout@v4
+            - name: Restore the build folder and ccache
+              uses: actions/cache@v4
+              with:
+                path: |
+                  .patchcheck-cache/ccache
+                  .patchcheck-cache/build
+                key: patchcheck-${{ matrix.tag }}-${{ hashFiles('kernel-configs/*.config') }}
+                restore-keys: |
+                  patchcheck-${{ matrix.tag }}-
+                  patchcheck-
+            - name: Set up (apt backports, QEMU, libgit2)
+              run: bash scripts/setup.sh
+            - name: Build patchcheck
+              run: swift build -c release
+            - name: Import the tree
+              run: .build/release/patchcheck tree import --debian "${TAG#v}"
+              env:
+                TAG: ${{ matrix.tag }}
+            - name: Apply, build, boot, judge
+              run: .build/release/patchcheck ci --tags "$TAG" \(extra) --out "results/$TAG" --db "results/$TAG/results.sqlite"
+              env:
+                TAG: ${{ matrix.tag }}
+            - name: Upload the report
+              if: always()
+              uses: actions/upload-artifact@v4
+              with:
+                name: patchcheck-${{ matrix.tag }}
+                path: results/${{ matrix.tag }}
+        merge:
+          needs: tag
+          if: always()
+          runs-on: ubuntu-latest
+          container:
+            image: \(image)
+          steps:
+            - uses: actions/checkout@v4
+            - name: Set up
+              run: bash scripts/setup.sh
+            - name: Build patchcheck
+              run: swift build -c release
+            - uses: actions/download-artifact@v4
+              with:
+                pattern: patchcheck-*
+                path: results
+            - name: Merge the reports
+              run: |
+                .build/release/patchcheck report --merge results --db merged.sqlite --html site
+                .build/release/patchcheck history --db merged.sqlite
+            - name: Upload the merged report
+              uses: actions/upload-artifact@v4
+              with:
+                name: patchcheck-report
+                path: |
+                  site
+                  merged.sqlite
+
+      """
+  }
+
+  public static func gitlab(tags: [String], arguments: [String]) -> String {
+    let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")
+    let extra = arguments.map(shellQuote).joined(separator: " ")
+    return """
+      # Written by `patchcheck ci --emit gitlab`. One job per tag (parallel matrix); the merge
+      # job collects every job's results/TAG folder (report.json, junit.xml, kcidb.json,
+      # console logs) into one database and one HTML page.
+      stages: [test, report]
+      variables:
+        PATCHCHECK_HOME: "$CI_PROJECT_DIR/.patchcheck-cache"
+      patchcheck:
+        stage: test
+        image: \(image)
+        timeout: 90m
+        parallel:
+          matrix:
+            - TAG: [\(matrix)]
+        cache:
+          key: "patchcheck-$TAG"
+          paths:
+            - .patchcheck-cache/ccache
+            - .patchcheck-cache/build
+        script:
+          - bash scripts/setup.sh
+          - swift build -c release
+          - .build/release/patchcheck tree import --debian "${TAG#v}"
+          - .build/release/patchcheck ci --tags "$TAG" \(extra) --out "results/$TAG" --db "results/$TAG/results.sqlite"
+        artifacts:
+          when: always
+          paths:
+            - results/
+          reports:
+            junit: results/*/junit.xml
+      merge:
+        stage: report
+        image: \(image)
+        when: always
+        needs:
+          - job: patchcheck
+            artifacts: true
+        script:
+          - bash scripts/setup.sh
+          - swift build -c release
+          - .build/release/patchcheck report --merge results --db merged.sqlite --html site
+          - .build/release/patchcheck history --db merged.sqlite
+        artifacts:
+          paths:
+            - site/
+            - merged.sqlite
+
+      """
+  }
+
+  static func shellQuote(_ word: String) -> String {
+    guard word.contains(where: { !($0.isLetter || $0.isNumber || "-_./=,:".contains($0)) }) else { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+}
+
+/// `patchcheck report --merge`: report folders (from ci jobs) into one database.
+public enum ReportMerger {
+  /// Every report.json under `folders`; returns how many runs were added (a run already
+  /// there, same key and start time, is not added twice).
+  public static func merge(_ folders: [URL], into database: ResultsDatabase) throws -> Int {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    var added = 0
+    let existing = Set(try database.runs().map { "\($0.key) \(Int($0.startedAt.timeIntervalSince1970))" })
+    for folder in folders {
+      guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
+        throw PatchCheckError(.usage, "no folder at \(folder.path)", hint: "pass the folders the ci jobs uploaded")
+      }
+      for case let url as URL in walker where url.lastPathComponent == "report.json" {
+        guard let data = FileManager.default.contents(atPath: url.path), let report = try? decoder.decode(Report.self, from: data)
+        else { continue }
+        let tag = report.ci?.tag ?? report.base?.used ?? "?"
+        let key = report.ci?.key ?? SHA256Hex.of(Data("\(report.head ?? "") \(report.run)".utf8))
+        guard !existing.contains("\(key) \(Int(report.startedAt.timeIntervalSince1970))") else { continue }
+        try database.insert(
+          RunRecord(
+            report: report, tag: tag, key: key, configHash: report.ci?.configHash ?? "",
+            filesChanged: report.ci?.filesChanged, reportDir: url.deletingLastPathComponent().path))
+        added += 1
+      }
+    }
+    return added
+  }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Testing
+import Yams
+
+@testable import PatchCheckKit
+
+/// A toy "kernel" whose build takes a moment and fails like a compiler: enough for the real
+/// ci loop (apply, configure, make, record) without compiling Linux. Tags v1.0, v1.1, v1.9;
+/// the toy series applies to the first two only.
+struct ToyKernelTags {
+  let repo: GitRepository
+  let series: URL
+
+  init(in dir: TempDir) throws {
+    repo = try GitRepository.create(at: dir.path("toy.git").path, bare: true)
+    let makefile = """
+      VERSION = 1
+      PATCHLEVEL = 0
+      SUBLEVEL = 0
+      EXTRAVERSION =
+      tinyconfig:
+      \tmkdir -p $(O) && echo CONFIG_TOY=y > $(O)/.config
+      olddefconfig:
+      \t@true
+      bzImage:
+      \t@sleep 2; echo "drivers/toy.c:1:1: error: toys do not boot"; exit 1
+
+      """
+    let merge = "#!/bin/sh\n# toy merge_config.sh: -m -O DIR BASE FRAGMENTS...\nout=\"$3\"; base=\"$4\"; shift 4; cat \"$@\" >> \"$base\"\n"
+    let sig = Signature(name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
+    var parent: ObjectID?
+    for (tag, source) in [("v1.0", numberedLines(1...40)), ("v1.1", numberedLines(1...41)), ("v1.9", "int other;\n")] {
+      let entries = [
+        TreeEntry(path: "Makefile", blob: try repo.writeBlob(Data(makefile.utf8)), mode: .file),
+        TreeEntry(path: "Kconfig", blob: try repo.writeBlob(Data("mainmenu \"toy\"\n".utf8)), mode: .file),
+        TreeEntry(path: "scripts/kconfig/merge_config.sh", blob: try repo.writeBlob(Data(merge.utf8)), mode: .executable),
+        TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(source.utf8)), mode: .file),
+      ]
+      let commit = try repo.createCommit(
+        tree: repo.writeTree(entries), parents: parent.map { [$0] } ?? [], author: sig, committer: sig, message: "\(tag)\n")
+      try repo.createLightweightTag(tag, at: commit)
+      parent = commit
+    }
+    try repo.setReference("refs/heads/main", to: parent!, log: "toy")
+    let diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
+    series = dir.path("toy.mbox")
+    try patchMail(subject: "toy: set line3", diff: diff).write(to: series, atomically: true, encoding: .utf8)
+  }
+}
+
+@Suite struct CITests {
+  static func record(_ tag: String, _ verdict: Verdict, id: Int) -> RunRecord {
+    RunRecord(
+      id: nil, key: "k\(id)", startedAt: Date(timeIntervalSince1970: 1_790_000_000 + Double(id)), tag: tag,
+      commit: String(repeating: "a", count: 40),
+      series: "toy", seriesTitle: "Toy series", patchIDs: ["p"], variant: "as-posted", configHash: "c", scenarios: ["numvfs"],
+      verdict: verdict.rawValue, reason: "because", exitCode: Int(verdict.exitCode),
+      titles: verdict == .fail ? ["possible deadlock in sriov_disable"] : [],
+      scenarioResults: [.init(name: "numvfs", result: verdict == .pass ? "pass" : "fail")],
+      splats: verdict == .fail
+        ? [.init(title: "possible deadlock in sriov_disable", kind: "lockdep-recursive", excerpt: ["<script>x</script>", "line 2"])] : [],
+      phases: ["apply": 0.5, "build": 12, "boot": 20], tools: [:], filesChanged: 10, objects: 9, reportDir: "/r/\(tag)")
+  }
+
+  @Test func tagsResolveByGlobInVersionOrderOrAsListed() throws {
+    let dir = try TempDir()
+    let toy = try ToyKernelTags(in: dir)
+    try toy.repo.createLightweightTag("v1.10", at: try #require(try toy.repo.commit(for: "v1.0")))
+    #expect(try CIRunner.resolveTags("v1.*", in: toy.repo).map(\.0) == ["v1.0", "v1.1", "v1.9", "v1.10"])
+    #expect(try CIRunner.resolveTags("v1.9,v1.0", in: toy.repo).map(\.0) == ["v1.9", "v1.0"])
+    #expect { try CIRunner.resolveTags("v9.*", in: toy.repo) } throws: { ($0 as? PatchCheckError)?.exitCode == 26 }
+    #expect { try CIRunner.resolveTags("v1.0,v8.8", in: toy.repo) } throws: { ($0 as? PatchCheckError)?.kind == .noTags }
+  }
+
+  @Test func historyFindsEachTransitionOnKnownData() throws {
+    let dir = try TempDir()
+    let db = try ResultsDatabase(url: dir.path("r.sqlite"))
+    let verdicts: [(String, Verdict)] = [
+      ("v7.2.6", .pass), ("v7.2.9", .pass), ("v7.2.11", .fail), ("v7.2.12", .fail), ("v7.3.4", .pass), ("v7.4.1", .applyFail),
+    ]
+    // Recorded out of order, and one tag twice (the latest run counts).
+    for (i, (tag, verdict)) in verdicts.reversed().enumerated() { try db.insert(Self.record(tag, verdict, id: i)) }
+    try db.insert(Self.record("v7.2.9", .buildFail, id: 90))
+    try db.insert(Self.record("v7.2.9", .pass, id: 91))
+    let history = History(series: "toy", variant: "as-posted", runs: try db.runs(series: "toy"))
+    #expect(history.tags.map(\.tag) == verdicts.map(\.0))
+    #expect(history.tags.map(\.verdict) == verdicts.map(\.1.rawValue))
+    #expect(history.tags.first { $0.tag == "v7.2.9" }?.runs == 3)
+    #expect(
+      history.transitions == [
+        .init(kind: "started-failing", tag: "v7.2.11", from: "PASS", to: "FAIL"),
+        .init(kind: "fixed", tag: "v7.3.4", from: "FAIL", to: "PASS"),
+        .init(kind: "stopped-applying", tag: "v7.4.1", from: "PASS", to: "APPLY-FAIL"),
+      ])
+    let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(history)) as? [String: Any]
+    #expect((json?["tags"] as? [[String: Any]])?.count == 6)
+  }
+
+  @Test func aLockedOrCorruptDatabaseIsAOneLineErrorAndNothingIsLost() throws {
+    let dir = try TempDir()
+    let url = dir.path("r.sqlite")
+    let db = try ResultsDatabase(url: url)
+    try db.insert(Self.record("v1", .pass, id: 1))
+    // Another process holds the write lock (a second connection in an exclusive transaction).
+    let holder = try ResultsDatabase(url: url)
+    let started = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      try? holder.queue.inTransaction(.exclusive) { _ in
+        started.signal()
+        release.wait()
+        return .commit
+      }
+    }
+    started.wait()
+    #expect {
+      let second = try ResultsDatabase(url: url, busyTimeout: 0.5)
+      try second.insert(Self.record("v2", .fail, id: 2))
+    } throws: { error in
+      guard let e = error as? PatchCheckError else { return false }
+      return e.exitCode == 27 && e.message.contains("locked")
+    }
+    release.signal()
+    Thread.sleep(forTimeInterval: 0.2)
+    #expect(try db.runs().map(\.tag) == ["v1"])
+    #expect(try db.integrity() == "ok")
+
+    // Not a database: refused, and the file is left exactly as it was.
+    let junk = dir.path("junk.sqlite")
+    let bytes = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+    try bytes.write(to: junk)
+    #expect {
+      try ResultsDatabase(url: junk)
+    } throws: { error in
+      guard let e = error as? PatchCheckError else { return false }
+      return e.exitCode == 27 && e.hint.contains("move it aside")
+    }
+    #expect(try Data(contentsOf: junk) == bytes)
+  }
+
+  /// The real ci command on toy tags: SIGKILL after the first result; the database is
+  /// intact with that result, and the next run picks up the rest without redoing it.
+  @Test func theDatabaseSurvivesARunKilledInTheMiddle() throws {
+    let binary = CLITests.binary
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    let dir = try TempDir()
+    let toy = try ToyKernelTags(in: dir)
+    let dbURL = dir.path("results.sqlite")
+    let arguments = [
+      "ci", "--repo", toy.repo.gitDirectory, "--series", toy.series.path, "--tags", "v1.*", "--db", dbURL.path, "--out",
+      dir.path("out").path, "--scenarios", "numvfs",
+    ]
+    var environment = ProcessInfo.processInfo.environment
+    environment["PATCHCHECK_HOME"] = dir.path("home").path
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(120)
+    var rows = 0
+    while Date() < deadline, process.isRunning {
+      rows = (try? ResultsDatabase(url: dbURL).runs().count) ?? 0
+      if rows >= 1 { break }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    let db = try ResultsDatabase(url: dbURL)
+    #expect(try db.integrity() == "ok")
+    let kept = try db.runs()
+    #expect(kept.count == 1, "\(kept.map(\.tag))")
+    #expect(kept.first?.tag == "v1.0")
+    #expect(kept.first?.verdict == "BUILD-FAIL", "\(kept.first?.reason ?? "")")
+
+    // The next run: v1.0 recorded, the others run now; v1.9 does not apply.
+    let again = Process()
+    again.executableURL = binary
+    again.arguments = arguments + ["--json"]
+    again.environment = environment
+    let out = Pipe()
+    again.standardOutput = out
+    again.standardError = FileHandle.nullDevice
+    try again.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    again.waitUntilExit()
+    let outcomes = try JSONDecoder().decode([CIOutcome].self, from: data)
+    #expect(outcomes.map(\.tag) == ["v1.0", "v1.1", "v1.9"])
+    #expect(outcomes.map(\.recorded) == [true, false, false])
+    #expect(outcomes.map(\.verdict) == ["BUILD-FAIL", "BUILD-FAIL", "APPLY-FAIL"])
+    #expect(again.terminationStatus == 3, "the last tag's verdict: APPLY-FAIL")
+    // Files the checkout rewrote: none or drivers/toy.c, depending on whether the killed
+    // run had already checked v1.1 out.
+    #expect([0, 1].contains(outcomes[1].filesChanged ?? -1), "\(String(describing: outcomes[1].filesChanged))")
+    let v10 = try #require(try toy.repo.commit(for: "v1.0"))
+    let v11 = try #require(try toy.repo.commit(for: "v1.1"))
+    #expect(try toy.repo.changedFileCount(from: v10, to: v11) == 1)
+    #expect(try db.runs().count == 3)
+
+    // The same folders merge into a fresh database (what the CI engine's last job does).
+    let merged = try ResultsDatabase(url: dir.path("merged.sqlite"))
+    #expect(try ReportMerger.merge([dir.path("out")], into: merged) == 3)
+    #expect(try ReportMerger.merge([dir.path("out")], into: merged) == 0, "merging twice adds nothing")
+    let mergedRuns = try merged.runs()
+    let history = History(series: mergedRuns.first?.series ?? "?", variant: "as-posted", runs: mergedRuns)
+    #expect(history.tags.map(\.verdict) == ["BUILD-FAIL", "BUILD-FAIL", "APPLY-FAIL"], "\(mergedRuns.map(\.series))")
+  }
+
+  @Test func workflowsRunOneJobPerTagCacheTheBuildAndMergeTheReports() throws {
+    let tags = ["v7.2.11", "v7.2.12", "v7.3.4"]
+    let gh = try #require(
+      try Yams.load(yaml: WorkflowEmitter.githubActions(tags: tags, arguments: ["--scenarios", "numvfs,pf-remove"])) as? [String: Any])
+    let jobs = try #require(gh["jobs"] as? [String: Any])
+    let tagJob = try #require(jobs["tag"] as? [String: Any])
+    let matrix = (tagJob["strategy"] as? [String: Any])?["matrix"] as? [String: Any]
+    #expect(matrix?["tag"] as? [String] == tags)
+    let steps = try #require(tagJob["steps"] as? [[String: Any]])
+    let cache = steps.first { ($0["uses"] as? String)?.hasPrefix("actions/cache") == true }?["with"] as? [String: Any]
+    #expect((cache?["path"] as? String)?.contains(".patchcheck-cache/ccache") == true)
+    #expect((cache?["path"] as? String)?.contains(".patchcheck-cache/build") == true)
+    #expect(steps.contains { ($0["run"] as? String)?.contains("patchcheck ci --tags \"$TAG\" --scenarios numvfs,pf-remove") == true })
+    #expect(steps.contains { ($0["uses"] as? String)?.hasPrefix("actions/upload-artifact") == true })
+    let merge = try #require(jobs["merge"] as? [String: Any])
+    #expect(merge["needs"] as? String == "tag")
+    #expect((merge["steps"] as? [[String: Any]])?.contains { ($0["run"] as? String)?.contains("report --merge results") == true } == true)
+
+    let gl = try #require(try Yams.load(yaml: WorkflowEmitter.gitlab(tags: tags, arguments: [])) as? [String: Any])
+    let job = try #require(gl["patchcheck"] as? [String: Any])
+    let parallel = ((job["parallel"] as? [String: Any])?["matrix"] as? [[String: Any]])?.first
+    #expect(parallel?["TAG"] as? [String] == tags)
+    #expect((job["cache"] as? [String: Any])?["paths"] as? [String] == [".patchcheck-cache/ccache", ".patchcheck-cache/build"])
+    #expect(((gl["merge"] as? [String: Any])?["script"] as? [String])?.contains { $0.contains("report --merge results") } == true)
+  }
+}
