@@ -41,7 +41,7 @@ struct ToyKernelTags {
       try repo.createLightweightTag(tag, at: commit)
       parent = commit
     }
-    try repo.setReference("refs/heads/main", to: parent!, log: "toy")
+    if let parent { try repo.setReference("refs/heads/main", to: parent, log: "toy") }
     let diff =
       "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
     series = dir.path("toy.mbox")
