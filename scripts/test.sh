@@ -11,6 +11,9 @@ python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 
 swift format lint --strict -r Sources Tests
 swift build
 .build/debug/patchcheck tree import --debian 7.3
-# A second tree for the backport tests (v9 on 6.12).
+# A second tree for the backport tests (v9 on 6.12), and two adjacent 7.2 point releases
+# for the ci tag-step test. An import already done costs nothing.
 .build/debug/patchcheck tree import --debian 6.12
+.build/debug/patchcheck tree import --debian 7.2.11
+.build/debug/patchcheck tree import --debian 7.2.12
 PATCHCHECK_E2E=1 swift test "$@"

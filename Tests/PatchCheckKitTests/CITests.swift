@@ -235,3 +235,85 @@ struct ToyKernelTags {
     #expect(((gl["merge"] as? [String: Any])?["script"] as? [String])?.contains { $0.contains("report --merge results") } == true)
   }
 }
+
+/// The HTML report as a browser shows it: headless Chromium renders the page; the
+/// screenshot must not be blank and the rendered DOM must hold the expected cells.
+@Suite(.enabled(if: ProcessRunner.which("chromium") != nil || EndToEndGate.enabled))
+struct HTMLReportRendering {
+  @Test func theMatrixRendersInABrowser() throws {
+    let chromium = try #require(ProcessRunner.which("chromium"), "scripts/setup.sh --tests installs chromium")
+    let dir = try TempDir()
+    var runs: [RunRecord] = []
+    for (i, (tag, verdict)) in [("v7.2.11", Verdict.pass), ("v7.2.12", .fail), ("v7.3.4", .applyFail)].enumerated() {
+      var run = CITests.record(tag, verdict, id: i)
+      run.id = Int64(i + 1)
+      runs.append(run)
+      var other = CITests.record(tag, .expectationUnmet, id: 10 + i)
+      other.id = Int64(10 + i)
+      other.variant = "no-reentrancy"
+      runs.append(other)
+    }
+    let page = try HTMLReport.write(runs: runs, to: dir.path("site"))
+    let html = try String(contentsOf: page, encoding: .utf8)
+    #expect(!html.contains("<script>x</script>"), "console text is escaped")
+    #expect(html.contains("&lt;script&gt;x&lt;/script&gt;"))
+
+    let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,900"]
+    let screenshot = dir.path("shot.png")
+    let shot = try ProcessRunner.run(
+      [chromium] + flags + ["--screenshot=\(screenshot.path)", page.absoluteString], cwd: dir.url.path, timeout: 120)
+    #expect(FileManager.default.fileExists(atPath: screenshot.path), "\(shot.output.suffix(400))")
+    let colours = try PNGColours.count(screenshot)
+    #expect(colours > 8, "a blank page has one or two colours; got \(colours)")
+
+    let dom = try ProcessRunner.run([chromium] + flags + ["--dump-dom", page.absoluteString], timeout: 120, collectLimit: 1 << 22)
+    let cells = dom.output.matches(of: #/data-tag="([^"]+)" data-variant="([^"]+)" data-verdict="([^"]+)"/#).map {
+      "\($0.output.1) \($0.output.2) \($0.output.3)"
+    }
+    #expect(
+      cells == [
+        "v7.2.11 as-posted PASS", "v7.2.11 no-reentrancy EXPECTATION-UNMET", "v7.2.12 as-posted FAIL",
+        "v7.2.12 no-reentrancy EXPECTATION-UNMET", "v7.3.4 as-posted APPLY-FAIL", "v7.3.4 no-reentrancy EXPECTATION-UNMET",
+      ], "\(cells)")
+    // The FAIL cell links to its run, whose kernel report is on the page.
+    #expect(dom.output.contains("id=\"run-2\""))
+    #expect(dom.output.contains("possible deadlock in sriov_disable"))
+    #expect(dom.output.contains("<svg class=\"chart\""))
+  }
+}
+
+/// Distinct colours in a PNG (8-bit RGB/RGBA, any filter), decoded by Python's zlib.
+enum PNGColours {
+  static func count(_ url: URL) throws -> Int {
+    let script = """
+      import sys, zlib, struct
+      data = open(sys.argv[1], 'rb').read()
+      pos, idat, w, h, ct = 8, b'', 0, 0, 0
+      while pos < len(data):
+          n, kind = struct.unpack('>I4s', data[pos:pos+8]); body = data[pos+8:pos+8+n]; pos += 12 + n
+          if kind == b'IHDR': w, h, depth, ct = struct.unpack('>IIBB', body[:10])
+          elif kind == b'IDAT': idat += body
+      bpp = {2: 3, 6: 4}[ct]; raw = zlib.decompress(idat); stride = w * bpp
+      prev, colours, i = bytearray(stride), set(), 0
+      for y in range(h):
+          f = raw[i]; line = bytearray(raw[i+1:i+1+stride]); i += 1 + stride
+          for x in range(stride):
+              a = line[x-bpp] if x >= bpp else 0; b = prev[x]; c = prev[x-bpp] if x >= bpp else 0
+              if f == 1: line[x] = (line[x] + a) & 255
+              elif f == 2: line[x] = (line[x] + b) & 255
+              elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+              elif f == 4:
+                  p = a + b - c; pa, pb, pc = abs(p-a), abs(p-b), abs(p-c)
+                  line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+          if y % 4 == 0:
+              colours.update(bytes(line[k:k+3]) for k in range(0, stride, bpp * 4))
+          prev = line
+      print(len(colours))
+      """
+    let result = try ProcessRunner.run(["python3", "-c", script, url.path], timeout: 120)
+    guard result.succeeded, let n = Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+      throw PatchCheckError(.infra, "could not read \(url.path): \(result.output.suffix(300))", hint: "")
+    }
+    return n
+  }
+}

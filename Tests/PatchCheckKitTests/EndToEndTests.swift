@@ -305,6 +305,49 @@ struct ConcurrentRuns {
   }
 }
 
+/// `patchcheck ci` on two adjacent Debian point releases: both recorded, the second tag
+/// costs what changed (files rewritten, objects rebuilt), a second ci run reuses both
+/// results, and history and the HTML page come from the same database.
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct CIEndToEnd {
+  @Test func twoAdjacentTagsAreTestedOnceEach() throws {
+    let repo = try GitRepository(path: EndToEnd.home.treeRepository.path)
+    let tags = ["v7.2.11", "v7.2.12"]
+    for tag in tags where try repo.commit(for: tag) == nil {
+      Issue.record("\(tag) is not imported; scripts/test.sh imports it (tree import --debian \(tag.dropFirst()))")
+      return
+    }
+    let dir = try TempDir()
+    let database = try ResultsDatabase(url: dir.path("results.sqlite"))
+    var run = RunOptions()
+    run.scenarios = ["numvfs"]
+    run.accelerator = "tcg"
+    run.json = true
+    let options = CIOptions(tags: tags.joined(separator: ","), run: run, out: dir.path("ci"))
+    let outcomes = try CIRunner(home: EndToEnd.home, options: options, database: database).run()
+    #expect(outcomes.map(\.tag) == tags)
+    #expect(outcomes.map(\.verdict) == ["PASS", "PASS"], "\(outcomes.map(\.reason))")
+    let step = try #require(outcomes.last)
+    let changed = try repo.changedFileCount(from: #require(try repo.commit(for: "v7.2.11")), to: #require(try repo.commit(for: "v7.2.12")))
+    #expect(step.filesChanged == changed, "the checkout rewrote exactly the files that differ")
+    #expect((step.objects ?? .max) < (outcomes.first?.objects ?? 0) || (outcomes.first?.objects ?? 0) < 100, "the tag step rebuilt only part")
+    print(
+      "ci tag step v7.2.11 -> v7.2.12: \(changed) files changed, \(step.objects ?? -1) objects, build \(Int(step.buildSeconds ?? -1)) s, total \(Int(step.seconds)) s"
+    )
+
+    // Again: both come from the database.
+    let again = try CIRunner(home: EndToEnd.home, options: options, database: database).run()
+    #expect(again.allSatisfy { $0.recorded })
+    let history = History(series: "pci-iov-reentrant-v9", variant: "as-posted", runs: try database.runs())
+    #expect(history.tags.map(\.tag) == tags)
+    #expect(history.transitions.isEmpty)
+    let page = try HTMLReport.write(runs: try database.runs(), to: dir.path("site"))
+    #expect(try String(contentsOf: page, encoding: .utf8).contains("data-verdict=\"PASS\""))
+    try? FileManager.default.removeItem(at: URL(fileURLWithPath: "/tmp/patchcheck-ci-site"))
+    try? FileManager.default.copyItem(at: dir.path("site"), to: URL(fileURLWithPath: "/tmp/patchcheck-ci-site"))
+  }
+}
+
 extension JSONDecoder {
   static var iso: JSONDecoder {
     let decoder = JSONDecoder()

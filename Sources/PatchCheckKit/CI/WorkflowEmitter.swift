@@ -165,7 +165,10 @@ public enum ReportMerger {
     var added = 0
     let existing = Set(try database.runs().map { "\($0.key) \(Int($0.startedAt.timeIntervalSince1970))" })
     for folder in folders {
-      guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue,
+        let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
+      else {
         throw PatchCheckError(.usage, "no folder at \(folder.path)", hint: "pass the folders the ci jobs uploaded")
       }
       for case let url as URL in walker where url.lastPathComponent == "report.json" {
