@@ -170,4 +170,21 @@ import Testing
     #expect(splats.first?["title"] as? String == "possible deadlock in sriov_disable")
     #expect(splats.first?["kind"] as? String == "lockdep-recursive")
   }
+
+  /// `tree checkout` gives the user a folder of their own at an imported version, and refuses
+  /// to write into a folder that exists.
+  @Test func treeCheckoutMakesAFolderOfAnImportedVersion() throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    _ = try TreeImporter(home: PatchCheckHome(root: home), console: Console(quiet: true))
+      .importTarball(try KernelTests.toyTarball(in: dir, sublevel: "1", script: "one"))
+    let checkout = try run(["tree", "checkout", "v9.9.1", dir.path("mine").path], home: home)
+    #expect(checkout.status == 0)
+    #expect(try String(contentsOf: dir.path("mine/scripts/run.sh"), encoding: .utf8) == "#!/bin/sh\necho one\n")
+    try "edited\n".write(to: dir.path("mine/Kconfig"), atomically: true, encoding: .utf8)
+    expectOneLineError(try run(["tree", "checkout", "v9.9.1", dir.path("mine").path], home: home), code: 2, mentioning: "exists")
+    #expect(try String(contentsOf: dir.path("mine/Kconfig"), encoding: .utf8) == "edited\n", "an existing folder is left alone")
+    expectOneLineError(try run(["tree", "checkout", "v9.9.7", dir.path("other").path], home: home), code: 15, mentioning: "v9.9.7")
+    #expect(!FileManager.default.fileExists(atPath: dir.path("other").path))
+  }
 }

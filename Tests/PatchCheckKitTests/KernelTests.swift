@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import PatchCheckKit
@@ -51,17 +52,7 @@ import Testing
     let home = PatchCheckHome(root: dir.path("home"))
     let importer = TreeImporter(home: home, console: Console(quiet: true))
     for (sub, extra) in [("1", "hello"), ("2", "hello again")] {
-      let src = dir.path("src-\(sub)/linux-toy")
-      try FileManager.default.createDirectory(at: src.appendingPathComponent("scripts"), withIntermediateDirectories: true)
-      try "VERSION = 9\nPATCHLEVEL = 9\nSUBLEVEL = \(sub)\nEXTRAVERSION =\n".write(
-        to: src.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
-      try "mainmenu \"toy\"\n".write(to: src.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
-      try "/*\n".write(to: src.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
-      try "#!/bin/sh\necho \(extra)\n".write(to: src.appendingPathComponent("scripts/run.sh"), atomically: true, encoding: .utf8)
-      chmod(src.appendingPathComponent("scripts/run.sh").path, 0o755)
-      try FileManager.default.createSymbolicLink(atPath: src.appendingPathComponent("link").path, withDestinationPath: "Makefile")
-      let tarball = dir.path("linux-toy-\(sub).tar.gz")
-      #expect(try ProcessRunner.run(["tar", "-czf", tarball.path, "-C", dir.path("src-\(sub)").path, "linux-toy"]).succeeded)
+      let tarball = try Self.toyTarball(in: dir, sublevel: sub, script: extra)
       let result = try importer.importTarball(tarball)
       #expect(result.tag == "v9.9.\(sub)")
       #expect(result.files == 5, "the .gitignore that ignores everything must not hide files")
@@ -75,6 +66,48 @@ import Testing
     // Importing the same version again changes nothing.
     let again = try importer.importTarball(dir.path("linux-toy-2.tar.gz"))
     #expect(again.alreadyPresent)
+  }
+
+  /// A tarball of a toy tree whose Makefile says version 9.9.`sublevel`.
+  static func toyTarball(in dir: TempDir, sublevel sub: String, script extra: String) throws -> URL {
+    let src = dir.path("src-\(sub)/linux-toy")
+    try FileManager.default.createDirectory(at: src.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+    try "VERSION = 9\nPATCHLEVEL = 9\nSUBLEVEL = \(sub)\nEXTRAVERSION =\n".write(
+      to: src.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+    try "mainmenu \"toy\"\n".write(to: src.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+    try "/*\n".write(to: src.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
+    try "#!/bin/sh\necho \(extra)\n".write(to: src.appendingPathComponent("scripts/run.sh"), atomically: true, encoding: .utf8)
+    chmod(src.appendingPathComponent("scripts/run.sh").path, 0o755)
+    try FileManager.default.createSymbolicLink(atPath: src.appendingPathComponent("link").path, withDestinationPath: "Makefile")
+    let tarball = dir.path("linux-toy-\(sub).tar.gz")
+    #expect(try ProcessRunner.run(["tar", "-czf", tarball.path, "-C", dir.path("src-\(sub)").path, "linux-toy"]).succeeded)
+    return tarball
+  }
+
+  /// Imports started together all land, as one chain: none loses another's commit as its parent.
+  @Test func concurrentImportsFormOneHistory() throws {
+    let dir = try TempDir()
+    let home = PatchCheckHome(root: dir.path("home"))
+    let subs = ["1", "2", "3", "4"]
+    let tarballs = try subs.map { try Self.toyTarball(in: dir, sublevel: $0, script: "v\($0)") }
+    let failures = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: tarballs.count) { index in
+      do { _ = try TreeImporter(home: home, console: Console(quiet: true)).importTarball(tarballs[index]) } catch {
+        failures.withLock { $0.append("\(error)") }
+      }
+    }
+    #expect(failures.withLock { $0 } == [])
+    let repo = try GitRepository(path: home.treeRepository.path)
+    #expect(try repo.tagNames().sorted() == subs.map { "v9.9.\($0)" })
+    // Walk the imports branch back through first parents: every tag is on it.
+    var onBranch: Set<String> = []
+    var next = try repo.reference(TreeImporter.importsBranch)
+    while let commit = next {
+      onBranch.insert(commit.description)
+      next = try repo.commitInfo(commit).parents.first
+    }
+    for sub in subs { #expect(onBranch.contains(try #require(try repo.commit(for: "v9.9.\(sub)")).description)) }
+    #expect(onBranch.count == subs.count)
   }
 
   @Test func theShippedFragmentsAreValid() throws {

@@ -31,6 +31,9 @@ public struct TreeImporter: Sendable {
     let path = home.treeRepository.path
     if FileManager.default.fileExists(atPath: path) { return try GitRepository(path: path) }
     try FileManager.default.ensureDirectory(home.root)
+    let lock = try FileLock(home.root.appendingPathComponent("import.lock")) {}
+    defer { withExtendedLifetime(lock) {} }
+    if FileManager.default.fileExists(atPath: path) { return try GitRepository(path: path) }
     let repo = try GitRepository.create(at: path, bare: true)
     try repo.setHead(Self.importsBranch)
     return repo
@@ -107,6 +110,16 @@ public struct TreeImporter: Sendable {
     console.say("importing \(tag) from \(origin)")
     let entries = try writeBlobs(under: source, repositoryPath: repo.gitDirectory)
     let tree = try repo.writeTree(entries)
+    // Blobs may be written by two imports at once; the branch and the tag may not, or one
+    // import's commit would lose the other's as its parent.
+    let lock = try FileLock(home.root.appendingPathComponent("import.lock")) {
+      console.say("waiting for another tree import to finish")
+    }
+    defer { withExtendedLifetime(lock) {} }
+    if let existing = try repo.commit(for: "refs/tags/\(tag)") {
+      return ImportResult(
+        tag: tag, commit: existing.description, files: 0, seconds: 0, alreadyPresent: true)
+    }
     let parent = try repo.reference(Self.importsBranch)
     let signature = Signature.patchcheck()
     let commit = try repo.createCommit(

@@ -6,7 +6,7 @@ struct TreeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tree",
     abstract: "Provision kernel trees: import Debian's kernel sources into a git repository.",
-    subcommands: [Import.self, List.self, Path.self]
+    subcommands: [Import.self, List.self, Path.self, Checkout.self]
   )
 
   struct Import: ParsableCommand {
@@ -53,6 +53,42 @@ struct TreeCommand: ParsableCommand {
       try runReportingErrors {
         let tags = try Applier.openRepository(nil, home: global.patchCheckHome).tagNames()
         if global.json { try printJSON(tags) } else { tags.forEach { print($0) } }
+      }
+    }
+  }
+
+  struct Checkout: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Check an imported version out into a folder of your own (a libgit2 worktree on patchcheck/checkout/NAME).")
+
+    @Argument(help: "The revision (e.g. v7.3.4).")
+    var revision: String
+
+    @Argument(help: "The folder to create.")
+    var folder: String
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+      try runReportingErrors {
+        let repository = try Applier.openRepository(nil, home: global.patchCheckHome)
+        guard let commit = try repository.commit(for: revision) else {
+          throw PatchCheckError(.baseMissing, "'\(revision)' is not in the tree", hint: "'patchcheck tree list' shows the imported tags")
+        }
+        let url = URL(fileURLWithPath: folder).standardizedFileURL
+        guard !FileManager.default.fileExists(atPath: url.path) else {
+          throw PatchCheckError(.usage, "\(url.path) exists", hint: "give a folder that does not exist yet")
+        }
+        // Named after the folder and its full path, so two folders called alike never collide.
+        let name = "\(url.lastPathComponent)-\(SHA256Hex.of(Data(url.path.utf8)).prefix(8))"
+        let branch = "refs/heads/patchcheck/checkout/\(name)"
+        try repository.setReference(branch, to: commit, log: "patchcheck: tree checkout \(revision)")
+        _ = try repository.worktree(named: "checkout-\(name)", at: url, branch: branch)
+        if global.json {
+          try printJSON(["folder": url.path, "commit": commit.description])
+        } else {
+          print("\(url.path): \(revision) (\(commit.short))")
+        }
       }
     }
   }
