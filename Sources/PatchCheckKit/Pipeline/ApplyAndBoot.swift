@@ -171,7 +171,10 @@ public struct ApplyAndBoot {
       t = Date()
       let boots = try bootRepeatedly(
         image: URL(fileURLWithPath: image), initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out, prefix: "console")
-      report.phases["boot"] = Date().timeIntervalSince(t)
+      // The boot phase is QEMU's time; reading the consoles is the analysis phase.
+      let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
+      report.phases["boot"] = Date().timeIntervalSince(t) - analysis
+      report.phases["analysis"] = analysis
       report.absorb(boots)
       box.report = report
 
@@ -210,6 +213,7 @@ public struct ApplyAndBoot {
       let count = options.repeatCount > 1 ? " (boot \(index) of \(options.repeatCount))" : ""
       console.say("booting under QEMU \(qemu.version)\(count) with scenarios \(scenarios.map(\.name).joined(separator: ", "))")
       let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
+      let analysisStart = Date()
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
       let results = KTAPParser.parse(text, expected: scenarios.map(\.name))
       let splats = ConsoleAnalyzer.analyze(text)
@@ -217,7 +221,7 @@ public struct ApplyAndBoot {
       outcomes.append(
         BootOutcome(
           index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
-          reason: reason, exitCode: code))
+          reason: reason, exitCode: code, analysisSeconds: Date().timeIntervalSince(analysisStart)))
     }
     return outcomes
   }

@@ -13,8 +13,8 @@ public enum HTMLReport {
   static let resultColors: [String: String] = [
     "pass": "#a5d6a7", "fail": "#ef9a9a", "timeout": "#e57373", "skip": "#e0e0e0", "missing": "#fafafa",
   ]
-  static let phases = ["apply", "checkout", "configure", "build", "initramfs", "boot"]
-  static let phaseColors = ["#90caf9", "#80deea", "#ffe082", "#ffab91", "#ce93d8", "#a5d6a7"]
+  static let phases = ["apply", "checkout", "configure", "build", "initramfs", "boot", "analysis"]
+  static let phaseColors = ["#90caf9", "#80deea", "#ffe082", "#ffab91", "#ce93d8", "#a5d6a7", "#bcaaa4"]
 
   /// Writes DIR/index.html for every series in `runs` (latest run per tag and variant).
   public static func write(runs: [RunRecord], to folder: URL, title: String = "patchcheck results") throws -> URL {

@@ -136,6 +136,8 @@ public struct BootOutcome: Sendable {
   public var verdict: Verdict
   public var reason: String
   public var exitCode: Int32?
+  /// Reading the console: KTAP, kernel reports, the verdict.
+  public var analysisSeconds: Double = 0
 }
 
 public struct RepeatSummary: Sendable, Codable {
