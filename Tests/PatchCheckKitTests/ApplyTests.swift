@@ -39,6 +39,69 @@ import Testing
     #expect(try toy.repo.reference("refs/heads/patchcheck/toy/as-posted") == head)
   }
 
+  /// A patch is applied by reading only the folders on its paths: with the tree object of
+  /// an unrelated folder gone from the object database, the patch still applies, and the
+  /// folder comes back whole in the result once its object is restored.
+  @Test func applyReadsOnlyTheFoldersOnThePatchsPaths() throws {
+    let dir = try TempDir()
+    var files = ["Makefile": "VERSION = 1\n", "Kconfig": "mainmenu \"toy\"\n", "drivers/toy.c": numberedLines(1...40)]
+    for i in 1...20 { files["net/core/f\(i).c"] = "int f\(i);\n" }
+    let toy = try ToyRepo(at: dir.path("repo.git"), files: files)
+    let baseTree = try toy.repo.commitInfo(toy.base).tree
+    // The only tree object holding net/core's files: remove it, keep its bytes.
+    let before = try Set(loosePaths(dir.path("repo.git/objects")))
+    let netCoreTree = try #require(
+      try treeObjectFile(in: dir.path("repo.git/objects"), among: before, holding: "f1.c"))
+    let bytes = try Data(contentsOf: netCoreTree)
+    try FileManager.default.removeItem(at: netCoreTree)
+    // A fresh handle: the one that wrote the trees may still cache them.
+    let fresh = try GitRepository(path: dir.path("repo.git").path)
+    #expect(throws: (any Error).self) { try fresh.treePaths(baseTree) }
+    let applied = try fresh.apply(diff: diffReplacing(20, statedAt: 17), to: baseTree)
+    try bytes.write(to: netCoreTree)
+    let content = try #require(try toy.repo.file("drivers/toy.c", inTree: applied))
+    #expect(String(decoding: content, as: UTF8.self).contains("int line20 = 20;"))
+    #expect(try toy.repo.treePaths(applied).sorted() == files.keys.sorted())
+    #expect(try toy.repo.file("net/core/f7.c", inTree: applied) == Data("int f7;\n".utf8))
+  }
+
+  /// Deletions, renames, new files in new folders and mode changes come out as git makes them.
+  @Test func deletesRenamesCreatesAndModeChangesApply() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo(
+      at: dir.path("repo.git"),
+      files: ["Makefile": "m\n", "fs/a.c": "a\n", "fs/sub/b.c": "b1\nb2\nb3\n", "tools/run.sh": "echo\n"])
+    let diff = """
+      diff --git a/fs/a.c b/fs/a.c
+      deleted file mode 100644
+      index 78981922613b..000000000000
+      --- a/fs/a.c
+      +++ /dev/null
+      @@ -1 +0,0 @@
+      -a
+      diff --git a/fs/sub/b.c b/fs/c.c
+      similarity index 100%
+      rename from fs/sub/b.c
+      rename to fs/c.c
+      diff --git a/new/dir/n.c b/new/dir/n.c
+      new file mode 100644
+      index 000000000000..8fd5a8cda3b0
+      --- /dev/null
+      +++ b/new/dir/n.c
+      @@ -0,0 +1 @@
+      +n
+      diff --git a/tools/run.sh b/tools/run.sh
+      old mode 100644
+      new mode 100755
+
+      """
+    let applied = try toy.repo.apply(diff: diff, to: try toy.repo.commitInfo(toy.base).tree)
+    #expect(try toy.repo.treePaths(applied).sorted() == ["Makefile", "fs/c.c", "new/dir/n.c", "tools/run.sh"])
+    #expect(try toy.repo.file("fs/c.c", inTree: applied) == Data("b1\nb2\nb3\n".utf8))
+    #expect(try toy.repo.file("new/dir/n.c", inTree: applied) == Data("n\n".utf8))
+    #expect(try toy.repo.fileMode("tools/run.sh", inTree: applied) == 0o100755)
+  }
+
   /// libgit2 alone searches only forward of the stated line; git apply finds hunks that
   /// moved up too. patchcheck must apply those, and report the offset.
   @Test func appliesHunksThatMovedUpOrDown() throws {
@@ -155,4 +218,21 @@ import Testing
     #expect(moved.contains("@@ -8,3 +8,4 @@ a"))
     #expect(moved.contains("@@ -19,3 +20,3 @@ b"))
   }
+}
+
+/// Every loose object file under `objects`.
+func loosePaths(_ objects: URL) throws -> [URL] {
+  try FileManager.default.contentsOfDirectory(at: objects, includingPropertiesForKeys: nil)
+    .filter { $0.lastPathComponent.count == 2 }
+    .flatMap { try FileManager.default.contentsOfDirectory(at: $0, includingPropertiesForKeys: nil) }
+}
+
+/// The loose tree object whose inflated content names `entry`.
+func treeObjectFile(in objects: URL, among files: Set<URL>, holding entry: String) throws -> URL? {
+  for file in files {
+    let inflated = try ProcessRunner.run(
+      ["python3", "-c", "import sys,zlib; sys.stdout.buffer.write(zlib.decompress(open(sys.argv[1],'rb').read()))", file.path])
+    if inflated.output.hasPrefix("tree "), inflated.output.contains(entry) { return file }
+  }
+  return nil
 }

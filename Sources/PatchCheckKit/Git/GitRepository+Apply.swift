@@ -8,6 +8,11 @@ extension GitRepository {
   /// Applies `diff` (a `diff --git` text) to `tree` and returns the resulting tree.
   /// `hunkFilter` is asked once per hunk in order (file, hunk index in that file) and may
   /// skip hunks; libgit2 fails the whole apply if a kept hunk does not apply.
+  ///
+  /// libgit2 applies to an index made of the whole tree, which on a kernel means reading
+  /// every one of its ~6,000 tree objects. So the patch is applied to a tree of only the
+  /// files it names, and what changed there is grafted onto the real tree along those
+  /// paths (`git_tree_create_updated`): a handful of objects read instead of thousands.
   public func apply(
     diff: String, to tree: ObjectID,
     hunkFilter: ((_ file: String, _ hunkIndex: Int) -> Bool)? = nil
@@ -15,8 +20,30 @@ extension GitRepository {
     var diffHandle: OpaquePointer?
     try check(git_diff_from_buffer(&diffHandle, diff, diff.utf8.count), "parse diff")
     defer { git_diff_free(diffHandle) }
-    let treeHandle = try lookupTree(tree)
-    defer { git_tree_free(treeHandle) }
+    let baseTree = try lookupTree(tree)
+    defer { git_tree_free(baseTree) }
+
+    // The files the patch reads, as the base has them.
+    var named: Set<String> = []
+    for i in 0..<git_diff_num_deltas(diffHandle) {
+      guard let delta = git_diff_get_delta(diffHandle, i) else { continue }
+      for path in [delta.pointee.old_file.path, delta.pointee.new_file.path] {
+        if let path { named.insert(String(cString: path)) }
+      }
+    }
+    var before: [String: (ObjectID, UInt32)] = [:]
+    for path in named {
+      var entry: OpaquePointer?
+      let rc = git_tree_entry_bypath(&entry, baseTree, path)
+      if rc == GIT_ENOTFOUND.rawValue { continue }
+      try check(rc, "find \(path)")
+      defer { git_tree_entry_free(entry) }
+      guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { continue }
+      before[path] = (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue)
+    }
+    let sparse = try writeIndexTree(before.map { ($0.key, $0.value.0, $0.value.1) })
+    let sparseTree = try lookupTree(sparse)
+    defer { git_tree_free(sparseTree) }
 
     final class FilterState {
       let filter: ((String, Int) -> Bool)?
@@ -46,11 +73,76 @@ extension GitRepository {
     }
     var index: OpaquePointer?
     _ = try withExtendedLifetime(state) {
-      try check(git_apply_to_tree(&index, handle, treeHandle, diffHandle, &options), "apply patch")
+      try check(git_apply_to_tree(&index, handle, sparseTree, diffHandle, &options), "apply patch")
     }
     defer { git_index_free(index) }
+
+    var after: [String: (ObjectID, UInt32)] = [:]
+    for i in 0..<git_index_entrycount(index) {
+      guard let entry = git_index_get_byindex(index, i) else { continue }
+      after[String(cString: entry.pointee.path)] = (ObjectID(entry.pointee.id), entry.pointee.mode)
+    }
+    var updates: [(path: String, id: ObjectID?, mode: UInt32)] = []
+    for path in before.keys.sorted() where after[path] == nil { updates.append((path, nil, 0)) }
+    for (path, value) in after.sorted(by: { $0.key < $1.key }) {
+      if let old = before[path], old.0 == value.0, old.1 == value.1 { continue }
+      if before[path] == nil { try refuseThroughNonTree(path, in: baseTree) }
+      updates.append((path, value.0, value.1))
+    }
+    return try updatedTree(baseTree, updates)
+  }
+
+  /// A tree written from (path, blob, mode) entries.
+  private func writeIndexTree(_ entries: [(String, ObjectID, UInt32)]) throws -> ObjectID {
+    var index: OpaquePointer?
+    try check(git_index_new(&index), "new index")
+    defer { git_index_free(index) }
+    for (path, id, mode) in entries {
+      var entry = git_index_entry()
+      entry.mode = mode
+      entry.id = id.raw
+      try path.withCString { cPath in
+        entry.path = cPath
+        try check(git_index_add(index, &entry), "add \(path) to index")
+      }
+    }
     var oid = git_oid()
-    try check(git_index_write_tree_to(&oid, index, handle), "write applied tree")
+    try check(git_index_write_tree_to(&oid, index, handle), "write tree")
+    return ObjectID(oid)
+  }
+
+  /// A created file whose folder is a file or a symlink in the tree: git apply refuses it
+  /// ("beyond a symbolic link"), and so must we, rather than replace the file by a folder.
+  private func refuseThroughNonTree(_ path: String, in tree: OpaquePointer?) throws {
+    var prefix = ""
+    for component in path.split(separator: "/").dropLast() {
+      prefix += prefix.isEmpty ? String(component) : "/\(component)"
+      var entry: OpaquePointer?
+      let rc = git_tree_entry_bypath(&entry, tree, prefix)
+      if rc == GIT_ENOTFOUND.rawValue { return }
+      try check(rc, "find \(prefix)")
+      defer { git_tree_entry_free(entry) }
+      if git_tree_entry_type(entry) != GIT_OBJECT_TREE {
+        throw GitError(operation: "apply", code: -1, message: "\(path): \(prefix) is not a folder in the tree")
+      }
+    }
+  }
+
+  /// `tree` with each path set to its blob (or removed, for a nil id); only the trees along
+  /// those paths are read and written.
+  private func updatedTree(_ tree: OpaquePointer?, _ changes: [(path: String, id: ObjectID?, mode: UInt32)]) throws -> ObjectID {
+    let paths = changes.map { strdup($0.path) }
+    defer { paths.forEach { free($0) } }
+    var updates = zip(changes, paths).map { change, path in
+      var update = git_tree_update()
+      update.action = change.id == nil ? GIT_TREE_UPDATE_REMOVE : GIT_TREE_UPDATE_UPSERT
+      if let id = change.id { update.id = id.raw }
+      update.filemode = git_filemode_t(rawValue: change.mode)
+      update.path = UnsafePointer(path)
+      return update
+    }
+    var oid = git_oid()
+    try check(git_tree_create_updated(&oid, handle, tree, updates.count, &updates), "write applied tree")
     return ObjectID(oid)
   }
 }

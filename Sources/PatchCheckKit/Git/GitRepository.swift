@@ -119,6 +119,18 @@ public final class GitRepository: @unchecked Sendable {
     return try blob(ObjectID(git_tree_entry_id(entry).pointee))
   }
 
+  /// The mode of `path` in a tree (0o100644, 0o100755, 0o120000...), or nil when absent.
+  public func fileMode(_ path: String, inTree treeID: ObjectID) throws -> UInt32? {
+    let tree = try lookupTree(treeID)
+    defer { git_tree_free(tree) }
+    var entry: OpaquePointer?
+    let rc = git_tree_entry_bypath(&entry, tree, path)
+    if rc == GIT_ENOTFOUND.rawValue { return nil }
+    try check(rc, "find \(path)")
+    defer { git_tree_entry_free(entry) }
+    return git_tree_entry_filemode(entry).rawValue
+  }
+
   // MARK: Commits, tags, references
 
   public func createCommit(
