@@ -33,13 +33,10 @@ extension GitRepository {
     }
     var before: [String: (ObjectID, UInt32)] = [:]
     for path in named {
-      var entry: OpaquePointer?
-      let rc = git_tree_entry_bypath(&entry, baseTree, path)
-      if rc == GIT_ENOTFOUND.rawValue { continue }
-      try check(rc, "find \(path)")
-      defer { git_tree_entry_free(entry) }
-      guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { continue }
-      before[path] = (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue)
+      before[path] = try withEntry(path, in: baseTree) { entry in
+        git_tree_entry_type(entry) == GIT_OBJECT_BLOB
+          ? (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue) : nil
+      } ?? nil
     }
     let sparse = try writeIndexTree(before.map { ($0.key, $0.value.0, $0.value.1) })
     let sparseTree = try lookupTree(sparse)
@@ -117,12 +114,8 @@ extension GitRepository {
     var prefix = ""
     for component in path.split(separator: "/").dropLast() {
       prefix += prefix.isEmpty ? String(component) : "/\(component)"
-      var entry: OpaquePointer?
-      let rc = git_tree_entry_bypath(&entry, tree, prefix)
-      if rc == GIT_ENOTFOUND.rawValue { return }
-      try check(rc, "find \(prefix)")
-      defer { git_tree_entry_free(entry) }
-      if git_tree_entry_type(entry) != GIT_OBJECT_TREE {
+      guard let type = try withEntry(prefix, in: tree, { git_tree_entry_type($0) }) else { return }
+      if type != GIT_OBJECT_TREE {
         throw GitError(operation: "apply", code: -1, message: "\(path): \(prefix) is not a folder in the tree")
       }
     }

@@ -108,27 +108,31 @@ public final class GitRepository: @unchecked Sendable {
 
   /// The content of `path` in a tree, or nil when the tree has no such file.
   public func file(_ path: String, inTree treeID: ObjectID) throws -> Data? {
-    let tree = try lookupTree(treeID)
-    defer { git_tree_free(tree) }
-    var entry: OpaquePointer?
-    let rc = git_tree_entry_bypath(&entry, tree, path)
-    if rc == GIT_ENOTFOUND.rawValue { return nil }
-    try check(rc, "find \(path)")
-    defer { git_tree_entry_free(entry) }
-    guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-    return try blob(ObjectID(git_tree_entry_id(entry).pointee))
+    try withEntry(path, inTree: treeID) { entry in
+      git_tree_entry_type(entry) == GIT_OBJECT_BLOB ? try blob(ObjectID(git_tree_entry_id(entry).pointee)) : nil
+    } ?? nil
   }
 
   /// The mode of `path` in a tree (0o100644, 0o100755, 0o120000...), or nil when absent.
   public func fileMode(_ path: String, inTree treeID: ObjectID) throws -> UInt32? {
+    try withEntry(path, inTree: treeID) { git_tree_entry_filemode($0).rawValue }
+  }
+
+  /// `body` on the entry at `path` in a tree; nil when the tree has no such path.
+  func withEntry<T>(_ path: String, inTree treeID: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T? {
     let tree = try lookupTree(treeID)
     defer { git_tree_free(tree) }
+    return try withEntry(path, in: tree, body)
+  }
+
+  /// `body` on the entry at `path` in an open tree; nil when the tree has no such path.
+  func withEntry<T>(_ path: String, in tree: OpaquePointer?, _ body: (OpaquePointer?) throws -> T) throws -> T? {
     var entry: OpaquePointer?
     let rc = git_tree_entry_bypath(&entry, tree, path)
     if rc == GIT_ENOTFOUND.rawValue { return nil }
     try check(rc, "find \(path)")
     defer { git_tree_entry_free(entry) }
-    return git_tree_entry_filemode(entry).rawValue
+    return try body(entry)
   }
 
   // MARK: Commits, tags, references
