@@ -33,10 +33,11 @@ extension GitRepository {
     }
     var before: [String: (ObjectID, UInt32)] = [:]
     for path in named {
-      before[path] = try withEntry(path, in: baseTree) { entry in
-        git_tree_entry_type(entry) == GIT_OBJECT_BLOB
-          ? (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue) : nil
-      } ?? nil
+      before[path] =
+        try withEntry(path, in: baseTree) { entry in
+          git_tree_entry_type(entry) == GIT_OBJECT_BLOB
+            ? (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue) : nil
+        } ?? nil
     }
     let sparse = try writeIndexTree(before.map { ($0.key, $0.value.0, $0.value.1) })
     let sparseTree = try lookupTree(sparse)
