@@ -207,3 +207,30 @@ import Testing
     #expect(try RepositorySnapshot(toy.repo) == before)
   }
 }
+
+/// Two cache folders on one repository (a second PATCHCHECK_HOME, a linked linux.git): each
+/// has its own worktree and branch, and neither moves the other's.
+@Suite struct SharedRepository {
+  @Test func twoCacheFoldersOnOneRepositoryKeepTheirOwnWorktrees() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: "int a;\n")
+    let second = try toy.repo.createCommit(
+      tree: try toy.repo.apply(
+        diff: "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1 +1 @@\n-int a;\n+int b;\n",
+        to: try toy.repo.commitInfo(toy.base).tree),
+      parents: [toy.base], author: .patchcheck(), committer: .patchcheck(), message: "b\n")
+    let one = BuildSlot(home: PatchCheckHome(root: dir.path("one")), repository: toy.repo, console: Console(quiet: true))
+    let two = BuildSlot(home: PatchCheckHome(root: dir.path("two")), repository: toy.repo, console: Console(quiet: true))
+    #expect(one.branch != two.branch)
+    _ = try one.checkout(toy.base)
+    _ = try two.checkout(second)
+    #expect(try String(contentsOf: one.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int a;\n")
+    #expect(try String(contentsOf: two.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int b;\n")
+    #expect(try toy.repo.reference(one.branch) == toy.base)
+    #expect(try toy.repo.reference(two.branch) == second)
+    // And again, each finds its own.
+    _ = try one.checkout(second)
+    #expect(try toy.repo.reference(two.branch) == second)
+    #expect(try String(contentsOf: two.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int b;\n")
+  }
+}

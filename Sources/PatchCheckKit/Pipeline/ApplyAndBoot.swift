@@ -181,7 +181,7 @@ public struct ApplyAndBoot {
       if options.compareBase {
         t = Date()
         report.baseComparison = try compareWithBase(
-          base: base, worktree: worktree, builder: builder, image: URL(fileURLWithPath: image), initramfs: initramfs,
+          base: base, slot: slot, worktree: worktree, builder: builder, image: URL(fileURLWithPath: image), initramfs: initramfs,
           scenarios: scenarios, qemu: qemu, out: out, seriesBoots: boots)
         report.phases["base"] = Date().timeIntervalSince(t)
       }
@@ -229,14 +229,14 @@ public struct ApplyAndBoot {
   /// The same scenarios on the unpatched base (same config, same iterations, same number of
   /// boots): each kernel report labelled new, fixed or pre-existing.
   func compareWithBase(
-    base: BaseResolution, worktree: GitRepository, builder: KernelBuilder, image: URL, initramfs: URL,
+    base: BaseResolution, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder, image: URL, initramfs: URL,
     scenarios: [Scenario], qemu: QemuInfo, out: URL, seriesBoots: [BootOutcome]
   ) throws -> BaseComparison {
     guard let baseCommit = ObjectID(hex: base.commit) else {
       throw PatchCheckError(.baseMissing, "bad base id \(base.commit)", hint: "pass --base REV")
     }
     console.say("building the base \(base.used) for comparison")
-    try worktree.checkout(baseCommit, branch: BuildSlot.branch)
+    try worktree.checkout(baseCommit, branch: slot.branch)
     let build = try builder.build(log: out.appendingPathComponent("base-build.log"), progress: progress)
     guard build.succeeded, let baseImage = build.image else {
       return BaseComparison(base: base.used, verdict: .buildFail, reason: "the base does not build", titles: [], scenarios: [])

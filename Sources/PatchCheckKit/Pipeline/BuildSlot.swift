@@ -9,14 +9,18 @@ public struct BuildSlot {
   public let key: String
   let console: Console
 
-  public static let branch = "refs/heads/patchcheck/build"
-
   public init(home: PatchCheckHome, repository: GitRepository, console: Console) {
     self.home = home
     self.repository = repository
     self.console = console
     key = Self.key(for: repository)
   }
+
+  /// The worktree's name and branch in the repository are this slot's own: two cache
+  /// folders sharing one repository (PATCHCHECK_HOME set differently, a linked linux.git)
+  /// must neither open each other's worktree nor move each other's branch.
+  public var branch: String { "refs/heads/patchcheck/build-\(Self.hash(worktreePath.path))" }
+  var worktreeName: String { "patchcheck-build-\(Self.hash(worktreePath.path))" }
 
   public var worktreePath: URL { home.worktrees.appendingPathComponent(key).appendingPathComponent("build") }
   public var buildDirectory: URL { home.builds.appendingPathComponent(key) }
@@ -30,14 +34,14 @@ public struct BuildSlot {
 
   /// The worktree with `commit`'s files checked out (made on first use). Hold the lock.
   public func checkout(_ commit: ObjectID) throws -> GitRepository {
-    if try repository.reference(Self.branch) == nil {
-      try repository.setReference(Self.branch, to: commit, log: "patchcheck: build branch")
+    if try repository.reference(branch) == nil {
+      try repository.setReference(branch, to: commit, log: "patchcheck: build branch")
     }
     if !FileManager.default.fileExists(atPath: worktreePath.appendingPathComponent(".git").path) {
       console.say("checking out the build worktree at \(worktreePath.path) (first run only)")
     }
-    let worktree = try repository.worktree(named: "patchcheck-build", at: worktreePath, branch: Self.branch)
-    try worktree.checkout(commit, branch: Self.branch)
+    let worktree = try repository.worktree(named: worktreeName, at: worktreePath, branch: branch)
+    try worktree.checkout(commit, branch: branch)
     return worktree
   }
 
@@ -53,8 +57,13 @@ public struct BuildSlot {
       last == ".git"
       ? url.deletingLastPathComponent().lastPathComponent
       : last.hasSuffix(".git") ? String(last.dropLast(4)) : last
+    return slug(name) + "-" + hash(url.path)
+  }
+
+  /// FNV-1a of a path, six hex digits at most.
+  static func hash(_ path: String) -> String {
     var hash: UInt64 = 1_469_598_103_934_665_603
-    for byte in url.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-    return slug(name) + "-" + String(hash % 0xFFFFFF, radix: 16)
+    for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+    return String(hash % 0xFFFFFF, radix: 16)
   }
 }
