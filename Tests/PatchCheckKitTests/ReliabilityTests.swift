@@ -233,4 +233,26 @@ import Testing
     #expect(try toy.repo.reference(two.branch) == second)
     #expect(try String(contentsOf: two.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int b;\n")
   }
+
+  /// A cache folder from before worktrees were named per cache folder (its worktree is
+  /// called patchcheck-build), and a worktree add that failed half-way: both still work.
+  @Test func aWorktreeMadeByAnEarlierVersionOrAHalfMadeOneIsTakenOver() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: "int a;\n")
+    let slot = BuildSlot(home: PatchCheckHome(root: dir.path("home")), repository: toy.repo, console: Console(quiet: true))
+    try toy.repo.setReference("refs/heads/patchcheck/build", to: toy.base, log: "old")
+    _ = try toy.repo.worktree(named: "patchcheck-build", at: slot.worktreePath, branch: "refs/heads/patchcheck/build")
+    // A half-made admin folder under the new name, as a failed add leaves it.
+    try FileManager.default.createDirectory(
+      at: dir.path("repo.git/worktrees/\(slot.worktreeName)"), withIntermediateDirectories: true)
+    let worktree = try slot.checkout(toy.base)
+    #expect(try worktree.headCommit() == toy.base)
+    #expect(try String(contentsOf: slot.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int a;\n")
+    // A fresh cache folder whose admin folder is half-made gets its worktree all the same.
+    let fresh = BuildSlot(home: PatchCheckHome(root: dir.path("fresh")), repository: toy.repo, console: Console(quiet: true))
+    try FileManager.default.createDirectory(
+      at: dir.path("repo.git/worktrees/\(fresh.worktreeName)"), withIntermediateDirectories: true)
+    _ = try fresh.checkout(toy.base)
+    #expect(FileManager.default.fileExists(atPath: fresh.worktreePath.appendingPathComponent("Makefile").path))
+  }
 }

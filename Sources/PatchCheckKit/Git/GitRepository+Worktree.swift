@@ -8,8 +8,20 @@ extension GitRepository {
   /// Opens the worktree `name` at `path`, adding it (on branch `branch`, which must exist)
   /// when absent.
   public func worktree(named name: String, at path: URL, branch: String) throws -> GitRepository {
+    // A worktree of this repository already at `path`, made under another name (by an
+    // earlier patchcheck), is the one to use: the path is what identifies it.
+    if FileManager.default.fileExists(atPath: path.appendingPathComponent(".git").path),
+      let there = try? GitRepository(path: path.path), there.commonDirectory == commonDirectory
+    {
+      return there
+    }
     var existing: OpaquePointer?
-    if git_worktree_lookup(&existing, handle, name) == 0 {
+    let adminFolder = URL(fileURLWithPath: commonDirectory).appendingPathComponent("worktrees").appendingPathComponent(name)
+    if git_worktree_lookup(&existing, handle, name) != 0, FileManager.default.fileExists(atPath: adminFolder.path) {
+      // Left by an add that failed half-way (libgit2 makes this folder first): no worktree
+      // can be added under this name while it is there.
+      try FileManager.default.removeItem(at: adminFolder)
+    } else if existing != nil {
       defer { git_worktree_free(existing) }
       if git_worktree_validate(existing) == 0 {
         return try GitRepository(path: path.path)

@@ -30,6 +30,10 @@ public final class GitRepository: @unchecked Sendable {
   }
 
   public var gitDirectory: String { String(cString: git_repository_path(handle)) }
+  /// The repository's own folder, the same for the repository and each of its worktrees.
+  public var commonDirectory: String {
+    URL(fileURLWithPath: String(cString: git_repository_commondir(handle))).standardizedFileURL.path
+  }
   public var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
   public var isBare: Bool { git_repository_is_bare(handle) == 1 }
 
