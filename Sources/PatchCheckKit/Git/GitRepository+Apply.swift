@@ -10,7 +10,7 @@ extension GitRepository {
   /// skip hunks; libgit2 fails the whole apply if a kept hunk does not apply.
   ///
   /// libgit2 applies to an index made of the whole tree, which on a kernel means reading
-  /// every one of its ~6,000 tree objects. So the patch is applied to a tree of only the
+  /// all its thousands of tree objects (7,455 object reads for v9 on v7.3.4). So the patch is applied to a tree of only the
   /// files it names, and what changed there is grafted onto the real tree along those
   /// paths (`git_tree_create_updated`): a handful of objects read instead of thousands.
   public func apply(
@@ -39,7 +39,7 @@ extension GitRepository {
             ? (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue) : nil
         } ?? nil
     }
-    let sparse = try writeIndexTree(before.map { ($0.key, $0.value.0, $0.value.1) })
+    let sparse = try writeTree(raw: before.map { ($0.key, $0.value.0, $0.value.1) })
     let sparseTree = try lookupTree(sparse)
     defer { git_tree_free(sparseTree) }
 
@@ -88,25 +88,6 @@ extension GitRepository {
       updates.append((path, value.0, value.1))
     }
     return try updatedTree(baseTree, updates)
-  }
-
-  /// A tree written from (path, blob, mode) entries.
-  private func writeIndexTree(_ entries: [(String, ObjectID, UInt32)]) throws -> ObjectID {
-    var index: OpaquePointer?
-    try check(git_index_new(&index), "new index")
-    defer { git_index_free(index) }
-    for (path, id, mode) in entries {
-      var entry = git_index_entry()
-      entry.mode = mode
-      entry.id = id.raw
-      try path.withCString { cPath in
-        entry.path = cPath
-        try check(git_index_add(index, &entry), "add \(path) to index")
-      }
-    }
-    var oid = git_oid()
-    try check(git_index_write_tree_to(&oid, index, handle), "write tree")
-    return ObjectID(oid)
   }
 
   /// A created file whose folder is a file or a symlink in the tree: git apply refuses it

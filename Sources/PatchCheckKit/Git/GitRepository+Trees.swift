@@ -23,12 +23,17 @@ public struct TreeEntry: Sendable {
 
 extension GitRepository {
   public func writeTree(_ entries: [TreeEntry]) throws -> ObjectID {
+    try writeTree(raw: entries.map { ($0.path, $0.blob, $0.mode.rawValue) })
+  }
+
+  /// A tree from (path, blob, git file mode) entries, any mode git has.
+  func writeTree(raw entries: [(path: String, blob: ObjectID, mode: UInt32)]) throws -> ObjectID {
     var index: OpaquePointer?
     try check(git_index_new(&index), "new index")
     defer { git_index_free(index) }
     for item in entries {
       var entry = git_index_entry()
-      entry.mode = item.mode.rawValue
+      entry.mode = item.mode
       entry.id = item.blob.raw
       try item.path.withCString { path in
         entry.path = path
