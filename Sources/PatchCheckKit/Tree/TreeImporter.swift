@@ -31,7 +31,7 @@ public struct TreeImporter: Sendable {
     let path = home.treeRepository.path
     if FileManager.default.fileExists(atPath: path) { return try GitRepository(path: path) }
     try FileManager.default.ensureDirectory(home.root)
-    let lock = try FileLock(home.root.appendingPathComponent("import.lock")) {}
+    let lock = try importLock {}
     defer { withExtendedLifetime(lock) {} }
     if FileManager.default.fileExists(atPath: path) { return try GitRepository(path: path) }
     let repo = try GitRepository.create(at: path, bare: true)
@@ -112,9 +112,7 @@ public struct TreeImporter: Sendable {
     let tree = try repo.writeTree(entries)
     // Blobs may be written by two imports at once; the branch and the tag may not, or one
     // import's commit would lose the other's as its parent.
-    let lock = try FileLock(home.root.appendingPathComponent("import.lock")) {
-      console.say("waiting for another tree import to finish")
-    }
+    let lock = try importLock { console.say("waiting for another tree import to finish") }
     defer { withExtendedLifetime(lock) {} }
     if let existing = try repo.commit(for: "refs/tags/\(tag)") {
       return ImportResult(
@@ -130,6 +128,11 @@ public struct TreeImporter: Sendable {
     return ImportResult(
       tag: tag, commit: commit.description, files: entries.count,
       seconds: Date().timeIntervalSince(start), alreadyPresent: false)
+  }
+
+  /// Held while the repository is created and while an import writes its branch and tag.
+  private func importLock(onWait: () -> Void) throws -> FileLock {
+    try FileLock(home.root.appendingPathComponent("import.lock"), onWait: onWait)
   }
 
   // MARK: Steps
