@@ -42,6 +42,12 @@ func runReportingErrors(_ body: () throws -> Void) throws {
   } catch let error as GitError {
     FileHandle.standardError.write(Data("patchcheck: error: \(error.description); see the libgit2 message above\n".utf8))
     throw ExitCode(PatchCheckError.Kind.infra.exitCode)
+  } catch let error as CleanExit {
+    throw error
+  } catch {
+    // Never exit 1 (FAIL's code) for a failure of the harness itself.
+    FileHandle.standardError.write(Data("patchcheck: error: \(error); this is patchcheck's failure, not the series'\n".utf8))
+    throw ExitCode(PatchCheckError.Kind.infra.exitCode)
   }
 }
 

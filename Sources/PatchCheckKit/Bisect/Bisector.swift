@@ -271,6 +271,7 @@ public struct Bisector {
     case .pass, .fail: break
     case .applyFail: step.reason = "the series does not apply here: \(judgement.reason)"
     case .buildFail: step.reason = "does not build: \(judgement.reason)"
+    case .skip: step.reason = "scenarios skipped here: \(judgement.reason)"
     default: throw stepError(step)
     }
     return step

@@ -32,7 +32,7 @@ public struct KernelJudge: BisectJudge {
   /// The inputs that decide a verdict, hashed: the patches as they will be applied, the
   /// scenarios and guest knobs, the config fragments' text, and the tool's version.
   static func key(_ options: RunOptions, home: PatchCheckHome) throws -> String {
-    var parts = ["patchcheck-verdict/1", PatchCheckVersion.current]
+    var parts = ["patchcheck-verdict/1", PatchCheckVersion.build]
     var scenarios = options.scenarios ?? ScenarioLibrary.defaultNames
     if options.noSeries {
       parts.append("no series")

@@ -77,6 +77,8 @@ public struct BootResult: Sendable, Codable {
   public var lastLines: [String]? = nil
   public var exitStatus: Int32
   public var command: [String]
+  /// `uname -r` as the runner printed it: which kernel really booted.
+  public var kernelRelease: String? = nil
 }
 
 public struct QemuBooter: Sendable {
@@ -118,6 +120,7 @@ public struct QemuBooter: Sendable {
       var finished = false
       var lines = 0
       var last = ""
+      var release: String?
     }
     let watch = Watch()
     let result = try ProcessRunner.run(
@@ -128,6 +131,7 @@ public struct QemuBooter: Sendable {
       if watch.reached == nil, line.contains(RunnerScript.startMarker) {
         watch.reached = Date().timeIntervalSince(start)
       }
+      if watch.release == nil { watch.release = RunnerScript.kernelRelease(fromLine: line) }
       if line.contains(RunnerScript.doneMarker) {
         watch.finished = true
         control.stop(after: 5)
@@ -151,7 +155,7 @@ public struct QemuBooter: Sendable {
             ConsoleLine.visible(String($0))
           })
         : nil,
-      exitStatus: result.status, command: command)
+      exitStatus: result.status, command: command, kernelRelease: watch.release)
   }
 
   /// KVM when asked for, or when auto and a probe boot under KVM prints a kernel banner.

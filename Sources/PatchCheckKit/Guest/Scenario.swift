@@ -10,6 +10,12 @@ public struct ScenarioStep: Sendable {
   /// Seconds before the runner gives up on the step (guest time, TCG is slow).
   public var timeout: Int
   public var script: String
+
+  public init(name: String, timeout: Int, script: String) {
+    self.name = name
+    self.timeout = timeout
+    self.script = script
+  }
 }
 
 public struct Scenario: Sendable {
@@ -50,6 +56,8 @@ public enum ScenarioLibrary {
 
   public static func named(_ names: [String], settings: ScenarioSettings = ScenarioSettings()) throws -> [Scenario] {
     let available = all(settings)
+    // No scenario means nothing is checked: such a run must not be able to pass.
+    guard !names.isEmpty else { throw noScenario(available) }
     return try names.map { name in
       guard let scenario = available.first(where: { $0.name == name }) else {
         throw PatchCheckError(
@@ -58,6 +66,18 @@ public enum ScenarioLibrary {
       }
       return scenario
     }
+  }
+
+  /// Scenarios given whole: at least one, each with at least one step.
+  public static func checked(_ scenarios: [Scenario]) throws -> [Scenario] {
+    guard !scenarios.isEmpty, scenarios.allSatisfy({ !$0.steps.isEmpty }) else { throw noScenario(all()) }
+    return scenarios
+  }
+
+  static func noScenario(_ available: [Scenario]) -> PatchCheckError {
+    PatchCheckError(
+      .usage, "no scenario selected: a run with none would check nothing",
+      hint: "name at least one of: \(available.map(\.name).joined(separator: ", "))")
   }
 
   /// The first PCI function with SR-IOV capacity, bound to a driver.
@@ -273,6 +293,22 @@ extension ScenarioLibrary {
 public enum RunnerScript {
   public static let startMarker = "patchcheck-runner: start"
   public static let doneMarker = "patchcheck-runner: done"
+  /// Followed by `uname -r`: the host checks the guest booted the kernel it built.
+  public static let releaseMarker = "patchcheck-runner: kernel "
+  /// Followed by `NAME:PID`: a task still in D state after the hung-task period at the end.
+  public static let stuckMarker = "patchcheck-runner: task stuck in D state: "
+
+  /// The release on the runner's `releaseMarker` line, if `line` is that line.
+  public static func kernelRelease(fromLine line: String) -> String? {
+    guard let range = line.range(of: releaseMarker) else { return nil }
+    let release = line[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
+    return release.isEmpty ? nil : release
+  }
+
+  /// The release the runner saw in a whole console log.
+  public static func kernelRelease(in console: String) -> String? {
+    console.split(separator: "\n").lazy.compactMap { kernelRelease(fromLine: String($0)) }.first
+  }
 
   public static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10) -> String {
     var out = """
@@ -285,13 +321,18 @@ public enum RunnerScript {
       mount -t devtmpfs devtmpfs /dev 2>/dev/null
       mount -t tmpfs tmpfs /tmp
       echo \(hungTaskTimeout) > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+      # Check every second (the default waits a whole timeout between checks).
+      echo 1 > /proc/sys/kernel/hung_task_check_interval_secs 2>/dev/null
       echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
       echo "\(startMarker)"
+      echo "\(releaseMarker)$(uname -r)"
       seq=0
       # step TIMEOUT FILE: runs the snippet in FILE in the background; waits for its marker.
       # Blocked: still running at TIMEOUT, or a hung-task report appeared while it ran (the
       # kernel has then seen a task stuck for the whole hung-task timeout: no need to wait on).
       hung() { dmesg 2>/dev/null | grep -c 'blocked for more than'; }
+      # Tasks in uninterruptible sleep (state D), as NAME:PID.
+      dtasks() { cat /proc/[0-9]*/stat 2>/dev/null | sed -n 's/^\\([0-9]*\\) (\\(.*\\)) D .*/\\2:\\1/p' | tr ' ' '_'; }
       step() {
         seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
         ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
@@ -322,7 +363,7 @@ public enum RunnerScript {
       out += "if [ -n \"$blocked\" ]; then echo 'ok \(index + 1) \(quoted(scenario.name)) # SKIP a blocked step wedged the device'; else\n"
       out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
       out += "echo '    1..\(scenario.steps.count)'\n"
-      out += "failed=0\n"
+      out += "failed=0; skipped=''\n"
       for (stepIndex, var step) in scenario.steps.enumerated() {
         // Names go inside single quotes, and '#' would start a KTAP directive.
         step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
@@ -333,7 +374,7 @@ public enum RunnerScript {
           else
             step \(step.timeout) \(file); rc=$?
             if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
-            elif [ $rc -eq \(stepSkipExitCode) ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP not supported by this kernel'
+            elif [ $rc -eq \(stepSkipExitCode) ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP not supported by this kernel'; skipped='\(step.name)'
             elif [ $rc -eq 124 ]; then echo '    not ok \(stepIndex + 1) \(step.name) # TIMEOUT'; failed=1; blocked=1
             else echo '    not ok \(stepIndex + 1) \(step.name) # exit '"$rc"; failed=1; fi
           fi
@@ -341,18 +382,28 @@ public enum RunnerScript {
           """
       }
       out += """
-        if [ $failed -eq 0 ]; then echo 'ok \(index + 1) \(quoted(scenario.name))'; else echo 'not ok \(index + 1) \(quoted(scenario.name))'; fi
+        if [ $failed -ne 0 ]; then echo 'not ok \(index + 1) \(quoted(scenario.name))'
+        elif [ -n "$skipped" ]; then echo "ok \(index + 1) \(quoted(scenario.name)) # SKIP step '$skipped' is not supported by this kernel"
+        else echo 'ok \(index + 1) \(quoted(scenario.name))'; fi
         fi
 
         """
     }
     out += """
-      # Give the hung-task detector a chance to report blocked writers before stopping.
-      # (Not needed when it already did.)
-      if [ -n "$blocked" ]; then
-        [ -n "$reported" ] || sleep \(hungTaskTimeout * 2)
-        echo w > /proc/sysrq-trigger 2>/dev/null; sleep 1
+      # The end: a task still in D state (a background writer that deadlocked without
+      # blocking a step, or one a blocked step left behind) gets the hung-task detector's
+      # full period; what is still stuck then is named, with every blocked task's stack
+      # (sysrq w) and every lock held (sysrq d).
+      stuck=$(dtasks)
+      if [ -n "$stuck" ] && [ -z "$reported" ]; then
+        w=0
+        while [ -n "$stuck" ] && [ $w -lt \(hungTaskTimeout + 3) ]; do sleep 1; w=$((w+1)); stuck=$(dtasks); done
       fi
+      if [ -n "$stuck" ]; then
+        for t in $stuck; do echo "\(stuckMarker)$t"; done
+        echo w > /proc/sysrq-trigger 2>/dev/null; echo d > /proc/sysrq-trigger 2>/dev/null; sleep 1
+      fi
+
       echo "\(doneMarker)"
       poweroff -f
 

@@ -20,6 +20,9 @@ public struct BuildResult: Sendable, Codable {
   public var errors: [CompilerError]
   public var configCheck: ConfigCheck?
   public var compiler: String?
+  /// The release the build made (include/config/kernel.release): what `uname -r` must say in
+  /// the guest, which ties a boot to this build.
+  public var release: String? = nil
 }
 
 public struct KernelBuilder: Sendable {
@@ -29,6 +32,9 @@ public struct KernelBuilder: Sendable {
   public var home: PatchCheckHome
   public var jobs = ProcessInfo.processInfo.activeProcessorCount
   public var arch = "x86_64"
+  /// Appended to the kernel release (make's LOCALVERSION), e.g. "-pc" and the commit's id:
+  /// the guest's `uname -r` then names the commit that was built.
+  public var localVersion: String?
 
   public init(source: URL, buildDirectory: URL, fragments: [URL], home: PatchCheckHome) {
     self.source = source
@@ -51,6 +57,7 @@ public struct KernelBuilder: Sendable {
   var makeBase: [String] {
     var args = ["make", "-C", source.path, "O=\(buildDirectory.path)", "ARCH=\(arch)"]
     if ProcessRunner.which("ccache") != nil { args.append("CC=ccache gcc") }
+    if let localVersion { args.append("LOCALVERSION=\(localVersion)") }
     return args
   }
 
@@ -68,12 +75,13 @@ public struct KernelBuilder: Sendable {
   var configKeyFile: URL { buildDirectory.appendingPathComponent(".patchcheck-config-key") }
   var objectCountFile: URL { buildDirectory.appendingPathComponent(".patchcheck-objects") }
 
-  /// Writes .config unless one made from the same fragments is already there (regenerating
-  /// an unchanged config would cost seconds each run for nothing).
-  public func configure(log: URL) throws -> (ConfigCheck, Double) {
+  /// Writes .config unless one made from the same fragments and the same Kconfig files is
+  /// already there (regenerating an unchanged config would cost seconds each run for
+  /// nothing; reusing one made from another tree would build a kernel nobody asked for).
+  public func configure(log: URL) throws -> Double {
     let start = Date()
     try FileManager.default.ensureDirectory(buildDirectory)
-    let key = try fragments.map { try String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n--\n")
+    let key = try configKey()
     let config = buildDirectory.appendingPathComponent(".config")
     let previous = try? String(contentsOf: configKeyFile, encoding: .utf8)
     if previous != key || !FileManager.default.fileExists(atPath: config.path) {
@@ -82,10 +90,47 @@ public struct KernelBuilder: Sendable {
         [source.appendingPathComponent("scripts/kconfig/merge_config.sh").path, "-m", "-O", buildDirectory.path, config.path]
           + fragments.map(\.path), log: log, what: "merge_config.sh", cwd: buildDirectory.path)
       try run(makeBase + ["olddefconfig"], log: log, what: "make olddefconfig")
-      try key.write(to: configKeyFile, atomically: true, encoding: .utf8)
+      // Kconfig's own list of the files it read is written by the build (syncconfig): the
+      // key is stored after the build, from that list.
+      try? FileManager.default.removeItem(at: configKeyFile)
     }
-    let check = try KernelConfigFile.check(fragments: fragments, config: String(contentsOf: config, encoding: .utf8))
-    return (check, Date().timeIntervalSince(start))
+    return Date().timeIntervalSince(start)
+  }
+
+  /// The fragments' text, the kernel version, and a hash of every Kconfig file the last
+  /// configuration read (Kconfig lists them in include/config/auto.conf.cmd) as this tree
+  /// has them. Any change to an input of the configuration changes the key.
+  func configKey() throws -> String {
+    var parts = try fragments.map { try String(contentsOf: $0, encoding: .utf8) }
+    let makefile = (try? String(contentsOf: source.appendingPathComponent("Makefile"), encoding: .utf8)) ?? ""
+    parts.append(makefile.split(separator: "\n").prefix(6).joined(separator: "\n"))
+    let listing = buildDirectory.appendingPathComponent("include/config/auto.conf.cmd")
+    guard let deps = try? String(contentsOf: listing, encoding: .utf8) else { return "no Kconfig list yet" }
+    var inputs = Self.kconfigInputs(deps)
+    inputs += ["kernel/configs/tiny.config", "kernel/configs/tiny-base.config", "arch/x86/configs/tiny.config"]
+    for path in inputs {
+      let data = FileManager.default.contents(atPath: source.appendingPathComponent(path).path)
+      parts.append("\(path) \(data.map(SHA256Hex.of) ?? "absent")")
+    }
+    return SHA256Hex.of(Data(parts.joined(separator: "\n--\n").utf8))
+  }
+
+  /// The source-relative paths on auto.conf.cmd's `deps_config := \` list.
+  static func kconfigInputs(_ text: String) -> [String] {
+    var paths: [String] = []
+    var inList = false
+    for raw in text.split(separator: "\n") {
+      let line = raw.trimmingCharacters(in: .whitespaces)
+      if line.hasPrefix("deps_config :=") {
+        inList = true
+        continue
+      }
+      guard inList else { continue }
+      let path = line.hasSuffix("\\") ? String(line.dropLast()).trimmingCharacters(in: .whitespaces) : line
+      if !path.isEmpty { paths.append(path.hasPrefix("$(srctree)/") ? String(path.dropFirst(11)) : path) }
+      if !line.hasSuffix("\\") { break }
+    }
+    return paths
   }
 
   private func run(_ command: [String], log: URL, what: String, cwd: String? = nil) throws {
@@ -108,7 +153,7 @@ public struct KernelBuilder: Sendable {
 
   /// Builds bzImage. Progress counts compiled objects against the previous build's count.
   public func build(log: URL, progress: ProgressLine) throws -> BuildResult {
-    let (check, configSeconds) = try configure(log: log)
+    let configSeconds = try configure(log: log)
     let start = Date()
     let expected = (try? String(contentsOf: objectCountFile, encoding: .utf8)).flatMap {
       Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -128,6 +173,12 @@ public struct KernelBuilder: Sendable {
     let image = buildDirectory.appendingPathComponent("arch/x86/boot/bzImage")
     let ok = result.succeeded && FileManager.default.fileExists(atPath: image.path)
     if !ok { try checkSpace((try? String(contentsOf: log, encoding: .utf8)) ?? result.output) }
+    // The check reads the .config this build used (the build may have refreshed it).
+    let configText = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
+    let check = try KernelConfigFile.check(fragments: fragments, config: configText)
+    if ok, let key = try? configKey() { try? key.write(to: configKeyFile, atomically: true, encoding: .utf8) }
+    let release = (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
+      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     if ok, expected == nil || counter.objects > (expected ?? 0) / 2 {
       // Only a full build tells how many objects a full build has.
       if expected == nil || counter.objects > (expected ?? 0) {
@@ -139,7 +190,7 @@ public struct KernelBuilder: Sendable {
       objects: counter.objects, ccache: ProcessRunner.which("ccache") != nil,
       image: ok ? image.path : nil,
       errors: ok ? [] : Self.compilerErrors(in: (try? String(contentsOf: log, encoding: .utf8)) ?? result.output),
-      configCheck: check, compiler: nil)
+      configCheck: check, compiler: nil, release: ok ? release : nil)
   }
 
   /// `path/file.c:12:5: error: message` lines, first ten, paths relative to the source.

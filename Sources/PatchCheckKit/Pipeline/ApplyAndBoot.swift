@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
   public var variant = "as-posted"
   public var output: URL?
   public var scenarios: [String]?
+  /// Scenarios given whole, instead of by name (tests, and until scenarios are data files).
+  public var scenarioDefinitions: [Scenario]?
   public var fragments: [URL]?
   public var accelerator = "auto"
   public var bootTimeout: TimeInterval?
@@ -64,9 +66,11 @@ public struct ApplyAndBoot {
     let manifest = loaded.manifest
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let series = selected.series
-    let scenarios = try ScenarioLibrary.named(
-      options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.defaultNames,
-      settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
+    let scenarios =
+      try options.scenarioDefinitions.map(ScenarioLibrary.checked)
+      ?? ScenarioLibrary.named(
+        options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.defaultNames,
+        settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
     let repository = try Applier.openRepository(options.repository, home: home)
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(
@@ -141,7 +145,8 @@ public struct ApplyAndBoot {
       report.phases["checkout"] = Date().timeIntervalSince(t)
 
       console.say("building in \(slot.buildDirectory.path) (log: \(buildLog.path))")
-      let builder = slot.builder(fragments: fragments)
+      var builder = slot.builder(fragments: fragments)
+      builder.localVersion = Self.localVersion(for: head)
       try? FileManager.default.removeItem(at: buildLog)
       t = Date()
       var build = try builder.build(log: buildLog, progress: progress)
@@ -170,7 +175,8 @@ public struct ApplyAndBoot {
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       t = Date()
       let boots = try bootRepeatedly(
-        image: URL(fileURLWithPath: image), initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out, prefix: "console")
+        image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out,
+        prefix: "console")
       // The boot phase is QEMU's time; reading the consoles is the analysis phase.
       let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
       report.phases["boot"] = Date().timeIntervalSince(t) - analysis
@@ -194,12 +200,18 @@ public struct ApplyAndBoot {
       report.error = error.description
       report.conclude(.infraError, error.description)
       return try finish(report)
+    } catch {
+      // Anything else (a process that could not start, a file that could not be written) is
+      // the harness's failure, never the series': INFRA-ERROR, never FAIL's exit code.
+      report.error = "unexpected error: \(error)"
+      report.conclude(.infraError, "the run stopped on an unexpected error: \(error)")
+      return try finish(report)
     }
   }
 
   /// Boots `options.repeatCount` times; the first console is console.log, then console-2.log...
   func bootRepeatedly(
-    image: URL, initramfs: URL, scenarios: [Scenario], qemu: QemuInfo, out: URL, prefix: String
+    image: URL, release: String?, initramfs: URL, scenarios: [Scenario], qemu: QemuInfo, out: URL, prefix: String
   ) throws -> [BootOutcome] {
     var outcomes: [BootOutcome] = []
     for index in 1...max(1, options.repeatCount) {
@@ -216,8 +228,8 @@ public struct ApplyAndBoot {
       let analysisStart = Date()
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
       let results = KTAPParser.parse(text, expected: scenarios.map(\.name))
-      let splats = ConsoleAnalyzer.analyze(text)
-      let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: results, splats: splats)
+      let splats = ConsoleAnalyzer.reports(in: text)
+      let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: results, splats: splats, expectedRelease: release)
       outcomes.append(
         BootOutcome(
           index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
@@ -237,12 +249,14 @@ public struct ApplyAndBoot {
     }
     console.say("building the base \(base.used) for comparison")
     try worktree.checkout(baseCommit, branch: slot.branch)
+    var builder = builder
+    builder.localVersion = Self.localVersion(for: baseCommit)
     let build = try builder.build(log: out.appendingPathComponent("base-build.log"), progress: progress)
     guard build.succeeded, let baseImage = build.image else {
       return BaseComparison(base: base.used, verdict: .buildFail, reason: "the base does not build", titles: [], scenarios: [])
     }
     let boots = try bootRepeatedly(
-      image: URL(fileURLWithPath: baseImage), initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out,
+      image: URL(fileURLWithPath: baseImage), release: build.release, initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out,
       prefix: "base-console")
     return BaseComparison(series: seriesBoots, base: boots, baseName: base.used)
   }
@@ -272,6 +286,11 @@ public struct ApplyAndBoot {
       let name = String(format: "%04d-%@.patch", patch.number, slug(patch.subject))
       try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
+  }
+
+  /// "-pc" and the commit's first twelve hex digits: `uname -r` in the guest names it.
+  static func localVersion(for commit: ObjectID) -> String {
+    "-pc\(commit.description.prefix(12))"
   }
 
   public static func defaultFragments() throws -> [URL] {

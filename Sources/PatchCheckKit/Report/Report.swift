@@ -7,6 +7,9 @@ import Foundation
 public enum Verdict: String, Sendable, Codable, CaseIterable {
   case pass = "PASS"
   case fail = "FAIL"
+  /// No kernel report and no scenario failed, but a selected scenario did not run all its
+  /// steps (the kernel lacks what it needs): not evidence that the series is good.
+  case skip = "SKIP"
   case applyFail = "APPLY-FAIL"
   case buildFail = "BUILD-FAIL"
   case infraError = "INFRA-ERROR"
@@ -21,6 +24,7 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
     switch self {
     case .pass: 0
     case .fail: 1
+    case .skip: 9
     case .applyFail: 3
     case .buildFail: 4
     case .infraError: 5
@@ -51,7 +55,7 @@ public struct SeriesSummary: Sendable, Codable {
 }
 
 public struct ToolVersions: Sendable, Codable {
-  public var patchcheck = PatchCheckVersion.current
+  public var patchcheck = PatchCheckVersion.build
   public var libgit2 = LibGit2.version
   public var compiler: String?
   public var qemu: String?
@@ -60,6 +64,19 @@ public struct ToolVersions: Sendable, Codable {
 
 public enum PatchCheckVersion {
   public static let current = "0.1.0"
+
+  /// The version and a hash of the running executable: the real build, so verdicts cached
+  /// by one build of patchcheck (its analyzer, its runner, its judge) are never taken for
+  /// another's.
+  public static let build: String = {
+    guard
+      let data = FileManager.default.contents(atPath: "/proc/self/exe")
+        ?? CommandLine.arguments.first.flatMap({
+          FileManager.default.contents(atPath: $0)
+        })
+    else { return "\(current)+unknown-\(UUID().uuidString.prefix(8))" }
+    return "\(current)+\(SHA256Hex.of(data).prefix(16))"
+  }()
 }
 
 public struct Report: Sendable, Codable {
@@ -240,38 +257,5 @@ extension Report {
     let hit = boots.filter { $0.verdict == worst.verdict }.count
     let tally = boots.count > 1 ? " (\(hit) of \(boots.count) boots)" : ""
     conclude(worst.verdict, worst.reason + tally, exitCode: worst.exitCode)
-  }
-}
-
-public enum Judge {
-  /// The verdict from what the guest showed: any kernel report fails the run; so does any
-  /// scenario that did not pass. A guest that never reached the runner, with no report to
-  /// explain it, is the harness's problem, not the series'.
-  public static func verdict(boot: BootResult, scenarios: [ScenarioResult], splats: [Splat]) -> (Verdict, String, Int32?) {
-    if let first = splats.first {
-      let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
-      return (.fail, "kernel report: \(first.title)\(more)", nil)
-    }
-    if !boot.reachedRunner {
-      let why = boot.wentSilent ? "the guest went silent" : boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
-      return (
-        .infraError, "the guest never reached the scenario runner (\(why)); see console.log",
-        PatchCheckError.Kind.guestNoRunner.exitCode
-      )
-    }
-    let bad = scenarios.filter { $0.result != .pass }
-    if !bad.isEmpty {
-      let names = bad.map { s -> String in
-        let step = s.steps.first { $0.result == .fail || $0.result == .timeout }
-        return "\(s.name) \(s.result.rawValue)" + (step.map { " at '\($0.name)' (\($0.result.rawValue))" } ?? "")
-      }
-      return (.fail, "scenario failed: \(names.joined(separator: "; "))", nil)
-    }
-    if !boot.runnerFinished {
-      let last = boot.lastLines?.last.map { "; last line: \($0.prefix(100))" } ?? ""
-      let why = boot.wentSilent ? "the guest went silent" : "timed out after \(Int(boot.seconds)) s"
-      return (.infraError, "the runner did not finish (\(why))\(last); see console.log", nil)
-    }
-    return (.pass, "\(scenarios.count) scenarios passed, no kernel reports", nil)
   }
 }

@@ -56,7 +56,7 @@ extension RunRecord {
       series: report.series?.manifest ?? report.series.map { slug($0.title) } ?? "none",
       seriesTitle: report.series?.title ?? "", patchIDs: report.patches.compactMap(\.patchID),
       variant: report.series?.variant ?? "as-posted", configHash: configHash,
-      scenarios: report.scenarios.map(\.name), verdict: (report.expectation?.observed ?? report.verdict).rawValue,
+      scenarios: report.scenarios.map(\.name), verdict: report.verdict.rawValue,
       reason: report.reason, exitCode: Int(report.exitCode), titles: report.failureTitles,
       scenarioResults: report.scenarios.map { ScenarioCell(name: $0.name, result: $0.result.rawValue) },
       splats: report.splats.map { SplatCell(title: $0.title, kind: $0.kind.rawValue, excerpt: Array($0.excerpt.prefix(60))) },

@@ -49,11 +49,12 @@ public struct SeriesManifest: Sendable, Codable {
     guard let text = try? String(contentsOf: url, encoding: .utf8) else {
       throw PatchCheckError(.manifest, "cannot read manifest \(url.path)", hint: "check the path")
     }
+    let manifest: SeriesManifest
     do {
-      var manifest = try YAMLDecoder().decode(SeriesManifest.self, from: text)
-      manifest.path = url.path
-      try manifest.attachLines(from: text)
-      return manifest
+      var decoded = try YAMLDecoder().decode(SeriesManifest.self, from: text)
+      decoded.path = url.path
+      try decoded.attachLines(from: text)
+      manifest = decoded
     } catch let error as DecodingError {
       throw PatchCheckError(
         .manifest, "\(url.path): \(ManifestErrors.describe(error))",
@@ -62,6 +63,14 @@ public struct SeriesManifest: Sendable, Codable {
       throw PatchCheckError(
         .manifest, "\(url.path): \(error)", hint: "fix the manifest's YAML (see patches/README.md)")
     }
+    // An empty list would run nothing and pass: a manifest names scenarios or leaves them out.
+    if manifest.scenarios?.isEmpty == true {
+      let line = (try? Yams.compose(yaml: text))??["scenarios"]?.mark.map { ":\($0.line)" } ?? ""
+      throw PatchCheckError(
+        .manifest, "\(url.path)\(line): 'scenarios' is an empty list, so the run would check nothing",
+        hint: "name at least one scenario (patchcheck scenarios lists them), or drop the key for the defaults")
+    }
+    return manifest
   }
 
   /// Every manifest under `folder` (one subfolder per series).

@@ -23,7 +23,7 @@ struct AnalyzeCommand: ParsableCommand {
         throw PatchCheckError(.usage, "cannot read \(log)", hint: "give the path of a console log")
       }
       let text = String(decoding: data, as: UTF8.self)
-      let output = Output(splats: ConsoleAnalyzer.analyze(text), scenarios: KTAPParser.parse(text))
+      let output = Output(splats: ConsoleAnalyzer.reports(in: text), scenarios: KTAPParser.parse(text))
       if global.json {
         try printJSON(output)
         return

@@ -214,7 +214,7 @@ struct BisectRunCommand: ParsableCommand {
         } else {
           call = 1
         }
-      case .applyFail, .buildFail: call = 125
+      case .applyFail, .buildFail, .skip: call = 125
       default:
         throw PatchCheckError(
           .infra, "could not judge \(head.short): \(judgement.verdict.rawValue) (\(judgement.reason))",
@@ -232,6 +232,12 @@ struct BisectRunCommand: ParsableCommand {
       throw ExitCode(error.exitCode >= 128 ? error.exitCode : 128 + error.exitCode)
     } catch let error as GitError {
       FileHandle.standardError.write(Data("patchcheck: error: \(error.description)\n".utf8))
+      throw ExitCode(128 + PatchCheckError.Kind.infra.exitCode)
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      // An unexpected error must stop git bisect, never tell it "bad" (exit 1).
+      FileHandle.standardError.write(Data("patchcheck: error: \(error); git bisect stops here\n".utf8))
       throw ExitCode(128 + PatchCheckError.Kind.infra.exitCode)
     }
   }

@@ -1,0 +1,94 @@
+// Tasks the runner found still in D state at the end of the run, after giving the hung-task
+// detector its full period (`RunnerScript.stuckMarker`). The kernel's detector does not report
+// every such task (killable sleeps, tasks that got stuck too late for its next check): each
+// one becomes a hung-task report of its own, with the stack sysrq-w printed for it and the
+// locks sysrq-d listed, unless the kernel already reported that task.
+
+import Foundation
+
+public enum StuckTasks {
+  /// Hung-task reports for the runner's stuck tasks that `kernelReports` does not already name.
+  public static func reports(in log: String, besides kernelReports: [Splat]) -> [Splat] {
+    guard log.contains(RunnerScript.stuckMarker) else { return [] }
+    let raw = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+      .map { ConsoleLine.visible(String($0)) }
+    let lines = raw.map(ConsoleLine.strip)
+    let known = Set(kernelReports.compactMap { $0.blocked?.task })
+    var found: [Splat] = []
+    for (index, line) in lines.enumerated() {
+      guard let range = line.range(of: RunnerScript.stuckMarker) else { continue }
+      let task = String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+      guard let colon = task.lastIndex(of: ":"), !known.contains(task), !found.contains(where: { $0.blocked?.task == task })
+      else { continue }
+      let name = String(task[..<colon]).replacingOccurrences(of: "_", with: " ")
+      let pid = String(task[task.index(after: colon)...])
+      let stack = Self.stack(of: pid, in: lines[index...])
+      let function = stack.first { !Self.isWaiting($0) }
+      let locks = Self.locks(of: name, pid: pid, in: lines[index...])
+      let excerpt = [raw[index]] + Self.stackLines(of: pid, in: lines[index...]) + locks.map { "  holds \($0)" }
+      found.append(
+        Splat(
+          kind: .hungTask, title: function.map { "INFO: task hung in \($0)" } ?? "INFO: task hung", function: function,
+          line: index + 1, excerpt: excerpt,
+          blocked: BlockedTask(task: "\(name):\(pid)", waitsIn: function, blockedOn: nil, locks: locks)))
+    }
+    return found
+  }
+
+  /// sysrq-w's block for the task: "task:NAME state:D ... pid:PID" then its call trace.
+  static func stackLines(of pid: String, in lines: ArraySlice<String>) -> [String] {
+    guard
+      let start = lines.firstIndex(where: {
+        $0.hasPrefix("task:") && $0.contains(" state:D") && $0.contains(" pid:\(pid) ")
+      })
+    else { return [] }
+    let end =
+      lines[start...].prefix(80).firstIndex { $0.trimmingCharacters(in: .whitespaces) == "</TASK>" } ?? min(lines.endIndex, start + 40)
+    return Array(lines[start..<end])
+  }
+
+  /// The reliable frames' function names, innermost first.
+  static func stack(of pid: String, in lines: ArraySlice<String>) -> [String] {
+    stackLines(of: pid, in: lines).compactMap { line in
+      let frame = line.trimmingCharacters(in: .whitespaces)
+      guard !frame.hasPrefix("?"), let plus = frame.firstIndex(of: "+"), frame.contains("/0x") else { return nil }
+      let name = String(frame[..<plus])
+      guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { return nil }
+      return String(name.split(separator: ".").first ?? Substring(name))
+    }
+  }
+
+  /// Where every blocked task is: the scheduler and the lock it waits on, not who waits.
+  static func isWaiting(_ function: String) -> Bool {
+    let prefixes = [
+      "__schedule", "schedule", "io_schedule", "preempt_schedule", "__mutex_lock", "mutex_lock", "__down", "down",
+      "rwsem_", "__rwsem", "percpu_", "rt_mutex", "wait_for_", "__wait_for", "do_wait_for", "__flush_work", "flush_work",
+      "__synchronize", "synchronize_", "msleep", "schedule_timeout", "_raw_spin", "__lock_", "lock_",
+    ]
+    return prefixes.contains { function.hasPrefix($0) }
+  }
+
+  /// sysrq-d's "N locks held by NAME/PID:" list: `lock at function`.
+  static func locks(of name: String, pid: String, in lines: ArraySlice<String>) -> [String] {
+    guard
+      let header = lines.firstIndex(where: {
+        $0.hasPrefix("locks held by \(name)/\(pid):") || $0.contains(" locks held by \(name)/\(pid):")
+      })
+    else { return [] }
+    var locks: [String] = []
+    for line in lines[(header + 1)...].prefix(32) {
+      guard let match = line.firstMatch(of: #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#) else { break }
+      locks.append("\(match.output.1) at \(match.output.2.split(separator: ".").first ?? match.output.2)")
+    }
+    return locks
+  }
+}
+
+extension ConsoleAnalyzer {
+  /// Every report a run's console holds: the kernel's own, then the tasks the runner found
+  /// stuck at the end that the kernel did not report.
+  public static func reports(in log: String) -> [Splat] {
+    let kernel = analyze(log)
+    return kernel + StuckTasks.reports(in: log, besides: kernel)
+  }
+}

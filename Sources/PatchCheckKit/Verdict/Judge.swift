@@ -1,0 +1,76 @@
+// The verdict stage: from what one boot showed (the boot itself, the scenarios' KTAP, the
+// kernel's reports) to PASS, FAIL, SKIP or INFRA-ERROR. Fail closed: PASS only when the
+// kernel that booted is the one built, the kernel reported nothing, and every selected
+// scenario ran every step and passed.
+
+import Foundation
+
+public enum Judge {
+  /// - Parameter expectedRelease: the kernel release the build produced (`uname -r` of the
+  ///   image); when given, a guest that booted any other kernel is an INFRA-ERROR.
+  public static func verdict(
+    boot: BootResult, scenarios: [ScenarioResult], splats: [Splat], expectedRelease: String? = nil
+  ) -> (Verdict, String, Int32?) {
+    if let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease {
+      return (
+        .infraError, "the guest booted kernel \(booted), not the one just built (\(expectedRelease)); see console.log",
+        PatchCheckError.Kind.infra.exitCode
+      )
+    }
+    if let first = splats.first {
+      let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
+      return (.fail, "kernel report: \(first.title)\(more)", nil)
+    }
+    if !boot.reachedRunner {
+      let why = boot.wentSilent ? "the guest went silent" : boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
+      return (
+        .infraError, "the guest never reached the scenario runner (\(why)); see console.log",
+        PatchCheckError.Kind.guestNoRunner.exitCode
+      )
+    }
+    if expectedRelease != nil, boot.kernelRelease == nil {
+      return (
+        .infraError, "the runner did not say which kernel it runs on, so the boot cannot be tied to this build; see console.log",
+        PatchCheckError.Kind.infra.exitCode
+      )
+    }
+    let bad = scenarios.filter { $0.result != .pass && $0.result != .skip }
+    if !bad.isEmpty {
+      let names = bad.map { s -> String in
+        let step = s.steps.first { $0.result == .fail || $0.result == .timeout }
+        return "\(s.name) \(s.result.rawValue)" + (step.map { " at '\($0.name)' (\($0.result.rawValue))" } ?? "")
+      }
+      return (.fail, "scenario failed: \(names.joined(separator: "; "))", nil)
+    }
+    if !boot.runnerFinished {
+      let last = boot.lastLines?.last.map { "; last line: \($0.prefix(100))" } ?? ""
+      let why = boot.wentSilent ? "the guest went silent" : "timed out after \(Int(boot.seconds)) s"
+      return (.infraError, "the runner did not finish (\(why))\(last); see console.log", nil)
+    }
+    if scenarios.isEmpty {
+      return (.infraError, "no scenario ran; see console.log", PatchCheckError.Kind.infra.exitCode)
+    }
+    let skipped = scenarios.filter { $0.result == .skip }
+    if !skipped.isEmpty {
+      let names = skipped.map { s -> String in
+        let step = s.steps.first { $0.result == .skip }
+        let why = step.map { " ('\($0.name)': \($0.directive.map(Self.reason(ofSkip:)) ?? "skipped"))" } ?? ""
+        return s.name + why
+      }
+      let ran = scenarios.count - skipped.count
+      return (
+        .skip,
+        "\(skipped.count) of \(scenarios.count) scenarios skipped: \(names.joined(separator: "; ")); \(ran) ran and passed, no kernel reports",
+        nil
+      )
+    }
+    return (.pass, "\(scenarios.count) scenarios passed, no kernel reports", nil)
+  }
+
+  /// "SKIP not supported by this kernel" -> "not supported by this kernel".
+  static func reason(ofSkip directive: String) -> String {
+    let text = directive.hasPrefix("SKIP") ? String(directive.dropFirst(4)) : directive
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    return trimmed.isEmpty ? "skipped" : trimmed
+  }
+}
