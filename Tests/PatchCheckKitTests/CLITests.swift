@@ -161,6 +161,33 @@ import Testing
       try run(["apply-and-boot", "--fragment", dir.path("missing.config").path], home: home), code: 24, mentioning: "missing.config")
   }
 
+  /// `--scenarios ''` would run nothing and pass: a usage error before any work.
+  @Test func anEmptyScenarioListIsAUsageError() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("toy.git"), source: numberedLines(1...5))
+    expectOneLineError(
+      try run(["apply-and-boot", "--repo", toy.repo.gitDirectory, "--scenarios", ""], home: dir.path("home")), code: 2,
+      mentioning: "no scenario selected")
+  }
+
+  /// An error patchcheck did not foresee (here: the output folder cannot be made, under a
+  /// file) is the harness's failure: INFRA-ERROR's code, never FAIL's 1; and for git bisect
+  /// run, 128 + 5, which stops the bisect, never 1 ("bad").
+  @Test func anUnexpectedErrorIsNeverExitOne() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("toy.git"), source: numberedLines(1...5))
+    try "a file".write(to: dir.path("file"), atomically: true, encoding: .utf8)
+    let blocked = dir.path("file/run").path
+    let run1 = try run(
+      ["apply-and-boot", "--repo", toy.repo.gitDirectory, "--base", "v1.0", "--scenarios", "numvfs", "--out", blocked],
+      home: dir.path("home"))
+    expectOneLineError(run1, code: 5, mentioning: "not the series'")
+    let run2 = try run(
+      ["bisect-run", "--repo", toy.repo.gitDirectory, "--scenarios", "numvfs", "--out", blocked], home: dir.path("home"))
+    #expect(run2.status == 133, "exit \(run2.status): \(run2.stderr)")
+    #expect(run2.stderr.contains("git bisect stops here"), "\(run2.stderr)")
+  }
+
   @Test func analyzeReadsAnySavedLog() throws {
     let dir = try TempDir()
     let result = try run(["analyze", "--json", Fixtures.url("boot-v7.3.4-v9-no-reentrancy.log").path], home: dir.path("home"))

@@ -45,6 +45,17 @@ struct EndToEnd {
     #expect(report.build?.succeeded == true)
     #expect(report.boot?.accelerator == "tcg")
     #expect(report.boot?.reachedRunner == true)
+    // The guest proves which build it booted: the release names the applied head.
+    let head = try #require(report.head)
+    #expect(report.build?.release == "7.3.4-pc\(head.prefix(12))", "\(report.build?.release ?? "none")")
+    #expect(report.boot?.kernelRelease == report.build?.release)
+    // The config key follows every Kconfig file the configuration read, listed by Kconfig.
+    let slot = BuildSlot(home: Self.home, repository: try GitRepository(path: Self.home.treeRepository.path), console: Console(quiet: true))
+    let listing = try String(
+      contentsOf: slot.buildDirectory.appendingPathComponent("include/config/auto.conf.cmd"), encoding: .utf8)
+    let inputs = KernelBuilder.kconfigInputs(listing)
+    #expect(inputs.count > 300 && inputs.contains("drivers/pci/Kconfig"), "\(inputs.count) Kconfig inputs")
+    #expect(inputs.allSatisfy { FileManager.default.fileExists(atPath: slot.worktreePath.appendingPathComponent($0).path) })
     #expect(report.scenarios.map(\.name) == ["numvfs", "pf-remove"])
     #expect(report.scenarios.allSatisfy { $0.result == .pass })
     #expect(report.splats.isEmpty, "\(report.splats.map(\.title))")
@@ -99,6 +110,24 @@ struct EndToEnd {
     #expect(report.patches[1].hunks.first?.offset == -1, "pci-sysfs.c lands one line up on 7.3.4")
     #expect(report.scenarios.map(\.name) == ["numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove"])
     #expect(report.scenarios.allSatisfy { $0.result == .pass })
+  }
+
+  /// An error nobody foresaw in the middle of a run (here the initramfs cannot be written:
+  /// a folder is in its place) ends in a report with INFRA-ERROR and its code, never FAIL.
+  @Test func anUnexpectedErrorMidRunIsInfraErrorWithAReport() throws {
+    let dir = try TempDir()
+    try FileManager.default.createDirectory(at: dir.path("run/initramfs.cpio"), withIntermediateDirectories: true)
+    var options = RunOptions()
+    options.scenarios = ["numvfs"]
+    options.output = dir.path("run")
+    options.accelerator = "tcg"
+    options.json = true
+    let report = try ApplyAndBoot(home: Self.home, options: options).run()
+    #expect(report.verdict == .infraError, "\(report.reason)")
+    #expect(report.exitCode == 5)
+    #expect(report.error?.contains("unexpected error") == true, "\(report.error ?? "")")
+    let written = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.path("run/report.json"))) as? [String: Any]
+    #expect(written?["verdict"] as? String == "INFRA-ERROR")
   }
 
   /// A series that does not compile: BUILD-FAIL, with the compiler's first error by file
@@ -158,6 +187,42 @@ struct NegativeControl {
     #expect(comparison.titles.contains { $0.title == "possible deadlock in sriov_disable" && $0.label == .new })
     #expect(comparison.titles.allSatisfy { $0.label == .new })
     #expect(FileManager.default.fileExists(atPath: dir.path("run/base-console.log").path))
+  }
+}
+
+/// A deadlock no step waits on: the step starts the PF's removal in the background and
+/// returns at once. On the no-reentrancy kernel that writer deadlocks on its own lock; the
+/// runner must give it the hung-task period at the end and report it with its stack and held
+/// locks (before, the run ended first and the stuck task went unreported).
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct BackgroundDeadlock {
+  @Test func aTaskStuckAtTheEndIsReportedWithItsStackAndLocks() throws {
+    let dir = try TempDir()
+    var options = RunOptions()
+    options.variant = "no-reentrancy"
+    options.scenarioDefinitions = [
+      Scenario(
+        name: "background-remove", summary: "remove the PF with VFs enabled, in the background",
+        steps: ScenarioLibrary.all().first { $0.name == "pf-remove" }.map { Array($0.steps.prefix(2)) }.map {
+          $0 + [
+            ScenarioStep(
+              name: "start the removal and return", timeout: 30,
+              script: "pf=$(cat /tmp/pf)\n( echo 1 > \"$pf/remove\" ) > /dev/null 2>&1 &\nsleep 1\nexit 0")
+          ]
+        } ?? [])
+    ]
+    options.output = dir.path("run")
+    options.accelerator = "tcg"
+    options.json = true
+    let report = try ApplyAndBoot(home: EndToEnd.home, options: options).run()
+    #expect(report.verdict == .fail, "\(report.reason)")
+    #expect(report.scenarios.map(\.result) == [.pass], "the step itself returned")
+    let console = try String(contentsOf: dir.path("run/console.log"), encoding: .utf8)
+    #expect(console.contains(RunnerScript.stuckMarker), "the runner did not wait for the stuck writer")
+    let hung = try #require(report.splats.first { $0.kind == .hungTask }, "\(report.splats.map(\.title))")
+    #expect(hung.blocked?.task.hasPrefix("sh:") == true)
+    #expect(hung.blocked?.locks.isEmpty == false, "held locks: \(hung.blocked?.locks ?? [])")
+    #expect(hung.excerpt.count > 3, "a stack: \(hung.excerpt)")
   }
 }
 

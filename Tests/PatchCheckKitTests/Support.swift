@@ -113,3 +113,38 @@ struct RepositorySnapshot: Equatable {
     }
   }
 }
+
+/// The generated guest runner, run for real by busybox sh on the host: no mounts, no
+/// poweroff, no writes to /proc, a private /tmp. What the runner reads from the guest kernel
+/// is read from files the test controls: `kernelLog` for dmesg, `taskStates` for
+/// /proc/PID/stat (empty files unless the test writes them).
+struct HostRunner {
+  let dir: TempDir
+  var kernelLog: URL { dir.path("kmsg") }
+  var taskStates: URL { dir.path("stat") }
+
+  init(_ dir: TempDir) throws {
+    self.dir = dir
+    try Data().write(to: kernelLog)
+    try Data().write(to: taskStates)
+  }
+
+  func run(_ script: String, timeout: TimeInterval = 60) throws -> ProcessResult {
+    let hostScript = script.split(separator: "\n").filter { line in
+      !line.hasPrefix("mount ") && !line.hasPrefix("/bin/busybox --install") && !line.hasPrefix("poweroff")
+        && !line.hasPrefix("echo 1 > /proc") && !line.contains("hung_task_timeout") && !line.contains("sysrq-trigger")
+    }.joined(separator: "\n").replacingOccurrences(of: "/tmp/", with: dir.url.path + "/")
+      .replacingOccurrences(of: "dmesg 2>/dev/null", with: "cat \(kernelLog.path)")
+      .replacingOccurrences(of: "cat /proc/[0-9]*/stat", with: "cat \(taskStates.path)")
+      .replacingOccurrences(of: "@KMSG@", with: kernelLog.path).replacingOccurrences(of: "@STAT@", with: taskStates.path)
+    let file = dir.path("runner.sh")
+    try hostScript.write(to: file, atomically: true, encoding: .utf8)
+    // A step left running outlives the runner; stop its group once the runner is done.
+    let control = ProcessControl()
+    return try ProcessRunner.run(
+      [try Initramfs.findBusybox().path, "sh", file.path], environment: ["PATH": "/usr/bin:/bin"], timeout: timeout, control: control
+    ) { line in
+      if line.contains(RunnerScript.doneMarker) { control.stop(after: 0.2) }
+    }
+  }
+}

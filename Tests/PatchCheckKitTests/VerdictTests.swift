@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckKit
+
+/// The judge fails closed: PASS only when the kernel that booted is the one built, the kernel
+/// reported nothing, and every selected scenario ran whole. Each case here is a hole the
+/// judge once had.
+@Suite struct VerdictTests {
+  static let finished = BootResult(
+    accelerator: "tcg", acceleratorNote: nil, seconds: 60, secondsToRunner: 5, reachedRunner: true, runnerFinished: true,
+    timedOut: false, exitStatus: 0, command: [])
+
+  /// The real runner, under busybox: a scenario whose only real step the kernel cannot do
+  /// (exit 77) is SKIP in the KTAP, and the run's verdict is SKIP with its own exit code.
+  @Test func aScenarioThatDidNotRunWholeIsSkipNotPass() throws {
+    let unsupported = Scenario(
+      name: "vf-remove-like", summary: "a step this kernel cannot do",
+      steps: [
+        ScenarioStep(name: "setup", timeout: 5, script: "exit 0"),
+        ScenarioStep(name: "remove one VF", timeout: 5, script: "exit 77"),
+      ])
+    let fine = Scenario(name: "fine", summary: "passes", steps: [ScenarioStep(name: "ok", timeout: 5, script: "exit 0")])
+    let result = try HostRunner(try TempDir()).run(RunnerScript.generate([fine, unsupported]))
+    let scenarios = KTAPParser.parse(result.output, expected: ["fine", "vf-remove-like"])
+    #expect(scenarios.map(\.result) == [.pass, .skip], "\(result.output)")
+    let (verdict, reason, _) = Judge.verdict(boot: Self.finished, scenarios: scenarios, splats: [])
+    #expect(verdict == .skip, "\(reason)")
+    #expect(reason.contains("vf-remove-like ('remove one VF': not supported by this kernel)"), "\(reason)")
+    #expect(Verdict.skip.exitCode == 9)
+    // Every output says SKIP for it: JUnit marks it skipped, KCIDB "SKIP".
+    var report = Report(run: "skip", startedAt: Date())
+    report.boot = Self.finished
+    report.scenarios = scenarios
+    report.conclude(verdict, reason)
+    let junit = JUnitWriter.xml(for: report)
+    #expect(junit.contains("skipped"), "\(junit)")
+    #expect(KCIDBWriter.status(scenarios[1].result) == "SKIP")
+    #expect(SummaryWriter.markdown(for: report).contains("SKIP"))
+  }
+
+  /// A console from before the runner said SKIP itself (scenario ok, a step skipped) is read
+  /// as SKIP too: the judge does not depend on the runner's version.
+  @Test func anOkScenarioWithASkippedStepReadsAsSkip() {
+    let ktap = """
+      KTAP version 1
+      1..1
+          KTAP version 1
+          1..2
+          ok 1 find SR-IOV PF
+          ok 2 remove one VF # SKIP not supported by this kernel
+      ok 1 vf-remove
+      """
+    #expect(KTAPParser.parse(ktap).map(\.result) == [.skip])
+  }
+
+  /// A run with no scenario checks nothing: refused before anything is built.
+  @Test func noScenarioIsAUsageError() throws {
+    #expect(throws: PatchCheckError.self) { try ScenarioLibrary.named([]) }
+    #expect(throws: PatchCheckError.self) { try ScenarioLibrary.checked([]) }
+    do {
+      _ = try ScenarioLibrary.named([])
+    } catch let error as PatchCheckError {
+      #expect(error.kind == .usage)
+      #expect(error.exitCode == 2)
+    }
+    // `scenarios: []` in a manifest is the manifest's error, with its line.
+    let dir = try TempDir()
+    let manifest = dir.path("manifest.yaml")
+    try "name: toy\nmessage-id: x@example.com\nscenarios: []\n".write(to: manifest, atomically: true, encoding: .utf8)
+    do {
+      _ = try SeriesManifest.load(manifest)
+      Issue.record("an empty scenario list was accepted")
+    } catch let error as PatchCheckError {
+      #expect(error.kind == .manifest)
+      #expect(error.message.contains("manifest.yaml:3"), "\(error.message)")
+    }
+  }
+
+  /// The guest says which kernel it runs (`uname -r`, which carries the built commit's id);
+  /// a boot of any other kernel, or one that does not say, is never judged.
+  @Test func aBootOfAnotherKernelIsNeverJudged() throws {
+    // A real console of the current runner (v10 on v7.3.4, all six scenarios).
+    let log = try Fixtures.text("boot-v7.3.4-v10-all-scenarios.log")
+    let release = try #require(RunnerScript.kernelRelease(in: log))
+    #expect(release.hasPrefix("7.3.4-pc"), "\(release)")
+    var boot = Self.finished
+    boot.kernelRelease = release
+    let scenarios = KTAPParser.parse(log, expected: ScenarioLibrary.all().map(\.name))
+    let splats = ConsoleAnalyzer.reports(in: log)
+    let (same, _, _) = Judge.verdict(boot: boot, scenarios: scenarios, splats: splats, expectedRelease: release)
+    #expect(same == .skip, "vf-remove cannot run on 7.3.4: the run is not a PASS")
+    let (other, reason, code) = Judge.verdict(boot: boot, scenarios: scenarios, splats: splats, expectedRelease: "7.3.4-pc000000000000")
+    #expect(other == .infraError)
+    #expect(code == 5)
+    #expect(reason.contains("not the one just built"), "\(reason)")
+    // An older console, whose runner did not say: not tied to the build, not judged.
+    var silent = Self.finished
+    silent.kernelRelease = RunnerScript.kernelRelease(in: try Fixtures.text("boot-v7.3.4-clean.log"))
+    #expect(silent.kernelRelease == nil)
+    let clean = try Fixtures.text("boot-v7.3.4-clean.log")
+    let cleanScenarios = KTAPParser.parse(clean, expected: ["numvfs", "pf-remove"])
+    #expect(Judge.verdict(boot: silent, scenarios: cleanScenarios, splats: [], expectedRelease: release).0 == .infraError)
+    #expect(Judge.verdict(boot: silent, scenarios: cleanScenarios, splats: []).0 == .pass)
+  }
+
+  /// The real runner, under busybox: a task still in D state at the end gets the hung-task
+  /// period and is then named, even though no step blocked on it.
+  @Test func aTaskStuckAtTheEndIsNamedAfterTheHungTaskPeriod() throws {
+    let dir = try TempDir()
+    let host = try HostRunner(dir)
+    try "4242 (sh) D 1 4242 4242 0 -1 4194560 0 0\n".write(to: host.taskStates, atomically: true, encoding: .utf8)
+    let quick = Scenario(name: "quick", summary: "returns at once", steps: [ScenarioStep(name: "ok", timeout: 5, script: "exit 0")])
+    let started = Date()
+    let result = try host.run(RunnerScript.generate([quick], hungTaskTimeout: 1))
+    #expect(result.output.contains(RunnerScript.stuckMarker + "sh:4242"), "\(result.output)")
+    #expect(Date().timeIntervalSince(started) >= 4, "the runner must wait the hung-task period before naming it")
+    let reports = StuckTasks.reports(in: result.output, besides: [])
+    #expect(reports.map(\.kind) == [.hungTask])
+    #expect(reports.first?.blocked?.task == "sh:4242")
+    #expect(Judge.verdict(boot: Self.finished, scenarios: KTAPParser.parse(result.output), splats: reports).0 == .fail)
+
+    // A task that leaves D state while the runner waits is not named.
+    try "4243 (sh) D 1 4243 4243 0 -1 4194560 0 0\n".write(to: host.taskStates, atomically: true, encoding: .utf8)
+    let clearing = Scenario(
+      name: "clearing", summary: "the D-state task finishes",
+      steps: [ScenarioStep(name: "later", timeout: 5, script: "( sleep 1; : > @STAT@ ) & exit 0")])
+    let calm = try host.run(RunnerScript.generate([clearing], hungTaskTimeout: 5))
+    #expect(!calm.output.contains(RunnerScript.stuckMarker), "\(calm.output)")
+  }
+
+  /// A verdict the variant did not expect is EXPECTATION-UNMET everywhere it is recorded.
+  @Test func theDatabaseRecordsAnUnmetExpectation() throws {
+    var report = Report(run: "control", startedAt: Date())
+    report.boot = Self.finished
+    report.conclude(.pass, "2 scenarios passed, no kernel reports")
+    report.check(SeriesManifest.Expectation(verdict: "FAIL", splat: nil))
+    #expect(report.verdict == .expectationUnmet)
+    let record = RunRecord(report: report, tag: "v7.3.4", key: "k", configHash: "c", filesChanged: nil, reportDir: "/r")
+    #expect(record.verdict == "EXPECTATION-UNMET")
+    let dir = try TempDir()
+    let database = try ResultsDatabase(url: dir.path("results.sqlite"))
+    _ = try database.insert(record)
+    #expect(try database.run(key: "k")?.verdict == "EXPECTATION-UNMET")
+  }
+
+  /// Cache keys carry the real build: the running executable's hash, not a constant.
+  @Test func theToolVersionIsTheExecutablesHash() throws {
+    let data = try #require(FileManager.default.contents(atPath: "/proc/self/exe"))
+    #expect(PatchCheckVersion.build == "\(PatchCheckVersion.current)+\(SHA256Hex.of(data).prefix(16))")
+    #expect(ToolVersions().patchcheck == PatchCheckVersion.build)
+  }
+}
