@@ -95,7 +95,9 @@ struct EndToEnd {
   }
 
   /// v10 with every scenario, races included: its second patch fixes the AB-BA deadlock
-  /// the races find in v9, so every scenario must pass and the console stay clean.
+  /// the races find in v9, so every scenario that can run must pass and the console stay
+  /// clean. 7.3.4 hides `remove` on VFs, so vf-remove cannot run whole: the verdict is SKIP
+  /// (exit 9), never PASS over a scenario that did not run.
   @Test func v10PassesEveryScenarioIncludingTheRaces() throws {
     let dir = try TempDir()
     var options = RunOptions()
@@ -104,12 +106,14 @@ struct EndToEnd {
     options.accelerator = "tcg"
     options.json = true
     let report = try ApplyAndBoot(home: Self.home, options: options).run()
-    #expect(report.verdict == .pass, "\(report.reason)")
+    #expect(report.verdict == .skip, "\(report.reason)")
+    #expect(report.exitCode == 9)
+    #expect(report.splats.isEmpty, "\(report.splats.map(\.title))")
     #expect(report.series?.manifest == "pci-iov-reentrant-v10")
     #expect(report.patches.map(\.result) == [.applied, .applied])
     #expect(report.patches[1].hunks.first?.offset == -1, "pci-sysfs.c lands one line up on 7.3.4")
     #expect(report.scenarios.map(\.name) == ["numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove"])
-    #expect(report.scenarios.allSatisfy { $0.result == .pass })
+    #expect(report.scenarios.map(\.result) == [.pass, .pass, .pass, .skip, .pass, .pass])
   }
 
   /// An error nobody foresaw in the middle of a run (here the initramfs cannot be written:
