@@ -264,6 +264,14 @@ public struct Applier {
     if !failed, !check {
       outcome.head = parent.description
       if let branch {
+        // Two runs of the same series at once both move its branch: libgit2 refuses a ref
+        // whose lock file another writer holds, so writers take turns. The lock lives outside
+        // the user's repository, named for its path.
+        let lock = try FileLock(
+          FileManager.default.temporaryDirectory.appendingPathComponent(
+            "patchcheck-refs-\(SHA256Hex.of(Data(repository.gitDirectory.utf8)).prefix(16)).lock")
+        ) {}
+        defer { withExtendedLifetime(lock) {} }
         try repository.setReference(branch, to: parent, log: "patchcheck: apply \(series.title)")
         outcome.branch = branch
       }

@@ -24,7 +24,7 @@ public enum StuckTasks {
       let pid = String(task[task.index(after: colon)...])
       let stack = Self.stack(of: pid, in: lines[index...])
       let function = stack.first { !Self.isWaiting($0) }
-      let locks = Self.locks(of: name, pid: pid, in: lines[index...])
+      let locks = Self.locks(of: name, pid: pid, in: lines[...])
       let excerpt = [raw[index]] + Self.stackLines(of: pid, in: lines[index...]) + locks.map { "  holds \($0)" }
       found.append(
         Splat(
@@ -68,10 +68,12 @@ public enum StuckTasks {
     return prefixes.contains { function.hasPrefix($0) }
   }
 
-  /// sysrq-d's "N locks held by NAME/PID:" list: `lock at function`.
+  /// The task's locks from the last "locks held by NAME/PID:" list in the log (sysrq-d, or
+  /// lockdep's own report: lockdep stops listing locks once it has reported a bug), as
+  /// `lock at function`.
   static func locks(of name: String, pid: String, in lines: ArraySlice<String>) -> [String] {
     guard
-      let header = lines.firstIndex(where: {
+      let header = lines.lastIndex(where: {
         $0.hasPrefix("locks held by \(name)/\(pid):") || $0.contains(" locks held by \(name)/\(pid):")
       })
     else { return [] }
@@ -88,7 +90,18 @@ extension ConsoleAnalyzer {
   /// Every report a run's console holds: the kernel's own, then the tasks the runner found
   /// stuck at the end that the kernel did not report.
   public static func reports(in log: String) -> [Splat] {
-    let kernel = analyze(log)
+    var kernel = analyze(log)
+    // A hung task's locks may be listed before its report (lockdep's own report, after which
+    // lockdep lists no more): take them from wherever the log has them last.
+    if kernel.contains(where: { $0.blocked?.locks.isEmpty == true }) {
+      let lines = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        .map { ConsoleLine.strip(ConsoleLine.visible(String($0))) }
+      for index in kernel.indices {
+        guard let blocked = kernel[index].blocked, blocked.locks.isEmpty, let colon = blocked.task.lastIndex(of: ":") else { continue }
+        kernel[index].blocked?.locks = StuckTasks.locks(
+          of: String(blocked.task[..<colon]), pid: String(blocked.task[blocked.task.index(after: colon)...]), in: lines[...])
+      }
+    }
     return kernel + StuckTasks.reports(in: log, besides: kernel)
   }
 }

@@ -321,8 +321,6 @@ public enum RunnerScript {
       mount -t devtmpfs devtmpfs /dev 2>/dev/null
       mount -t tmpfs tmpfs /tmp
       echo \(hungTaskTimeout) > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
-      # Check every second (the default waits a whole timeout between checks).
-      echo 1 > /proc/sys/kernel/hung_task_check_interval_secs 2>/dev/null
       echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
       echo "\(startMarker)"
       echo "\(releaseMarker)$(uname -r)"
