@@ -17,7 +17,7 @@ import Testing
   }
 
   @Test func theProjectFragmentsAskForLockdepAndSRIOV() throws {
-    let options = try ApplyAndBoot.defaultFragments().flatMap {
+    let options = try KernelConfigFile.defaultFragments().flatMap {
       KernelConfigFile.parse(try String(contentsOf: $0, encoding: .utf8)).map(\.name)
     }
     for name in [
@@ -111,7 +111,7 @@ import Testing
   }
 
   @Test func theShippedFragmentsAreValid() throws {
-    for fragment in try ApplyAndBoot.defaultFragments() { try KernelConfigFile.validate(fragment: fragment) }
+    for fragment in try KernelConfigFile.defaultFragments() { try KernelConfigFile.validate(fragment: fragment) }
     let dir = try TempDir()
     try "# a comment\n\nCONFIG_CMDLINE=\"console=ttyS0 a=b\"\n# CONFIG_X is not set\nCONFIG_Y=0x10\n".write(
       to: dir.path("ok.config"), atomically: true, encoding: .utf8)

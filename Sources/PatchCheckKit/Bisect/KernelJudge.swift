@@ -9,49 +9,25 @@ public struct KernelJudge: BisectJudge {
   public let options: RunOptions
   /// Where each step's report folder goes.
   public let stepsFolder: URL
-  public let inputsKey: String
+  /// The plan every step runs, with the commit as its base; its key is the cache's.
+  public let plan: RunPlan
+  public var inputsKey: String { plan.key }
 
   public init(home: PatchCheckHome, options: RunOptions, stepsFolder: URL) throws {
     self.home = home
     self.options = options
     self.stepsFolder = stepsFolder
-    inputsKey = try Self.key(options, home: home)
+    plan = try RunPlan.resolve(options, home: home)
   }
 
   public func judge(_ commit: ObjectID, label: String) throws -> Judgement {
-    var run = options
-    run.base = commit.description
+    var step = plan
+    step.requestedBase = commit.description
     let folder = stepsFolder.appendingPathComponent(label)
-    run.output = folder
-    let report = try ApplyAndBoot(home: home, options: run).run()
+    step.output = folder
+    let report = try ApplyAndBoot(home: home, options: options).run(step, tools: .locate())
     // A variant's expectation is about the series, not about this commit.
     let verdict = report.expectation?.observed ?? report.verdict
     return Judgement(verdict: verdict, titles: report.failureTitles, reason: report.reason, report: folder.path)
-  }
-
-  /// The inputs that decide a verdict, hashed: the patches as they will be applied, the
-  /// scenarios and guest knobs, the config fragments' text, and the tool's version.
-  static func key(_ options: RunOptions, home: PatchCheckHome) throws -> String {
-    var parts = ["patchcheck-verdict/1", PatchCheckVersion.build]
-    var scenarios = options.scenarios ?? ScenarioLibrary.defaultNames
-    if options.noSeries {
-      parts.append("no series")
-    } else {
-      let loaded = try SeriesSource.load(options.series, home: home)
-      let selected = try SelectedVariant.select(options.variant, from: loaded)
-      parts.append("variant \(options.variant)")
-      parts += selected.series.patches.map { SHA256Hex.of(Data($0.diff.utf8)) }
-      scenarios = options.scenarios ?? loaded.manifest?.scenarios ?? scenarios
-    }
-    // The guest program itself, so a changed scenario is a new question.
-    let resolved = try ScenarioLibrary.named(scenarios, settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
-    parts.append(SHA256Hex.of(Data(RunnerScript.generate(resolved, hungTaskTimeout: options.hungTaskTimeout).utf8)))
-    parts.append(
-      "iterations \(options.iterations) vfs \(options.vfs) pfs \(options.pfs) vcpus \(options.vcpus) memory \(options.memoryMB) hung \(options.hungTaskTimeout) repeat \(options.repeatCount)"
-    )
-    for fragment in try options.fragments ?? ApplyAndBoot.defaultFragments() {
-      parts.append(SHA256Hex.of(FileManager.default.contents(atPath: fragment.path) ?? Data()))
-    }
-    return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))
   }
 }

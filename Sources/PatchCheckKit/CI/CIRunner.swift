@@ -55,8 +55,10 @@ public struct CIRunner {
   public func run() throws -> [CIOutcome] {
     let repository = try Applier.openRepository(options.run.repository, home: home)
     let tags = try Self.resolveTags(options.tags, in: repository)
-    let inputs = try KernelJudge.key(options.run, home: home)
-    let configHash = try Self.configHash(options.run)
+    let tools = try ApplyAndBoot.Tools.locate()
+    let plan = try RunPlan.resolve(options.run, home: home)
+    let inputs = plan.key
+    let configHash = plan.configHash
     let slot = BuildSlot(home: home, repository: repository, console: console)
     var outcomes: [CIOutcome] = []
     for (index, (tag, commit)) in tags.enumerated() {
@@ -74,11 +76,11 @@ public struct CIRunner {
       console.say("[\(index + 1)/\(tags.count)] \(tag) (\(commit.short))")
       // What the build worktree holds now: the files a checkout of this tag will rewrite.
       let previous = try? GitRepository(path: slot.worktreePath.path).headCommit()
-      var run = options.run
-      run.base = tag
-      run.output = folder
+      var tagPlan = plan
+      tagPlan.requestedBase = tag
+      tagPlan.output = folder
       let started = Date()
-      var report = try ApplyAndBoot(home: home, options: run).run()
+      var report = try ApplyAndBoot(home: home, options: options.run).run(tagPlan, tools: tools)
       let built = report.head.flatMap(ObjectID.init(hex:))
       let changed = try previous.flatMap { prev in try built.map { try repository.changedFileCount(from: prev, to: $0) } }
       report.ci = CIInfo(tag: tag, key: key, configHash: configHash, filesChanged: report.build == nil ? nil : changed)
@@ -166,12 +168,6 @@ public struct CIRunner {
     case text(String)
   }
 
-  static func configHash(_ options: RunOptions) throws -> String {
-    let texts = try (options.fragments ?? ApplyAndBoot.defaultFragments()).map {
-      FileManager.default.contents(atPath: $0.path) ?? Data()
-    }
-    return String(SHA256Hex.of(texts.reduce(Data(), +)).prefix(16))
-  }
 }
 
 #if canImport(Glibc)

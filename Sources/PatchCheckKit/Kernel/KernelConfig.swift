@@ -22,6 +22,16 @@ public struct ConfigCheck: Sendable, Codable {
 }
 
 public enum KernelConfigFile {
+  /// kernel-configs/*.config of the project, in name order.
+  public static func defaultFragments() throws -> [URL] {
+    let folder = ProjectData.kernelConfigs
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".config") }.sorted() ?? []
+    guard !names.isEmpty else {
+      throw PatchCheckError(.infra, "no config fragments in \(folder.path)", hint: "set PATCHCHECK_DATA to the patchcheck checkout")
+    }
+    return names.map { folder.appendingPathComponent($0) }
+  }
+
   /// Options in a fragment or .config: `CONFIG_X=v` and `# CONFIG_X is not set` (as "n").
   public static func parse(_ text: String) -> [(name: String, value: String)] {
     var result: [(String, String)] = []

@@ -49,45 +49,44 @@ public struct ApplyAndBoot {
     progress = ProgressLine(enabled: !options.json)
   }
 
-  /// Runs everything. Errors a user can cause before anything is built are thrown; later
-  /// failures end in a report with their verdict (and are in `report.error`).
+  /// What the long steps need, checked before minutes go into a build.
+  struct Tools {
+    var busybox: URL
+    var qemu: QemuInfo
+
+    static func locate() throws -> Tools {
+      try KernelBuilder.checkTools()
+      return Tools(busybox: try Initramfs.findBusybox(), qemu: try QemuInfo.locate())
+    }
+  }
+
+  /// Plans the run from the options, then runs the plan.
   public func run() throws -> Report {
+    let tools = try Tools.locate()
+    return try run(RunPlan.resolve(options, home: home), tools: tools)
+  }
+
+  /// Runs a plan: apply -> build -> guest (boots, each judged) -> verdict -> report. Errors
+  /// a user can cause before anything is applied are thrown; every later failure ends in a
+  /// report with its verdict (and is in `report.error`).
+  func run(_ plan: RunPlan, tools: Tools) throws -> Report {
     let started = Date()
-    // Check what the long steps need before spending minutes on a build.
-    try KernelBuilder.checkTools()
-    let busybox = try Initramfs.findBusybox()
-    let qemu = try QemuInfo.locate()
-    let fragments = try options.fragments ?? Self.defaultFragments()
-    for fragment in fragments { try KernelConfigFile.validate(fragment: fragment) }
-    let loaded =
-      options.noSeries
-      ? LoadedSeries(series: Series(title: "no series", patches: [], source: "none"), manifest: nil)
-      : try SeriesSource.load(options.series, home: home)
-    let manifest = loaded.manifest
-    let selected = try SelectedVariant.select(options.variant, from: loaded)
-    let series = selected.series
-    let scenarios =
-      try options.scenarioDefinitions.map(ScenarioLibrary.checked)
-      ?? ScenarioLibrary.named(
-        options.scenarios ?? manifest?.scenarios ?? ScenarioLibrary.defaultNames,
-        settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
-    let repository = try Applier.openRepository(options.repository, home: home)
+    let repository = try Applier.openRepository(plan.repository, home: home)
     let applier = Applier(repository: repository, console: console)
-    let base = try applier.resolveBase(
-      requested: options.base ?? selected.variant.base, stated: series.statedBase, fallback: manifest?.fallbackBase)
+    let base = try applier.resolveBase(requested: plan.requestedBase, stated: plan.series.statedBase, fallback: plan.manifest?.fallbackBase)
     if let note = base.note { console.warn(note) }
 
-    let runName = Self.runName(started: started, series: manifest?.name ?? slug(series.title), variant: options.variant)
-    let out = options.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)
+    let runName = Self.runName(started: started, series: plan.seriesName, variant: plan.variantName)
+    let out = plan.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)
     try FileManager.default.ensureDirectory(out)
     var report = Report(run: runName, startedAt: started)
-    report.series = SeriesSummary(series, manifest: manifest, variant: options.variant)
-    report.edits = selected.edits
+    report.series = SeriesSummary(plan.series, manifest: plan.manifest, variant: plan.variantName)
+    report.edits = plan.selected.edits
     report.base = base
-    report.tools.qemu = qemu.version
+    report.tools.patchcheck = plan.tool
+    report.tools.qemu = tools.qemu.version
     report.tools.kernel = base.used
-    let consoleLog = out.appendingPathComponent("console.log")
-    let buildLog = out.appendingPathComponent("build.log")
+    let files = RunFiles(out: out)
     // A report is written on every exit path, Ctrl-C included.
     final class Box: @unchecked Sendable { var report: Report; init(_ r: Report) { report = r } }
     let box = Box(report)
@@ -100,30 +99,20 @@ public struct ApplyAndBoot {
     func finish(_ report: Report) throws -> Report {
       if Interrupts.shared.interrupted { Interrupts.shared.awaitExit() }
       var report = report
-      report.check(selected.variant.expect)
+      report.check(plan.selected.variant.expect)
       report.phases["total"] = Date().timeIntervalSince(started)
-      report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md", "kcidb": "kcidb.json"]
-      if FileManager.default.fileExists(atPath: consoleLog.path) {
-        report.files["console"] = "console.log"
-        // The run's KTAP on its own, without the kernel's lines around it.
-        let text = String(decoding: FileManager.default.contents(atPath: consoleLog.path) ?? Data(), as: UTF8.self)
-        try KTAPParser.extract(text).write(to: out.appendingPathComponent("ktap.txt"), atomically: true, encoding: .utf8)
-        report.files["ktap"] = "ktap.txt"
-      }
-      for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
-      if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
+      try files.describe(&report)
       try Self.write(report, to: out)
       return report
     }
 
     do {
       // Apply.
-      console.say("applying \(series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
+      console.say("applying \(plan.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
       var t = Date()
-      let branch = "refs/heads/patchcheck/\(manifest?.name ?? slug(series.title))/\(options.variant)"
-      let applied = try applier.apply(series, base: base, branch: branch, check: false, threeWay: options.threeWay)
+      let applied = try applier.apply(plan.series, base: base, branch: plan.branch, check: false, threeWay: plan.threeWay)
       report.phases["apply"] = Date().timeIntervalSince(t)
-      try Self.writePatches(series, to: out.appendingPathComponent("patches"))
+      try Self.writePatches(plan.series, to: out.appendingPathComponent("patches"))
       report.patches = applied.patches
       report.branch = applied.branch
       report.head = applied.head
@@ -136,59 +125,49 @@ public struct ApplyAndBoot {
         return try finish(report)
       }
 
-      // Worktree and build.
+      // Build.
       let slot = BuildSlot(home: home, repository: repository, console: console)
       let lock = try slot.lock()
       defer { withExtendedLifetime(lock) {} }
       t = Date()
       let worktree = try slot.checkout(head)
       report.phases["checkout"] = Date().timeIntervalSince(t)
-
-      console.say("building in \(slot.buildDirectory.path) (log: \(buildLog.path))")
-      var builder = slot.builder(fragments: fragments)
-      builder.localVersion = Self.localVersion(for: head)
-      try? FileManager.default.removeItem(at: buildLog)
-      t = Date()
-      var build = try builder.build(log: buildLog, progress: progress)
-      build.compiler = KernelBuilder.compilerVersion()
+      let builder = slot.builder(fragments: plan.fragments)
+      let build = try buildStage(builder, commit: head, log: files.buildLog)
       report.tools.compiler = build.compiler
       report.phases["configure"] = build.configSeconds
-      report.phases["build"] = Date().timeIntervalSince(t) - build.configSeconds
+      report.phases["build"] = build.seconds
       report.build = build
       report.config = build.configCheck
-      if let dropped = build.configCheck?.dropped, !dropped.isEmpty {
-        console.warn("Kconfig dropped: " + dropped.map { "\($0.name)=\($0.wanted) (got \($0.actual))" }.joined(separator: ", "))
-      }
       box.report = report
       guard build.succeeded, let image = build.image else {
         let first = build.errors.first.map { " first error \($0.file):\($0.line): \($0.message)" } ?? ""
         report.conclude(.buildFail, "the kernel does not build;\(first)")
         return try finish(report)
       }
-      console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds))
 
       // Guest: the same initramfs for every boot (and for the base's, when compared).
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(
-        runner: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout), busybox: busybox, to: initramfs)
+      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs)
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       t = Date()
-      let boots = try bootRepeatedly(
-        image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out,
+      let boots = try guestStage(
+        plan, image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, qemu: tools.qemu, out: out,
         prefix: "console")
       // The boot phase is QEMU's time; reading the consoles is the analysis phase.
       let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
       report.phases["boot"] = Date().timeIntervalSince(t) - analysis
       report.phases["analysis"] = analysis
+      // Verdict: the boots' verdicts, the worst first.
       report.absorb(boots)
       box.report = report
 
-      if options.compareBase {
+      if plan.compareBase {
         t = Date()
         report.baseComparison = try compareWithBase(
-          base: base, slot: slot, worktree: worktree, builder: builder, image: URL(fileURLWithPath: image), initramfs: initramfs,
-          scenarios: scenarios, qemu: qemu, out: out, seriesBoots: boots)
+          plan, base: base, slot: slot, worktree: worktree, builder: builder, initramfs: initramfs, qemu: tools.qemu, out: out,
+          seriesBoots: boots)
         report.phases["base"] = Date().timeIntervalSince(t)
       }
       return try finish(report)
@@ -209,25 +188,61 @@ public struct ApplyAndBoot {
     }
   }
 
-  /// Boots `options.repeatCount` times; the first console is console.log, then console-2.log...
-  func bootRepeatedly(
-    image: URL, release: String?, initramfs: URL, scenarios: [Scenario], qemu: QemuInfo, out: URL, prefix: String
+  /// The files of one run's folder and how the report names them.
+  struct RunFiles {
+    let out: URL
+    var consoleLog: URL { out.appendingPathComponent("console.log") }
+    var buildLog: URL { out.appendingPathComponent("build.log") }
+
+    func describe(_ report: inout Report) throws {
+      report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md", "kcidb": "kcidb.json"]
+      if FileManager.default.fileExists(atPath: consoleLog.path) {
+        report.files["console"] = "console.log"
+        // The run's KTAP on its own, without the kernel's lines around it.
+        let text = String(decoding: FileManager.default.contents(atPath: consoleLog.path) ?? Data(), as: UTF8.self)
+        try KTAPParser.extract(text).write(to: out.appendingPathComponent("ktap.txt"), atomically: true, encoding: .utf8)
+        report.files["ktap"] = "ktap.txt"
+      }
+      for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
+      if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
+    }
+  }
+
+  /// Configures and builds `commit` (checked out in the builder's source), its release named
+  /// for the commit. The build's seconds exclude configuring.
+  func buildStage(_ builder: KernelBuilder, commit: ObjectID, log: URL) throws -> BuildResult {
+    var builder = builder
+    builder.localVersion = Self.localVersion(for: commit)
+    console.say("building in \(builder.buildDirectory.path) (log: \(log.path))")
+    try? FileManager.default.removeItem(at: log)
+    var build = try builder.build(log: log, progress: progress)
+    build.compiler = KernelBuilder.compilerVersion()
+    if let dropped = build.configCheck?.dropped, !dropped.isEmpty {
+      console.warn("Kconfig dropped: " + dropped.map { "\($0.name)=\($0.wanted) (got \($0.actual))" }.joined(separator: ", "))
+    }
+    if build.succeeded { console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds)) }
+    return build
+  }
+
+  /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...
+  /// Each boot is read (KTAP, kernel reports) and judged on its own.
+  func guestStage(
+    _ plan: RunPlan, image: URL, release: String?, initramfs: URL, qemu: QemuInfo, out: URL, prefix: String
   ) throws -> [BootOutcome] {
     var outcomes: [BootOutcome] = []
-    for index in 1...max(1, options.repeatCount) {
+    for index in 1...plan.guest.boots {
       let log = out.appendingPathComponent(index == 1 ? "\(prefix).log" : "\(prefix)-\(index).log")
-      var boot = BootOptions(
-        kernel: image, initramfs: initramfs, consoleLog: log, timeout: options.bootTimeout ?? Self.bootTimeout(scenarios))
-      boot.accelerator = options.accelerator
-      boot.cpus = options.vcpus
-      boot.memoryMB = options.memoryMB
-      boot.pfs = options.pfs
-      let count = options.repeatCount > 1 ? " (boot \(index) of \(options.repeatCount))" : ""
-      console.say("booting under QEMU \(qemu.version)\(count) with scenarios \(scenarios.map(\.name).joined(separator: ", "))")
+      var boot = BootOptions(kernel: image, initramfs: initramfs, consoleLog: log, timeout: plan.bootTimeout)
+      boot.accelerator = plan.guest.accelerator
+      boot.cpus = plan.guest.vcpus
+      boot.memoryMB = plan.guest.memoryMB
+      boot.pfs = plan.guest.pfs
+      let count = plan.guest.boots > 1 ? " (boot \(index) of \(plan.guest.boots))" : ""
+      console.say("booting under QEMU \(qemu.version)\(count) with scenarios \(plan.scenarios.map(\.name).joined(separator: ", "))")
       let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
       let analysisStart = Date()
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
-      let results = KTAPParser.parse(text, expected: scenarios.map(\.name))
+      let results = KTAPParser.parse(text, expected: plan.scenarios.map(\.name))
       let splats = ConsoleAnalyzer.reports(in: text)
       let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: results, splats: splats, expectedRelease: release)
       outcomes.append(
@@ -241,22 +256,20 @@ public struct ApplyAndBoot {
   /// The same scenarios on the unpatched base (same config, same iterations, same number of
   /// boots): each kernel report labelled new, fixed or pre-existing.
   func compareWithBase(
-    base: BaseResolution, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder, image: URL, initramfs: URL,
-    scenarios: [Scenario], qemu: QemuInfo, out: URL, seriesBoots: [BootOutcome]
+    _ plan: RunPlan, base: BaseResolution, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder, initramfs: URL,
+    qemu: QemuInfo, out: URL, seriesBoots: [BootOutcome]
   ) throws -> BaseComparison {
     guard let baseCommit = ObjectID(hex: base.commit) else {
       throw PatchCheckError(.baseMissing, "bad base id \(base.commit)", hint: "pass --base REV")
     }
     console.say("building the base \(base.used) for comparison")
     try worktree.checkout(baseCommit, branch: slot.branch)
-    var builder = builder
-    builder.localVersion = Self.localVersion(for: baseCommit)
-    let build = try builder.build(log: out.appendingPathComponent("base-build.log"), progress: progress)
+    let build = try buildStage(builder, commit: baseCommit, log: out.appendingPathComponent("base-build.log"))
     guard build.succeeded, let baseImage = build.image else {
       return BaseComparison(base: base.used, verdict: .buildFail, reason: "the base does not build", titles: [], scenarios: [])
     }
-    let boots = try bootRepeatedly(
-      image: URL(fileURLWithPath: baseImage), release: build.release, initramfs: initramfs, scenarios: scenarios, qemu: qemu, out: out,
+    let boots = try guestStage(
+      plan, image: URL(fileURLWithPath: baseImage), release: build.release, initramfs: initramfs, qemu: qemu, out: out,
       prefix: "base-console")
     return BaseComparison(series: seriesBoots, base: boots, baseName: base.used)
   }
@@ -291,20 +304,6 @@ public struct ApplyAndBoot {
   /// "-pc" and the commit's first twelve hex digits: `uname -r` in the guest names it.
   static func localVersion(for commit: ObjectID) -> String {
     "-pc\(commit.description.prefix(12))"
-  }
-
-  public static func defaultFragments() throws -> [URL] {
-    let folder = ProjectData.kernelConfigs
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".config") }.sorted() ?? []
-    guard !names.isEmpty else {
-      throw PatchCheckError(.infra, "no config fragments in \(folder.path)", hint: "set PATCHCHECK_DATA to the patchcheck checkout")
-    }
-    return names.map { folder.appendingPathComponent($0) }
-  }
-
-  /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
-  static func bootTimeout(_ scenarios: [Scenario]) -> TimeInterval {
-    TimeInterval(120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30)
   }
 
   static func runName(started: Date, series: String, variant: String) -> String {

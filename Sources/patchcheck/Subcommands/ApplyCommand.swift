@@ -108,7 +108,7 @@ struct ApplyCommand: ParsableCommand {
     let log = slot.buildDirectory.deletingLastPathComponent().appendingPathComponent("\(slot.key)-\(label).log")
     try? FileManager.default.removeItem(at: log)
     global.console.say("building \(label) (log: \(log.path))")
-    return try slot.builder(fragments: try ApplyAndBoot.defaultFragments()).build(
+    return try slot.builder(fragments: try KernelConfigFile.defaultFragments()).build(
       log: log, progress: ProgressLine(enabled: !global.json))
   }
 

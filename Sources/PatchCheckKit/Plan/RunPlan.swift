@@ -1,0 +1,112 @@
+// The run plan: everything that decides a run, resolved once from the flags, the series'
+// manifest and the defaults — the series as it will be applied (its variant's edits done),
+// the scenarios and the guest program generated from them, the guest's knobs, the config
+// fragments, and the build of patchcheck itself. Every later stage reads it; nothing after
+// it re-derives a choice. Its `key` is what bisect's verdict cache and ci's reuse know a
+// verdict by (with the commit judged added by each).
+
+import Foundation
+
+public struct GuestPlan: Sendable {
+  public var vfs: Int
+  public var pfs: Int
+  public var vcpus: Int
+  public var memoryMB: Int
+  public var hungTaskTimeout: Int
+  public var iterations: Int
+  public var accelerator: String
+  /// Host-side limit for one boot; nil: enough for every step's own limit.
+  public var bootTimeout: TimeInterval?
+  /// Boots of one build (each report counted over them).
+  public var boots: Int
+}
+
+public struct RunPlan: Sendable {
+  /// The series as given, and its manifest when it has one.
+  public var loaded: LoadedSeries
+  /// The variant chosen, with the series as it will be applied.
+  public var selected: SelectedVariant
+  /// Build and boot the base alone (bisecting the tree itself).
+  public var noSeries: Bool
+  public var scenarios: [Scenario]
+  /// The guest's /init, generated from the scenarios: the program the guest runs.
+  public var runnerScript: String
+  public var guest: GuestPlan
+  public var fragments: [URL]
+  public var repository: String?
+  /// The base asked for (flag or variant); the series' stated base and the manifest's
+  /// fallback are tried after it.
+  public var requestedBase: String?
+  public var compareBase: Bool
+  public var threeWay: Bool
+  public var output: URL?
+  public var json: Bool
+  /// The build of patchcheck that plans and judges.
+  public var tool: String
+
+  public var series: Series { selected.series }
+  public var manifest: SeriesManifest? { loaded.manifest }
+  public var variantName: String { selected.name }
+  /// The series' name in branch names, run names and the results database.
+  public var seriesName: String { manifest?.name ?? slug(series.title) }
+  public var branch: String { "refs/heads/patchcheck/\(seriesName)/\(variantName)" }
+
+  /// Resolves `options` once: a bad series, variant, scenario list or fragment is a usage
+  /// error here, before anything is applied or built.
+  public static func resolve(_ options: RunOptions, home: PatchCheckHome) throws -> RunPlan {
+    let fragments = try options.fragments ?? KernelConfigFile.defaultFragments()
+    for fragment in fragments { try KernelConfigFile.validate(fragment: fragment) }
+    let loaded =
+      options.noSeries
+      ? LoadedSeries(series: Series(title: "no series", patches: [], source: "none"), manifest: nil)
+      : try SeriesSource.load(options.series, home: home)
+    let selected = try SelectedVariant.select(options.variant, from: loaded)
+    let scenarios =
+      try options.scenarioDefinitions.map(ScenarioLibrary.checked)
+      ?? ScenarioLibrary.named(
+        options.scenarios ?? loaded.manifest?.scenarios ?? ScenarioLibrary.defaultNames,
+        settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
+    return RunPlan(
+      loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios,
+      runnerScript: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout),
+      guest: GuestPlan(
+        vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
+        hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,
+        bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount)),
+      fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
+      compareBase: options.compareBase, threeWay: options.threeWay, output: options.output, json: options.json,
+      tool: PatchCheckVersion.build)
+  }
+
+  /// The inputs that decide a verdict, hashed: the patches as they will be applied, the
+  /// guest program, the guest's knobs, the fragments' text and patchcheck's build. Not the
+  /// base: each user of the key adds the commit it judges.
+  public var key: String {
+    var parts = ["patchcheck-verdict/2", tool]
+    if noSeries {
+      parts.append("no series")
+    } else {
+      parts.append("variant \(variantName)")
+      parts += series.patches.map { SHA256Hex.of(Data($0.diff.utf8)) }
+    }
+    parts.append(SHA256Hex.of(Data(runnerScript.utf8)))
+    parts.append(
+      "iterations \(guest.iterations) vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) "
+        + "hung \(guest.hungTaskTimeout) repeat \(guest.boots)")
+    for fragment in fragments {
+      parts.append(SHA256Hex.of(FileManager.default.contents(atPath: fragment.path) ?? Data()))
+    }
+    return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))
+  }
+
+  /// The config fragments' text, hashed: ci records which config a result was built with.
+  public var configHash: String {
+    String(SHA256Hex.of(Data(fragments.map { FileManager.default.contents(atPath: $0.path) ?? Data() }.reduce(Data(), +))).prefix(16))
+  }
+
+  /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
+  public var bootTimeout: TimeInterval {
+    guest.bootTimeout
+      ?? TimeInterval(120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30 + guest.hungTaskTimeout)
+  }
+}
