@@ -52,10 +52,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-  encoder.dateEncodingStrategy = .iso8601
-  let data = try encoder.encode(value)
+  let data = try JSON.encode(value)
   FileHandle.standardOutput.write(data)
   FileHandle.standardOutput.write(Data("\n".utf8))
 }

@@ -8,8 +8,7 @@ public enum ReportMerger {
   /// Every report.json under `folders`; returns how many runs were added (a run already
   /// there, same key and start time, is not added twice).
   public static func merge(_ folders: [URL], into database: ResultsDatabase) throws -> Int {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
+    let decoder = JSON.decoder()
     var added = 0
     let existing = Set(try database.runs().map { "\($0.key) \(Int($0.startedAt.timeIntervalSince1970))" })
     for folder in folders {

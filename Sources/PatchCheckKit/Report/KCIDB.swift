@@ -127,8 +127,6 @@ enum KCIDBWriter {
   }
 
   static func json(for report: Report, patchFiles: [URL]) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(document(for: report, patchFiles: patchFiles))
+    try JSON.encode(document(for: report, patchFiles: patchFiles))
   }
 }

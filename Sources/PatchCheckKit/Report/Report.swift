@@ -61,9 +61,6 @@ public struct Report: Sendable, Codable {
   }
 
   public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    return try encoder.encode(self)
+    try JSON.encode(self)
   }
 }
