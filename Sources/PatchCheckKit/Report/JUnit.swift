@@ -95,38 +95,24 @@ enum JUnitWriter {
       let suiteFailures = suite.cases.filter { $0.failure != nil }.count
       let skipped = suite.cases.filter(\.skipped).count
       out +=
-        #"  <testsuite name="\#(escape(suite.name))" tests="\#(suite.cases.count)" failures="\#(suiteFailures)" skipped="\#(skipped)">"#
+        #"  <testsuite name="\#(Escaping.markup(suite.name, keepingLineBreaks: true))" tests="\#(suite.cases.count)" failures="\#(suiteFailures)" skipped="\#(skipped)">"#
         + "\n"
       for item in suite.cases {
-        out += #"    <testcase name="\#(escape(item.name))" classname="\#(escape(item.className))">"#
+        out +=
+          #"    <testcase name="\#(Escaping.markup(item.name, keepingLineBreaks: true))" classname="\#(Escaping.markup(item.className, keepingLineBreaks: true))">"#
         if let failure = item.failure {
-          out += #"<failure message="\#(escape(String(failure.prefix(200))))">\#(escape(failure))</failure>"#
+          out +=
+            #"<failure message="\#(Escaping.markup(String(failure.prefix(200)), keepingLineBreaks: true))">\#(Escaping.markup(failure, keepingLineBreaks: true))</failure>"#
         } else if item.skipped {
           out += "<skipped/>"
         }
-        if let output = item.output, !output.isEmpty { out += "<system-out>\(escape(output))</system-out>" }
+        if let output = item.output, !output.isEmpty {
+          out += "<system-out>\(Escaping.markup(output, keepingLineBreaks: true))</system-out>"
+        }
         out += "</testcase>\n"
       }
       out += "  </testsuite>\n"
     }
     return out + "</testsuites>\n"
-  }
-
-  static func escape(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
-      default:
-        // XML 1.0 has no control characters: console logs sometimes do.
-        if scalar.value < 0x20 { out += "?" } else { out.unicodeScalars.append(scalar) }
-      }
-    }
-    return out
   }
 }
