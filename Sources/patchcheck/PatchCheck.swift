@@ -26,7 +26,7 @@ struct GlobalOptions: ParsableArguments {
   var home: String?
 
   var patchCheckHome: PatchCheckHome { PatchCheckHome(root: home.map { URL(fileURLWithPath: $0) }) }
-  var console: Console { Console(quiet: json) }
+  var console: Terminal { Terminal(quiet: json) }
 }
 
 /// Runs `body`, turning patchcheck's typed errors into one line on stderr and their exit code.

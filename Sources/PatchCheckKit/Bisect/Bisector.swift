@@ -121,9 +121,9 @@ public struct Bisector {
   let cache: VerdictCache?
   /// Written after every step.
   let logURL: URL?
-  let console: Console
+  let console: Terminal
 
-  public init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Console) {
+  public init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Terminal) {
     self.repository = repository
     self.judge = judge
     self.cache = cache
