@@ -26,7 +26,7 @@ struct GlobalOptions: ParsableArguments {
   var home: String?
 
   var patchCheckHome: PatchCheckHome { PatchCheckHome(root: home.map { URL(fileURLWithPath: $0) }) }
-  var console: Console { Console(quiet: json) }
+  var console: Terminal { Terminal(quiet: json) }
 }
 
 /// Runs `body`, turning patchcheck's typed errors into one line on stderr and their exit code.
@@ -52,10 +52,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-  encoder.dateEncodingStrategy = .iso8601
-  let data = try encoder.encode(value)
+  let data = try JSON.encode(value)
   FileHandle.standardOutput.write(data)
   FileHandle.standardOutput.write(Data("\n".utf8))
 }

@@ -21,7 +21,7 @@ import Testing
   @Test func appliesAndCommitsAsGitAmWould() throws {
     let dir = try TempDir()
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let base = try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil)
     let outcome = try applier.apply(
       try series(diffReplacing(20, statedAt: 17)), base: base, branch: "refs/heads/patchcheck/toy/as-posted", check: false)
@@ -107,7 +107,7 @@ import Testing
   @Test func appliesHunksThatMovedUpOrDown() throws {
     let dir = try TempDir()
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...60))
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let base = try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil)
     for (stated, offset) in [(20, -3), (14, 3)] {
       let outcome = try applier.apply(try series(diffReplacing(20, statedAt: stated)), base: base, branch: nil, check: true)
@@ -123,7 +123,7 @@ import Testing
     var source = numberedLines(1...40)
     source = source.replacingOccurrences(of: "int line19;", with: "int line19_renamed;")
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: source)
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let base = try applier.resolveBase(requested: nil, stated: nil, fallback: "v1.0")
     let outcome = try applier.apply(
       try series(diffReplacing(20, statedAt: 17)), base: base, branch: "refs/heads/patchcheck/x/y", check: false)
@@ -146,7 +146,7 @@ import Testing
       + "\n"
       + patchMail(subject: "two", diff: diffReplacing(30, statedAt: 27), messageID: "2@x").replacingOccurrences(of: "1/1", with: "2/2")
     let two = try SeriesParser.parse(Mbox.split(text), source: "test")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let outcome = try applier.apply(
       two, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: false)
     #expect(outcome.patches.map(\.result) == [.failed, .notAttempted])
@@ -155,7 +155,7 @@ import Testing
   @Test func aMissingBaseFallsBackAndSaysSo() throws {
     let dir = try TempDir()
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...10))
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let stated = "c8be6ef92d9bc54f012627375b87b44d3eefe451"
     let base = try applier.resolveBase(requested: nil, stated: stated, fallback: "v1.0")
     #expect(base.substituted)
@@ -181,7 +181,7 @@ import Testing
     let headBefore = try String(contentsOf: dir.path("work/.git/HEAD"), encoding: .utf8)
 
     let opened = try Applier.openRepository(dir.path("work").path)
-    let applier = Applier(repository: opened, console: Console(quiet: true))
+    let applier = Applier(repository: opened, console: Terminal(quiet: true))
     let outcome = try applier.apply(
       try series(diffReplacing(20, statedAt: 17)), base: try applier.resolveBase(requested: "main", stated: nil, fallback: nil),
       branch: "refs/heads/patchcheck/toy/as-posted", check: false)
@@ -201,7 +201,7 @@ import Testing
       #expect(error.kind == .notAGitRepository)
     }
     let plain = try ToyRepo(at: dir.path("plain.git"), files: ["README": "hi\n"])
-    let applier = Applier(repository: plain.repo, console: Console(quiet: true))
+    let applier = Applier(repository: plain.repo, console: Terminal(quiet: true))
     do {
       _ = try applier.apply(
         try series(diffReplacing(20, statedAt: 17)), base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil),

@@ -20,7 +20,7 @@ struct BisectEndToEnd {
   static func makeHistory(in repo: GitRepository, base: ObjectID, count: Int, badIndex: Int) throws -> (ObjectID, ObjectID) {
     let loaded = try SeriesSource.load("pci-iov-reentrant-v9", home: home)
     let broken = try SelectedVariant.select("no-reentrancy", from: loaded).series
-    let applier = Applier(repository: repo, console: Console(quiet: true))
+    let applier = Applier(repository: repo, console: Terminal(quiet: true))
     var tip = base
     var bad: ObjectID?
     for i in 0..<count {
@@ -73,7 +73,7 @@ struct BisectEndToEnd {
     // A verdict cache of its own: every step here is a real build and boot.
     let bisector = Bisector(
       repository: repo, judge: judge, cache: VerdictCache(folder: dir.path("verdicts")), logURL: dir.path("bisect.json"),
-      console: Console(quiet: true))
+      console: Terminal(quiet: true))
     let log = try bisector.run(request)
 
     #expect(log.firstBad == bad.description, "steps: \(log.steps.map { "\($0.commit.prefix(12)) \($0.call)" })")

@@ -78,7 +78,7 @@ final class StateJudge: BisectJudge, @unchecked Sendable {
     configure(&request)
     let bisector = Bisector(
       repository: history.repo, judge: judge ?? StateJudge(repo: history.repo), cache: VerdictCache(folder: cache),
-      logURL: log, console: Console(quiet: true))
+      logURL: log, console: Terminal(quiet: true))
     return try bisector.run(request, resuming: resuming)
   }
 

@@ -203,7 +203,7 @@ import Testing
   @Test func treeCheckoutMakesAFolderOfAnImportedVersion() throws {
     let dir = try TempDir()
     let home = dir.path("home")
-    _ = try TreeImporter(home: PatchCheckHome(root: home), console: Console(quiet: true))
+    _ = try TreeImporter(home: PatchCheckHome(root: home), console: Terminal(quiet: true))
       .importTarball(try KernelTests.toyTarball(in: dir, sublevel: "1", script: "one"))
     let checkout = try run(["tree", "checkout", "v9.9.1", dir.path("mine").path], home: home)
     #expect(checkout.status == 0)

@@ -50,7 +50,8 @@ struct EndToEnd {
     #expect(report.build?.release == "7.3.4-pc\(head.prefix(12))", "\(report.build?.release ?? "none")")
     #expect(report.boot?.kernelRelease == report.build?.release)
     // The config key follows every Kconfig file the configuration read, listed by Kconfig.
-    let slot = BuildSlot(home: Self.home, repository: try GitRepository(path: Self.home.treeRepository.path), console: Console(quiet: true))
+    let slot = BuildSlot(
+      home: Self.home, repository: try GitRepository(path: Self.home.treeRepository.path), console: Terminal(quiet: true))
     let listing = try String(
       contentsOf: slot.buildDirectory.appendingPathComponent("include/config/auto.conf.cmd"), encoding: .utf8)
     let inputs = KernelBuilder.kconfigInputs(listing)
@@ -328,7 +329,7 @@ struct NoSpace {
     let binary = Interruption.binary
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
     let repo = try GitRepository(path: EndToEnd.home.treeRepository.path)
-    let buildDirectory = BuildSlot(home: EndToEnd.home, repository: repo, console: Console(quiet: true)).buildDirectory
+    let buildDirectory = BuildSlot(home: EndToEnd.home, repository: repo, console: Terminal(quiet: true)).buildDirectory
     try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
     let dir = try TempDir()
     let out = dir.path("run")
@@ -439,7 +440,7 @@ struct RealTreeVariants {
   @Test func v9VariantsOnRealTrees() throws {
     let repo = try GitRepository(path: EndToEnd.home.treeRepository.path)
     let loaded = try SeriesSource.load(nil, home: EndToEnd.home)
-    let applier = Applier(repository: repo, console: Console(quiet: true))
+    let applier = Applier(repository: repo, console: Terminal(quiet: true))
     func outcome(_ variant: String, on tag: String) throws -> ApplyOutcome {
       let selected = try SelectedVariant.select(variant, from: loaded)
       let base = try applier.resolveBase(requested: tag, stated: selected.series.statedBase, fallback: nil)

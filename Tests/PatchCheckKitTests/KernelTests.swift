@@ -50,7 +50,7 @@ import Testing
   @Test func importsTarballsAsAHistoryOfTaggedCommits() throws {
     let dir = try TempDir()
     let home = PatchCheckHome(root: dir.path("home"))
-    let importer = TreeImporter(home: home, console: Console(quiet: true))
+    let importer = TreeImporter(home: home, console: Terminal(quiet: true))
     for (sub, extra) in [("1", "hello"), ("2", "hello again")] {
       let tarball = try Self.toyTarball(in: dir, sublevel: sub, script: extra)
       let result = try importer.importTarball(tarball)
@@ -92,7 +92,7 @@ import Testing
     let tarballs = try subs.map { try Self.toyTarball(in: dir, sublevel: $0, script: "v\($0)") }
     let failures = Mutex<[String]>([])
     DispatchQueue.concurrentPerform(iterations: tarballs.count) { index in
-      do { _ = try TreeImporter(home: home, console: Console(quiet: true)).importTarball(tarballs[index]) } catch {
+      do { _ = try TreeImporter(home: home, console: Terminal(quiet: true)).importTarball(tarballs[index]) } catch {
         failures.withLock { $0.append("\(error)") }
       }
     }

@@ -15,7 +15,7 @@ import Testing
     let before = try RepositorySnapshot(toy.repo)
     defer { #expect((try? RepositorySnapshot(toy.repo)) == before, "the repository changed outside patchcheck/") }
     let series = try SeriesParser.parse(Mbox.split(text), source: "test")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     return (
       toy,
       try applier.apply(
@@ -149,7 +149,7 @@ import Testing
 
     let repo = try GitRepository(path: work.path)
     let before = try RepositorySnapshot(repo)
-    let applier = Applier(repository: repo, console: Console(quiet: true))
+    let applier = Applier(repository: repo, console: Terminal(quiet: true))
     let base = try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil)
     let outcome = try applier.apply(
       SeriesParser.parse(Mbox.split(mail), source: "bin"), base: base, branch: "refs/heads/patchcheck/bin", check: false)
@@ -182,7 +182,7 @@ import Testing
     let sig = Signature(name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
     let base = try repo.createCommit(tree: repo.writeTree(entries), parents: [], author: sig, committer: sig, message: "base\n")
     try repo.createLightweightTag("v1.0", at: base)
-    let applier = Applier(repository: repo, console: Console(quiet: true))
+    let applier = Applier(repository: repo, console: Terminal(quiet: true))
     for path in ["escape/passwd", "escape/new.c"] {
       let modify = diff.replacingOccurrences(of: "drivers/toy.c", with: path)
       let create =
@@ -219,8 +219,8 @@ import Testing
         diff: "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1 +1 @@\n-int a;\n+int b;\n",
         to: try toy.repo.commitInfo(toy.base).tree),
       parents: [toy.base], author: .patchcheck(), committer: .patchcheck(), message: "b\n")
-    let one = BuildSlot(home: PatchCheckHome(root: dir.path("one")), repository: toy.repo, console: Console(quiet: true))
-    let two = BuildSlot(home: PatchCheckHome(root: dir.path("two")), repository: toy.repo, console: Console(quiet: true))
+    let one = BuildSlot(home: PatchCheckHome(root: dir.path("one")), repository: toy.repo, console: Terminal(quiet: true))
+    let two = BuildSlot(home: PatchCheckHome(root: dir.path("two")), repository: toy.repo, console: Terminal(quiet: true))
     #expect(one.branch != two.branch)
     _ = try one.checkout(toy.base)
     _ = try two.checkout(second)
@@ -239,7 +239,7 @@ import Testing
   @Test func aWorktreeMadeByAnEarlierVersionOrAHalfMadeOneIsTakenOver() throws {
     let dir = try TempDir()
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: "int a;\n")
-    let slot = BuildSlot(home: PatchCheckHome(root: dir.path("home")), repository: toy.repo, console: Console(quiet: true))
+    let slot = BuildSlot(home: PatchCheckHome(root: dir.path("home")), repository: toy.repo, console: Terminal(quiet: true))
     try toy.repo.setReference("refs/heads/patchcheck/build", to: toy.base, log: "old")
     _ = try toy.repo.worktree(named: "patchcheck-build", at: slot.worktreePath, branch: "refs/heads/patchcheck/build")
     // A half-made admin folder under the new name, as a failed add leaves it.
@@ -249,7 +249,7 @@ import Testing
     #expect(try worktree.headCommit() == toy.base)
     #expect(try String(contentsOf: slot.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int a;\n")
     // A fresh cache folder whose admin folder is half-made gets its worktree all the same.
-    let fresh = BuildSlot(home: PatchCheckHome(root: dir.path("fresh")), repository: toy.repo, console: Console(quiet: true))
+    let fresh = BuildSlot(home: PatchCheckHome(root: dir.path("fresh")), repository: toy.repo, console: Terminal(quiet: true))
     try FileManager.default.createDirectory(
       at: dir.path("repo.git/worktrees/\(fresh.worktreeName)"), withIntermediateDirectories: true)
     _ = try fresh.checkout(toy.base)

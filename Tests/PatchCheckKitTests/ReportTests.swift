@@ -25,7 +25,7 @@ func validateKCIDB(_ file: URL) throws -> ProcessResult {
     var diff = "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n"
     diff += "@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
     let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "toy: <&> \"quoted\"", diff: diff)), source: "test")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let base = try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil)
     var report = Report(run: "20261125-000000-toy-as-posted", startedAt: Date())
     report.series = SeriesSummary(series, manifest: nil, variant: "as-posted")

@@ -27,7 +27,7 @@ import Testing
 
   func applyEdited(_ edits: [PatchEdit], _ toy: ToyRepo, _ series: Series) throws -> (ApplyOutcome, ObjectID?) {
     let (edited, _) = try PatchEditor.apply(edits, to: series, manifest: "test.yaml")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let outcome = try applier.apply(
       edited, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: false)
     return (outcome, outcome.head.flatMap(ObjectID.init(hex:)))
@@ -156,7 +156,7 @@ import Testing
     let (first, head) = try applyEdited([], toy, series)
     #expect(first.applied)
     try toy.repo.createLightweightTag("v1.1", at: try #require(head))
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let again = try applier.apply(
       series, base: try applier.resolveBase(requested: "v1.1", stated: nil, fallback: nil), branch: nil, check: true)
     #expect(again.applied)
@@ -187,7 +187,7 @@ import Testing
     let git = try ProcessRunner.run(["sh", "-c", "git patch-id --stable < \"$0\"", file.path])
     #expect(try toy.repo.patchID(diff: diff).description == String(git.output.prefix(40)))
     let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "narrow", diff: diff)), source: "t")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let outcome = try applier.apply(
       series, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: true)
     #expect(outcome.applied)
@@ -202,7 +202,7 @@ import Testing
     let diff =
       "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -20,3 +20,4 @@\n int line20;\n int line21;\n int line22;\n+int added;\n"
     let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "uneven", diff: diff)), source: "t")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     let outcome = try applier.apply(
       series, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: nil, check: true)
     #expect(outcome.applied, "\(outcome.patches.first?.error ?? "")")
@@ -252,7 +252,7 @@ import Testing
 
   func run(_ toy: ToyRepo, _ diff: String, threeWay: Bool) throws -> ApplyOutcome {
     let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "toy: 3-way", diff: diff)), source: "test")
-    let applier = Applier(repository: toy.repo, console: Console(quiet: true))
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
     return try applier.apply(
       series, base: try applier.resolveBase(requested: "v1.1", stated: nil, fallback: nil), branch: nil, check: false, threeWay: threeWay)
   }

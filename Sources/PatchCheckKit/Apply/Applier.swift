@@ -82,9 +82,9 @@ public struct ApplyOutcome: Sendable, Codable {
 
 public struct Applier {
   public let repository: GitRepository
-  public let console: Console
+  public let console: Terminal
 
-  public init(repository: GitRepository, console: Console) {
+  public init(repository: GitRepository, console: Terminal) {
     self.repository = repository
     self.console = console
   }

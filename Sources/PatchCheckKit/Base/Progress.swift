@@ -33,17 +33,3 @@ public final class ProgressLine: @unchecked Sendable {
     drawn = false
   }
 }
-
-/// Informational messages for the user on stderr; silent in --json mode.
-public struct Console: Sendable {
-  public let quiet: Bool
-  public init(quiet: Bool) { self.quiet = quiet }
-  public func say(_ line: String) {
-    guard !quiet else { return }
-    FileHandle.standardError.write(Data("patchcheck: \(ConsoleLine.visible(line))\n".utf8))
-  }
-  /// Warnings are shown even in --json mode: they are on stderr, not stdout.
-  public func warn(_ line: String) {
-    FileHandle.standardError.write(Data("patchcheck: warning: \(ConsoleLine.visible(line))\n".utf8))
-  }
-}

@@ -111,10 +111,7 @@ public struct BisectLog: Codable, Sendable {
   }
 
   public func write(_ url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    try encoder.encode(self).write(to: url, options: .atomic)
+    try JSON.encode(self).write(to: url, options: .atomic)
   }
 }
 
@@ -124,9 +121,9 @@ public struct Bisector {
   let cache: VerdictCache?
   /// Written after every step.
   let logURL: URL?
-  let console: Console
+  let console: Terminal
 
-  public init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Console) {
+  public init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Terminal) {
     self.repository = repository
     self.judge = judge
     self.cache = cache
@@ -313,7 +310,7 @@ public struct VerdictCache: Sendable {
   public func put(_ key: String, _ judgement: Judgement) throws {
     guard let folder else { return }
     try FileManager.default.ensureDirectory(folder)
-    try JSONEncoder().encode(judgement).write(to: folder.appendingPathComponent(key + ".json"), options: .atomic)
+    try JSON.encode(judgement, .compact).write(to: folder.appendingPathComponent(key + ".json"), options: .atomic)
   }
 
   /// The verdict on `commit` under the judge's inputs: from the cache, else from the judge

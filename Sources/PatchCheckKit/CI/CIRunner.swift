@@ -43,13 +43,13 @@ public struct CIRunner {
   public let home: PatchCheckHome
   public let options: CIOptions
   public let database: ResultsDatabase
-  let console: Console
+  let console: Terminal
 
   public init(home: PatchCheckHome, options: CIOptions, database: ResultsDatabase) {
     self.home = home
     self.options = options
     self.database = database
-    console = Console(quiet: options.run.json)
+    console = Terminal(quiet: options.run.json)
   }
 
   public func run() throws -> [CIOutcome] {

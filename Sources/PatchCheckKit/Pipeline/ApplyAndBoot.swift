@@ -39,13 +39,13 @@ public struct RunOptions: Sendable {
 public struct ApplyAndBoot {
   public let home: PatchCheckHome
   public let options: RunOptions
-  let console: Console
+  let console: Terminal
   let progress: ProgressLine
 
   public init(home: PatchCheckHome, options: RunOptions) {
     self.home = home
     self.options = options
-    console = Console(quiet: options.json)
+    console = Terminal(quiet: options.json)
     progress = ProgressLine(enabled: !options.json)
   }
 

@@ -7,9 +7,9 @@ public struct BuildSlot {
   public let home: PatchCheckHome
   public let repository: GitRepository
   public let key: String
-  let console: Console
+  let console: Terminal
 
-  public init(home: PatchCheckHome, repository: GitRepository, console: Console) {
+  public init(home: PatchCheckHome, repository: GitRepository, console: Terminal) {
     self.home = home
     self.repository = repository
     self.console = console

@@ -25,7 +25,7 @@ public enum HTMLReport {
   }
 
   public static func render(runs: [RunRecord], title: String) -> String {
-    var body = "<h1>\(escape(title))</h1>\n"
+    var body = "<h1>\(Escaping.markup(title))</h1>\n"
     let seriesNames = Array(Set(runs.map(\.series))).sorted()
     if seriesNames.isEmpty { body += "<p>No runs recorded yet.</p>\n" }
     for series in seriesNames {
@@ -33,7 +33,7 @@ public enum HTMLReport {
     }
     return """
       <!DOCTYPE html>
-      <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+      <html lang="en"><head><meta charset="utf-8"><title>\(Escaping.markup(title))</title>
       <style>
       body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #212121; }
       table.matrix { border-collapse: collapse; margin: 12px 0 24px; }
@@ -68,36 +68,36 @@ public enum HTMLReport {
       scenarios[variant] = names
     }
     let seriesTitle = runs.last?.seriesTitle ?? series
-    var html = "<h2>\(escape(seriesTitle))</h2>\n<p>series <code>\(escape(series))</code>, \(runs.count) run(s)</p>\n"
+    var html = "<h2>\(Escaping.markup(seriesTitle))</h2>\n<p>series <code>\(Escaping.markup(series))</code>, \(runs.count) run(s)</p>\n"
     html +=
       "<p class=\"legend\">"
       + ["PASS", "FAIL", "APPLY-FAIL", "BUILD-FAIL", "INFRA-ERROR"].map {
         "<span style=\"background:\(verdictColors[$0] ?? "#000")\">\($0)</span>"
       }.joined() + "</p>\n"
-    html += "<table class=\"matrix\" data-series=\"\(escape(series))\"><thead><tr><th rowspan=\"2\" class=\"tag\">tag</th>"
+    html += "<table class=\"matrix\" data-series=\"\(Escaping.markup(series))\"><thead><tr><th rowspan=\"2\" class=\"tag\">tag</th>"
     for variant in variants {
-      html += "<th colspan=\"\(1 + (scenarios[variant]?.count ?? 0))\">\(escape(variant))</th>"
+      html += "<th colspan=\"\(1 + (scenarios[variant]?.count ?? 0))\">\(Escaping.markup(variant))</th>"
     }
     html += "</tr><tr>"
     for variant in variants {
-      html += "<th>verdict</th>" + (scenarios[variant] ?? []).map { "<th>\(escape($0))</th>" }.joined()
+      html += "<th>verdict</th>" + (scenarios[variant] ?? []).map { "<th>\(Escaping.markup($0))</th>" }.joined()
     }
     html += "</tr></thead><tbody>\n"
     for tag in tags {
-      html += "<tr><th class=\"tag\">\(escape(tag))</th>"
+      html += "<tr><th class=\"tag\">\(Escaping.markup(tag))</th>"
       for variant in variants {
         guard let run = latest[tag + "\u{0}" + variant] else {
-          html += "<td class=\"verdict empty\" data-tag=\"\(escape(tag))\" data-variant=\"\(escape(variant))\"></td>"
+          html += "<td class=\"verdict empty\" data-tag=\"\(Escaping.markup(tag))\" data-variant=\"\(Escaping.markup(variant))\"></td>"
           html += String(repeating: "<td></td>", count: scenarios[variant]?.count ?? 0)
           continue
         }
         let anchor = "run-\(run.id ?? 0)"
         html +=
-          "<td class=\"verdict\" style=\"background:\(verdictColors[run.verdict] ?? "#000")\" data-tag=\"\(escape(tag))\" data-variant=\"\(escape(variant))\" data-verdict=\"\(escape(run.verdict))\" title=\"\(escape(run.reason))\"><a href=\"#\(anchor)\">\(escape(run.verdict))</a></td>"
+          "<td class=\"verdict\" style=\"background:\(verdictColors[run.verdict] ?? "#000")\" data-tag=\"\(Escaping.markup(tag))\" data-variant=\"\(Escaping.markup(variant))\" data-verdict=\"\(Escaping.markup(run.verdict))\" title=\"\(Escaping.markup(run.reason))\"><a href=\"#\(anchor)\">\(Escaping.markup(run.verdict))</a></td>"
         for name in scenarios[variant] ?? [] {
           let result = run.scenarioResults.first { $0.name == name }?.result ?? ""
           html +=
-            "<td class=\"scenario\" style=\"background:\(resultColors[result] ?? "#fff")\" data-tag=\"\(escape(tag))\" data-variant=\"\(escape(variant))\" data-scenario=\"\(escape(name))\" data-result=\"\(escape(result))\"><a href=\"#\(anchor)\">\(escape(result))</a></td>"
+            "<td class=\"scenario\" style=\"background:\(resultColors[result] ?? "#fff")\" data-tag=\"\(Escaping.markup(tag))\" data-variant=\"\(Escaping.markup(variant))\" data-scenario=\"\(Escaping.markup(name))\" data-result=\"\(Escaping.markup(result))\"><a href=\"#\(anchor)\">\(Escaping.markup(result))</a></td>"
         }
       }
       html += "</tr>\n"
@@ -108,14 +108,15 @@ public enum HTMLReport {
     for tag in tags {
       for variant in variants {
         guard let run = latest[tag + "\u{0}" + variant] else { continue }
-        html += "<section class=\"run\" id=\"run-\(run.id ?? 0)\"><h4>\(escape(tag)) · \(escape(variant)) · \(escape(run.verdict))</h4>"
-        html += "<p>\(escape(run.reason))</p><p>commit <code>\(escape(String(run.commit.prefix(12))))</code>"
+        html +=
+          "<section class=\"run\" id=\"run-\(run.id ?? 0)\"><h4>\(Escaping.markup(tag)) · \(Escaping.markup(variant)) · \(Escaping.markup(run.verdict))</h4>"
+        html += "<p>\(Escaping.markup(run.reason))</p><p>commit <code>\(Escaping.markup(String(run.commit.prefix(12))))</code>"
         if let changed = run.filesChanged { html += ", \(changed) files changed since the previous build" }
         if let objects = run.objects { html += ", \(objects) objects compiled" }
-        html += ". Report: <code>\(escape(run.reportDir))</code></p>\n"
+        html += ". Report: <code>\(Escaping.markup(run.reportDir))</code></p>\n"
         for splat in run.splats {
-          html += "<details open><summary>\(escape(splat.title)) <small>(\(escape(splat.kind)))</small></summary><pre>"
-          html += splat.excerpt.map(escape).joined(separator: "\n") + "</pre></details>\n"
+          html += "<details open><summary>\(Escaping.markup(splat.title)) <small>(\(Escaping.markup(splat.kind)))</small></summary><pre>"
+          html += splat.excerpt.map { Escaping.markup($0) }.joined(separator: "\n") + "</pre></details>\n"
         }
         html += "</section>\n"
       }
@@ -136,7 +137,7 @@ public enum HTMLReport {
       "<h3>Phase times per tag</h3>\n<svg class=\"chart\" width=\"\(labelWidth + barWidth + 80)\" height=\"\(height)\" role=\"img\" aria-label=\"phase times per tag\">"
     for (row, run) in latest.enumerated() {
       let y = row * rowHeight + 4
-      svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"12\">\(escape(run.tag))</text>"
+      svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"12\">\(Escaping.markup(run.tag))</text>"
       var x = Double(labelWidth)
       for (i, phase) in phases.enumerated() {
         let w = (run.phases[phase] ?? 0) / most * Double(barWidth)
@@ -156,20 +157,5 @@ public enum HTMLReport {
       lx += 90
     }
     return svg + "</svg>\n"
-  }
-
-  static func escape(_ text: String) -> String {
-    var out = ""
-    for c in ConsoleLine.visible(text) {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.append(c)
-      }
-    }
-    return out
   }
 }

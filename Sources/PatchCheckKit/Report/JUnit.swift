@@ -1,19 +1,57 @@
 // junit.xml for CI systems: one testsuite per scenario (its steps as test cases), one
 // for apply (a case per patch), one for the console (a failing case per kernel report).
+// The document is modelled here (testsuites, testsuite, testcase, failure, skipped,
+// system-out) and written by XMLWriter, which does all the escaping.
 
 import Foundation
 
-struct JUnitCase {
+struct JUnitCase: XMLRepresentable {
   var name: String
   var className: String
   var failure: String?
   var skipped = false
   var output: String?
+
+  var xmlElement: XMLWriter.Element {
+    var children: [XMLWriter.Element] = []
+    if let failure {
+      children.append(XMLWriter.Element("failure", [("message", String(failure.prefix(200)))], text: failure))
+    } else if skipped {
+      children.append(XMLWriter.Element("skipped"))
+    }
+    if let output, !output.isEmpty { children.append(XMLWriter.Element("system-out", text: output)) }
+    return XMLWriter.Element("testcase", [("name", name), ("classname", className)], children: children)
+  }
 }
 
-struct JUnitSuite {
+struct JUnitSuite: XMLRepresentable {
   var name: String
   var cases: [JUnitCase]
+
+  var failures: Int { cases.filter { $0.failure != nil }.count }
+
+  var xmlElement: XMLWriter.Element {
+    XMLWriter.Element(
+      "testsuite",
+      [("name", name), ("tests", "\(cases.count)"), ("failures", "\(failures)"), ("skipped", "\(cases.filter(\.skipped).count)")],
+      children: cases.map(\.xmlElement))
+  }
+}
+
+/// The document's root: every suite of the run.
+struct JUnitDocument: XMLRepresentable {
+  var name = "patchcheck"
+  var suites: [JUnitSuite]
+
+  var xmlElement: XMLWriter.Element {
+    XMLWriter.Element(
+      "testsuites",
+      [
+        ("name", name), ("tests", "\(suites.reduce(0) { $0 + $1.cases.count })"),
+        ("failures", "\(suites.reduce(0) { $0 + $1.failures })"),
+      ],
+      children: suites.map(\.xmlElement))
+  }
 }
 
 enum JUnitWriter {
@@ -85,48 +123,8 @@ enum JUnitWriter {
     return suites
   }
 
+  /// Suites and their elements on lines of their own, a test case's contents on its line.
   static func xml(for report: Report) -> String {
-    let all = suites(for: report)
-    var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-    let failures = all.reduce(0) { $0 + $1.cases.filter { $0.failure != nil }.count }
-    let tests = all.reduce(0) { $0 + $1.cases.count }
-    out += #"<testsuites name="patchcheck" tests="\#(tests)" failures="\#(failures)">"# + "\n"
-    for suite in all {
-      let suiteFailures = suite.cases.filter { $0.failure != nil }.count
-      let skipped = suite.cases.filter(\.skipped).count
-      out +=
-        #"  <testsuite name="\#(escape(suite.name))" tests="\#(suite.cases.count)" failures="\#(suiteFailures)" skipped="\#(skipped)">"#
-        + "\n"
-      for item in suite.cases {
-        out += #"    <testcase name="\#(escape(item.name))" classname="\#(escape(item.className))">"#
-        if let failure = item.failure {
-          out += #"<failure message="\#(escape(String(failure.prefix(200))))">\#(escape(failure))</failure>"#
-        } else if item.skipped {
-          out += "<skipped/>"
-        }
-        if let output = item.output, !output.isEmpty { out += "<system-out>\(escape(output))</system-out>" }
-        out += "</testcase>\n"
-      }
-      out += "  </testsuite>\n"
-    }
-    return out + "</testsuites>\n"
-  }
-
-  static func escape(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
-      default:
-        // XML 1.0 has no control characters: console logs sometimes do.
-        if scalar.value < 0x20 { out += "?" } else { out.unicodeScalars.append(scalar) }
-      }
-    }
-    return out
+    XMLWriter.document(JUnitDocument(suites: suites(for: report)), blockDepth: 2)
   }
 }

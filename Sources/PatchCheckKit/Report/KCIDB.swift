@@ -2,18 +2,7 @@
 // message-id, one build, a test per scenario step plus boot and console), for submitting to
 // KernelCI's database. The schema is checked with kcidb-io in the tests.
 
-import CCrypto
 import Foundation
-
-public enum SHA256Hex {
-  public static func of(_ data: Data) -> String {
-    var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-    data.withUnsafeBytes { bytes in
-      _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest)
-    }
-    return digest.map { String(format: "%02x", $0) }.joined()
-  }
-}
 
 struct KCIDBDocument: Encodable {
   struct Version: Encodable {
@@ -138,8 +127,6 @@ enum KCIDBWriter {
   }
 
   static func json(for report: Report, patchFiles: [URL]) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(document(for: report, patchFiles: patchFiles))
+    try JSON.encode(document(for: report, patchFiles: patchFiles))
   }
 }

@@ -19,9 +19,9 @@ public struct ImportResult: Sendable, Codable {
 public struct TreeImporter: Sendable {
   public static let importsBranch = "refs/heads/patchcheck/imports"
   public let home: PatchCheckHome
-  public let console: Console
+  public let console: Terminal
 
-  public init(home: PatchCheckHome, console: Console) {
+  public init(home: PatchCheckHome, console: Terminal) {
     self.home = home
     self.console = console
   }

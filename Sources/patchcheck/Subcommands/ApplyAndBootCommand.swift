@@ -159,10 +159,7 @@ struct ApplyAndBootCommand: ParsableCommand {
       reports.append(try ApplyAndBoot(home: global.patchCheckHome, options: options).run())
     }
     if global.json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-      encoder.dateEncodingStrategy = .iso8601
-      FileHandle.standardOutput.write(try encoder.encode(reports))
+      FileHandle.standardOutput.write(try JSON.encode(reports))
       FileHandle.standardOutput.write(Data("\n".utf8))
     } else {
       let width = max(7, names.map(\.count).max() ?? 7)

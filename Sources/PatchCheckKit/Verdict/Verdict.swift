@@ -1,0 +1,34 @@
+// The verdict a run ends with (PASS, FAIL, SKIP, APPLY-FAIL, ...) and the exit code each
+// one maps to. The judge (Judge.swift) decides it; every report, cache and database keeps it.
+
+import Foundation
+
+public enum Verdict: String, Sendable, Codable, CaseIterable {
+  case pass = "PASS"
+  case fail = "FAIL"
+  /// No kernel report and no scenario failed, but a selected scenario did not run all its
+  /// steps (the kernel lacks what it needs): not evidence that the series is good.
+  case skip = "SKIP"
+  case applyFail = "APPLY-FAIL"
+  case buildFail = "BUILD-FAIL"
+  case infraError = "INFRA-ERROR"
+  /// The variant's manifest says what its run must show, and it did not (a negative
+  /// control that passed, a backport that stopped applying).
+  case expectationUnmet = "EXPECTATION-UNMET"
+  /// Interrupted (Ctrl-C, SIGTERM): the report holds what was done until then.
+  case aborted = "ABORTED"
+
+  /// Documented in README.md ("Exit codes").
+  public var exitCode: Int32 {
+    switch self {
+    case .pass: 0
+    case .fail: 1
+    case .skip: 9
+    case .applyFail: 3
+    case .buildFail: 4
+    case .infraError: 5
+    case .expectationUnmet: 7
+    case .aborted: 130
+    }
+  }
+}
