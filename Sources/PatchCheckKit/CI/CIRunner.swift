@@ -109,7 +109,7 @@ public struct CIRunner {
     let all = try repository.tagNames()
     let names: [String]
     if spec.contains(where: { "*?[".contains($0) }) {
-      names = all.filter { fnmatch(spec, $0, 0) == 0 }.sorted(by: versionOrder)
+      names = all.filter { fnmatch(spec, $0, 0) == 0 }.sorted(by: TagOrder.versionOrder)
       guard !names.isEmpty else {
         throw PatchCheckError(
           .noTags, "no tag in \(repository.gitDirectory) matches '\(spec)'",
@@ -132,52 +132,8 @@ public struct CIRunner {
     }
   }
 
-  /// v7.2.9 before v7.2.11: digit runs compare as numbers.
-  public static func versionOrder(_ a: String, _ b: String) -> Bool {
-    func parts(_ s: String) -> [Either] {
-      var out: [Either] = []
-      var digits = ""
-      var text = ""
-      for c in s {
-        if c.isNumber {
-          if !text.isEmpty { out.append(.text(text)); text = "" }
-          digits.append(c)
-        } else {
-          if !digits.isEmpty { out.append(.number(Int(digits) ?? 0)); digits = "" }
-          text.append(c)
-        }
-      }
-      if !digits.isEmpty { out.append(.number(Int(digits) ?? 0)) }
-      if !text.isEmpty { out.append(.text(text)) }
-      return out
-    }
-    let (x, y) = (parts(a), parts(b))
-    for (p, q) in zip(x, y) where p != q {
-      switch (p, q) {
-      case (.number(let m), .number(let n)): return m < n
-      case (.text(let m), .text(let n)): return m < n
-      case (.number, .text): return true
-      case (.text, .number): return false
-      }
-    }
-    return x.count < y.count
-  }
-
-  enum Either: Equatable {
-    case number(Int)
-    case text(String)
-  }
-
 }
 
 #if canImport(Glibc)
   import Glibc
 #endif
-
-/// What a ci run adds to a tag's report: enough to merge the report into a database later.
-public struct CIInfo: Codable, Sendable {
-  public var tag: String
-  public var key: String
-  public var configHash: String
-  public var filesChanged: Int?
-}

@@ -38,7 +38,7 @@ public struct History: Codable, Sendable {
       latest[run.tag] = run
       counts[run.tag, default: 0] += 1
     }
-    tags = latest.keys.sorted(by: CIRunner.versionOrder).compactMap { tag in
+    tags = latest.keys.sorted(by: TagOrder.versionOrder).compactMap { tag in
       latest[tag].map {
         Entry(
           tag: tag, commit: $0.commit, verdict: $0.verdict, reason: $0.reason, titles: $0.titles, startedAt: $0.startedAt,

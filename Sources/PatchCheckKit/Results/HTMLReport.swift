@@ -57,7 +57,7 @@ public enum HTMLReport {
     // The latest run per (tag, variant).
     var latest: [String: RunRecord] = [:]
     for run in runs { latest[run.tag + "\u{0}" + run.variant] = run }
-    let tags = Array(Set(runs.map(\.tag))).sorted(by: CIRunner.versionOrder)
+    let tags = Array(Set(runs.map(\.tag))).sorted(by: TagOrder.versionOrder)
     let variants = Array(Set(runs.map(\.variant))).sorted { a, b in a == "as-posted" ? b != "as-posted" : b == "as-posted" ? false : a < b }
     var scenarios: [String: [String]] = [:]
     for variant in variants {

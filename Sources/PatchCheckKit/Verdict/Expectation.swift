@@ -1,0 +1,38 @@
+// A variant's expectation judged against the verdict: a negative control that passes, or a
+// backport that stopped applying, must never read as what it was expected to be.
+
+import Foundation
+
+public struct ExpectationResult: Sendable, Codable {
+  public var expectedVerdict: String?
+  public var expectedSplat: String?
+  public var observed: Verdict
+  /// The title that matched `expectedSplat`.
+  public var matchedSplat: String?
+  public var met: Bool
+
+  /// Judges `verdict` and the report titles against `expectation`; the reason to give
+  /// when it is not met. A run that could not judge (INFRA-ERROR) is not judged.
+  public static func judge(
+    _ expectation: SeriesManifest.Expectation?, verdict: Verdict, reason: String, titles: [String]
+  ) -> (result: ExpectationResult, unmetReason: String?)? {
+    guard let expectation, verdict != .infraError, verdict != .expectationUnmet else { return nil }
+    var matched: String?
+    if let pattern = expectation.splat {
+      let regex = try? Regex(pattern)
+      matched = titles.first { title in regex.map { title.contains($0) } ?? title.contains(pattern) }
+    }
+    let verdictOK = expectation.verdict.map { $0 == verdict.rawValue } ?? true
+    let splatOK = expectation.splat == nil || matched != nil
+    let result = ExpectationResult(
+      expectedVerdict: expectation.verdict, expectedSplat: expectation.splat, observed: verdict,
+      matchedSplat: matched, met: verdictOK && splatOK)
+    guard !result.met else { return (result, nil) }
+    let wanted = (expectation.verdict ?? "any verdict") + (expectation.splat.map { " with a report matching '\($0)'" } ?? "")
+    let prefix =
+      expectation.verdict == "FAIL" && verdict == .pass
+      ? "NEGATIVE CONTROL DID NOT FAIL: the scenarios no longer detect what this variant breaks"
+      : "EXPECTATION NOT MET"
+    return (result, "\(prefix): expected \(wanted), got \(verdict.rawValue) (\(reason))")
+  }
+}
