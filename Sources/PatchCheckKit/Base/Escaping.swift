@@ -12,7 +12,7 @@ enum Escaping {
     var out = ""
     var line = ""
     func flush() {
-      for scalar in ConsoleLine.visible(line).unicodeScalars {
+      for scalar in VisibleText.of(line).unicodeScalars {
         switch scalar {
         case "&": out += "&amp;"
         case "<": out += "&lt;"

@@ -23,13 +23,13 @@ public final class ProgressLine: @unchecked Sendable {
     lastDraw = now
     drawn = true
     // The text may carry guest console output: control characters are shown, not obeyed.
-    FileHandle.standardError.write(Data("\r\u{1B}[K\(ConsoleLine.visible(text))".utf8))
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(VisibleText.of(text))".utf8))
   }
 
   public func finish(_ text: String? = nil) {
     guard enabled else { return }
     if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    if let text { FileHandle.standardError.write(Data("\(ConsoleLine.visible(text))\n".utf8)) }
+    if let text { FileHandle.standardError.write(Data("\(VisibleText.of(text))\n".utf8)) }
     drawn = false
   }
 }

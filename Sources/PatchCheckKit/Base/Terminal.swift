@@ -9,10 +9,10 @@ public struct Terminal: Sendable {
   public init(quiet: Bool) { self.quiet = quiet }
   public func say(_ line: String) {
     guard !quiet else { return }
-    FileHandle.standardError.write(Data("patchcheck: \(ConsoleLine.visible(line))\n".utf8))
+    FileHandle.standardError.write(Data("patchcheck: \(VisibleText.of(line))\n".utf8))
   }
   /// Warnings are shown even in --json mode: they are on stderr, not stdout.
   public func warn(_ line: String) {
-    FileHandle.standardError.write(Data("patchcheck: warning: \(ConsoleLine.visible(line))\n".utf8))
+    FileHandle.standardError.write(Data("patchcheck: warning: \(VisibleText.of(line))\n".utf8))
   }
 }

@@ -152,7 +152,7 @@ public struct QemuBooter: Sendable {
       lastLines: result.timedOut || result.idledOut
         ? Array(
           result.output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").suffix(15).map {
-            ConsoleLine.visible(String($0))
+            VisibleText.of(String($0))
           })
         : nil,
       exitStatus: result.status, command: command, kernelRelease: watch.release)

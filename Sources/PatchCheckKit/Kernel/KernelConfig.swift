@@ -63,7 +63,7 @@ public enum KernelConfigFile {
       if line.isEmpty || (line.hasPrefix("#") && !line.hasPrefix("# CONFIG_")) { continue }
       guard (try? option.wholeMatch(in: line)) != nil else {
         throw PatchCheckError(
-          .configFragment, "\(url.lastPathComponent):\(number + 1): not a config option: '\(ConsoleLine.visible(String(line.prefix(60))))'",
+          .configFragment, "\(url.lastPathComponent):\(number + 1): not a config option: '\(VisibleText.of(String(line.prefix(60))))'",
           hint: "write CONFIG_NAME=value or '# CONFIG_NAME is not set' (see kernel-configs/*.config)")
       }
     }
