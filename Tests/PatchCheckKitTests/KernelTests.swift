@@ -110,6 +110,44 @@ import Testing
     #expect(onBranch.count == subs.count)
   }
 
+  /// The .config follows the tree: a change to any Kconfig file the last configuration read
+  /// (Kconfig's own list, in auto.conf.cmd's format) or to the kernel version makes a new
+  /// key, so the config is made again; the same tree and fragments keep it.
+  @Test func theConfigKeyFollowsTheKconfigFilesAndTheFragments() throws {
+    let dir = try TempDir()
+    let source = dir.path("src")
+    let build = dir.path("build")
+    for (path, text) in [
+      ("Makefile", "# SPDX-License-Identifier: GPL-2.0\nVERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 4\n"),
+      ("Kconfig", "source \"drivers/Kconfig\"\n"), ("drivers/Kconfig", "config PCI_IOV\n\tbool \"SR-IOV\"\n"),
+    ] {
+      let url = source.appendingPathComponent(path)
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+    let fragment = dir.path("pci.config")
+    try "CONFIG_PCI_IOV=y\n".write(to: fragment, atomically: true, encoding: .utf8)
+    let builder = KernelBuilder(source: source, buildDirectory: build, fragments: [fragment], home: PatchCheckHome(root: dir.url))
+    let listing = build.appendingPathComponent("include/config/auto.conf.cmd")
+    try FileManager.default.createDirectory(at: listing.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try "autoconfig := include/config/auto.conf\n\ndeps_config := \\\n\tKconfig \\\n\tdrivers/Kconfig \\\n\n$(autoconfig): $(deps_config)\n"
+      .write(to: listing, atomically: true, encoding: .utf8)
+    #expect(KernelBuilder.kconfigInputs(try String(contentsOf: listing, encoding: .utf8)) == ["Kconfig", "drivers/Kconfig"])
+    let first = try builder.configKey()
+    #expect(try builder.configKey() == first, "the same tree keeps its config")
+    try "config PCI_IOV\n\tbool \"SR-IOV\"\n\tdefault y\n".write(
+      to: source.appendingPathComponent("drivers/Kconfig"), atomically: true, encoding: .utf8)
+    let changedKconfig = try builder.configKey()
+    #expect(changedKconfig != first, "another tree's Kconfig must not reuse this config")
+    try "# SPDX-License-Identifier: GPL-2.0\nVERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 12\n".write(
+      to: source.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+    #expect(try builder.configKey() != changedKconfig, "another kernel version")
+    try "CONFIG_PCI_IOV=y\nCONFIG_LOCKDEP=y\n".write(to: fragment, atomically: true, encoding: .utf8)
+    let changedFragment = try builder.configKey()
+    try FileManager.default.removeItem(at: listing)
+    #expect(try builder.configKey() != changedFragment, "no list yet: made again")
+  }
+
   @Test func theShippedFragmentsAreValid() throws {
     for fragment in try KernelConfigFile.defaultFragments() { try KernelConfigFile.validate(fragment: fragment) }
     let dir = try TempDir()

@@ -119,8 +119,10 @@ public struct KernelBuilder: Sendable {
   static func kconfigInputs(_ text: String) -> [String] {
     var paths: [String] = []
     var inList = false
-    for raw in text.split(separator: "\n") {
+    // Each entry ends with a backslash, the last one too; a blank line ends the list.
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
       let line = raw.trimmingCharacters(in: .whitespaces)
+      if inList, line.isEmpty { break }
       if line.hasPrefix("deps_config :=") {
         inList = true
         continue
