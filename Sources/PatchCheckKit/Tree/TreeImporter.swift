@@ -29,7 +29,9 @@ public struct TreeImporter: Sendable {
   /// Opens the tree repository, creating it (bare) when absent.
   public func openOrCreateRepository() throws -> GitRepository {
     let path = home.treeRepository.path
-    if FileManager.default.fileExists(atPath: path) { return try GitRepository(path: path) }
+    // The folder appears before libgit2 has finished making the repository in it: only a
+    // repository that opens is taken without the lock.
+    if FileManager.default.fileExists(atPath: path), let repo = try? GitRepository(path: path) { return repo }
     try FileManager.default.ensureDirectory(home.root)
     let lock = try importLock {}
     defer { withExtendedLifetime(lock) {} }
