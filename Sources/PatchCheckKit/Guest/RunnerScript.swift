@@ -1,0 +1,132 @@
+// The guest's program: the /init the initramfs runs, generated from the scenarios. It runs
+// each step in the background with its own time limit, prints KTAP v1 on the console, names
+// the kernel it booted, and at the end waits out any task stuck in D state.
+
+import Foundation
+
+/// The generated /init: mounts, lowers the hung-task timeout, runs the scenarios and prints
+/// KTAP v1 on the console, then says it is done and powers off.
+public enum RunnerScript {
+  public static let startMarker = "patchcheck-runner: start"
+  public static let doneMarker = "patchcheck-runner: done"
+  /// Followed by `uname -r`: the host checks the guest booted the kernel it built.
+  public static let releaseMarker = "patchcheck-runner: kernel "
+  /// Followed by `NAME:PID`: a task still in D state after the hung-task period at the end.
+  public static let stuckMarker = "patchcheck-runner: task stuck in D state: "
+
+  /// The release on the runner's `releaseMarker` line, if `line` is that line.
+  public static func kernelRelease(fromLine line: String) -> String? {
+    guard let range = line.range(of: releaseMarker) else { return nil }
+    let release = line[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
+    return release.isEmpty ? nil : release
+  }
+
+  /// The release the runner saw in a whole console log.
+  public static func kernelRelease(in console: String) -> String? {
+    console.split(separator: "\n").lazy.compactMap { kernelRelease(fromLine: String($0)) }.first
+  }
+
+  public static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10) -> String {
+    var out = """
+      #!/bin/sh
+      # patchcheck guest runner (generated). KTAP v1 on the console.
+      /bin/busybox --install -s /bin
+      export PATH=/bin
+      mount -t proc proc /proc
+      mount -t sysfs sysfs /sys
+      mount -t devtmpfs devtmpfs /dev 2>/dev/null
+      mount -t tmpfs tmpfs /tmp
+      echo \(hungTaskTimeout) > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+      echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
+      echo "\(startMarker)"
+      echo "\(releaseMarker)$(uname -r)"
+      seq=0
+      # step TIMEOUT FILE: runs the snippet in FILE in the background; waits for its marker.
+      # Blocked: still running at TIMEOUT, or a hung-task report appeared while it ran (the
+      # kernel has then seen a task stuck for the whole hung-task timeout: no need to wait on).
+      hung() { dmesg 2>/dev/null | grep -c 'blocked for more than'; }
+      # Tasks in uninterruptible sleep (state D), as NAME:PID.
+      dtasks() { cat /proc/[0-9]*/stat 2>/dev/null | sed -n 's/^\\([0-9]*\\) (\\(.*\\)) D .*/\\2:\\1/p' | tr ' ' '_'; }
+      step() {
+        seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
+        ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
+        t=0
+        while [ ! -f "$m" ]; do
+          if [ $t -ge $(($1*5)) ]; then
+            cat "$o" 2>/dev/null | sed 's/^/    /'
+            echo "    # step still running after $1 s: blocked"
+            return 124
+          fi
+          if [ $((t % 10)) -eq 9 ] && [ "$(hung)" -gt "$h0" ]; then
+            cat "$o" 2>/dev/null | sed 's/^/    /'
+            echo "    # step blocked: the kernel reported a hung task after $((t/5)) s"
+            reported=1
+            return 124
+          fi
+          sleep 0.2; t=$((t+1))
+        done
+        sed 's/^/    /' "$o"
+        return $(cat "$m")
+      }
+
+      """
+    out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
+    for (index, scenario) in scenarios.enumerated() {
+      // A blocked step leaves tasks stuck on the device's locks: later scenarios would only
+      // time out behind them.
+      out += "if [ -n \"$blocked\" ]; then echo 'ok \(index + 1) \(quoted(scenario.name)) # SKIP a blocked step wedged the device'; else\n"
+      out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
+      out += "echo '    1..\(scenario.steps.count)'\n"
+      out += "failed=0; skipped=''\n"
+      for (stepIndex, var step) in scenario.steps.enumerated() {
+        // Names go inside single quotes, and '#' would start a KTAP directive.
+        step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
+        let file = "/tmp/step-\(index + 1)-\(stepIndex + 1).sh"
+        out += "cat > \(file) <<'PATCHCHECK_STEP'\n\(step.script)\nPATCHCHECK_STEP\n"
+        out += """
+          if [ $failed -ne 0 ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP an earlier step failed'
+          else
+            step \(step.timeout) \(file); rc=$?
+            if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
+            elif [ $rc -eq \(stepSkipExitCode) ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP not supported by this kernel'; skipped='\(step.name)'
+            elif [ $rc -eq 124 ]; then echo '    not ok \(stepIndex + 1) \(step.name) # TIMEOUT'; failed=1; blocked=1
+            else echo '    not ok \(stepIndex + 1) \(step.name) # exit '"$rc"; failed=1; fi
+          fi
+
+          """
+      }
+      out += """
+        if [ $failed -ne 0 ]; then echo 'not ok \(index + 1) \(quoted(scenario.name))'
+        elif [ -n "$skipped" ]; then echo "ok \(index + 1) \(quoted(scenario.name)) # SKIP step '$skipped' is not supported by this kernel"
+        else echo 'ok \(index + 1) \(quoted(scenario.name))'; fi
+        fi
+
+        """
+    }
+    out += """
+      # The end: a task still in D state (a background writer that deadlocked without
+      # blocking a step, or one a blocked step left behind) gets the hung-task detector's
+      # full period; what is still stuck then is named, with every blocked task's stack
+      # (sysrq w) and every lock held (sysrq d).
+      stuck=$(dtasks)
+      if [ -n "$stuck" ] && [ -z "$reported" ]; then
+        w=0
+        while [ -n "$stuck" ] && [ $w -lt \(hungTaskTimeout + 3) ]; do sleep 1; w=$((w+1)); stuck=$(dtasks); done
+      fi
+      if [ -n "$stuck" ]; then
+        for t in $stuck; do echo "\(stuckMarker)$t"; done
+        echo w > /proc/sysrq-trigger 2>/dev/null; echo d > /proc/sysrq-trigger 2>/dev/null; sleep 1
+      fi
+
+      echo "\(doneMarker)"
+      poweroff -f
+
+      """
+    return out
+  }
+
+  /// Text safe inside a single-quoted shell word.
+  static func quoted(_ text: String) -> String {
+    text.replacingOccurrences(of: "'", with: "'\\''")
+  }
+}
