@@ -1,0 +1,406 @@
+// Turns a console log into typed kernel reports. Cheap per line: the log is searched once
+// per header literal (memmem over the bytes), and only lines holding one are decoded and
+// matched against the formats; a report's own lines are read only around its header.
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The log as bytes with its line starts.
+struct ConsoleBuffer {
+  let bytes: [UInt8]
+  let starts: [Int]
+
+  init(_ log: String) {
+    var bytes = Array(log.utf8)
+    if bytes.isEmpty { bytes = [] }
+    var starts = [0]
+    starts.reserveCapacity(bytes.count / 48 + 1)
+    bytes.withUnsafeBufferPointer { buf in
+      guard let base = buf.baseAddress else { return }
+      var pos = 0
+      while pos < buf.count, let hit = memchr(base + pos, 0x0A, buf.count - pos) {
+        let offset = hit.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base)
+        starts.append(offset + 1)
+        pos = offset + 1
+      }
+    }
+    self.bytes = bytes
+    self.starts = starts
+  }
+
+  var count: Int { starts.count }
+
+  func line(_ i: Int) -> String {
+    var end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
+    if end > starts[i], bytes[end - 1] == 0x0D { end -= 1 }
+    return String(decoding: bytes[starts[i]..<end], as: UTF8.self)
+  }
+
+  func lineIndex(ofOffset offset: Int) -> Int {
+    var low = 0
+    var high = starts.count - 1
+    while low < high {
+      let mid = (low + high + 1) / 2
+      if starts[mid] <= offset { low = mid } else { high = mid - 1 }
+    }
+    return low
+  }
+
+  /// The lines holding `needle`, each once, in order.
+  func lines(containing needle: String) -> [Int] {
+    let pattern = Array(needle.utf8)
+    var found: [Int] = []
+    bytes.withUnsafeBufferPointer { buf in
+      pattern.withUnsafeBufferPointer { pat in
+        guard let base = buf.baseAddress, let p = pat.baseAddress else { return }
+        var pos = 0
+        // memchr for the first byte, memcmp for the rest (memmem is not in every libc module).
+        while pos + pat.count <= buf.count, let hit = memchr(base + pos, Int32(pat[0]), buf.count - pos - pat.count + 1) {
+          let offset = hit.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base)
+          guard memcmp(base + offset, p, pat.count) == 0 else {
+            pos = offset + 1
+            continue
+          }
+          let line = lineIndex(ofOffset: offset)
+          found.append(line)
+          pos = line + 1 < starts.count ? starts[line + 1] : buf.count
+        }
+      }
+    }
+    return found
+  }
+}
+
+extension ConsoleLine {
+  /// The printk prefix syzkaller reads (`[  12.3][ T123] `, optionally after `<6>` or a
+  /// dropped-messages note): the caller context (`T123`, `C1`, or `console` for a time stamp
+  /// alone; nil with no stamp) and the text after it.
+  static func split(_ line: String) -> (context: Substring?, text: Substring) {
+    var rest = line[...]
+    if rest.hasPrefix("** "), let end = rest.range(of: " printk messages dropped ** ") { rest = rest[end.upperBound...] }
+    if rest.first == "<", let close = rest.firstIndex(of: ">"), rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber) {
+      rest = rest[rest.index(after: close)...]
+    }
+    guard rest.first == "[", let close = rest.firstIndex(of: "]") else { return (nil, line[...]) }
+    let stamp = rest[rest.index(after: rest.startIndex)..<close].drop { $0 == " " }
+    guard let dot = stamp.firstIndex(of: "."), !stamp[..<dot].isEmpty, stamp[..<dot].allSatisfy(\.isNumber),
+      stamp[stamp.index(after: dot)...].allSatisfy(\.isNumber), stamp.index(after: dot) < stamp.endIndex
+    else { return (nil, line[...]) }
+    rest = rest[rest.index(after: close)...]
+    var context: Substring = "console"
+    if rest.first == "[", let close2 = rest.firstIndex(of: "]") {
+      let caller = rest[rest.index(after: rest.startIndex)..<close2].drop { $0 == " " }
+      if let kind = caller.first, kind == "T" || kind == "C", caller.count > 1, caller.dropFirst().allSatisfy(\.isNumber) {
+        context = caller
+        rest = rest[rest.index(after: close2)...]
+      }
+    }
+    guard rest.first == " " else { return (nil, line[...]) }
+    return (context, rest.dropFirst())
+  }
+}
+
+struct ReportParser {
+  let buffer: ConsoleBuffer
+
+  init(_ log: String) { buffer = ConsoleBuffer(log) }
+
+  struct Start {
+    var line: Int
+    /// Index into ReportTable.all; nil for a cut-here marker with no known header after it.
+    var family: Int?
+    var context: Substring?
+  }
+
+  /// The lines a report's header opens: the same printk caller's lines up to the next report.
+  struct Body {
+    var lines: [Int] = []
+    /// Stripped text; questionable frames (`? func`) left out.
+    var text: [Substring] = []
+    /// Stripped text with questionable frames.
+    var all: [Substring] = []
+    var allLines: [Int] = []
+  }
+
+  func splats() -> [Splat] {
+    let starts = findStarts()
+    var splats: [Splat] = []
+    for (n, start) in starts.enumerated() {
+      let body = self.body(of: start, next: starts[(n + 1)...])
+      var splat = describe(start, body)
+      if splat.kind == .hungTask {
+        let window = (start.line..<min(buffer.count, start.line + 400)).map { ConsoleLine.split(buffer.line($0)).text }.map(String.init)
+        splat.blocked = ConsoleAnalyzer.blockedTask(body.all.prefix(80).map(String.init), function: splat.function, log: window[...])
+      }
+      if let same = splats.firstIndex(where: { $0.title == splat.title && $0.kind == splat.kind }) {
+        splats[same].count += 1
+        splats[same].otherLines.append(start.line + 1)
+        continue
+      }
+      splats.append(splat)
+    }
+    return splats
+  }
+
+  // MARK: Finding reports
+
+  func findStarts() -> [Start] {
+    var candidates = Set<Int>()
+    for family in ReportTable.all { candidates.formUnion(buffer.lines(containing: family.header)) }
+    let cutHere = Set(buffer.lines(containing: ReportTable.cutHere))
+    candidates.formUnion(cutHere)
+    var starts: [Start] = []
+    var headerLines = Set<Int>()
+    for i in candidates.sorted() {
+      let (context, text) = ConsoleLine.split(buffer.line(i))
+      if let family = Self.family(of: text) {
+        headerLines.insert(i)
+        let f = ReportTable.all[family]
+        if f.continuesReport, let last = starts.last, i - last.line <= 200,
+          last.context == context || context == nil || context == "console"
+        {
+          continue
+        }
+        if f.header == "Booting the kernel.", !hasKernelOutput(before: i) { continue }
+        // A lockdep header two lines into its "=====" banner, or a report printed twice.
+        starts.append(Start(line: i, family: family, context: context))
+      } else if cutHere.contains(i) {
+        starts.append(Start(line: i, family: nil, context: context))
+      }
+    }
+    // A cut-here marker is the start of the report whose header follows it.
+    return starts.filter { start in
+      guard start.family == nil else { return true }
+      return !(start.line + 1...start.line + 12).contains { headerLines.contains($0) }
+    }
+  }
+
+  /// The family whose literal the line holds and that does not call it benign, if any.
+  static func family(of text: Substring) -> Int? {
+    for (i, family) in ReportTable.all.enumerated() where text.contains(family.header) {
+      if family.benign.contains(where: { text.contains($0) }) { continue }
+      if let requires = family.requires, !requires(text) { continue }
+      return i
+    }
+    // "Oops" headers no format knows (continuations of another report are dropped by the caller).
+    return nil
+  }
+
+  /// "Booting the kernel." after the kernel has printed: an unexpected reboot, not the boot.
+  func hasKernelOutput(before line: Int) -> Bool {
+    (max(0, line - 200)..<line).contains { ConsoleLine.split(buffer.line($0)).context != nil }
+  }
+
+  func body(of start: Start, next: ArraySlice<Start>) -> Body {
+    let ownContext = start.context.map { $0 != "console" } ?? false
+    let limit =
+      next.first { !ownContext || $0.context == start.context }.map(\.line) ?? buffer.count
+    var body = Body()
+    var cpuTraceback = false
+    var j = start.line
+    while j < min(limit, start.line + 4000), body.all.count < 400 {
+      defer { j += 1 }
+      let (context, text) = ConsoleLine.split(buffer.line(j))
+      if j != start.line {
+        if ownContext, context != start.context, !(cpuTraceback && context?.first == "C") { continue }
+        if text.contains("Disabling lock debugging due to kernel taint") { continue }
+        if text.contains("Sending NMI from CPU") { cpuTraceback = true }
+        let minimum = body.text.first?.contains("BUG: KMSAN:") == true ? 16 : 22
+        if body.text.count > minimum,
+          text.contains("Kernel panic - not syncing") || text.contains("WARNING: possible circular locking dependency detected")
+        {
+          break
+        }
+      }
+      body.all.append(text)
+      body.allLines.append(j)
+      if Match.isQuestionable(text) { continue }
+      body.text.append(text)
+      body.lines.append(j)
+    }
+    return body
+  }
+
+  // MARK: Titles
+
+  func describe(_ start: Start, _ body: Body) -> Splat {
+    let raw = body.allLines.prefix(80).map { ConsoleLine.visible(buffer.line($0)) }
+    var excerpt: [String] = []
+    for line in raw {
+      excerpt.append(line)
+      if line.contains("---[ end trace") || line.contains("---[ end Kernel panic") { break }
+    }
+    func splat(_ kind: Splat.Kind, _ title: String, _ function: String?, unrecognised: Bool = false, corrupted: Bool = false) -> Splat {
+      var s = Splat(kind: kind, title: title, function: function, line: start.line + 1, excerpt: excerpt)
+      if unrecognised { s.unrecognised = true }
+      if corrupted { s.corrupted = true }
+      return s
+    }
+    let headerLine = body.text.first ?? ""
+    guard let index = start.family else {
+      // A cut-here marker with no header after it: the next line says what happened.
+      let next = body.text.dropFirst().first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+      let title = next.map { "cut here: " + String($0) } ?? "cut here"
+      return splat(.unrecognised, TitleText.generalise(title), nil, unrecognised: true)
+    }
+    let family = ReportTable.all[index]
+    let header = headerLine.range(of: family.header).map { headerLine[$0.lowerBound...] } ?? headerLine
+    for format in family.formats {
+      guard var args = format.match(header, body.text) else { continue }
+      var corrupted = format.corrupted
+      var frame: String?
+      if let stack = format.stack {
+        var frames = StackReader.frames(stack, body.text, allowQuestionable: false)
+        if frames.contains("corrupted"), body.all.count > body.text.count {
+          let guessed = StackReader.frames(stack, body.all, allowQuestionable: true)
+          if !guessed.contains("corrupted") { frames = guessed }
+        }
+        if frames.contains("corrupted") { corrupted = true }
+        frame = frames.last.flatMap { $0 == "corrupted" ? nil : $0 }
+        args += frames
+      }
+      var title = format.template
+      for (n, arg) in args.enumerated().reversed() { title = title.replacingOccurrences(of: "{\(n + 1)}", with: arg) }
+      title = TitleText.generalise(title)
+      let function = frame ?? TitleText.function(in: title)
+      return splat(format.kind, title, function, corrupted: corrupted)
+    }
+    return splat(family.fallbackKind, TitleText.generalise(String(header)), nil, unrecognised: true, corrupted: true)
+  }
+}
+
+/// Reads the function a title names out of a report's lines, following a stack spec.
+enum StackReader {
+  /// One entry per stack trace read: the guilty frame, or "corrupted" when none was found.
+  static func frames(_ stack: StackSpec, _ lines: [Substring], allowQuestionable: Bool) -> [String] {
+    let first = read(stack.parts, stack, lines, allowQuestionable)
+    if !first.contains("corrupted") || stack.parts2.isEmpty { return first }
+    return read(stack.parts2, stack, lines, allowQuestionable)
+  }
+
+  static func read(_ parts: [StackPart], _ stack: StackSpec, _ lines: [Substring], _ allowQuestionable: Bool) -> [String] {
+    var frames: [String] = []
+    var results: [String] = []
+    var traces = 0
+    var cursor = 0
+    var p = 0
+    func add(_ names: [String]) {
+      for name in names where !SkipList.skips(name, stack.skip) { frames.append(SkipList.strip(name)) }
+    }
+    while true {
+      if p == parts.count || (p < parts.count && isTrace(parts[p]) && traces > 0) {
+        results.append(SkipList.pick(frames, stack.extractor) ?? "corrupted")
+        frames = []
+      }
+      if p == parts.count { break }
+      switch parts[p] {
+      case .trace:
+        traces += 1
+        scan: while cursor < lines.count {
+          let line = lines[cursor]
+          cursor += 1
+          if Match.isCorruptingLine(line) {
+            results.append("corrupted")
+            break scan
+          }
+          if Match.startsStack(line) { break scan }
+          if p + 1 < parts.count, case .find(let next) = parts[p + 1], let names = next(line) {
+            add(names)
+            p += 1
+            break scan
+          }
+          if let name = Match.frame(line, allowQuestionable: allowQuestionable) { add([name]) }
+        }
+      case .find(let accept):
+        while cursor < lines.count {
+          let line = lines[cursor]
+          cursor += 1
+          if Match.isCorruptingLine(line) {
+            results.append("corrupted")
+            break
+          }
+          if let names = accept(line) {
+            add(names)
+            break
+          }
+        }
+      }
+      p += 1
+    }
+    return results
+  }
+
+  static func isTrace(_ part: StackPart) -> Bool {
+    if case .trace = part { return true }
+    return false
+  }
+}
+
+/// syzkaller's title clean-up: nothing that changes from run to run (pids, addresses, line
+/// numbers, offsets, CPU numbers, other numbers) stays in a title.
+enum TitleText {
+  nonisolated(unsafe) static let executor = #/syz-executor\.?[0-9]+(?:[/:][0-9]+)?/#
+  nonisolated(unsafe) static let syzkaller = #/syzkaller[0-9]+(?:[/:][0-9]+)?/#
+  nonisolated(unsafe) static let address = #/([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}/#
+  nonisolated(unsafe) static let ip = #/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}/#
+  nonisolated(unsafe) static let fileLine = #/(\.\w+)(?::[0-9]+)+/#
+  nonisolated(unsafe) static let offset = #/([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+\/0x[0-9a-z]+/#
+  nonisolated(unsafe) static let cpu = #/CPU#[0-9]+/#
+  nonisolated(unsafe) static let number = #/(\W)(\d+)(\W|$)/#
+  nonisolated(unsafe) static let longNumber = #/\d{7,}/#
+
+  static func generalise(_ title: String) -> String {
+    var t = title
+    if t.contains(where: \.isNumber) {
+      t = repeatedly(t) { $0.replacing(executor, with: "syz-executor") }
+      t = repeatedly(t) { $0.replacing(syzkaller, with: "syzkaller") }
+      t = repeatedly(t) { $0.replacing(address) { "\($0.output.1)ADDR" } }
+      t = repeatedly(t) { $0.replacing(ip, with: "IP") }
+      t = repeatedly(t) { $0.replacing(fileLine) { "\($0.output.1):LINE" } }
+      t = repeatedly(t) { $0.replacing(offset) { String($0.output.1) } }
+      t = repeatedly(t) { $0.replacing(cpu, with: "CPU") }
+      t = repeatedly(t) { $0.replacing(number) { "\($0.output.1)NUM\($0.output.3)" } }
+      t = repeatedly(t) { $0.replacing(longNumber, with: "NUM") }
+    }
+    return sanitise(t)
+  }
+
+  static func repeatedly(_ s: String, _ step: (String) -> String) -> String {
+    var current = s
+    for _ in 0..<8 {
+      let next = step(current)
+      if next == current { break }
+      current = next
+    }
+    return current
+  }
+
+  /// At most 120 bytes, tabs as blanks, no control bytes or non-ASCII, single blanks.
+  static func sanitise(_ title: String) -> String {
+    var out: [UInt8] = []
+    var previous: UInt8 = 0x20
+    for (i, var byte) in title.utf8.enumerated() {
+      if i >= 120 { break }
+      if byte == 0x09 { byte = 0x20 }
+      if byte < 0x20 || byte >= 0x7F { continue }
+      if byte == 0x20, previous == 0x20 { continue }
+      out.append(byte)
+      previous = byte
+    }
+    return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+  }
+
+  /// The function a title names: the word after its last " in ".
+  static func function(in title: String) -> String? {
+    guard let r = title.range(of: " in ", options: .backwards) else { return nil }
+    let name = title[r.upperBound...].prefix { $0.asciiValue.map(Match.isIdent) ?? false }
+    return name.isEmpty || name == "corrupted" ? nil : String(name)
+  }
+}
