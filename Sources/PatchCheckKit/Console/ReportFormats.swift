@@ -104,6 +104,21 @@ enum Match {
     return function(at: s)?.name
   }
 
+  /// The frames a stack line names: one for x86 and most others; arm's
+  /// `[<pc>] (caller) from [<pc>] (callee+0x1/0x2)` names two.
+  static func frames(_ line: Substring, allowQuestionable: Bool = false) -> [String] {
+    if let name = frame(line, allowQuestionable: allowQuestionable) { return [name] }
+    var s = line.drop { $0 == " " }
+    guard let afterPC = skipPC(s), afterPC.hasPrefix(" (") else { return [] }
+    s = afterPC.dropFirst(2)
+    let first = s.prefix { $0.asciiValue.map(isIdent) ?? false || $0 == "." }
+    guard !first.isEmpty, s[first.endIndex...].hasPrefix(") from ") else { return [] }
+    s = s[first.endIndex...].dropFirst(7)
+    guard let next = skipPC(s), next.hasPrefix(" (") else { return [String(first)] }
+    guard let callee = function(at: next.dropFirst(2)) else { return [String(first)] }
+    return [String(first), callee.name]
+  }
+
   static func isQuestionable(_ line: Substring) -> Bool {
     guard line.contains(" ? ") || line.hasPrefix("? ") else { return false }
     var s = line.drop { $0 == " " || $0 == "\t" }

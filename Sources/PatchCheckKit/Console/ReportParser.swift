@@ -316,7 +316,7 @@ enum StackReader {
             p += 1
             break scan
           }
-          if let name = Match.frame(line, allowQuestionable: allowQuestionable) { add([name]) }
+          add(Match.frames(line, allowQuestionable: allowQuestionable))
         }
       case .find(let accept):
         while cursor < lines.count {

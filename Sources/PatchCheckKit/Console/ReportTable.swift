@@ -337,7 +337,7 @@ enum ReportTable {
           }
           return []
         }, template: "possible deadlock in {1}",
-        stack: StackSpec(parts: [.find { $0.hasPrefix("which became ") && $0.hasSuffix(" at:") ? [] : nil }, .trace])),
+        stack: StackSpec(parts: [.find { $0.contains("which became ") && $0.hasSuffix(" at:") ? [] : nil }, .trace])),
       .when(
         .lockdepRecursive, "WARNING: possible recursive locking detected", "possible deadlock in {1}",
         stack: .lockSite(after: "is trying to acquire lock")),
