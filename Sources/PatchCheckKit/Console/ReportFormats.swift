@@ -56,6 +56,11 @@ struct ReportFamily: Sendable {
   var continuesReport = false
   /// Kind when no format matched.
   var fallbackKind: Splat.Kind = .unrecognised
+  /// A header no format matches is still a report (fail closed). Off for the families of
+  /// user-space programs, whose literals ("panic:", "fatal error:") are common words.
+  var failClosed = true
+  /// The literal must start a word ("BUG:" but not "ODEBUG:", "INFO:" but not "BTF_INFO:").
+  var wordStart = false
 }
 
 // MARK: - Line matchers

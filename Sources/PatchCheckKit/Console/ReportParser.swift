@@ -134,7 +134,7 @@ struct ReportParser {
     var splats: [Splat] = []
     for (n, start) in starts.enumerated() {
       let body = self.body(of: start, next: starts[(n + 1)...])
-      var splat = describe(start, body)
+      guard var splat = describe(start, body) else { continue }
       if splat.kind == .hungTask {
         let window = (start.line..<min(buffer.count, start.line + 400)).map { ConsoleLine.split(buffer.line($0)).text }.map(String.init)
         splat.blocked = ConsoleAnalyzer.blockedTask(body.all.prefix(80).map(String.init), function: splat.function, log: window[...])
@@ -184,7 +184,12 @@ struct ReportParser {
 
   /// The family whose literal the line holds and that does not call it benign, if any.
   static func family(of text: Substring) -> Int? {
-    for (i, family) in ReportTable.all.enumerated() where text.contains(family.header) {
+    for (i, family) in ReportTable.all.enumerated() {
+      guard let at = text.range(of: family.header) else { continue }
+      if family.wordStart, at.lowerBound > text.startIndex {
+        let before = text[text.index(before: at.lowerBound)]
+        if before.isLetter || before.isNumber || before == "_" { continue }
+      }
       if family.benign.contains(where: { text.contains($0) }) { continue }
       if let requires = family.requires, !requires(text) { continue }
       return i
@@ -230,7 +235,8 @@ struct ReportParser {
 
   // MARK: Titles
 
-  func describe(_ start: Start, _ body: Body) -> Splat {
+  /// nil: a header of a family that does not fail closed, in no format of it.
+  func describe(_ start: Start, _ body: Body) -> Splat? {
     let raw = body.allLines.prefix(80).map { ConsoleLine.visible(buffer.line($0)) }
     var excerpt: [String] = []
     for line in raw {
@@ -272,6 +278,7 @@ struct ReportParser {
       let function = frame ?? TitleText.function(in: title)
       return splat(format.kind, title, function, corrupted: corrupted)
     }
+    guard family.failClosed else { return nil }
     return splat(family.fallbackKind, TitleText.generalise(String(header)), nil, unrecognised: true, corrupted: true)
   }
 }

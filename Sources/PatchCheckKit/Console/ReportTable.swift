@@ -268,7 +268,7 @@ enum ReportTable {
         kind: .kernelBug, match: { header, _ in header.dropFirst(4).allSatisfy(\.isWhitespace) ? [] : nil }, template: "BUG: corrupted",
         corrupted: true),
     ],
-    benign: ["ODEBUG:", "Boot_DEBUG:", "xlog_status:", "DEBUG:", "BUG: no syscalls can create resource"])
+    benign: ["ODEBUG:", "Boot_DEBUG:", "xlog_status:", "DEBUG:", "BUG: no syscalls can create resource"], wordStart: true)
 
   static let kfenceStack = StackSpec(parts: [
     .find { line in
@@ -301,13 +301,13 @@ enum ReportTable {
       .when(
         .lockdepOther, "WARNING: lock held when returning to user space", "WARNING: lock held when returning to user space in {1}",
         stack: .lockSite(after: "leaving the kernel with locks still held")),
+      .warningAt("mm/vmalloc.c", "__vmalloc_node", "WARNING: zero-size vmalloc in {1}", skip: []),
       ReportFormat(
         kind: .warning,
         match: { header, _ in
           guard let src = Match.source(header), src.hasPrefix("mm/"), header.contains("malloc") else { return nil }
           return []
         }, template: "WARNING: kmalloc bug in {1}", stack: .warning(skip: ["kmalloc", "krealloc", "slab", "kmem"])),
-      .warningAt("mm/vmalloc.c", "__vmalloc_node", "WARNING: zero-size vmalloc in {1}", skip: []),
       ReportFormat(
         kind: .warning, match: { header, _ in header.contains(" usb_submit_urb") && header.contains(" at ") ? [] : nil },
         template: "WARNING in {1}/usb_submit_urb",
@@ -318,7 +318,8 @@ enum ReportTable {
         match: { header, _ in
           guard let src = Match.source(header) else { return nil }
           if let r = header.range(of: " at \(src) "), Match.function(at: header[r.upperBound...]) != nil { return [src] }
-          if let r = header.range(of: "WARNING: \(src) at "), Match.function(at: header[r.upperBound...]) != nil { return [src] }
+          // 7.x: "WARNING: [cond] file.c:12 at func+0x1/0x2, CPU#0: task/1" (or "at 0x0" unsymbolised).
+          if header.contains("WARNING: \(src) at ") || (header.hasPrefix("WARNING: [") && header.contains("] \(src) at ")) { return [src] }
           return nil
         }, template: "WARNING in {2}", stack: .warning()),
       .when(
@@ -371,7 +372,9 @@ enum ReportTable {
       "WARNING: /etc/ssh/moduli does not exist, using fixed modulus", "WARNING: workqueue cpumask: online intersect > possible intersect",
       "WARNING: The mand mount option", "WARNING: the mand mount option", "WARNING: Unsupported flag value(s) of 0x%x in DT_FLAGS_1",
       "WARNING: Unprivileged eBPF is enabled with eIBRS", "WARNING: fbcon: Driver '",
-    ])
+      // security/commoncap.c's pr_info "warning: `%s' uses deprecated v2 capabilities", upper-cased by syslog.
+      "USES DEPRECATED V2 CAPABILITIES",
+    ], wordStart: true)
 
   static let info = ReportFamily(
     header: "INFO:",
@@ -456,7 +459,7 @@ enum ReportTable {
         return false
       }
       return !(line.contains("INFO: sys_") && line.contains(" is not present in /proc/kallsyms"))
-    })
+    }, wordStart: true)
 
   static let all: [ReportFamily] = [
     bug, warning, info,
@@ -614,8 +617,16 @@ enum ReportTable {
     ReportFamily(
       header: "panic:",
       formats: [ReportFormat(kind: .other, match: { h, _ in Match.after("panic:", in: h).map { [String($0)] } }, template: "panic:{1}")],
-      benign: ["_panic:", "xlog_status:", "ddb.onpanic:", "evtlog_status:"]),
-    ReportFamily(header: "fatal error:", formats: [.when(.other, "fatal error:", "go runtime error")], benign: ["ALSA"]),
+      benign: ["_panic:", "xlog_status:", "ddb.onpanic:", "evtlog_status:"], failClosed: false),
+    // A Go program's crash: "fatal error: ..." followed by its goroutine dump.
+    ReportFamily(
+      header: "fatal error:",
+      formats: [
+        ReportFormat(
+          kind: .other,
+          match: { _, body in body.prefix(8).contains { $0.hasPrefix("goroutine ") || $0.hasPrefix("runtime stack:") } ? [] : nil },
+          template: "go runtime error")
+      ], benign: ["ALSA"], failClosed: false),
   ]
 
   /// Lines that mark a report without being one of the headers above: reports whose header
