@@ -30,6 +30,9 @@ struct StackSpec: Sendable {
   var parts2: [StackPart] = []
   var skip: [String] = []
   var extractor: FrameExtractor = .first
+  /// false: the frame is read off one line the kernel prints for this report (a lock site, the
+  /// last work function), so no skip list applies (syzkaller's report regexps).
+  var skipsFrames = true
 }
 
 /// One way a report of a header family is titled.
@@ -255,7 +258,9 @@ enum SkipList {
       "program_check_exception", "program_check_common", "del_timer", "flush_work", "__cancel_work_timer",
       "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue", "destroy_workqueue",
       "queue_work", "finish_wait", "kthread_stop", "kobject_", "add_uevent_var", "get_device_parent",
-      "device_add", "device_del", "device_unregister", "device_destroy", "device_release", "devres_release_all",
+      "device_add", "device_del", "device_unregister", "device_destroy",
+      // the kobject release function; device_release_driver*() is where drivers are unbound, a hang site worth naming.
+      "^device_release$", "devres_release_all",
       "hwrng_unregister", "i2c_del_adapter", "__unregister_client", "device_for_each_child",
       "rollback_registered", "unregister_netdev", "sysfs_remove", "device_remove_file", "tty_unregister_device",
       "dummy_urb_enqueue", "usb_kill_urb", "usb_kill_anchored_urbs", "usb_control_msg", "usb_hcd_submit_urb",

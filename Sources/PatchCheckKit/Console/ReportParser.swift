@@ -275,7 +275,8 @@ struct ReportParser {
       var title = format.template
       for (n, arg) in args.enumerated().reversed() { title = title.replacingOccurrences(of: "{\(n + 1)}", with: arg) }
       title = TitleText.generalise(title)
-      let function = frame ?? TitleText.function(in: title)
+      // The function is the one the title names (syzkaller's Frame), even when frames were read.
+      let function = TitleText.function(in: title) ?? (title.contains(" in ") ? nil : frame)
       return splat(format.kind, title, function, corrupted: corrupted)
     }
     guard family.failClosed else { return nil }
@@ -299,7 +300,7 @@ enum StackReader {
     var cursor = 0
     var p = 0
     func add(_ names: [String]) {
-      for name in names where !SkipList.skips(name, stack.skip) { frames.append(SkipList.strip(name)) }
+      for name in names where !stack.skipsFrames || !SkipList.skips(name, stack.skip) { frames.append(SkipList.strip(name)) }
     }
     while true {
       if p == parts.count || (p < parts.count && isTrace(parts[p]) && traces > 0) {

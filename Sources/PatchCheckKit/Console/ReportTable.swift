@@ -36,12 +36,12 @@ extension StackSpec {
 
   /// The first `at: func` lock site after `marker`.
   static func lockSite(after marker: String) -> StackSpec {
-    StackSpec(parts: [.find(Match.literal(marker)), .find(Match.lockSite)])
+    StackSpec(parts: [.find(Match.literal(marker)), .find(Match.lockSite)], skipsFrames: false)
   }
 
   /// The first `[<pc>] func` after `marker`.
   static func pcFrame(after marker: String) -> StackSpec {
-    StackSpec(parts: [.find(Match.literal(marker)), .find(Match.pcFrame)])
+    StackSpec(parts: [.find(Match.literal(marker)), .find(Match.pcFrame)], skipsFrames: false)
   }
 }
 
@@ -202,9 +202,10 @@ enum ReportTable {
       ReportFormat(
         kind: .lockdepOther, match: { header, _ in header.contains("still has locks held!") ? [] : nil },
         template: "BUG: still has locks held in {1}",
-        stack: StackSpec(parts: [
-          .find { $0.contains("still has locks held!") ? [] : nil }, .find { Match.pcFrame($0) ?? Match.lockSite($0) },
-        ])),
+        stack: StackSpec(
+          parts: [
+            .find { $0.contains("still has locks held!") ? [] : nil }, .find { Match.pcFrame($0) ?? Match.lockSite($0) },
+          ], skipsFrames: false)),
       .when(.atomicSleep, "BUG: scheduling while atomic", "BUG: scheduling while atomic in {1}", stack: .trace(skip: ["schedule"])),
       .when(
         .lockdepOther, "BUG: lock held when returning to user space", "BUG: lock held when returning to user space in {1}",
@@ -242,13 +243,14 @@ enum ReportTable {
         stack: .trace(skip: ["dump_stack", "preemption", "preempt", "debug_", "processor_id", "this_cpu"])),
       .when(
         .lockdepOther, "BUG: workqueue leaked lock or atomic", "BUG: workqueue leaked lock or atomic in {1}",
-        stack: StackSpec(parts: [
-          .find { line in
-            guard let rest = Match.after("last function: ", in: line) else { return nil }
-            let name = rest.prefix { $0.asciiValue.map(Match.isIdent) ?? false }
-            return name.isEmpty ? nil : [String(name)]
-          }
-        ])),
+        stack: StackSpec(
+          parts: [
+            .find { line in
+              guard let rest = Match.after("last function: ", in: line) else { return nil }
+              let name = rest.prefix { $0.asciiValue.map(Match.isIdent) ?? false }
+              return name.isEmpty ? nil : [String(name)]
+            }
+          ], skipsFrames: false)),
       .when(
         .memoryLeak, "BUG: memory leak", "memory leak in {1}",
         stack: StackSpec(
@@ -361,9 +363,10 @@ enum ReportTable {
         stack: StackSpec(parts: [.find(Match.pcFrame), .find { Match.isCallTrace($0) ? [] : nil }, .trace])),
       .when(
         .lockdepOther, "WARNING: held lock freed!", "WARNING: held lock freed in {1}",
-        stack: StackSpec(parts: [
-          .find { $0.contains("WARNING: held lock freed!") ? [] : nil }, .find { Match.lockSite($0) ?? Match.pcFrame($0) },
-        ])),
+        stack: StackSpec(
+          parts: [
+            .find { $0.contains("WARNING: held lock freed!") ? [] : nil }, .find { Match.lockSite($0) ?? Match.pcFrame($0) },
+          ], skipsFrames: false)),
       ReportFormat(
         kind: .warning, match: { header, _ in header.dropFirst(8).allSatisfy(\.isWhitespace) ? [] : nil }, template: "WARNING: corrupted",
         corrupted: true),
