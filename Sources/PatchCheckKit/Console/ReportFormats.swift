@@ -128,17 +128,17 @@ enum Match {
   }
 
   static func isQuestionable(_ line: Substring) -> Bool {
-    guard line.contains(" ? ") || line.hasPrefix("? ") else { return false }
+    guard line.has(" ? ") || line.hasPrefix("? ") else { return false }
     var s = line.drop { $0 == " " || $0 == "\t" }
     if let rest = skipPC(s) { s = rest.drop { $0 == " " } }
-    return s.hasPrefix("? ") && !line.contains("<EOI>")
+    return s.hasPrefix("? ") && !line.has("<EOI>")
   }
 
   /// syzkaller's RIP frame: `RIP: 0010:func+0x..`, `IP: [<..>] func+0x..`, `pc : func+0x..`,
   /// `PC is at func+0x..`; a user-space or null RIP matches without a frame.
   static func rip(_ line: Substring) -> [String]? {
     for key in ["IP: ", "pc : ", "PC is at ", "NIP: "] {
-      guard let r = line.range(of: key) else { continue }
+      guard let r = line.find(key) else { continue }
       var s = line[r.upperBound...].drop { $0 == " " }
       // `0010:` segment
       let seg = s.prefix { $0.isNumber }
@@ -155,12 +155,12 @@ enum Match {
   }
 
   static func literal(_ text: String) -> @Sendable (Substring) -> [String]? {
-    { $0.contains(text) ? [] : nil }
+    { $0.has(text) ? [] : nil }
   }
 
   /// `at: func+0x..` (lockdep's lock sites), possibly `at: [<pc>] func+0x..`.
   static func lockSite(_ line: Substring) -> [String]? {
-    guard let r = line.range(of: "at: ") else { return nil }
+    guard let r = line.find("at: ") else { return nil }
     var s = line[r.upperBound...].drop { $0 == " " }
     if let rest = skipPC(s) { s = rest.drop { $0 == " " } }
     return function(at: s).map { [$0.name] }
@@ -168,7 +168,7 @@ enum Match {
 
   /// `{{PC}} +{{FUNC}}`: a frame printed with its address.
   static func pcFrame(_ line: Substring) -> [String]? {
-    guard let r = line.range(of: "[<") ?? line.range(of: "[") else { return nil }
+    guard let r = line.find("[<") ?? line.find("[") else { return nil }
     guard let rest = skipPC(line[r.lowerBound...]) else { return nil }
     let s = rest.drop { $0 == " " }
     guard s.count < rest.count || rest.isEmpty == false else { return nil }
@@ -176,16 +176,16 @@ enum Match {
   }
 
   static func isCallTrace(_ line: Substring) -> Bool {
-    line.contains("Call Trace") || line.contains("Call trace") || line.contains("Backtrace:")
+    line.has("Call Trace") || line.has("Call trace") || line.has("Backtrace:")
   }
 
   /// Lines that open a stack trace (syzkaller's stack keywords).
   static func startsStack(_ line: Substring) -> Bool {
     if isCallTrace(line) { return true }
-    if line.contains("Allocated:") || line.contains("Freed:") { return true }
-    if line.contains("Allocated by task ") || line.contains("Freed by task ") { return true }
-    if line.contains("Uninit was stored to memory at") { return true }
-    if let r = line.range(of: " backtrace:") {
+    if line.has("Allocated:") || line.has("Freed:") { return true }
+    if line.has("Allocated by task ") || line.has("Freed by task ") { return true }
+    if line.has("Uninit was stored to memory at") { return true }
+    if let r = line.find(" backtrace:") {
       return r.lowerBound > line.startIndex && line[line.index(before: r.lowerBound)] != "k"
     }
     return false
@@ -193,7 +193,7 @@ enum Match {
 
   /// Fault injection stacks are interleaved with reports.
   static func isCorruptingLine(_ line: Substring) -> Bool {
-    guard line.contains("should_fail") else { return false }
+    guard line.has("should_fail") else { return false }
     guard let name = frame(line) else { return false }
     return name == "should_fail" || name == "should_failslab"
   }
@@ -217,7 +217,7 @@ enum Match {
 
   /// The text after `key` up to the end of the line.
   static func after(_ key: String, in s: Substring) -> Substring? {
-    s.range(of: key).map { s[$0.upperBound...] }
+    s.find(key).map { s[$0.upperBound...] }
   }
 
   /// `KIND in func+0x..` → (KIND, func), with KIND of `[a-z-]+`.
@@ -283,14 +283,50 @@ enum SkipList {
     case (true, true): return name == core
     case (true, false): return name.hasPrefix(core)
     case (false, true): return name.hasSuffix(core)
-    case (false, false): return name.contains(core)
+    case (false, false): return name.has(String(core))
     }
   }
 
+  /// A skip list split by anchoring, so a frame is checked with byte searches.
+  struct Compiled: Sendable {
+    var exact: Set<String> = []
+    var prefixes: [String] = []
+    var suffixes: [String] = []
+    var substrings: [String] = []
+
+    init(_ patterns: [String]) {
+      for pattern in patterns {
+        let start = pattern.hasPrefix("^")
+        let end = pattern.hasSuffix("$")
+        let core = String(pattern.dropFirst(start ? 1 : 0).dropLast(end ? 1 : 0))
+        switch (start, end) {
+        case (true, true): exact.insert(core)
+        case (true, false): prefixes.append(core)
+        case (false, true): suffixes.append(core)
+        case (false, false): substrings.append(core)
+        }
+      }
+    }
+
+    func matches(_ name: String) -> Bool {
+      if exact.contains(name) { return true }
+      if prefixes.contains(where: { name.hasPrefix($0) }) || suffixes.contains(where: { name.hasSuffix($0) }) { return true }
+      var name = name
+      return name.withUTF8 { h in
+        substrings.contains { pattern in
+          var pattern = pattern
+          return pattern.withUTF8 { ByteSearch.find($0, in: h) != nil }
+        }
+      }
+    }
+  }
+
+  static let compiledCommon = Compiled(common)
+
   static func skips(_ name: String, _ extra: [String]) -> Bool {
     if name.hasPrefix("crc"), name.dropFirst(3).first?.isNumber == true { return true }
-    if name.contains("_once_"), name.hasSuffix("nocheck") || name.contains("nocheck") { return true }
-    return common.contains { matches(name, $0) } || extra.contains { matches(name, $0) }
+    if name.has("_once_"), name.has("nocheck") { return true }
+    return compiledCommon.matches(name) || (!extra.isEmpty && extra.contains { matches(name, $0) })
   }
 
   /// Syscall wrappers' prefixes, removed in this order (syzkaller's stripFramePrefixes).
@@ -332,16 +368,16 @@ enum SkipList {
       var previous = first
       for frame in frames {
         if stallAnchors.contains(where: { matches(frame, $0) }) {
-          return frame.contains("smp_call_function") ? "smp_call_function" : previous
+          return frame.has("smp_call_function") ? "smp_call_function" : previous
         }
         previous = frame
       }
       return nil
     case .hang:
       for frame in frames {
-        if frame.contains("rtnl_lock") { return frame }
+        if frame.has("rtnl_lock") { return frame }
         for anchor in ["synchronize_rcu", "synchronize_srcu", "synchronize_net", "synchronize_sched"]
-        where frame.contains(anchor) {
+        where frame.has(anchor) {
           return "synchronize_rcu"
         }
       }
@@ -349,7 +385,55 @@ enum SkipList {
         "sched", "_lock", "_slowlock", "down", "rwsem", "completion", "kthread", "wait", "synchronize",
         "context_switch", "__switch_to", "cancel_delayed_work", "rcu_barrier",
       ]
-      return frames.first { frame in !waiting.contains { frame.contains($0) } }
+      return frames.first { frame in !waiting.contains { frame.has($0) } }
     }
+  }
+}
+
+// MARK: - Fast substring search
+
+extension StringProtocol {
+  /// `contains(needle)` on the UTF-8 bytes (memchr + memcmp): Foundation's `contains` goes
+  /// through NSString and dominated the parser's time.
+  @inline(__always) func has(_ needle: String) -> Bool {
+    var needle = needle
+    return needle.withUTF8 { n in
+      if let found = utf8.withContiguousStorageIfAvailable({ h in ByteSearch.find(n, in: h) != nil }) { return found }
+      return String(self).utf8.withContiguousStorageIfAvailable { h in ByteSearch.find(n, in: h) != nil } ?? false
+    }
+  }
+}
+
+extension Substring {
+  /// `range(of: needle)` on the UTF-8 bytes.
+  @inline(__always) func find(_ needle: String) -> Range<Index>? {
+    var needle = needle
+    let length = needle.utf8.count
+    let offset: Int? = needle.withUTF8 { n in
+      utf8.withContiguousStorageIfAvailable { h in ByteSearch.find(n, in: h) } ?? String(self).utf8.withContiguousStorageIfAvailable { h in
+        ByteSearch.find(n, in: h)
+      } ?? nil
+    }
+    guard let offset else { return nil }
+    let lower = utf8.index(startIndex, offsetBy: offset)
+    return lower..<utf8.index(lower, offsetBy: length)
+  }
+}
+
+enum ByteSearch {
+  /// Offset of `needle` in `haystack`.
+  static func find(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard let n = needle.baseAddress, let h = haystack.baseAddress else { return needle.isEmpty ? 0 : nil }
+    let count = needle.count
+    guard count > 0 else { return 0 }
+    guard haystack.count >= count else { return nil }
+    var pos = 0
+    let last = haystack.count - count
+    while pos <= last, let hit = memchr(h + pos, Int32(n[0]), last - pos + 1) {
+      let offset = hit.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: h)
+      if memcmp(h + offset, n, count) == 0 { return offset }
+      pos = offset + 1
+    }
+    return nil
   }
 }

@@ -37,6 +37,68 @@ struct ConsoleBuffer {
 
   var count: Int { starts.count }
 
+  /// The printk caller of line `i` (see `Caller`) and the offset where its text starts, read
+  /// off the bytes: `[  12.345678]`, optionally `[ T123]`/`[  C1]`, then a blank.
+  func prefix(_ i: Int) -> (caller: Int, text: Int) {
+    let start = starts[i]
+    let end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
+    var p = start
+    func digits() -> Int {
+      var n = 0
+      var seen = false
+      while p < end, bytes[p] >= 0x30, bytes[p] <= 0x39 {
+        n = n &* 10 &+ Int(bytes[p] - 0x30)
+        p += 1
+        seen = true
+      }
+      return seen ? n : -1
+    }
+    if p < end, bytes[p] == 0x2A {  // "** N printk messages dropped ** ": the slow path
+      let whole = line(i)
+      let (context, text) = ConsoleLine.split(whole)
+      guard let context else { return (Caller.none, start) }
+      return (Caller.code(context), start + whole.utf8.count - text.utf8.count)
+    }
+    if p < end, bytes[p] == 0x3C {  // "<6>"
+      p += 1
+      guard digits() >= 0, p < end, bytes[p] == 0x3E else { return (Caller.none, start) }
+      p += 1
+    }
+    guard p < end, bytes[p] == 0x5B else { return (Caller.none, start) }
+    p += 1
+    while p < end, bytes[p] == 0x20 { p += 1 }
+    guard digits() >= 0, p < end, bytes[p] == 0x2E else { return (Caller.none, start) }
+    p += 1
+    guard digits() >= 0, p < end, bytes[p] == 0x5D else { return (Caller.none, start) }
+    p += 1
+    var caller = Caller.console
+    if p < end, bytes[p] == 0x5B {
+      var q = p + 1
+      while q < end, bytes[q] == 0x20 { q += 1 }
+      if q < end, bytes[q] == 0x54 || bytes[q] == 0x43 {
+        let isTask = bytes[q] == 0x54
+        let save = p
+        p = q + 1
+        let n = digits()
+        if n >= 0, p < end, bytes[p] == 0x5D {
+          caller = isTask ? 1 + 2 * n : 2 + 2 * n
+          p += 1
+        } else {
+          p = save
+        }
+      }
+    }
+    guard p < end, bytes[p] == 0x20 else { return (Caller.none, start) }
+    return (caller, p + 1)
+  }
+
+  /// Line `i` from byte `offset` on, without its line end.
+  func text(_ i: Int, from offset: Int) -> Substring {
+    var end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
+    if end > offset, bytes[end - 1] == 0x0D { end -= 1 }
+    return Substring(String(decoding: bytes[offset..<max(offset, end)], as: UTF8.self))
+  }
+
   func line(_ i: Int) -> String {
     var end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
     if end > starts[i], bytes[end - 1] == 0x0D { end -= 1 }
@@ -78,6 +140,18 @@ struct ConsoleBuffer {
   }
 }
 
+/// A printk caller context as a number: none (no time stamp), console (a time stamp alone),
+/// a task (`[ T123]`, odd) or a CPU (`[  C1]`, even).
+enum Caller {
+  static let none = -1
+  static let console = 0
+  static func isCPU(_ code: Int) -> Bool { code > 0 && code % 2 == 0 }
+  static func code(_ context: Substring) -> Int {
+    guard context != "console", let kind = context.first, let n = Int(context.dropFirst()) else { return console }
+    return kind == "T" ? 1 + 2 * n : 2 + 2 * n
+  }
+}
+
 extension ConsoleLine {
   /// The printk prefix syzkaller reads (`[  12.3][ T123] `, optionally after `<6>` or a
   /// dropped-messages note): the caller context (`T123`, `C1`, or `console` for a time stamp
@@ -109,14 +183,40 @@ extension ConsoleLine {
 
 struct ReportParser {
   let buffer: ConsoleBuffer
+  let prefixes: PrefixCache
 
-  init(_ log: String) { buffer = ConsoleBuffer(log) }
+  init(_ log: String) {
+    buffer = ConsoleBuffer(log)
+    prefixes = PrefixCache(buffer)
+  }
+
+  /// Each line's printk prefix, read once: reports in a busy log read the same lines.
+  final class PrefixCache {
+    let buffer: ConsoleBuffer
+    var callers: [Int32]
+    var offsets: [Int]
+
+    init(_ buffer: ConsoleBuffer) {
+      self.buffer = buffer
+      callers = Array(repeating: Int32.min, count: buffer.count)
+      offsets = Array(repeating: 0, count: buffer.count)
+    }
+
+    func callAsFunction(_ i: Int) -> (caller: Int, text: Int) {
+      if callers[i] != Int32.min { return (Int(callers[i]), offsets[i]) }
+      let (caller, text) = buffer.prefix(i)
+      callers[i] = Int32(truncatingIfNeeded: caller)
+      offsets[i] = text
+      return (caller, text)
+    }
+  }
 
   struct Start {
     var line: Int
     /// Index into ReportTable.all; nil for a cut-here marker with no known header after it.
     var family: Int?
-    var context: Substring?
+    /// The printk caller (`Caller`).
+    var context: Int
   }
 
   /// The lines a report's header opens: the same printk caller's lines up to the next report.
@@ -136,7 +236,7 @@ struct ReportParser {
       let body = self.body(of: start, next: starts[(n + 1)...])
       guard var splat = describe(start, body) else { continue }
       if splat.kind == .hungTask {
-        let window = (start.line..<min(buffer.count, start.line + 400)).map { ConsoleLine.split(buffer.line($0)).text }.map(String.init)
+        let window = (start.line..<min(buffer.count, start.line + 400)).map { String(buffer.text($0, from: prefixes($0).text)) }
         splat.blocked = ConsoleAnalyzer.blockedTask(body.all.prefix(80).map(String.init), function: splat.function, log: window[...])
       }
       if let same = splats.firstIndex(where: { $0.title == splat.title && $0.kind == splat.kind }) {
@@ -159,12 +259,13 @@ struct ReportParser {
     var starts: [Start] = []
     var headerLines = Set<Int>()
     for i in candidates.sorted() {
-      let (context, text) = ConsoleLine.split(buffer.line(i))
+      let (context, offset) = prefixes(i)
+      let text = buffer.text(i, from: offset)
       if let family = Self.family(of: text) {
         headerLines.insert(i)
         let f = ReportTable.all[family]
         if f.continuesReport, let last = starts.last, i - last.line <= 200,
-          last.context == context || context == nil || context == "console"
+          last.context == context || context <= Caller.console
         {
           continue
         }
@@ -190,7 +291,7 @@ struct ReportParser {
         let before = text[text.index(before: at.lowerBound)]
         if before.isLetter || before.isNumber || before == "_" { continue }
       }
-      if family.benign.contains(where: { text.contains($0) }) { continue }
+      if family.benign.contains(where: { text.has($0) }) { continue }
       if let requires = family.requires, !requires(text) { continue }
       return i
     }
@@ -200,26 +301,27 @@ struct ReportParser {
 
   /// "Booting the kernel." after the kernel has printed: an unexpected reboot, not the boot.
   func hasKernelOutput(before line: Int) -> Bool {
-    (max(0, line - 200)..<line).contains { ConsoleLine.split(buffer.line($0)).context != nil }
+    (max(0, line - 200)..<line).contains { prefixes($0).caller != Caller.none }
   }
 
   func body(of start: Start, next: ArraySlice<Start>) -> Body {
-    let ownContext = start.context.map { $0 != "console" } ?? false
+    let ownContext = start.context > Caller.console
     let limit =
       next.first { !ownContext || $0.context == start.context }.map(\.line) ?? buffer.count
     var body = Body()
     var cpuTraceback = false
     var j = start.line
-    while j < min(limit, start.line + 4000), body.all.count < 400 {
+    while j < min(limit, start.line + 1500), body.all.count < 400 {
       defer { j += 1 }
-      let (context, text) = ConsoleLine.split(buffer.line(j))
+      let (context, offset) = prefixes(j)
+      if j != start.line, ownContext, context != start.context, !(cpuTraceback && Caller.isCPU(context)) { continue }
+      let text = buffer.text(j, from: offset)
       if j != start.line {
-        if ownContext, context != start.context, !(cpuTraceback && context?.first == "C") { continue }
-        if text.contains("Disabling lock debugging due to kernel taint") { continue }
-        if text.contains("Sending NMI from CPU") { cpuTraceback = true }
-        let minimum = body.text.first?.contains("BUG: KMSAN:") == true ? 16 : 22
+        if text.has("Disabling lock debugging due to kernel taint") { continue }
+        if text.has("Sending NMI from CPU") { cpuTraceback = true }
+        let minimum = body.text.first?.has("BUG: KMSAN:") == true ? 16 : 22
         if body.text.count > minimum,
-          text.contains("Kernel panic - not syncing") || text.contains("WARNING: possible circular locking dependency detected")
+          text.has("Kernel panic - not syncing") || text.has("WARNING: possible circular locking dependency detected")
         {
           break
         }
@@ -241,7 +343,7 @@ struct ReportParser {
     var excerpt: [String] = []
     for line in raw {
       excerpt.append(line)
-      if line.contains("---[ end trace") || line.contains("---[ end Kernel panic") { break }
+      if line.has("---[ end trace") || line.has("---[ end Kernel panic") { break }
     }
     func splat(_ kind: Splat.Kind, _ title: String, _ function: String?, unrecognised: Bool = false, corrupted: Bool = false) -> Splat {
       var s = Splat(kind: kind, title: title, function: function, line: start.line + 1, excerpt: excerpt)
@@ -276,7 +378,7 @@ struct ReportParser {
       for (n, arg) in args.enumerated().reversed() { title = title.replacingOccurrences(of: "{\(n + 1)}", with: arg) }
       title = TitleText.generalise(title)
       // The function is the one the title names (syzkaller's Frame), even when frames were read.
-      let function = TitleText.function(in: title) ?? (title.contains(" in ") ? nil : frame)
+      let function = TitleText.function(in: title) ?? (title.has(" in ") ? nil : frame)
       return splat(format.kind, title, function, corrupted: corrupted)
     }
     guard family.failClosed else { return nil }

@@ -10,7 +10,7 @@ extension ReportFormat {
     _ kind: Splat.Kind, _ literal: String, _ template: String, stack: StackSpec? = nil, corrupted: Bool = false
   ) -> ReportFormat {
     ReportFormat(
-      kind: kind, match: { header, _ in header.contains(literal) ? [] : nil }, template: template, stack: stack, corrupted: corrupted)
+      kind: kind, match: { header, _ in header.has(literal) ? [] : nil }, template: template, stack: stack, corrupted: corrupted)
   }
 }
 
@@ -48,20 +48,20 @@ extension StackSpec {
 extension Match {
   /// powerpc's `--- interrupt: 700 at func+0x..`.
   static func interrupt(_ line: Substring) -> [String]? {
-    guard let rest = after("--- interrupt: ", in: line), let at = rest.range(of: " at ") else { return nil }
+    guard let rest = after("--- interrupt: ", in: line), let at = rest.find(" at ") else { return nil }
     return function(at: rest[at.upperBound...]).map { [$0.name] }
   }
 
   /// The lines after the header hold `literal` (the kernel prints it further down).
   static func body(_ body: [Substring], has literal: String, within lines: Int = 40) -> Bool {
-    body.prefix(lines).contains { $0.contains(literal) }
+    body.prefix(lines).contains { $0.has(literal) }
   }
 }
 
 enum ReportTable {
   static func kasanAccess(_ body: [Substring]) -> String? {
     for line in body.prefix(12) {
-      for key in ["Read of size", "Write of size", "Read at addr", "Write at addr"] where line.contains(key) {
+      for key in ["Read of size", "Write of size", "Read at addr", "Write at addr"] where line.has(key) {
         return key.hasPrefix("Read") ? "Read" : "Write"
       }
     }
@@ -95,7 +95,7 @@ enum ReportTable {
         stack: StackSpec(
           parts: [
             .find { line in
-              guard line.contains("BUG: KASAN: "), let r = line.range(of: "free in ") else { return nil }
+              guard line.has("BUG: KASAN: "), let r = line.find("free in ") else { return nil }
               return Match.function(at: line[r.upperBound...]).map { [$0.name] }
             }, .find { Match.isCallTrace($0) ? [] : nil }, .trace,
           ], skip: ["slab_", "kfree", "vunmap", "vfree"])),
@@ -119,7 +119,7 @@ enum ReportTable {
         stack: StackSpec(
           parts: [
             .trace,
-            .find { $0.contains("Uninit was created at:") || ($0.contains("Local variable ") && $0.contains(" created at:")) ? [] : nil },
+            .find { $0.has("Uninit was created at:") || ($0.has("Local variable ") && $0.has(" created at:")) ? [] : nil },
             .trace,
           ],
           skip: [
@@ -135,7 +135,7 @@ enum ReportTable {
           guard let rest = Match.after("BUG: KFENCE: ", in: header) else { return nil }
           for what in ["use-after-free", "out-of-bounds"] where rest.hasPrefix(what + " ") {
             let access = rest.dropFirst(what.count + 1).prefix { $0.isLowercase || $0 == "-" }
-            guard let r = rest.range(of: " in "), let fn = Match.function(at: rest[r.upperBound...]) else { return nil }
+            guard let r = rest.find(" in "), let fn = Match.function(at: rest[r.upperBound...]) else { return nil }
             return [what, String(access), fn.name]
           }
           return nil
@@ -167,7 +167,7 @@ enum ReportTable {
             "BUG: unable to handle kernel paging request", "BUG: unable to handle page fault for address",
             "BUG: Unable to handle kernel data access",
           ]
-          .contains { header.contains($0) } ? [] : nil
+          .contains { header.has($0) } ? [] : nil
         }, template: "BUG: unable to handle kernel paging request in {1}", stack: .rip()),
       ReportFormat(
         kind: .nullDeref,
@@ -176,11 +176,11 @@ enum ReportTable {
             "BUG: unable to handle kernel NULL pointer dereference", "BUG: kernel NULL pointer dereference",
             "BUG: Kernel NULL pointer dereference",
           ]
-          .contains { header.contains($0) } ? [] : nil
+          .contains { header.has($0) } ? [] : nil
         }, template: "BUG: unable to handle kernel NULL pointer dereference in {1}", stack: .rip()),
       ReportFormat(
         kind: .nullDeref,
-        match: { header, _ in header.contains("BUG: unable to handle kernel") || header.contains("BUG: Unable to handle kernel") ? [] : nil
+        match: { header, _ in header.has("BUG: unable to handle kernel") || header.has("BUG: Unable to handle kernel") ? [] : nil
         },
         template: "BUG: unable to handle kernel", corrupted: true),
       ReportFormat(
@@ -200,11 +200,11 @@ enum ReportTable {
         }, template: "BUG: {1} {2} in {3}", stack: .trace(skip: ["spin_", "_lock", "_unlock"])),
       .when(.softLockup, "BUG: soft lockup", "BUG: soft lockup in {1}", stack: .rip(.stall)),
       ReportFormat(
-        kind: .lockdepOther, match: { header, _ in header.contains("still has locks held!") ? [] : nil },
+        kind: .lockdepOther, match: { header, _ in header.has("still has locks held!") ? [] : nil },
         template: "BUG: still has locks held in {1}",
         stack: StackSpec(
           parts: [
-            .find { $0.contains("still has locks held!") ? [] : nil }, .find { Match.pcFrame($0) ?? Match.lockSite($0) },
+            .find { $0.has("still has locks held!") ? [] : nil }, .find { Match.pcFrame($0) ?? Match.lockSite($0) },
           ], skipsFrames: false)),
       .when(.atomicSleep, "BUG: scheduling while atomic", "BUG: scheduling while atomic in {1}", stack: .trace(skip: ["schedule"])),
       .when(
@@ -220,13 +220,13 @@ enum ReportTable {
       ReportFormat(
         kind: .kernelBug,
         match: { header, _ in
-          guard header.contains("BUG: Dentry "), header.contains(" still in use ") else { return nil }
-          return header.contains("[unmount of ") ? ["unmount"] : []
+          guard header.has("BUG: Dentry "), header.has(" still in use ") else { return nil }
+          return header.has("[unmount of ") ? ["unmount"] : []
         }, template: "BUG: Dentry still in use in {1}"),
       .when(
         .kernelBug, "BUG: Bad page state", "BUG: Bad page state in {1}",
         stack: StackSpec(
-          parts: [.find { $0.contains("page last allocated via") || $0.contains("page allocated via") ? [] : nil }, .trace],
+          parts: [.find { $0.has("page last allocated via") || $0.has("page allocated via") ? [] : nil }, .trace],
           skip: ["alloc", "post_alloc_hook", "get_page_from_freelist", "page_pool", "prep_new_page", "__folio", "folio_"])),
       .when(.kernelBug, "BUG: Bad page map", "BUG: Bad page map"),
       .when(.softLockup, "BUG: workqueue lockup", "BUG: workqueue lockup"),
@@ -236,7 +236,7 @@ enum ReportTable {
       ReportFormat(
         kind: .atomicSleep,
         match: { header, _ in
-          guard let rest = Match.after("BUG: using ", in: header), let paren = rest.range(of: "() in preemptible") else { return nil }
+          guard let rest = Match.after("BUG: using ", in: header), let paren = rest.find("() in preemptible") else { return nil }
           let name = rest[..<paren.lowerBound]
           return name.allSatisfy({ $0.isLowercase || $0 == "_" }) ? [String(name)] : nil
         }, template: "BUG: using {1}() in preemptible code in {2}",
@@ -254,7 +254,7 @@ enum ReportTable {
       .when(
         .memoryLeak, "BUG: memory leak", "memory leak in {1}",
         stack: StackSpec(
-          parts: [.find { $0.contains("backtrace:") || $0.contains("backtrace (crc") ? [] : nil }, .trace],
+          parts: [.find { $0.has("backtrace:") || $0.has("backtrace (crc") ? [] : nil }, .trace],
           skip: [
             "kmemleak", "mmap", "kmem", "slab", "alloc", "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf",
             "pcpu_create", "strdup", "strndup", "memdup",
@@ -264,7 +264,7 @@ enum ReportTable {
       // lockdep's table-size reports name no function: the line is the title.
       ReportFormat(
         kind: .lockdepOther,
-        match: { header, _ in header.hasPrefix("BUG: MAX_") && header.contains(" too low") ? [String(header)] : nil },
+        match: { header, _ in header.hasPrefix("BUG: MAX_") && header.has(" too low") ? [String(header)] : nil },
         template: "{1}"),
       ReportFormat(
         kind: .kernelBug, match: { header, _ in header.dropFirst(4).allSatisfy(\.isWhitespace) ? [] : nil }, template: "BUG: corrupted",
@@ -274,7 +274,7 @@ enum ReportTable {
 
   static let kfenceStack = StackSpec(parts: [
     .find { line in
-      guard line.contains("BUG: KFENCE: "), let r = line.range(of: " in ") else { return nil }
+      guard line.has("BUG: KFENCE: "), let r = line.find(" in ") else { return nil }
       return Match.function(at: line[r.upperBound...]).map { [$0.name] }
     }, .trace,
   ])
@@ -285,7 +285,7 @@ enum ReportTable {
       ReportFormat(
         kind: .warning,
         match: { header, _ in
-          header.contains("lib/debugobjects.c") && (header.contains(" debug_print") || header.contains(" debug_check")) ? [] : nil
+          header.has("lib/debugobjects.c") && (header.has(" debug_print") || header.has(" debug_check")) ? [] : nil
         },
         template: "WARNING: ODEBUG bug in {1}",
         stack: .warning(skip: [
@@ -307,11 +307,11 @@ enum ReportTable {
       ReportFormat(
         kind: .warning,
         match: { header, _ in
-          guard let src = Match.source(header), src.hasPrefix("mm/"), header.contains("malloc") else { return nil }
+          guard let src = Match.source(header), src.hasPrefix("mm/"), header.has("malloc") else { return nil }
           return []
         }, template: "WARNING: kmalloc bug in {1}", stack: .warning(skip: ["kmalloc", "krealloc", "slab", "kmem"])),
       ReportFormat(
-        kind: .warning, match: { header, _ in header.contains(" usb_submit_urb") && header.contains(" at ") ? [] : nil },
+        kind: .warning, match: { header, _ in header.has(" usb_submit_urb") && header.has(" at ") ? [] : nil },
         template: "WARNING in {1}/usb_submit_urb",
         stack: .warning(skip: ["usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "usb_control_msg"])),
       // "WARNING: CPU: 0 PID: 1 at fs/x.c:12 func+0x1/0x2" and 6.x's "WARNING: fs/x.c:12 at func+0x1/0x2, CPU#0: task/1".
@@ -319,9 +319,9 @@ enum ReportTable {
         kind: .warning,
         match: { header, _ in
           guard let src = Match.source(header) else { return nil }
-          if let r = header.range(of: " at \(src) "), Match.function(at: header[r.upperBound...]) != nil { return [src] }
+          if let r = header.find(" at \(src) "), Match.function(at: header[r.upperBound...]) != nil { return [src] }
           // 7.x: "WARNING: [cond] file.c:12 at func+0x1/0x2, CPU#0: task/1" (or "at 0x0" unsymbolised).
-          if header.contains("WARNING: \(src) at ") || (header.hasPrefix("WARNING: [") && header.contains("] \(src) at ")) { return [src] }
+          if header.has("WARNING: \(src) at ") || (header.hasPrefix("WARNING: [") && header.has("] \(src) at ")) { return [src] }
           return nil
         }, template: "WARNING in {2}", stack: .warning()),
       .when(
@@ -335,12 +335,12 @@ enum ReportTable {
       ReportFormat(
         kind: .lockdepOther,
         match: { header, _ in
-          guard let safe = header.range(of: "-safe -> "), header[safe.upperBound...].contains("-unsafe lock order detected") else {
+          guard let safe = header.find("-safe -> "), header[safe.upperBound...].has("-unsafe lock order detected") else {
             return nil
           }
           return []
         }, template: "possible deadlock in {1}",
-        stack: StackSpec(parts: [.find { $0.contains("which became ") && $0.hasSuffix(" at:") ? [] : nil }, .trace])),
+        stack: StackSpec(parts: [.find { $0.has("which became ") && $0.hasSuffix(" at:") ? [] : nil }, .trace])),
       .when(
         .lockdepRecursive, "WARNING: possible recursive locking detected", "possible deadlock in {1}",
         stack: .lockSite(after: "is trying to acquire lock")),
@@ -351,7 +351,7 @@ enum ReportTable {
       ReportFormat(
         kind: .warning,
         match: { header, _ in
-          guard let rest = Match.after("WARNING: kernel stack regs at ", in: header), let q = rest.range(of: " has bad '") else {
+          guard let rest = Match.after("WARNING: kernel stack regs at ", in: header), let q = rest.find(" has bad '") else {
             return nil
           }
           let value = rest[q.upperBound...].prefix { $0 != "'" }
@@ -365,7 +365,7 @@ enum ReportTable {
         .lockdepOther, "WARNING: held lock freed!", "WARNING: held lock freed in {1}",
         stack: StackSpec(
           parts: [
-            .find { $0.contains("WARNING: held lock freed!") ? [] : nil }, .find { Match.lockSite($0) ?? Match.pcFrame($0) },
+            .find { $0.has("WARNING: held lock freed!") ? [] : nil }, .find { Match.lockSite($0) ?? Match.pcFrame($0) },
           ], skipsFrames: false)),
       ReportFormat(
         kind: .warning, match: { header, _ in header.dropFirst(8).allSatisfy(\.isWhitespace) ? [] : nil }, template: "WARNING: corrupted",
@@ -413,7 +413,7 @@ enum ReportTable {
         stack: StackSpec(
           parts: [.find(Match.literal("apic_timer_interrupt")), .find(Match.rip), .trace],
           parts2: [
-            .find { $0.contains("apic_timer_interrupt") || $0.contains("Exception stack") || $0.contains("el1h_64_irq") ? [] : nil },
+            .find { $0.has("apic_timer_interrupt") || $0.has("Exception stack") || $0.has("el1h_64_irq") ? [] : nil },
             .trace,
           ], skip: ["apic_timer_interrupt", "rcu"], extractor: .stall)),
       .when(
@@ -424,15 +424,15 @@ enum ReportTable {
       ReportFormat(
         kind: .hungTask,
         match: { header, _ in
-          guard let rest = Match.after("INFO: task ", in: header), rest.contains(" for more than "),
+          guard let rest = Match.after("INFO: task ", in: header), rest.has(" for more than "),
             rest.hasSuffix(" seconds.") || rest.hasSuffix(" seconds")
           else { return nil }
-          return rest.contains(" blocked for more than ") || rest.contains(" blocked in I/O wait for more than ") ? [] : nil
+          return rest.has(" blocked for more than ") || rest.has(" blocked in I/O wait for more than ") ? [] : nil
         }, template: "INFO: task hung in {1}", stack: .trace(.hang)),
       ReportFormat(
         kind: .hungTask,
         match: { header, _ in
-          guard let rest = Match.after("INFO: task ", in: header), rest.contains(" can't die for more than ") else { return nil }
+          guard let rest = Match.after("INFO: task ", in: header), rest.has(" can't die for more than ") else { return nil }
           return []
         }, template: "INFO: task can't die in {1}", stack: .trace(skip: ["schedule"])),
       ReportFormat(
@@ -456,12 +456,12 @@ enum ReportTable {
     ],
     requires: { line in
       // "(handler|interrupt).*took too long" and pkg/host's "INFO: sys_.* is not present in /proc/kallsyms".
-      if let took = line.range(of: "took too long"),
-        line[..<took.lowerBound].contains("handler") || line[..<took.lowerBound].contains("interrupt")
+      if let took = line.find("took too long"),
+        line[..<took.lowerBound].has("handler") || line[..<took.lowerBound].has("interrupt")
       {
         return false
       }
-      return !(line.contains("INFO: sys_") && line.contains(" is not present in /proc/kallsyms"))
+      return !(line.has("INFO: sys_") && line.has(" is not present in /proc/kallsyms"))
     }, wordStart: true)
 
   static let all: [ReportFamily] = [
@@ -483,11 +483,11 @@ enum ReportTable {
       header: "general protection fault",
       formats: [
         ReportFormat(
-          kind: .gpf, match: { header, _ in header.contains(":") ? [] : nil }, template: "general protection fault in {1}", stack: .rip())
+          kind: .gpf, match: { header, _ in header.has(":") ? [] : nil }, template: "general protection fault in {1}", stack: .rip())
       ],
       requires: { line in
         // User-space faults: "general protection fault ip:... sp:... error:0 in libc.so".
-        !(line.contains(" error:") && line.contains(" in ") && line.contains(" ip:"))
+        !(line.has(" error:") && line.has(" in ") && line.has(" ip:"))
       }),
     ReportFamily(header: "stack segment: ", formats: [.when(.gpf, "stack segment: ", "stack segment fault in {1}", stack: .rip())]),
     ReportFamily(
@@ -544,7 +544,7 @@ enum ReportTable {
       header: "BUG kmalloc-",
       formats: [
         ReportFormat(
-          kind: .kernelBug, match: { h, _ in h.contains(": Object already free") ? [] : nil }, template: "BUG: Object already free")
+          kind: .kernelBug, match: { h, _ in h.has(": Object already free") ? [] : nil }, template: "BUG: Object already free")
       ]),
     ReportFamily(header: "divide error:", formats: [.when(.gpf, "divide error: ", "divide error in {1}", stack: .ripOnly)]),
     ReportFamily(header: "divide_error:", formats: [.when(.gpf, "divide_error: ", "divide error in {1}", stack: .ripOnly)]),
@@ -562,7 +562,7 @@ enum ReportTable {
         ReportFormat(
           kind: .ubsan,
           match: { header, _ in
-            guard let rest = Match.after("UBSAN: ", in: header), let r = rest.range(of: " in") else { return nil }
+            guard let rest = Match.after("UBSAN: ", in: header), let r = rest.find(" in") else { return nil }
             return [String(rest[..<r.lowerBound])]
           }, template: "UBSAN: {1} in {2}", stack: .trace(skip: ["ubsan", "overflow"])),
       ]),
@@ -589,13 +589,13 @@ enum ReportTable {
         ReportFormat(
           kind: .other,
           match: { header, _ in
-            guard header.contains(" ASSERT FAILED at ("), let r = header.range(of: "): ", options: .backwards) else { return nil }
+            guard header.has(" ASSERT FAILED at ("), let r = header.range(of: "): ", options: .backwards) else { return nil }
             return [String(header[r.upperBound...])]
           }, template: "trusty: ASSERT FAILED: {1}"),
         ReportFormat(
           kind: .other,
           match: { header, _ in
-            guard let a = header.range(of: " ASSERT FAILED") else { return nil }
+            guard let a = header.find(" ASSERT FAILED") else { return nil }
             let rest = header[a.upperBound...]
             guard let colon = rest.lastIndex(of: ":") else { return nil }
             return [String(rest[rest.index(after: colon)...].drop { $0 == " " })]
@@ -603,7 +603,7 @@ enum ReportTable {
         ReportFormat(
           kind: .other,
           match: { header, _ in
-            guard let rest = Match.after("trusty: panic (", in: header), let r = rest.range(of: "): ") else { return nil }
+            guard let rest = Match.after("trusty: panic (", in: header), let r = rest.find("): ") else { return nil }
             return [String(rest[r.upperBound...])]
           }, template: "trusty: panic: {1}"),
       ]),
@@ -644,8 +644,8 @@ extension ReportFormat {
     ReportFormat(
       kind: kind,
       match: { header, _ in
-        guard let r = header.range(of: file) else { return nil }
-        return header[r.upperBound...].contains(function) ? [] : nil
+        guard let r = header.find(file) else { return nil }
+        return header[r.upperBound...].has(function) ? [] : nil
       }, template: template, stack: .warning(skip: skip))
   }
 }
