@@ -128,6 +128,7 @@ enum Match {
   }
 
   static func isQuestionable(_ line: Substring) -> Bool {
+    if line.hasSuffix(" (unreliable)") { return true }  // powerpc's guesses
     guard line.has(" ? ") || line.hasPrefix("? ") else { return false }
     var s = line.drop { $0 == " " || $0 == "\t" }
     if let rest = skipPC(s) { s = rest.drop { $0 == " " } }
@@ -271,6 +272,12 @@ enum SkipList {
       "^lock_page", "^unlock_page", "stack_trace_consume_entry", "arch_stack_walk", "stack_trace_save",
       "insert_work", "__queue_delayed_work", "queue_delayed_work_on", "do_kernel_fault",
       "do_translation_fault", "do_mem_abort", "el1_abort", "el1h_64_sync", "print_tainted",
+      // Newer kernels' names for the same helpers: the page allocator, hwasan checks, fortify
+      // and timer-base locking report where they were called from, not themselves.
+      "alloc_pages", "alloc_frozen_pages", "__hwasan", "fortify", "lock_timer_base", "timer_delete", "__mod_timer",
+      "^mod_timer$", "sk_stop_timer", "sk_reset_timer", "^folio_lock", "^folio_unlock", "^__folio_lock", "__phys_addr",
+      "copy_page_to_iter", "copy_page_from_iter", "^drop_nlink$", "^inc_nlink$", "^clear_nlink$", "^set_nlink$",
+      "mark_buffer_dirty", "^dput$", "fast_dput",
     ]
     + ["dec", "inc", "read", "set", "or", "xor", "and", "add", "sub", "fetch", "xchg", "cmpxchg", "try"]
     .flatMap { ["atomic_\($0)", "atomic64_\($0)"] }
@@ -372,7 +379,8 @@ enum SkipList {
         }
         previous = frame
       }
-      return nil
+      // A trace cut short before any anchor: the innermost frame read is still the best guess.
+      return first
     case .hang:
       for frame in frames {
         if frame.has("rtnl_lock") { return frame }

@@ -264,12 +264,24 @@ struct ReportParser {
       if let family = Self.family(of: text) {
         headerLines.insert(i)
         let f = ReportTable.all[family]
-        if f.continuesReport, let last = starts.last, i - last.line <= 200,
-          last.context == context || context <= Caller.console
+        // A panic, an "invalid opcode" or an arm "Internal error" after a report of the same
+        // printk caller is that report going on (other callers' reports may sit in between).
+        if f.continuesReport,
+          starts.reversed().prefix { i - $0.line <= 200 }.contains(where: { $0.context == context || context <= Caller.console })
         {
           continue
         }
         if f.header == "Booting the kernel.", !hasKernelOutput(before: i) { continue }
+        // RCU prints "self-detected stall on CPU" and "detected stalls on CPUs/tasks" for one
+        // stall: the second header is the same report.
+        if text.has("INFO: rcu_"), text.has(" stall"),
+          starts.reversed().prefix(while: { i - $0.line <= 10 }).contains(where: {
+            $0.context == context && $0.family == family
+              && prefixes.buffer.text($0.line, from: prefixes($0.line).text).has(" stall")
+          })
+        {
+          continue
+        }
         // A lockdep header two lines into its "=====" banner, or a report printed twice.
         starts.append(Start(line: i, family: family, context: context))
       } else if cutHere.contains(i) {
@@ -311,7 +323,8 @@ struct ReportParser {
     var body = Body()
     var cpuTraceback = false
     var j = start.line
-    while j < min(limit, start.line + 1500), body.all.count < 400 {
+    // Deep recursions (stack guard page, stalls) need the whole trace to reach an anchor.
+    while j < min(limit, start.line + 3000), body.all.count < 1000 {
       defer { j += 1 }
       let (context, offset) = prefixes(j)
       if j != start.line, ownContext, context != start.context, !(cpuTraceback && Caller.isCPU(context)) { continue }

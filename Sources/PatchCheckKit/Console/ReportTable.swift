@@ -299,7 +299,11 @@ enum ReportTable {
         "kernel/locking/lockdep.c", "lock_", "WARNING: locking bug in {1}", skip: ["lock_sock", "release_sock"], kind: .lockdepOther),
       .when(
         .lockdepOther, "still has locks held!", "WARNING: still has locks held in {1}", stack: .lockSite(after: "still has locks held!")),
-      .when(.lockdepOther, "WARNING: Nested lock was not taken", "WARNING: nested lock was not taken in {1}", stack: .warning()),
+      .when(
+        .lockdepOther, "WARNING: Nested lock was not taken", "WARNING: nested lock was not taken in {1}",
+        stack: StackSpec(
+          parts: [.find(Match.literal("is trying to lock")), .find(Match.lockSite)],
+          parts2: [.find { Match.isCallTrace($0) ? [] : nil }, .trace])),
       .when(
         .lockdepOther, "WARNING: lock held when returning to user space", "WARNING: lock held when returning to user space in {1}",
         stack: .lockSite(after: "leaving the kernel with locks still held")),
@@ -307,7 +311,10 @@ enum ReportTable {
       ReportFormat(
         kind: .warning,
         match: { header, _ in
-          guard let src = Match.source(header), src.hasPrefix("mm/"), header.has("malloc") else { return nil }
+          // An allocation's warning (size, flags): the function warning is an allocator, not a free.
+          guard let src = Match.source(header), src.hasPrefix("mm/"), let at = header.find(src) else { return nil }
+          let function = header[at.upperBound...]
+          guard function.has("malloc"), !function.has("free") else { return nil }
           return []
         }, template: "WARNING: kmalloc bug in {1}", stack: .warning(skip: ["kmalloc", "krealloc", "slab", "kmem"])),
       ReportFormat(
