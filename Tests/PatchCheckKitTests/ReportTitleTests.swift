@@ -181,4 +181,37 @@ struct CorpusScore: CustomStringConvertible {
     #expect(splats.map(\.title) == ["INFO: task hung in filemap_read"])
     #expect(splats.first?.blocked?.task == "sh:143")
   }
+
+  /// Lockdep and workqueue reports in the kernel's own printk formats.
+  @Test func lockdepAndWorkqueueFormats() {
+    let leaked = """
+      [   30.000000] BUG: workqueue leaked atomic, lock or RCU: kworker/0:1[12]
+      [   30.000001]      preempt=0x00000000 lock=1->0 RCU=0->0 workfn=igb_watchdog_task
+      """
+    #expect(ConsoleAnalyzer.analyze(leaked).map(\.title) == ["BUG: workqueue leaked lock or atomic in igb_watchdog_task"])
+    let tooLow = "[   31.000000] BUG: MAX_STACK_TRACE_ENTRIES too low!\n"
+    let splats = ConsoleAnalyzer.analyze(tooLow)
+    #expect(splats.map(\.title) == ["BUG: MAX_STACK_TRACE_ENTRIES too low!"])
+    #expect(splats.first?.unrecognised == nil)
+  }
+
+  /// RCU prints two headers for one stall.
+  @Test func anRCUStallIsOneReport() throws {
+    let log = try #require(try ExpectedParse.all(in: Shared.corpus).first { $0.file == "57" })
+    #expect(ConsoleAnalyzer.analyze(log.console).map(\.title) == ["INFO: rcu detected stall in __sctp_write_space"])
+  }
+
+  @Test func kmemleakVerboseReportsAreMemoryLeaks() {
+    let log = """
+      [   40.000000] unreferenced object 0xffff888012345678 (size 32):
+      [   40.000001]   comm "sh", pid 143, jiffies 4294937368
+      [   40.000002]   backtrace (crc 3cae0b1):
+      [   40.000003]     kmemleak_alloc+0x4b/0x80
+      [   40.000004]     __kmalloc_noprof+0x2a/0x50
+      [   40.000005]     sriov_enable+0x91/0x3c0
+      """
+    let splats = ConsoleAnalyzer.analyze(log)
+    #expect(splats.map(\.title) == ["memory leak in sriov_enable"])
+    #expect(splats.first?.kind == .memoryLeak)
+  }
 }

@@ -227,7 +227,12 @@ enum ReportTable {
         .kernelBug, "BUG: Bad page state", "BUG: Bad page state in {1}",
         stack: StackSpec(
           parts: [.find { $0.has("page last allocated via") || $0.has("page allocated via") ? [] : nil }, .trace],
-          skip: ["alloc", "post_alloc_hook", "get_page_from_freelist", "page_pool", "prep_new_page", "__folio", "folio_"])),
+          // Without page_owner: who freed or mapped the page, past the page allocator.
+          parts2: [.find { Match.isCallTrace($0) ? [] : nil }, .trace],
+          skip: [
+            "alloc", "post_alloc_hook", "get_page_from_freelist", "page_pool", "prep_new_page", "__folio", "folio_", "bad_page",
+            "free_page", "free_unref", "__free_", "check_new_page", "release_pages", "put_page",
+          ])),
       .when(.kernelBug, "BUG: Bad page map", "BUG: Bad page map"),
       .when(.softLockup, "BUG: workqueue lockup", "BUG: workqueue lockup"),
       .when(
@@ -242,11 +247,13 @@ enum ReportTable {
         }, template: "BUG: using {1}() in preemptible code in {2}",
         stack: .trace(skip: ["dump_stack", "preemption", "preempt", "debug_", "processor_id", "this_cpu"])),
       .when(
-        .lockdepOther, "BUG: workqueue leaked lock or atomic", "BUG: workqueue leaked lock or atomic in {1}",
+        // Older kernels: "BUG: workqueue leaked lock or atomic: ..." then "last function: f";
+        // 6.x: "BUG: workqueue leaked atomic, lock or RCU: ..." then "... workfn=f".
+        .lockdepOther, "BUG: workqueue leaked ", "BUG: workqueue leaked lock or atomic in {1}",
         stack: StackSpec(
           parts: [
             .find { line in
-              guard let rest = Match.after("last function: ", in: line) else { return nil }
+              guard let rest = Match.after("last function: ", in: line) ?? Match.after(" workfn=", in: line) else { return nil }
               let name = rest.prefix { $0.asciiValue.map(Match.isIdent) ?? false }
               return name.isEmpty ? nil : [String(name)]
             }
@@ -558,6 +565,23 @@ enum ReportTable {
     ReportFamily(
       header: "invalid opcode:", formats: [.when(.gpf, "invalid opcode: ", "invalid opcode in {1}", stack: .ripOnly)], continuesReport: true
     ),
+    // kmemleak with verbose reporting prints each leak to the console (syzkaller's own
+    // "BUG: memory leak" precedes the same text when it reads /sys/kernel/debug/kmemleak).
+    ReportFamily(
+      header: "unreferenced object 0x",
+      formats: [
+        .when(
+          .memoryLeak, "unreferenced object 0x", "memory leak in {1}",
+          stack: StackSpec(
+            parts: [.find { $0.has("backtrace:") || $0.has("backtrace (crc") ? [] : nil }, .trace],
+            skip: [
+              "kmemleak", "mmap", "kmem", "slab", "alloc", "create_object", "idr_get", "list_lru_init", "kasprintf", "kvasprintf",
+              "pcpu_create", "strdup", "strndup", "memdup",
+            ]))
+      ], continuesReport: true),
+    ReportFamily(
+      header: "new suspected memory leak",
+      formats: [.when(.memoryLeak, "kmemleak: ", "memory leak")], continuesReport: true, failClosed: false),
     ReportFamily(header: "Oops: int3", formats: [.when(.gpf, "Oops: int3", "int3 in {1}", stack: .rip())]),
     ReportFamily(
       header: "UBSAN:",
