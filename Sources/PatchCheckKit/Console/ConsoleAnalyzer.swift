@@ -82,7 +82,10 @@ extension ConsoleAnalyzer {
     guard let first = body.first, let match = first.firstMatch(of: #/INFO: task (.+):(\d+) blocked/#) else { return nil }
     let name = String(match.output.1)
     let pid = String(match.output.2)
-    let owner = body.lazy.compactMap { $0.firstMatch(of: #/is blocked on .* owned by task (\S+?)\.?$/#) }.first.map { String($0.output.1) }
+    let owner = body.lazy.filter { $0.has(" owned by task ") }.compactMap {
+      $0.firstMatch(of: #/is blocked on .* owned by task (\S+?)\.?$/#)
+    }
+    .first.map { String($0.output.1) }
     var locks: [String] = []
     if let header = log.prefix(400).firstIndex(where: { $0.hasPrefix("locks held by \(name)/\(pid):") }) {
       for line in log[(header + 1)...].prefix(32) {

@@ -236,7 +236,10 @@ struct ReportParser {
       let body = self.body(of: start, next: starts[(n + 1)...])
       guard var splat = describe(start, body) else { continue }
       if splat.kind == .hungTask {
-        let window = (start.line..<min(buffer.count, start.line + 400)).map { String(buffer.text($0, from: prefixes($0).text)) }
+        // lockdep's "locks held by task/pid:" list, if it follows within 400 lines.
+        let lines = start.line..<min(buffer.count, start.line + 400)
+        let held = lines.first { buffer.text($0, from: prefixes($0).text).hasPrefix("locks held by ") && isHeldLocks($0, of: start) }
+        let window = held.map { ($0..<min(buffer.count, $0 + 33)).map { String(buffer.text($0, from: prefixes($0).text)) } } ?? []
         splat.blocked = ConsoleAnalyzer.blockedTask(body.all.prefix(80).map(String.init), function: splat.function, log: window[...])
       }
       if let same = splats.firstIndex(where: { $0.title == splat.title && $0.kind == splat.kind }) {
@@ -247,6 +250,16 @@ struct ReportParser {
       splats.append(splat)
     }
     return splats
+  }
+
+  /// Whether line `i` lists the locks of the task a hung-task report at `start` names.
+  func isHeldLocks(_ i: Int, of start: Start) -> Bool {
+    let header = buffer.text(start.line, from: prefixes(start.line).text)
+    guard let task = Match.after("INFO: task ", in: header), let end = task.find(" blocked") else { return false }
+    let id = task[..<end.lowerBound]
+    guard let colon = id.lastIndex(of: ":") else { return false }
+    let who = "locks held by \(id[..<colon])/\(id[id.index(after: colon)...]):"
+    return buffer.text(i, from: prefixes(i).text).hasPrefix(who)
   }
 
   // MARK: Finding reports

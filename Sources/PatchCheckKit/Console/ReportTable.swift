@@ -638,6 +638,15 @@ enum ReportTable {
             return [String(rest[r.upperBound...])]
           }, template: "trusty: panic: {1}"),
       ]),
+    // An oops whose header line got lost or that no format knows ("Oops: 0000 [#1] SMP",
+    // riscv's "Oops [#1]"): after a report it is that report's, alone it fails closed.
+    ReportFamily(
+      header: "Oops", formats: [],
+      requires: { line in
+        guard let at = line.find("Oops") else { return false }
+        let rest = line[at.upperBound...]
+        return rest.hasPrefix(": ") || rest.hasPrefix(" [#")
+      }, continuesReport: true, wordStart: true),
     // syzkaller's own programs (and Go crashes).
     ReportFamily(
       header: "SYZFAIL:",
