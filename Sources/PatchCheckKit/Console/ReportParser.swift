@@ -227,6 +227,8 @@ struct ReportParser {
     /// Stripped text with questionable frames.
     var all: [Substring] = []
     var allLines: [Int] = []
+    /// The first line of the next report (the excerpt ends before it).
+    var excerptEnd = Int.max
   }
 
   func splats() -> [Splat] {
@@ -331,9 +333,14 @@ struct ReportParser {
 
   func body(of start: Start, next: ArraySlice<Start>) -> Body {
     let ownContext = start.context > Caller.console
-    let limit =
-      next.first { !ownContext || $0.context == start.context }.map(\.line) ?? buffer.count
+    // Without a caller id the next report ends this one (its lines cannot be told apart);
+    // with one, the caller's lines go on past its next header as in syzkaller, since a report
+    // cut by an oops it caused (a lockdep splat, then its GPF) still has its trace further on.
+    // The excerpt stops at the next header either way.
+    let nextHeader = next.first { !ownContext || $0.context == start.context }.map(\.line) ?? buffer.count
+    let limit = ownContext ? buffer.count : nextHeader
     var body = Body()
+    body.excerptEnd = nextHeader
     var cpuTraceback = false
     var j = start.line
     // Deep recursions (stack guard page, stalls) need the whole trace to reach an anchor.
@@ -365,7 +372,7 @@ struct ReportParser {
 
   /// nil: a header of a family that does not fail closed, in no format of it.
   func describe(_ start: Start, _ body: Body) -> Splat? {
-    let raw = body.allLines.prefix(80).map { ConsoleLine.visible(buffer.line($0)) }
+    let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map { ConsoleLine.visible(buffer.line($0)) }
     var excerpt: [String] = []
     for line in raw {
       excerpt.append(line)
