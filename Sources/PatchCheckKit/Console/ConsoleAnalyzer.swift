@@ -116,19 +116,9 @@ enum ConsoleLine {
 
   /// Drops the printk time stamp and caller id: "[  12.345678][ T123] text" -> "text".
   static func strip(_ line: String) -> String {
-    var rest = line[...]
-    for _ in 0..<2 {
-      guard rest.first == "[", let close = rest.firstIndex(of: "]") else { break }
-      let inside = rest[rest.index(after: rest.startIndex)..<close].trimmingCharacters(in: .whitespaces)
-      let isStamp =
-        inside.allSatisfy { $0.isNumber || $0 == "." }
-        || (inside.first == "T" || inside.first == "C") && inside.dropFirst().allSatisfy(\.isNumber)
-      guard isStamp, !inside.isEmpty else { break }
-      rest = rest[rest.index(after: close)...]
-      if rest.first == " " { rest = rest.dropFirst() }
-    }
-    return String(rest)
+    String(split(line).text)
   }
+
 }
 
 /// Function names as titles use them.

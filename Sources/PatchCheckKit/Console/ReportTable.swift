@@ -52,10 +52,6 @@ extension Match {
     return function(at: rest[at.upperBound...]).map { [$0.name] }
   }
 
-  /// The lines after the header hold `literal` (the kernel prints it further down).
-  static func body(_ body: [Substring], has literal: String, within lines: Int = 40) -> Bool {
-    body.prefix(lines).contains { $0.has(literal) }
-  }
 }
 
 enum ReportTable {
