@@ -19,6 +19,8 @@ enum Shared {
   static var v9: URL { root.appendingPathComponent("patches/pci-iov-reentrant-v9.mbox") }
   static var v10: URL { root.appendingPathComponent("patches/pci-iov-reentrant-v10.mbox") }
   static var corpus: URL { root.appendingPathComponent("console-corpus/syzkaller") }
+  /// 340 more logs with syzkaller's expected parse, for the title ratchet.
+  static var trainCorpus: URL { root.appendingPathComponent("console-corpus/syzkaller-train") }
 }
 
 enum Fixtures {
