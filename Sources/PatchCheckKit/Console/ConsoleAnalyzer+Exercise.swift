@@ -7,7 +7,7 @@ import Foundation
 extension ConsoleAnalyzer {
   public static func exercise(_ data: Data) {
     let text = String(decoding: data, as: UTF8.self)
-    for splat in analyze(text) { _ = ConsoleLine.visible(splat.title) }
+    for splat in analyze(text) { _ = VisibleText.of(splat.title) }
     _ = KTAPParser.parse(text, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])
     _ = KTAPParser.extract(text)
   }

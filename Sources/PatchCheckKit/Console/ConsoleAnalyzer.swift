@@ -98,22 +98,6 @@ extension ConsoleAnalyzer {
 }
 
 enum ConsoleLine {
-  /// Control characters other than tab as ^X (ESC as ^[), like `cat -v`.
-  static func visible(_ line: String) -> String {
-    guard line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else { return line }
-    var out = ""
-    for scalar in line.unicodeScalars {
-      if scalar.value == 0x7F {
-        out += "^?"
-      } else if scalar.value < 0x20, scalar != "\t" {
-        out += "^" + String(UnicodeScalar(UInt8(scalar.value + 0x40)))
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
-  }
-
   /// Drops the printk time stamp and caller id: "[  12.345678][ T123] text" -> "text".
   static func strip(_ line: String) -> String {
     String(split(line).text)

@@ -372,7 +372,7 @@ struct ReportParser {
 
   /// nil: a header of a family that does not fail closed, in no format of it.
   func describe(_ start: Start, _ body: Body) -> Splat? {
-    let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map { ConsoleLine.visible(buffer.line($0)) }
+    let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map { VisibleText.of(buffer.line($0)) }
     var excerpt: [String] = []
     for line in raw {
       excerpt.append(line)

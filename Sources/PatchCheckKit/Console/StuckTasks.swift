@@ -11,7 +11,7 @@ public enum StuckTasks {
   public static func reports(in log: String, besides kernelReports: [Splat]) -> [Splat] {
     guard log.contains(RunnerScript.stuckMarker) else { return [] }
     let raw = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-      .map { ConsoleLine.visible(String($0)) }
+      .map { VisibleText.of(String($0)) }
     let lines = raw.map(ConsoleLine.strip)
     let known = Set(kernelReports.compactMap { $0.blocked?.task })
     var found: [Splat] = []
@@ -22,13 +22,17 @@ public enum StuckTasks {
       else { continue }
       let name = String(task[..<colon]).replacingOccurrences(of: "_", with: " ")
       let pid = String(task[task.index(after: colon)...])
-      let stack = Self.stack(of: pid, in: lines[index...])
-      let function = stack.first { !Self.isWaiting($0) }
+      // Titled as the kernel's own hung-task report with this stack would be, so the same
+      // hang has one title whoever found it.
+      let stack = Self.stackLines(of: pid, in: lines[index...])
+      let asReport = (["INFO: task \(name):\(pid) blocked for more than 0 seconds."] + stack.dropFirst()).joined(separator: "\n")
+      let titled = ConsoleAnalyzer.analyze(asReport).first { $0.kind == .hungTask }
+      let function = titled?.function
       let locks = Self.locks(of: name, pid: pid, in: lines[...])
-      let excerpt = [raw[index]] + Self.stackLines(of: pid, in: lines[index...]) + locks.map { "  holds \($0)" }
+      let excerpt = [raw[index]] + stack + locks.map { "  holds \($0)" }
       found.append(
         Splat(
-          kind: .hungTask, title: function.map { "INFO: task hung in \($0)" } ?? "INFO: task hung", function: function,
+          kind: .hungTask, title: titled?.title ?? "INFO: task hung", function: function,
           line: index + 1, excerpt: excerpt,
           blocked: BlockedTask(task: "\(name):\(pid)", waitsIn: function, blockedOn: nil, locks: locks)))
     }
@@ -45,27 +49,6 @@ public enum StuckTasks {
     let end =
       lines[start...].prefix(80).firstIndex { $0.trimmingCharacters(in: .whitespaces) == "</TASK>" } ?? min(lines.endIndex, start + 40)
     return Array(lines[start..<end])
-  }
-
-  /// The reliable frames' function names, innermost first.
-  static func stack(of pid: String, in lines: ArraySlice<String>) -> [String] {
-    stackLines(of: pid, in: lines).compactMap { line in
-      let frame = line.trimmingCharacters(in: .whitespaces)
-      guard !frame.hasPrefix("?"), let plus = frame.firstIndex(of: "+"), frame.contains("/0x") else { return nil }
-      let name = String(frame[..<plus])
-      guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { return nil }
-      return String(name.split(separator: ".").first ?? Substring(name))
-    }
-  }
-
-  /// Where every blocked task is: the scheduler and the lock it waits on, not who waits.
-  static func isWaiting(_ function: String) -> Bool {
-    let prefixes = [
-      "__schedule", "schedule", "io_schedule", "preempt_schedule", "__mutex_lock", "mutex_lock", "__down", "down",
-      "rwsem_", "__rwsem", "percpu_", "rt_mutex", "wait_for_", "__wait_for", "do_wait_for", "__flush_work", "flush_work",
-      "__synchronize", "synchronize_", "msleep", "schedule_timeout", "_raw_spin", "__lock_", "lock_",
-    ]
-    return prefixes.contains { function.hasPrefix($0) }
   }
 
   /// The task's locks from the last "locks held by NAME/PID:" list in the log (sysrq-d, or
@@ -95,7 +78,7 @@ extension ConsoleAnalyzer {
     // lockdep lists no more): take them from wherever the log has them last.
     if kernel.contains(where: { $0.blocked?.locks.isEmpty == true }) {
       let lines = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        .map { ConsoleLine.strip(ConsoleLine.visible(String($0))) }
+        .map { ConsoleLine.strip(VisibleText.of(String($0))) }
       for index in kernel.indices {
         guard let blocked = kernel[index].blocked, blocked.locks.isEmpty, let colon = blocked.task.lastIndex(of: ":") else { continue }
         kernel[index].blocked?.locks = StuckTasks.locks(

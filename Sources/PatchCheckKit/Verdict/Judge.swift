@@ -19,7 +19,8 @@ public enum Judge {
     }
     if let first = splats.first {
       let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
-      return (.fail, "kernel report: \(first.title)\(more)", nil)
+      let unknown = first.kind == .unrecognised ? " [a report in a format patchcheck does not know]" : ""
+      return (.fail, "kernel report: \(first.title)\(unknown)\(more)", nil)
     }
     if !boot.reachedRunner {
       let why = boot.wentSilent ? "the guest went silent" : boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
