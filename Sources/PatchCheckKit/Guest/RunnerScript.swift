@@ -26,7 +26,9 @@ public enum RunnerScript {
     console.split(separator: "\n").lazy.compactMap { kernelRelease(fromLine: String($0)) }.first
   }
 
-  public static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10) -> String {
+  /// - Parameter lockWitness: trace every lock acquisition during the scenarios and print
+  ///   the lock-order edges at the end (`LockWitnessProgram`).
+  public static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false) -> String {
     var out = """
       #!/bin/sh
       # patchcheck guest runner (generated). KTAP v1 on the console.
@@ -47,6 +49,37 @@ public enum RunnerScript {
       hung() { dmesg 2>/dev/null | grep -c 'blocked for more than'; }
       # Tasks in uninterruptible sleep (state D), as NAME:PID.
       dtasks() { cat /proc/[0-9]*/stat 2>/dev/null | sed -n 's/^\\([0-9]*\\) (\\(.*\\)) D .*/\\2:\\1/p' | tr ' ' '_'; }
+      # The lock-order witness: lock events from tracefs, streamed into awk (see
+      # LockWitnessProgram); the reader's own tasks are not traced.
+      T=/sys/kernel/tracing
+      witness_start() {
+        mount -t tracefs nodev $T 2>/dev/null
+        if [ ! -e $T/events/lock/lock_acquire/enable ]; then echo "patchcheck-witness: unavailable: this kernel has no lock events"; return; fi
+        echo 4096 > $T/buffer_size_kb
+        mkfifo /tmp/witness.pipe
+        awk -f /tmp/witness.awk < /tmp/witness.pipe > /tmp/witness.out 2>&1 &
+        wa=$!
+        cat $T/trace_pipe > /tmp/witness.pipe &
+        wc=$!
+        echo "$wa $wc" > $T/set_event_notrace_pid
+        echo 1 > $T/events/lock/lock_acquire/enable
+        echo 1 > $T/events/lock/lock_release/enable
+        witness=1
+      }
+      mark() { [ -n "$witness" ] && echo "\(LockWitnessProgram.stepMarkerPrefix)$1" > $T/trace_marker; }
+      witness_stop() {
+        [ -n "$witness" ] || return
+        echo 0 > $T/events/lock/lock_acquire/enable
+        echo 0 > $T/events/lock/lock_release/enable
+        echo "\(LockWitnessProgram.stepMarkerPrefix)end" > $T/trace_marker
+        i=0
+        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+        kill $wc 2>/dev/null
+        echo "\(LockWitnessProgram.beginMarker)"
+        cat /tmp/witness.out
+        echo "overrun $(cat $T/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^overrun: //p' | tr '\\n' ' ')"
+        echo "\(LockWitnessProgram.endMarker)"
+      }
       step() {
         seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
         ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
@@ -70,6 +103,9 @@ public enum RunnerScript {
       }
 
       """
+    if lockWitness {
+      out += "cat > /tmp/witness.awk <<'PATCHCHECK_AWK'\n\(LockWitnessProgram.awk)\nPATCHCHECK_AWK\nwitness_start\n"
+    }
     out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
     for (index, scenario) in scenarios.enumerated() {
       // A blocked step leaves tasks stuck on the device's locks: later scenarios would only
@@ -86,6 +122,7 @@ public enum RunnerScript {
         out += """
           if [ $failed -ne 0 ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP an earlier step failed'
           else
+            mark '\(quoted(scenario.name)): \(step.name)'
             step \(step.timeout) \(file); rc=$?
             if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
             elif [ $rc -eq \(stepSkipExitCode) ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP not supported by this kernel'; skipped='\(step.name)'
@@ -104,6 +141,7 @@ public enum RunnerScript {
         """
     }
     out += """
+      witness_stop
       # The end: a task still in D state (a background writer that deadlocked without
       # blocking a step, or one a blocked step left behind) gets the hung-task detector's
       # full period; what is still stuck then is named, with every blocked task's stack

@@ -1,0 +1,90 @@
+// The guest half of the lock-order witness. With lockdep built in, every lock_acquire() and
+// lock_release() emits a trace event (lock:lock_acquire, lock:lock_release) before lockdep
+// checks anything, for validated locks and for the ones lockdep ignores (the driver core
+// marks every device mutex "novalidate"). The runner streams those events from tracefs's
+// trace_pipe into this awk program while the scenarios run. Per task and context (task,
+// softirq, hardirq) it keeps the stack of held locks and records every "held A, then took B"
+// between different lock classes, with the first scenario step and task that did it, and a
+// few lock instances (addresses, hashed by the kernel) of each pair. Only that edge list
+// reaches the console; the host finds the cycles (`LockWitness`).
+
+import Foundation
+
+public enum LockWitnessProgram {
+  /// Printed before and after the edge list on the console.
+  public static let beginMarker = "patchcheck-witness: begin"
+  public static let endMarker = "patchcheck-witness: end"
+  /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".
+  public static let stepMarkerPrefix = "patchcheck: "
+
+  /// busybox awk. Reads trace_pipe lines; at the "patchcheck: end" marker prints
+  /// `edge<TAB>A<TAB>B<TAB>count<TAB>task<TAB>step<TAB>instances` lines and `done<TAB>N`.
+  public static let awk = #"""
+    BEGIN { where = "boot"; ne = 0; finished = 0 }
+    {
+      line = $0
+      sub(/\r$/, "", line)
+      p = index(line, "tracing_mark_write: patchcheck: ")
+      if (p > 0) {
+        where = substr(line, p + 32)
+        if (where == "end") { finish(); exit }
+        next
+      }
+      a = index(line, " lock_acquire: ")
+      r = index(line, " lock_release: ")
+      if (a == 0 && r == 0) next
+      b = index(line, "[")
+      if (b == 0) next
+      task = substr(line, 1, b - 1)
+      gsub(/^ +| +$/, "", task)
+      n = split(substr(line, b), f, " ")
+      c = substr(f[2], 3, 1)
+      ctx = (c == "h" || c == "s" || c == "H" || c == "z" || c == "Z") ? c : "t"
+      key = task SUBSEP ctx
+      body = substr(line, (a > 0 ? a : r) + 15)
+      sp = index(body, " ")
+      if (sp == 0) next
+      addr = substr(body, 1, sp - 1)
+      name = substr(body, sp + 1)
+      d = depth[key] + 0
+      if (a > 0) {
+        try = 0
+        if (substr(name, 1, 4) == "try ") { try = 1; name = substr(name, 5) }
+        if (substr(name, 1, 5) == "read ") { name = substr(name, 6) }
+        # RCU readers never wait for each other: not locks a cycle can go through.
+        if (name ~ /^rcu_read_lock/) next
+        if (!try) for (k = 1; k <= d; k++) if (hn[key, k] != name) edge(hn[key, k], name, ha[key, k], addr, task)
+        # Deeper than lockdep allows (48): releases were lost; start the task over.
+        if (d >= 48) d = 0
+        d++
+        hn[key, d] = name
+        ha[key, d] = addr
+        depth[key] = d
+      } else {
+        for (k = d; k >= 1; k--) if (ha[key, k] == addr) {
+          for (j = k; j < d; j++) { hn[key, j] = hn[key, j + 1]; ha[key, j] = ha[key, j + 1] }
+          depth[key] = d - 1
+          break
+        }
+      }
+    }
+    function edge(x, y, xa, ya, t,    e, pair) {
+      e = x "\t" y
+      if (!(e in cnt)) { ne++; order[ne] = e; first[e] = t "\t" where; ni[e] = 0; insts[e] = "" }
+      cnt[e]++
+      pair = xa " " ya
+      if (ni[e] < 4 && !((e SUBSEP pair) in seen)) {
+        seen[e SUBSEP pair] = 1
+        ni[e]++
+        insts[e] = insts[e] (ni[e] > 1 ? "," : "") pair
+      }
+    }
+    function finish(    i, e) {
+      if (finished) return
+      finished = 1
+      for (i = 1; i <= ne; i++) { e = order[i]; printf "edge\t%s\t%d\t%s\t%s\n", e, cnt[e], first[e], insts[e] }
+      print "done\t" ne
+    }
+    END { finish() }
+    """#
+}
