@@ -5,10 +5,9 @@ import Testing
 
 /// bisect-run's call on each verdict: the rules `bisect` uses, with no bad end known.
 @Suite struct BisectRunTests {
-  let commit = ObjectID(hex: String(repeating: "ab", count: 20))!
-
   func call(_ verdict: Verdict, titles: [String] = [], rules: BisectRules = BisectRules()) throws -> BisectRunResult {
-    try BisectRun.result(commit, Judgement(verdict: verdict, titles: titles, reason: "why"), rules: rules, reports: "results/x")
+    let commit = try #require(ObjectID(hex: String(repeating: "ab", count: 20)))
+    return try BisectRun.result(commit, Judgement(verdict: verdict, titles: titles, reason: "why"), rules: rules, reports: "results/x")
   }
 
   @Test func eachVerdictHasItsCallAndExitCode() throws {

@@ -14,11 +14,7 @@ struct ApplyAndBootCommand: ParsableCommand {
 
   @OptionGroup var runFlags: RunFlags<ApplyAndBootHelp>
 
-  @Option(help: "The kernel git repository (default: patchcheck's imported tree).")
-  var repo: String?
-
-  @Option(help: "Base revision to apply on (default: the series' base-commit, else the manifest's fallback).")
-  var base: String?
+  @OptionGroup var tree: TreeOptions
 
   @Option(help: "Folder for the run's report and logs (default: results/<run>).")
   var out: String?
@@ -93,8 +89,8 @@ struct ApplyAndBootCommand: ParsableCommand {
 
   func runOptions() -> RunOptions {
     var options = runFlags.runOptions()
-    options.repository = repo
-    options.base = base
+    options.repository = tree.repo
+    options.base = tree.base
     options.output = out.map { URL(fileURLWithPath: $0) }
     options.accelerator = accel
     options.bootTimeout = bootTimeout

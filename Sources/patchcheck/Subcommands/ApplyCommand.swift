@@ -38,12 +38,12 @@ struct ApplyCommand: ParsableCommand {
       let loaded = try SeriesSource.load(seriesOptions.series, home: home)
       var request = BackportRequest(
         variants: variants.map { SelectedVariant.names($0, of: loaded) } ?? [seriesOptions.variant],
-        trees: trees?.split(separator: ",").map(String.init), base: seriesOptions.base)
+        trees: trees?.split(separator: ",").map(String.init), base: seriesOptions.tree.base)
       request.check = check
       request.build = build
       request.threeWay = threeWay
       let matrix = try BackportMatrix.run(
-        loaded, request, repository: try Applier.openRepository(seriesOptions.repo, home: home), home: home, console: global.console)
+        loaded, request, repository: try Applier.openRepository(seriesOptions.tree.repo, home: home), home: home, console: global.console)
       if global.json { try printJSON(matrix.rows) } else { matrix.text.forEach { print($0) } }
       if matrix.exitCode != 0 { throw ExitCode(matrix.exitCode) }
     }
@@ -55,12 +55,17 @@ struct SeriesOptions: ParsableArguments {
   @Option(help: "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series).")
   var series: String?
 
+  @OptionGroup var tree: TreeOptions
+
+  @Option(help: "Variant of the series from its manifest.")
+  var variant: String = "as-posted"
+}
+
+/// The repository and the base a series is applied on: `apply` and `apply-and-boot`.
+struct TreeOptions: ParsableArguments {
   @Option(help: "The kernel git repository (default: patchcheck's imported tree).")
   var repo: String?
 
   @Option(help: "Base revision to apply on (default: the series' base-commit, else the manifest's fallback).")
   var base: String?
-
-  @Option(help: "Variant of the series from its manifest.")
-  var variant: String = "as-posted"
 }
