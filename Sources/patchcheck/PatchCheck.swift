@@ -29,25 +29,20 @@ struct GlobalOptions: ParsableArguments {
   var console: Terminal { Terminal(quiet: json) }
 }
 
-/// Runs `body`, turning patchcheck's typed errors into one line on stderr and their exit code.
-func runReportingErrors(_ body: () throws -> Void) throws {
+/// Runs `body`; an error it throws becomes one line on stderr and its exit code (`ExitFailure`,
+/// for `reader`). The only place the command line maps errors to exit codes.
+func runReportingErrors(for reader: ExitFailure.Reader = .user, _ body: () throws -> Void) throws {
   Interrupts.shared.install()
   do {
     try body()
-  } catch let error as PatchCheckError {
-    FileHandle.standardError.write(Data("patchcheck: error: \(error.description)\n".utf8))
-    throw ExitCode(error.exitCode)
   } catch let error as ExitCode {
     throw error
-  } catch let error as GitError {
-    FileHandle.standardError.write(Data("patchcheck: error: \(error.description); see the libgit2 message above\n".utf8))
-    throw ExitCode(PatchCheckError.Kind.infra.exitCode)
   } catch let error as CleanExit {
     throw error
   } catch {
-    // Never exit 1 (FAIL's code) for a failure of the harness itself.
-    FileHandle.standardError.write(Data("patchcheck: error: \(error); this is patchcheck's failure, not the series'\n".utf8))
-    throw ExitCode(PatchCheckError.Kind.infra.exitCode)
+    let failure = ExitFailure(error, for: reader)
+    FileHandle.standardError.write(Data("patchcheck: error: \(failure.message)\n".utf8))
+    throw ExitCode(failure.exitCode)
   }
 }
 

@@ -71,6 +71,43 @@ public struct BisectRequest: Codable, Sendable {
   }
 }
 
+/// What a judged commit is for a bisect: one rule set for `bisect` and `bisect-run`.
+public struct BisectRules: Sendable, Equatable {
+  /// Any FAIL is bad, whatever its titles.
+  public var anyFailure: Bool
+  /// A FAIL is bad when one of its titles contains this.
+  public var title: String?
+  /// The bad end's titles: a FAIL sharing one is bad. nil where no bad end was judged
+  /// (`bisect-run`: git holds the ends), and then any FAIL is bad unless `title` says otherwise.
+  public var badTitles: [String]?
+
+  public init(anyFailure: Bool = false, title: String? = nil, badTitles: [String]? = nil) {
+    self.anyFailure = anyFailure
+    self.title = title
+    self.badTitles = badTitles
+  }
+
+  public init(request: BisectRequest, badTitles: [String]?) {
+    self.init(anyFailure: request.anyFailure, title: request.title, badTitles: badTitles)
+  }
+
+  /// PASS is good; a FAIL is bad or (another failure than the one bisected) skip; APPLY-FAIL,
+  /// BUILD-FAIL and SKIP are skip; nil for a verdict that judges nothing (INFRA-ERROR...).
+  public func call(_ verdict: Verdict, titles: [String]) -> StepCall? {
+    switch verdict {
+    case .pass: return .good
+    case .fail:
+      if anyFailure { return .bad }
+      if let title { return titles.contains { $0.contains(title) } ? .bad : .skip }
+      guard let badTitles else { return .bad }
+      if badTitles.isEmpty && titles.isEmpty { return .bad }
+      return Set(titles).isDisjoint(with: badTitles) ? .skip : .bad
+    case .applyFail, .buildFail, .skip: return .skip
+    default: return nil
+    }
+  }
+}
+
 public struct BisectLog: Codable, Sendable {
   public var schema = "patchcheck-bisect/1"
   public var request: BisectRequest
@@ -234,15 +271,7 @@ public struct Bisector {
 
   /// good, bad or skip for a judged commit (the bad end already judged).
   func classify(_ step: BisectStep, log: BisectLog) -> StepCall {
-    switch step.verdict {
-    case .pass: return .good
-    case .fail:
-      if log.request.anyFailure { return .bad }
-      if let title = log.request.title { return step.titles.contains { $0.contains(title) } ? .bad : .skip }
-      if log.badTitles.isEmpty && step.titles.isEmpty { return .bad }
-      return Set(step.titles).isDisjoint(with: log.badTitles) ? .skip : .bad
-    default: return .skip
-    }
+    BisectRules(request: log.request, badTitles: log.badTitles).call(step.verdict, titles: step.titles) ?? .skip
   }
 
   /// Judges `commit` (or takes its verdict from the resumed log or the cache).

@@ -39,6 +39,13 @@ public struct CIOutcome: Codable, Sendable {
   public var exitCode: Int32
 }
 
+extension [CIOutcome] {
+  /// The code of the first error a tag hit, else the last tag's verdict code.
+  public var exitCode: Int32 {
+    first(where: { $0.error != nil })?.exitCode ?? last?.exitCode ?? 0
+  }
+}
+
 public struct CIRunner {
   public let home: PatchCheckHome
   public let options: CIOptions

@@ -9,6 +9,27 @@ public enum WorkflowEmitter {
   /// The Swift image the jobs run in: Debian 12, as scripts/setup.sh expects.
   public static let image = "swift:6.2-bookworm"
 
+  /// `engine`'s workflow (github-actions or gitlab) for the tags `options.tags` names in
+  /// the run's repository, each job running `options.run`.
+  public static func workflow(_ engine: String, options: CIOptions, home: PatchCheckHome) throws -> String {
+    let repository = try Applier.openRepository(options.run.repository, home: home)
+    let names = try CIRunner.resolveTags(options.tags, in: repository).map(\.0)
+    let arguments = arguments(for: options.run)
+    return engine == "gitlab"
+      ? gitlab(tags: names, arguments: arguments) : githubActions(tags: names, arguments: arguments)
+  }
+
+  /// The ci flags each job passes on: the run's series, and its variant, scenarios and
+  /// iterations where they are not the defaults.
+  public static func arguments(for run: RunOptions) -> [String] {
+    var arguments: [String] = []
+    if let series = run.series { arguments += ["--series", series] }
+    if run.variant != "as-posted" { arguments += ["--variant", run.variant] }
+    if let scenarios = run.scenarios { arguments += ["--scenarios", scenarios.joined(separator: ",")] }
+    if run.iterations != ScenarioLibrary.defaultIterations { arguments += ["--iterations", "\(run.iterations)"] }
+    return arguments
+  }
+
   /// `arguments`: the ci flags besides --tags/--out/--db (series, variant, scenarios...).
   public static func githubActions(tags: [String], arguments: [String]) -> String {
     let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")

@@ -32,4 +32,9 @@ public struct SelectedVariant: Sendable {
     let names = Set(loaded.manifest?.variants?.keys.map { $0 } ?? []).subtracting(["as-posted"])
     return ["as-posted"] + names.sorted()
   }
+
+  /// The variants a comma-separated list names, 'all' naming every one of the manifest's.
+  public static func names(_ list: String, of loaded: LoadedSeries) -> [String] {
+    list == "all" ? allNames(of: loaded) : list.split(separator: ",").map(String.init)
+  }
 }

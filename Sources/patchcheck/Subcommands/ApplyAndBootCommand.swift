@@ -2,21 +2,6 @@ import ArgumentParser
 import Foundation
 import PatchCheckKit
 
-/// Options shared by `apply` and `apply-and-boot`.
-struct SeriesOptions: ParsableArguments {
-  @Option(help: "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series).")
-  var series: String?
-
-  @Option(help: "The kernel git repository (default: patchcheck's imported tree).")
-  var repo: String?
-
-  @Option(help: "Base revision to apply on (default: the series' base-commit, else the manifest's fallback).")
-  var base: String?
-
-  @Option(help: "Variant of the series from its manifest.")
-  var variant: String = "as-posted"
-}
-
 struct ApplyAndBootCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply-and-boot",
@@ -27,26 +12,18 @@ struct ApplyAndBootCommand: ParsableCommand {
       """
   )
 
-  @OptionGroup var seriesOptions: SeriesOptions
+  @OptionGroup var runFlags: RunFlags<ApplyAndBootHelp>
+
+  @OptionGroup var tree: TreeOptions
 
   @Option(help: "Folder for the run's report and logs (default: results/<run>).")
   var out: String?
-
-  @Option(
-    help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all().map(\.name).joined(separator: ", "))).")
-  var scenarios: String?
-
-  @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
-  var fragment: [String] = []
 
   @Option(help: "Accelerator: auto (KVM only if a probe boots), kvm or tcg.")
   var accel: String = "auto"
 
   @Option(help: "Host-side limit for the boot in seconds (default: enough for every step's own limit).")
   var bootTimeout: Double?
-
-  @Option(help: "Iterations of each race scenario (each with a different delay between the two sides).")
-  var iterations: Int = ScenarioLibrary.defaultIterations
 
   @Option(help: "VFs to enable on the PF (igb has up to 7).")
   var vfs: Int = 4
@@ -76,7 +53,6 @@ struct ApplyAndBootCommand: ParsableCommand {
 
   func validate() throws {
     guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
-    guard iterations >= 1, iterations <= 1000 else { throw ValidationError("--iterations takes 1 to 1000") }
     guard (1...100).contains(repeatCount) else { throw ValidationError("--repeat takes 1 to 100") }
     guard (1...7).contains(vfs) else { throw ValidationError("--vfs takes 1 to 7 (igb's sriov_totalvfs)") }
     guard (1...8).contains(pfs) else { throw ValidationError("--pfs takes 1 to 8") }
@@ -91,10 +67,13 @@ struct ApplyAndBootCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       if let variants {
-        try runVariants(variants)
+        let root = URL(fileURLWithPath: out ?? "results/variants-\(Int(Date().timeIntervalSince1970))")
+        let runs = try VariantRuns.run(variants, options: runOptions(), home: global.patchCheckHome, root: root)
+        if global.json { try printJSON(runs.reports) } else { runs.table.forEach { print($0) } }
+        if runs.exitCode != 0 { throw ExitCode(runs.exitCode) }
         return
       }
-      let report = try ApplyAndBoot(home: global.patchCheckHome, options: makeOptions()).run()
+      let report = try ApplyAndBoot(home: global.patchCheckHome, options: runOptions()).run()
       if global.json {
         FileHandle.standardOutput.write(try report.jsonData())
         FileHandle.standardOutput.write(Data("\n".utf8))
@@ -108,20 +87,15 @@ struct ApplyAndBootCommand: ParsableCommand {
     }
   }
 
-  func makeOptions() -> RunOptions {
-    var options = RunOptions()
-    options.series = seriesOptions.series
-    options.repository = seriesOptions.repo
-    options.base = seriesOptions.base
-    options.variant = seriesOptions.variant
+  func runOptions() -> RunOptions {
+    var options = runFlags.runOptions()
+    options.repository = tree.repo
+    options.base = tree.base
     options.output = out.map { URL(fileURLWithPath: $0) }
-    options.scenarios = scenarios?.split(separator: ",").map(String.init)
-    options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
     options.accelerator = accel
     options.bootTimeout = bootTimeout
     options.json = global.json
     options.threeWay = threeWay
-    options.iterations = iterations
     options.vfs = vfs
     options.repeatCount = repeatCount
     options.compareBase = compareBase
@@ -142,40 +116,4 @@ struct ApplyAndBootCommand: ParsableCommand {
     }
     print("report: \(folder)/summary.md")
   }
-
-  /// Every variant in turn, each in its own folder; a table at the end. Exit 7 when a variant
-  /// did not show what its manifest expects, else the first unexpected verdict's code.
-  func runVariants(_ list: String) throws {
-    let loaded = try SeriesSource.load(seriesOptions.series, home: global.patchCheckHome)
-    let names = list == "all" ? SelectedVariant.allNames(of: loaded) : list.split(separator: ",").map(String.init)
-    for name in names { _ = try SelectedVariant.select(name, from: loaded) }  // all valid before any run
-    let root = URL(fileURLWithPath: out ?? "results/variants-\(Int(Date().timeIntervalSince1970))")
-    var reports: [Report] = []
-    for name in names {
-      var options = makeOptions()
-      options.variant = name
-      options.output = root.appendingPathComponent(name)
-      global.console.say("variant \(name)")
-      reports.append(try ApplyAndBoot(home: global.patchCheckHome, options: options).run())
-    }
-    if global.json {
-      FileHandle.standardOutput.write(try JSON.encode(reports))
-      FileHandle.standardOutput.write(Data("\n".utf8))
-    } else {
-      let width = max(7, names.map(\.count).max() ?? 7)
-      print("variant".padding(toLength: width, withPad: " ", startingAt: 0) + "  verdict            expected     reason")
-      for (name, report) in zip(names, reports) {
-        let expected = report.expectation?.expectedVerdict ?? "-"
-        let line: String =
-          name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-          + report.verdict.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0) + "  "
-          + expected.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + report.reason
-        print(line)
-      }
-      print("reports: \(root.path)/<variant>/summary.md")
-    }
-    if reports.contains(where: { $0.expectation?.met == false }) { throw ExitCode(Verdict.expectationUnmet.exitCode) }
-    if let first = reports.first(where: { $0.expectation == nil && $0.verdict != .pass }) { throw ExitCode(first.exitCode) }
-  }
-
 }

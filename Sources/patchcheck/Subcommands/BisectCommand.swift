@@ -2,23 +2,8 @@ import ArgumentParser
 import Foundation
 import PatchCheckKit
 
-/// What each bisect step runs: shared by `bisect` and `bisect-run`.
+/// When a FAIL is bad: shared by `bisect` and `bisect-run`.
 struct StepOptions: ParsableArguments {
-  @Option(help: "The series to apply at every step (an mbox, a folder or a manifest name); none: the commits alone.")
-  var series: String?
-
-  @Option(help: "Variant of the series from its manifest.")
-  var variant: String = "as-posted"
-
-  @Option(help: "Comma-separated scenarios (default: the manifest's, else numvfs,pf-remove).")
-  var scenarios: String?
-
-  @Option(help: "Iterations of each race scenario.")
-  var iterations: Int = ScenarioLibrary.defaultIterations
-
-  @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
-  var fragment: [String] = []
-
   @Flag(help: "Any FAIL is bad (default: only a FAIL sharing a report title with the bad end, or matching --title).")
   var anyFailure = false
 
@@ -26,25 +11,12 @@ struct StepOptions: ParsableArguments {
   var title: String?
 
   func validate() throws {
-    guard (1...1000).contains(iterations) else { throw ValidationError("--iterations takes 1 to 1000") }
     if anyFailure, title != nil { throw ValidationError("--any-failure and --title exclude each other") }
   }
 
-  var scenarioList: [String]? { scenarios?.split(separator: ",").map(String.init) }
-  var fragmentList: [String]? { fragment.isEmpty ? nil : fragment }
-}
-
-extension RunOptions {
-  init(bisect request: BisectRequest, json: Bool) {
-    self.init()
-    series = request.series
-    noSeries = request.series == nil
-    variant = request.variant
-    scenarios = request.scenarios
-    iterations = request.iterations
-    repository = request.repository
-    fragments = request.fragments?.map { URL(fileURLWithPath: $0) }
-    self.json = json
+  /// The request for steps running `options` (which hold the repository).
+  func request(good: [String], bad: String, options: RunOptions) -> BisectRequest {
+    BisectRequest(good: good, bad: bad, steps: options, anyFailure: anyFailure, title: title)
   }
 }
 
@@ -70,6 +42,8 @@ struct BisectCommand: ParsableCommand {
 
   @Option(help: "The kernel git repository (default: patchcheck's imported tree).")
   var repo: String?
+
+  @OptionGroup var runFlags: RunFlags<BisectHelp>
 
   @OptionGroup var step: StepOptions
 
@@ -115,15 +89,9 @@ struct BisectCommand: ParsableCommand {
           try FileManager.default.moveItem(at: folder, to: aside)
           global.console.say("the earlier bisect in \(out) is now in \(aside.path)")
         }
-        request = BisectRequest(good: good, bad: bad ?? "")
-        request.anyFailure = step.anyFailure
-        request.title = step.title
-        request.series = step.series
-        request.variant = step.variant
-        request.scenarios = step.scenarioList
-        request.iterations = step.iterations
-        request.repository = repo.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        request.fragments = step.fragmentList?.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        var options = runFlags.runOptions()
+        options.repository = repo
+        request = step.request(good: good, bad: bad ?? "", options: options)
       }
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       let repository = try Applier.openRepository(request.repository, home: home)
@@ -179,6 +147,8 @@ struct BisectRunCommand: ParsableCommand {
   @Option(help: "The kernel git repository whose HEAD is judged.")
   var repo: String = "."
 
+  @OptionGroup var runFlags: RunFlags<BisectHelp>
+
   @OptionGroup var step: StepOptions
 
   @Option(help: "Folder for the step reports (one per commit).")
@@ -187,64 +157,21 @@ struct BisectRunCommand: ParsableCommand {
   @OptionGroup var global: GlobalOptions
 
   func run() throws {
-    Interrupts.shared.install()
-    do {
-      let home = global.patchCheckHome
-      let repository = try Applier.openRepository(repo, home: home)
-      guard let head = try repository.commit(for: "HEAD") else {
-        throw PatchCheckError(.baseMissing, "\(repo) has no HEAD commit", hint: "run it from git bisect run in a kernel tree")
-      }
-      var request = BisectRequest(good: [], bad: "HEAD")
-      request.series = step.series
-      request.variant = step.variant
-      request.scenarios = step.scenarioList
-      request.iterations = step.iterations
-      request.repository = URL(fileURLWithPath: repo).standardizedFileURL.path
-      request.fragments = step.fragmentList
-      let judge = try KernelJudge(
-        home: home, options: RunOptions(bisect: request, json: global.json),
-        stepsFolder: URL(fileURLWithPath: out))
-      let (judgement, _) = try VerdictCache(folder: home.verdicts).judgement(of: head, by: judge, label: head.short)
-      let call: Int32
-      switch judgement.verdict {
-      case .pass: call = 0
-      case .fail:
-        if let title = step.title, !judgement.titles.contains(where: { $0.contains(title) }) {
-          call = 125
-        } else {
-          call = 1
-        }
-      case .applyFail, .buildFail, .skip: call = 125
-      default:
-        throw PatchCheckError(
-          .infra, "could not judge \(head.short): \(judgement.verdict.rawValue) (\(judgement.reason))",
-          hint: "see \(judgement.report ?? out); git bisect stops here")
-      }
-      let word = call == 0 ? "good" : call == 1 ? "bad" : "skip"
+    try runReportingErrors(for: .gitBisectRun) {
+      var options = runFlags.runOptions()
+      options.repository = repo
+      let result = try BisectRun.run(
+        repository: repo, request: step.request(good: [], bad: "HEAD", options: options), home: global.patchCheckHome,
+        json: global.json, out: out)
       if global.json {
-        try printJSON(BisectRunResult(commit: head.description, call: word, judgement: judgement))
+        try printJSON(result)
       } else {
-        print("\(head.short): \(word) (\(judgement.verdict.rawValue): \(judgement.titles.first ?? judgement.reason))")
+        let judgement = result.judgement
+        print(
+          "\(result.commit.prefix(12)): \(result.call.rawValue) (\(judgement.verdict.rawValue): \(judgement.titles.first ?? judgement.reason))"
+        )
       }
-      throw ExitCode(call)
-    } catch let error as PatchCheckError {
-      FileHandle.standardError.write(Data("patchcheck: error: \(error.description)\n".utf8))
-      throw ExitCode(error.exitCode >= 128 ? error.exitCode : 128 + error.exitCode)
-    } catch let error as GitError {
-      FileHandle.standardError.write(Data("patchcheck: error: \(error.description)\n".utf8))
-      throw ExitCode(128 + PatchCheckError.Kind.infra.exitCode)
-    } catch let error as ExitCode {
-      throw error
-    } catch {
-      // An unexpected error must stop git bisect, never tell it "bad" (exit 1).
-      FileHandle.standardError.write(Data("patchcheck: error: \(error); git bisect stops here\n".utf8))
-      throw ExitCode(128 + PatchCheckError.Kind.infra.exitCode)
+      throw ExitCode(result.exitCode)
     }
   }
-}
-
-struct BisectRunResult: Encodable {
-  var commit: String
-  var call: String
-  var judgement: Judgement
 }

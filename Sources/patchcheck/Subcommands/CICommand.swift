@@ -29,20 +29,7 @@ struct CICommand: ParsableCommand {
   @Option(help: "Tags: a glob ('v7.2.*') or a comma-separated list.")
   var tags: String
 
-  @Option(help: "The series (an mbox, a folder or a manifest name; default: the default manifest's).")
-  var series: String?
-
-  @Option(help: "Variant of the series from its manifest.")
-  var variant: String = "as-posted"
-
-  @Option(help: "Comma-separated scenarios (default: the manifest's).")
-  var scenarios: String?
-
-  @Option(help: "Iterations of each race scenario.")
-  var iterations: Int = ScenarioLibrary.defaultIterations
-
-  @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
-  var fragment: [String] = []
+  @OptionGroup var runFlags: RunFlags<CIHelp>
 
   @Option(help: "The kernel git repository (default: patchcheck's imported tree).")
   var repo: String?
@@ -65,39 +52,21 @@ struct CICommand: ParsableCommand {
 
   func validate() throws {
     if let emit, !["github-actions", "gitlab"].contains(emit) { throw ValidationError("--emit takes github-actions or gitlab") }
-    guard (1...1000).contains(iterations) else { throw ValidationError("--iterations takes 1 to 1000") }
   }
 
   func run() throws {
     try runReportingErrors {
       let home = global.patchCheckHome
+      var run = runFlags.runOptions()
+      run.repository = repo
+      run.accelerator = accel
+      run.json = global.json
+      let options = CIOptions(tags: tags, run: run, out: URL(fileURLWithPath: out))
       if let emit {
-        let repository = try Applier.openRepository(repo, home: home)
-        let names = try CIRunner.resolveTags(tags, in: repository).map(\.0)
-        var arguments: [String] = []
-        if let series { arguments += ["--series", series] }
-        if variant != "as-posted" { arguments += ["--variant", variant] }
-        if let scenarios { arguments += ["--scenarios", scenarios] }
-        if iterations != ScenarioLibrary.defaultIterations { arguments += ["--iterations", "\(iterations)"] }
-        print(
-          emit == "gitlab"
-            ? WorkflowEmitter.gitlab(tags: names, arguments: arguments)
-            : WorkflowEmitter.githubActions(tags: names, arguments: arguments), terminator: "")
+        print(try WorkflowEmitter.workflow(emit, options: options, home: home), terminator: "")
         return
       }
-      var options = RunOptions()
-      options.series = series
-      options.variant = variant
-      options.scenarios = scenarios?.split(separator: ",").map(String.init)
-      options.iterations = iterations
-      options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
-      options.repository = repo
-      options.accelerator = accel
-      options.json = global.json
-      let db = try database.open(home)
-      let outcomes = try CIRunner(
-        home: home, options: CIOptions(tags: tags, run: options, out: URL(fileURLWithPath: out)), database: db
-      ).run()
+      let outcomes = try CIRunner(home: home, options: options, database: try database.open(home)).run()
       if global.json {
         try printJSON(outcomes)
       } else {
@@ -107,8 +76,7 @@ struct CICommand: ParsableCommand {
           print("\(o.tag)\t\(o.verdict)\(o.recorded ? " (recorded)" : "")\(files)\(build)\t\(o.reason)")
         }
       }
-      if let failed = outcomes.first(where: { $0.error != nil }) { throw ExitCode(failed.exitCode) }
-      if let last = outcomes.last, last.exitCode != 0 { throw ExitCode(last.exitCode) }
+      if outcomes.exitCode != 0 { throw ExitCode(outcomes.exitCode) }
     }
   }
 }

@@ -18,16 +18,18 @@ struct ScenariosCommand: ParsableCommand {
   }
 
   func run() throws {
-    let entries = ScenarioLibrary.all(ScenarioSettings(iterations: iterations)).map {
-      Entry(name: $0.name, summary: $0.summary, steps: $0.steps.map(\.name))
-    }
-    if global.json {
-      try printJSON(entries)
-      return
-    }
-    for entry in entries {
-      print("\(entry.name): \(entry.summary)")
-      for (i, step) in entry.steps.enumerated() { print("  \(i + 1). \(step)") }
+    try runReportingErrors {
+      let entries = ScenarioLibrary.all(ScenarioSettings(iterations: iterations)).map {
+        Entry(name: $0.name, summary: $0.summary, steps: $0.steps.map(\.name))
+      }
+      if global.json {
+        try printJSON(entries)
+        return
+      }
+      for entry in entries {
+        print("\(entry.name): \(entry.summary)")
+        for (i, step) in entry.steps.enumerated() { print("  \(i + 1). \(step)") }
+      }
     }
   }
 }

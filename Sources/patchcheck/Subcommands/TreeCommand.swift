@@ -72,22 +72,11 @@ struct TreeCommand: ParsableCommand {
     func run() throws {
       try runReportingErrors {
         let repository = try Applier.openRepository(nil, home: global.patchCheckHome)
-        guard let commit = try repository.commit(for: revision) else {
-          throw PatchCheckError(.baseMissing, "'\(revision)' is not in the tree", hint: "'patchcheck tree list' shows the imported tags")
-        }
-        let url = URL(fileURLWithPath: folder).standardizedFileURL
-        guard !FileManager.default.fileExists(atPath: url.path) else {
-          throw PatchCheckError(.usage, "\(url.path) exists", hint: "give a folder that does not exist yet")
-        }
-        // Named after the folder and its full path, so two folders called alike never collide.
-        let name = "\(url.lastPathComponent)-\(SHA256Hex.of(Data(url.path.utf8)).prefix(8))"
-        let branch = "refs/heads/patchcheck/checkout/\(name)"
-        try repository.setReference(branch, to: commit, log: "patchcheck: tree checkout \(revision)")
-        _ = try repository.worktree(named: "checkout-\(name)", at: url, branch: branch)
+        let made = try TreeCheckout.run(revision, into: URL(fileURLWithPath: folder), repository: repository)
         if global.json {
-          try printJSON(["folder": url.path, "commit": commit.description])
+          try printJSON(made)
         } else {
-          print("\(url.path): \(revision) (\(commit.short))")
+          print("\(made.folder): \(revision) (\(made.commit.prefix(12)))")
         }
       }
     }
@@ -96,6 +85,6 @@ struct TreeCommand: ParsableCommand {
   struct Path: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the tree repository's location.")
     @OptionGroup var global: GlobalOptions
-    func run() throws { print(global.patchCheckHome.treeRepository.path) }
+    func run() throws { try runReportingErrors { print(global.patchCheckHome.treeRepository.path) } }
   }
 }

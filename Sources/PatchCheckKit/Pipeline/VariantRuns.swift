@@ -1,0 +1,58 @@
+// `apply-and-boot --variants`: every variant in turn, each a whole run in its own folder,
+// and one exit code for them all.
+
+import Foundation
+
+public struct VariantRuns: Sendable {
+  public var names: [String]
+  /// One per name, in order.
+  public var reports: [Report]
+  /// Each variant's report is in root/<variant>/.
+  public var root: URL
+
+  public init(names: [String], reports: [Report], root: URL) {
+    self.names = names
+    self.reports = reports
+    self.root = root
+  }
+
+  /// Runs `options` once per variant of `list` ('all', or comma-separated names), each in
+  /// `root/<variant>`; every name is checked before the first run.
+  public static func run(_ list: String, options: RunOptions, home: PatchCheckHome, root: URL) throws -> VariantRuns {
+    let loaded = try SeriesSource.load(options.series, home: home)
+    let names = SelectedVariant.names(list, of: loaded)
+    for name in names { _ = try SelectedVariant.select(name, from: loaded) }  // all valid before any run
+    let console = Terminal(quiet: options.json)
+    var reports: [Report] = []
+    for name in names {
+      var variantOptions = options
+      variantOptions.variant = name
+      variantOptions.output = root.appendingPathComponent(name)
+      console.say("variant \(name)")
+      reports.append(try ApplyAndBoot(home: home, options: variantOptions).run())
+    }
+    return VariantRuns(names: names, reports: reports, root: root)
+  }
+
+  /// 7 when a variant did not show what its manifest expects, else the first unexpected
+  /// verdict's code (a variant without an expectation that did not pass), else 0.
+  public var exitCode: Int32 {
+    if reports.contains(where: { $0.expectation?.met == false }) { return Verdict.expectationUnmet.exitCode }
+    return reports.first(where: { $0.expectation == nil && $0.verdict != .pass })?.exitCode ?? 0
+  }
+
+  /// One line per variant: verdict, expected verdict, reason; then where the reports are.
+  public var table: [String] {
+    let width = max(7, names.map(\.count).max() ?? 7)
+    var lines = ["variant".padding(toLength: width, withPad: " ", startingAt: 0) + "  verdict            expected     reason"]
+    for (name, report) in zip(names, reports) {
+      let expected = report.expectation?.expectedVerdict ?? "-"
+      lines.append(
+        name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+          + report.verdict.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0) + "  "
+          + expected.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + report.reason)
+    }
+    lines.append("reports: \(root.path)/<variant>/summary.md")
+    return lines
+  }
+}

@@ -1,0 +1,32 @@
+// `patchcheck tree checkout`: an imported version in a folder of the user's own, a libgit2
+// worktree on a branch patchcheck/checkout/NAME of the tree repository.
+
+import Foundation
+
+public struct TreeCheckout: Sendable, Encodable {
+  /// The folder made, absolute.
+  public var folder: String
+  public var commit: String
+
+  /// Checks `revision` out into `folder`, which must not exist yet.
+  public static func run(_ revision: String, into folder: URL, repository: GitRepository) throws -> TreeCheckout {
+    guard let commit = try repository.commit(for: revision) else {
+      throw PatchCheckError(.baseMissing, "'\(revision)' is not in the tree", hint: "'patchcheck tree list' shows the imported tags")
+    }
+    let url = folder.standardizedFileURL
+    guard !FileManager.default.fileExists(atPath: url.path) else {
+      throw PatchCheckError(.usage, "\(url.path) exists", hint: "give a folder that does not exist yet")
+    }
+    let name = worktreeName(for: url)
+    let branch = "refs/heads/patchcheck/checkout/\(name)"
+    try repository.setReference(branch, to: commit, log: "patchcheck: tree checkout \(revision)")
+    _ = try repository.worktree(named: "checkout-\(name)", at: url, branch: branch)
+    return TreeCheckout(folder: url.path, commit: commit.description)
+  }
+
+  /// Named after the folder and its full path, so two folders called alike never collide.
+  public static func worktreeName(for folder: URL) -> String {
+    let url = folder.standardizedFileURL
+    return "\(url.lastPathComponent)-\(SHA256Hex.of(Data(url.path.utf8)).prefix(8))"
+  }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import PatchCheckKit
+
+/// How a command's --help words the run flags it shares with the others.
+protocol RunFlagsHelp {
+  static var series: String { get }
+  static var scenarios: String { get }
+  static var iterations: String { get }
+}
+
+/// What a run runs, for every command that runs the series: apply-and-boot, ci, bisect and
+/// bisect-run (each with its own wording in --help, `Help`).
+struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
+  @Option(help: ArgumentHelp(Help.series))
+  var series: String?
+
+  @Option(help: "Variant of the series from its manifest.")
+  var variant: String = "as-posted"
+
+  @Option(help: ArgumentHelp(Help.scenarios))
+  var scenarios: String?
+
+  @Option(help: ArgumentHelp(Help.iterations))
+  var iterations: Int = ScenarioLibrary.defaultIterations
+
+  @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
+  var fragment: [String] = []
+
+  func validate() throws {
+    guard (1...1000).contains(iterations) else { throw ValidationError("--iterations takes 1 to 1000") }
+  }
+
+  /// The run these flags ask for; the command adds what only it has.
+  func runOptions() -> RunOptions {
+    var options = RunOptions()
+    options.series = series
+    options.variant = variant
+    options.scenarios = scenarios?.split(separator: ",").map(String.init)
+    options.iterations = iterations
+    options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
+    return options
+  }
+}
+
+enum ApplyAndBootHelp: RunFlagsHelp {
+  static let series = "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series)."
+  static var scenarios: String {
+    "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all().map(\.name).joined(separator: ", ")))."
+  }
+  static let iterations = "Iterations of each race scenario (each with a different delay between the two sides)."
+}
+
+enum CIHelp: RunFlagsHelp {
+  static let series = "The series (an mbox, a folder or a manifest name; default: the default manifest's)."
+  static let scenarios = "Comma-separated scenarios (default: the manifest's)."
+  static let iterations = "Iterations of each race scenario."
+}
+
+enum BisectHelp: RunFlagsHelp {
+  static let series = "The series to apply at every step (an mbox, a folder or a manifest name); none: the commits alone."
+  static let scenarios = "Comma-separated scenarios (default: the manifest's, else numvfs,pf-remove)."
+  static let iterations = CIHelp.iterations
+}
