@@ -27,6 +27,9 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
   var fragment: [String] = []
 
+  @Flag(help: "Do not trace lock acquisitions in the guest (no lock-order witness).")
+  var noLockWitness = false
+
   func validate() throws {
     guard (1...1000).contains(iterations) else { throw ValidationError("--iterations takes 1 to 1000") }
   }
@@ -39,6 +42,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
     options.scenarios = scenarios?.split(separator: ",").map(String.init)
     options.iterations = iterations
     options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
+    options.lockWitness = !noLockWitness
     return options
   }
 }

@@ -32,6 +32,9 @@ public struct Splat: Sendable, Codable, Equatable {
     case other
     /// A line that opens a kernel report no known format describes (see `Splat.unrecognised`).
     case unrecognised
+    /// A cycle in the order locks were taken, found by the lock-order witness in the traced
+    /// acquisitions (no hang needed), not by the kernel (see `LockWitness`).
+    case lockOrder = "lock-order"
   }
 
   public var kind: Kind
@@ -56,6 +59,8 @@ public struct Splat: Sendable, Codable, Equatable {
   /// true: the report is cut short or interleaved (syzkaller's "corrupted"), so its title may
   /// name the wrong function or none.
   public var corrupted: Bool?
+  /// For a lock-order cycle: each order, who took it and where.
+  public var lockCycle: LockCycle?
 }
 
 public struct BlockedTask: Sendable, Codable, Equatable {

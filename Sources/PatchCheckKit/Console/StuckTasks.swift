@@ -71,7 +71,7 @@ public enum StuckTasks {
 
 extension ConsoleAnalyzer {
   /// Every report a run's console holds: the kernel's own, then the tasks the runner found
-  /// stuck at the end that the kernel did not report.
+  /// stuck at the end that the kernel did not report, then the lock-order witness's cycles.
   public static func reports(in log: String) -> [Splat] {
     var kernel = analyze(log)
     // A hung task's locks may be listed before its report (lockdep's own report, after which
@@ -85,6 +85,6 @@ extension ConsoleAnalyzer {
           of: String(blocked.task[..<colon]), pid: String(blocked.task[blocked.task.index(after: colon)...]), in: lines[...])
       }
     }
-    return kernel + StuckTasks.reports(in: log, besides: kernel)
+    return kernel + StuckTasks.reports(in: log, besides: kernel) + LockWitness.reports(in: log)
   }
 }

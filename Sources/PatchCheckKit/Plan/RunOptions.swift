@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
   public var vcpus = 2
   public var memoryMB = 1024
   public var hungTaskTimeout = 10
+  /// Trace lock acquisitions in the guest and report lock-order cycles (`LockWitness`).
+  public var lockWitness = true
   /// Boots of the same build (each title counted over them).
   public var repeatCount = 1
   /// Also run the unpatched base and label each report new, fixed or pre-existing.

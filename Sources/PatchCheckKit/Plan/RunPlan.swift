@@ -68,7 +68,7 @@ public struct RunPlan: Sendable {
         settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
     return RunPlan(
       loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios,
-      runnerScript: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout),
+      runnerScript: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout, lockWitness: options.lockWitness),
       guest: GuestPlan(
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
         hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,

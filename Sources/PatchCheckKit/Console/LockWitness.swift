@@ -1,0 +1,125 @@
+// The host half of the lock-order witness: the edges the guest recorded ("held A, then took
+// B", per task and context, see `LockWitnessProgram`) become a graph between lock classes,
+// and every cycle in it is a potential deadlock — found in one boot of plain sequential
+// scenarios, without two tasks having to collide. Nesting within one class (a parent's and a
+// child's device mutex) is not an edge. For each cycle the report says which task took each
+// order in which scenario step, and whether the same lock instances were taken in both
+// orders (then two tasks doing those steps at once can deadlock on those very objects).
+
+import Foundation
+
+public struct LockOrderEdge: Sendable, Codable, Equatable {
+  /// Held first.
+  public var held: String
+  /// Then taken.
+  public var taken: String
+  /// How often it was seen.
+  public var count: Int
+  /// The first task that did it ("sh-82") and the scenario step it was in.
+  public var task: String
+  public var step: String
+  /// Lock instance pairs (the kernel's hashed addresses of held and taken), at most four.
+  public var instances: [String]
+}
+
+public struct LockCycle: Sendable, Codable, Equatable {
+  /// The classes in cycle order (the first repeated at the end in titles).
+  public var classes: [String]
+  /// One edge per step of the cycle.
+  public var edges: [LockOrderEdge]
+  /// Every edge of the cycle was seen on the same lock instances as the edge before it ends
+  /// on: the very objects can deadlock, not only their classes.
+  public var sameInstances: Bool
+}
+
+public struct LockWitnessResult: Sendable, Codable, Equatable {
+  public var edges: [LockOrderEdge]
+  public var cycles: [LockCycle]
+  /// Trace events the kernel dropped per CPU (a full buffer): edges may be missing.
+  public var overruns: [Int]
+}
+
+public enum LockWitness {
+  /// The witness's block in a console log, or nil when the run had no witness.
+  public static func read(_ log: String) -> LockWitnessResult? {
+    guard let begin = log.range(of: LockWitnessProgram.beginMarker),
+      let end = log.range(of: LockWitnessProgram.endMarker, range: begin.upperBound..<log.endIndex)
+    else { return nil }
+    var edges: [LockOrderEdge] = []
+    var overruns: [Int] = []
+    for raw in log[begin.upperBound..<end.lowerBound].split(whereSeparator: \.isNewline) {
+      let fields = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+      if fields.first == "edge", fields.count >= 7 {
+        edges.append(
+          LockOrderEdge(
+            held: fields[1], taken: fields[2], count: Int(fields[3]) ?? 1, task: fields[4], step: fields[5],
+            instances: fields[6].split(separator: ",").map(String.init)))
+      } else if raw.hasPrefix("overrun ") {
+        overruns = raw.dropFirst(8).split(separator: " ").compactMap { Int($0) }
+      }
+    }
+    return LockWitnessResult(edges: edges, cycles: cycles(in: edges), overruns: overruns)
+  }
+
+  /// Elementary cycles of up to four classes, each once (starting at its smallest class).
+  static func cycles(in edges: [LockOrderEdge], longest: Int = 4) -> [LockCycle] {
+    var next: [String: [LockOrderEdge]] = [:]
+    for edge in edges where edge.held != edge.taken { next[edge.held, default: []].append(edge) }
+    var found: [LockCycle] = []
+    func walk(_ start: String, _ path: [LockOrderEdge]) {
+      let at = path.last?.taken ?? start
+      for edge in next[at] ?? [] {
+        if edge.taken == start {
+          let cycle = path + [edge]
+          found.append(LockCycle(classes: cycle.map(\.held), edges: cycle, sameInstances: sameInstances(cycle)))
+        } else if path.count + 1 < longest, edge.taken > start, !path.contains(where: { $0.held == edge.taken }) {
+          walk(start, path + [edge])
+        }
+      }
+    }
+    for start in next.keys.sorted() { walk(start, []) }
+    return found
+  }
+
+  /// Each edge's taken instance is the next edge's held instance, for some recorded pair.
+  static func sameInstances(_ cycle: [LockOrderEdge]) -> Bool {
+    func pairs(_ edge: LockOrderEdge) -> [(String, String)] {
+      edge.instances.compactMap { pair in
+        let parts = pair.split(separator: " ").map(String.init)
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+      }
+    }
+    for (index, edge) in cycle.enumerated() {
+      let following = cycle[(index + 1) % cycle.count]
+      let ends = Set(pairs(edge).map(\.1))
+      guard pairs(following).contains(where: { ends.contains($0.0) }) else { return false }
+    }
+    return true
+  }
+
+  /// One report per cycle, titled as lockdep titles its own, with the classes in order.
+  public static func reports(in log: String) -> [Splat] {
+    guard let result = read(log) else { return [] }
+    let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
+    let line = (lines.firstIndex { $0.contains(LockWitnessProgram.beginMarker) } ?? 0) + 1
+    return result.cycles.map { cycle in
+      let chain = (cycle.classes + [cycle.classes[0]]).joined(separator: " -> ")
+      var excerpt = ["lock-order witness: possible circular locking dependency \(chain)"]
+      for edge in cycle.edges {
+        excerpt.append(
+          "  \(edge.task) held \(edge.held) and took \(edge.taken) (\(edge.count)x), first in step '\(edge.step)'; instances \(edge.instances.joined(separator: ", "))"
+        )
+      }
+      excerpt.append(
+        cycle.sameInstances
+          ? "  the same lock instances are taken in both orders: tasks doing these steps at once can deadlock on them"
+          : "  the orders were seen on different instances of these classes: a deadlock needs the same objects")
+      if !result.overruns.allSatisfy({ $0 == 0 }) {
+        excerpt.append("  the trace lost events (overruns per CPU: \(result.overruns.map(String.init).joined(separator: " ")))")
+      }
+      return Splat(
+        kind: .lockOrder, title: "possible circular locking dependency: \(chain)", function: nil, line: line, excerpt: excerpt,
+        lockCycle: cycle)
+    }
+  }
+}
