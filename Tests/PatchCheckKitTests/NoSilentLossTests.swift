@@ -26,4 +26,39 @@ import Testing
     let exact = try DebianSpec("7.3=7.3.4-1~bpo13+1")
     #expect(exact.series == "7.3" && exact.upstream == nil && exact.exact == "7.3.4-1~bpo13+1")
   }
+
+  /// A report.json that does not decode is one warning line each and counted; the readable
+  /// ones are still merged.
+  @Test func aMergeSaysWhichReportsItSkippedAndCountsThem() throws {
+    let dir = try TempDir()
+    let out = dir.path("results")
+    for name in ["good", "garbage", "empty", "other-json"] {
+      try FileManager.default.createDirectory(at: out.appendingPathComponent(name), withIntermediateDirectories: true)
+    }
+    var report = Report(run: "20261125-000000-toy-as-posted", startedAt: Date(timeIntervalSince1970: 1_790_000_000))
+    report.conclude(.pass, "all scenarios passed")
+    try report.jsonData().write(to: out.appendingPathComponent("good/report.json"))
+    try Data("{\"verdict\": ".utf8).write(to: out.appendingPathComponent("garbage/report.json"))
+    try Data().write(to: out.appendingPathComponent("empty/report.json"))
+    try Data("{\"schema\": \"something else\"}".utf8).write(to: out.appendingPathComponent("other-json/report.json"))
+
+    let outcome = try ReportMerger.merge([out], into: try ResultsDatabase(url: dir.path("a.sqlite")), console: Terminal(quiet: true))
+    #expect(outcome.added == 1)
+    #expect(
+      outcome.skipped.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().lastPathComponent }.sorted() == [
+        "empty", "garbage", "other-json",
+      ])
+    #expect(outcome.skipped.allSatisfy { !$0.reason.isEmpty && !$0.reason.contains("\n") })
+
+    // Through the command line: one warning line per skipped file, and the count.
+    let cli = CLITests()
+    let result = try cli.run(["report", "--merge", out.path, "--db", dir.path("b.sqlite").path], home: dir.path("home"))
+    #expect(result.status == 0, "\(result.stderr)")
+    let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("patchcheck: warning: skipped ") }
+    #expect(warnings.count == 3, "\(result.stderr)")
+    for name in ["empty", "garbage", "other-json"] {
+      #expect(warnings.contains { $0.contains("/\(name)/report.json") }, "\(result.stderr)")
+    }
+    #expect(result.stderr.contains("added 1 run(s)") && result.stderr.contains("skipped 3 unreadable report.json"), "\(result.stderr)")
+  }
 }
