@@ -61,4 +61,49 @@ import Testing
     }
     #expect(result.stderr.contains("added 1 run(s)") && result.stderr.contains("skipped 3 unreadable report.json"), "\(result.stderr)")
   }
+
+  /// A `splat:` pattern that is not a regular expression is the manifest's error, with its
+  /// file and line, when the manifest loads (it used to become a substring match).
+  @Test func aSplatPatternThatDoesNotCompileIsAManifestErrorWithItsLine() throws {
+    let dir = try TempDir()
+    let manifest = dir.path("manifest.yaml")
+    try """
+    name: toy
+    message-id: x@example.com
+    variants:
+      no-guard:
+        description: drops the guard
+        expect:
+          verdict: FAIL
+          splat: "possible deadlock in (pci_iov"
+
+    """.write(to: manifest, atomically: true, encoding: .utf8)
+    do {
+      _ = try SeriesManifest.load(manifest)
+      Issue.record("a splat pattern that does not compile was accepted")
+    } catch let error as PatchCheckError {
+      #expect(error.kind == .manifest)
+      #expect(error.exitCode == 16)
+      #expect(error.message.contains("manifest.yaml:8"), "\(error.message)")
+      #expect(error.message.contains("no-guard") && error.message.contains("(pci_iov"), "\(error.message)")
+      #expect(!error.message.contains("\n"))
+    }
+    // A pattern that compiles still loads, and matches as a regular expression.
+    try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "in (pci_iov", with: "in \\\\(pci_iov|task hung")
+      .write(to: manifest, atomically: true, encoding: .utf8)
+    let loaded = try SeriesManifest.load(manifest)
+    let expectation = try #require(loaded.variants?["no-guard"]?.expect)
+    let judged = ExpectationResult.judge(expectation, verdict: .fail, reason: "r", titles: ["INFO: task hung in pci_iov_remove"])
+    #expect(judged?.result.met == true)
+  }
+
+  /// Judged directly (not through a manifest), a pattern that does not compile matches
+  /// nothing, even a title holding it as text, and the reason says why.
+  @Test func aSplatPatternThatDoesNotCompileNeverMatchesAsText() throws {
+    let expectation = SeriesManifest.Expectation(verdict: "FAIL", splat: "deadlock in (pci")
+    let judged = try #require(
+      ExpectationResult.judge(expectation, verdict: .fail, reason: "r", titles: ["possible deadlock in (pci_iov_remove)"]))
+    #expect(judged.result.met == false)
+    #expect(judged.unmetReason?.contains("not a regular expression") == true, "\(judged.unmetReason ?? "")")
+  }
 }
