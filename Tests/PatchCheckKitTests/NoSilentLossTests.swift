@@ -106,4 +106,28 @@ import Testing
     #expect(judged.result.met == false)
     #expect(judged.unmetReason?.contains("not a regular expression") == true, "\(judged.unmetReason ?? "")")
   }
+
+  /// Static linkage read from the ELF headers, with or without `file(1)`: the real static
+  /// busybox is taken, a real dynamic binary never is.
+  @Test func onlyAStaticBusyboxIsTakenWithOrWithoutFile() throws {
+    let busybox = "/bin/busybox"
+    let dynamic = "/bin/ls"
+    try #require(FileManager.default.isExecutableFile(atPath: busybox) && FileManager.default.isExecutableFile(atPath: dynamic))
+    #expect(ELFLinkage.of(busybox) == .static)
+    #expect(ELFLinkage.of(dynamic) == .dynamic)
+    #expect(try Initramfs.findBusybox(candidates: [dynamic, busybox]).path == busybox)
+    #expect(throws: PatchCheckError.self, "a dynamic binary was taken as the guest's busybox") {
+      try Initramfs.findBusybox(candidates: [dynamic])
+    }
+    // Not ELF, or cut short: never taken.
+    let dir = try TempDir()
+    let script = dir.path("busybox")
+    try "#!/bin/sh\nexec /bin/busybox \"$@\"\n".write(to: script, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+    #expect(ELFLinkage.of(script.path) == .unknown)
+    let cut = dir.path("cut")
+    try FileManager.default.contents(atPath: dynamic)?.prefix(100).write(to: cut)
+    #expect(ELFLinkage.of(cut.path) == .unknown)
+    #expect(throws: PatchCheckError.self) { try Initramfs.findBusybox(candidates: [script.path, cut.path]) }
+  }
 }
