@@ -130,4 +130,37 @@ import Testing
     #expect(ELFLinkage.of(cut.path) == .unknown)
     #expect(throws: PatchCheckError.self) { try Initramfs.findBusybox(candidates: [script.path, cut.path]) }
   }
+
+  /// A Date that cannot be read still dates the commit (now), and the series and the report
+  /// say so: never a silent "now".
+  @Test func anUnreadableMailDateIsAWarningTheSeriesAndReportCarry() throws {
+    let diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
+    let good = patchMail(subject: "toy: dated", diff: diff)
+    let bad = good.replacingOccurrences(of: "Date: Tue, 10 Mar 2026 09:43:02 +0200", with: "Date: the day after tomorrow")
+    #expect(bad != good)
+    #expect(try SeriesParser.parse(Mbox.split(good), source: "t").warnings == nil)
+
+    let before = Date()
+    let series = try SeriesParser.parse(Mbox.split(bad), source: "t")
+    #expect(series.patches[0].author.time >= before.addingTimeInterval(-1), "the run goes on, dated now")
+    let warnings = try #require(series.warnings)
+    #expect(warnings.count == 1)
+    #expect(warnings[0].contains("toy: dated") && warnings[0].contains("the day after tomorrow") && warnings[0].contains("dated now"))
+    let summary = SeriesSummary(series, manifest: nil, variant: "as-posted")
+    #expect(summary.warnings == warnings)
+    var report = Report(run: "r", startedAt: Date())
+    report.series = summary
+    let json = String(decoding: try report.jsonData(), as: UTF8.self)
+    #expect(json.contains("the day after tomorrow"))
+    #expect(SummaryWriter.markdown(for: report).contains("Warning: patch 1/1 'toy: dated'"))
+
+    // `series show` prints it.
+    let dir = try TempDir()
+    try bad.write(to: dir.path("bad.mbox"), atomically: true, encoding: .utf8)
+    let cli = CLITests()
+    let shown = try cli.run(["series", "show", dir.path("bad.mbox").path], home: dir.path("home"))
+    #expect(shown.status == 0, "\(shown.stderr)")
+    #expect(shown.stdout.contains("warning: patch 1/1 'toy: dated': unreadable Date 'the day after tomorrow'"), "\(shown.stdout)")
+  }
 }
