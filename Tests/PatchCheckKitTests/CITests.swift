@@ -202,8 +202,9 @@ struct ToyKernelTags {
 
     // The same folders merge into a fresh database (what the CI engine's last job does).
     let merged = try ResultsDatabase(url: dir.path("merged.sqlite"))
-    #expect(try ReportMerger.merge([dir.path("out")], into: merged) == 3)
-    #expect(try ReportMerger.merge([dir.path("out")], into: merged) == 0, "merging twice adds nothing")
+    #expect(try ReportMerger.merge([dir.path("out")], into: merged, console: Terminal(quiet: true)).added == 3)
+    #expect(
+      try ReportMerger.merge([dir.path("out")], into: merged, console: Terminal(quiet: true)).added == 0, "merging twice adds nothing")
     let mergedRuns = try merged.runs()
     let history = History(series: mergedRuns.first?.series ?? "?", variant: "as-posted", runs: mergedRuns)
     #expect(history.tags.map(\.verdict) == ["BUILD-FAIL", "BUILD-FAIL", "APPLY-FAIL"], "\(mergedRuns.map(\.series))")

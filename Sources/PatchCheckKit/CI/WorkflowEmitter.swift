@@ -31,6 +31,8 @@ public enum WorkflowEmitter {
   }
 
   /// `arguments`: the ci flags besides --tags/--out/--db (series, variant, scenarios...).
+  /// The actions are pinned at majors on the node24 runtime (GitHub removed node20 on
+  /// 2026-09-23); WorkflowLintTests runs actionlint on this text.
   public static func githubActions(tags: [String], arguments: [String]) -> String {
     let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")
     let extra = arguments.map(shellQuote).joined(separator: " ")
@@ -57,9 +59,9 @@ public enum WorkflowEmitter {
             matrix:
               tag: [\(matrix)]
           steps:
-            - uses: actions/checkout@v4
+            - uses: actions/checkout@v7
             - name: Restore the build folder and ccache
-              uses: actions/cache@v4
+              uses: actions/cache@v6
               with:
                 path: |
                   .patchcheck-cache/ccache
@@ -82,7 +84,7 @@ public enum WorkflowEmitter {
                 TAG: ${{ matrix.tag }}
             - name: Upload the report
               if: always()
-              uses: actions/upload-artifact@v4
+              uses: actions/upload-artifact@v7
               with:
                 name: patchcheck-${{ matrix.tag }}
                 path: results/${{ matrix.tag }}
@@ -93,12 +95,12 @@ public enum WorkflowEmitter {
           container:
             image: \(image)
           steps:
-            - uses: actions/checkout@v4
+            - uses: actions/checkout@v7
             - name: Set up
               run: bash scripts/setup.sh
             - name: Build patchcheck
               run: swift build -c release
-            - uses: actions/download-artifact@v4
+            - uses: actions/download-artifact@v8
               with:
                 pattern: patchcheck-*
                 path: results
@@ -107,7 +109,7 @@ public enum WorkflowEmitter {
                 .build/release/patchcheck report --merge results --db merged.sqlite --html site
                 .build/release/patchcheck history --db merged.sqlite
             - name: Upload the merged report
-              uses: actions/upload-artifact@v4
+              uses: actions/upload-artifact@v7
               with:
                 name: patchcheck-report
                 path: |

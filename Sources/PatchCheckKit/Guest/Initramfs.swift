@@ -52,12 +52,12 @@ public struct CpioArchive {
 public enum Initramfs {
   public static let busyboxCandidates = ["/bin/busybox", "/usr/bin/busybox"]
 
-  /// A static busybox: the guest has no libraries.
+  /// A static busybox: the guest has no libraries. Read from the ELF headers, not from
+  /// `file(1)`: without `file` a dynamic busybox used to be taken, and the guest's /init
+  /// then died before the runner said anything.
   public static func findBusybox(candidates: [String] = busyboxCandidates) throws -> URL {
     for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
-      let result = try? ProcessRunner.run(["file", "-L", path], collectLimit: 4096)
-      if let output = result?.output, output.contains("dynamically linked") { continue }
-      return URL(fileURLWithPath: path)
+      if ELFLinkage.of(path) == .static { return URL(fileURLWithPath: path) }
     }
     throw PatchCheckError(
       .busyboxMissing, "no static busybox found (looked at \(candidates.joined(separator: ", ")))",
@@ -77,5 +77,58 @@ public enum Initramfs {
     archive.symlink("bin/sh", target: "busybox")
     archive.file("init", content: Data(runner.utf8), executable: true)
     try archive.finish().write(to: output)
+  }
+}
+
+/// How an executable is linked, from its ELF program headers: a program interpreter
+/// (PT_INTERP) or libraries it needs (DT_NEEDED in PT_DYNAMIC) make it dynamic; a static-pie
+/// binary has PT_DYNAMIC without either and runs with no libraries.
+public enum ELFLinkage: Equatable, Sendable {
+  case `static`
+  case dynamic
+  /// Not an ELF file, or one too damaged to tell.
+  case unknown
+
+  public static func of(_ path: String) -> ELFLinkage {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return .unknown }
+    defer { try? handle.close() }
+    func read(_ offset: UInt64, _ count: Int) -> Data? {
+      guard count >= 0, count <= 1 << 20, (try? handle.seek(toOffset: offset)) != nil,
+        let data = try? handle.read(upToCount: count), data.count == count
+      else { return nil }
+      return data
+    }
+    guard let ident = read(0, 64), ident.starts(with: [0x7f, 0x45, 0x4c, 0x46]) else { return .unknown }
+    let wide = ident[4] == 2
+    let little = ident[5] == 1
+    guard ident[4] == 1 || wide, ident[5] == 1 || ident[5] == 2 else { return .unknown }
+    func number(_ data: Data, _ at: Int, _ size: Int) -> UInt64 {
+      let bytes = data[data.startIndex + at..<data.startIndex + at + size]
+      return (little ? bytes.reversed() : Array(bytes)).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    let word = wide ? 8 : 4
+    let phoff = number(ident, wide ? 32 : 28, word)
+    let phentsize = Int(number(ident, wide ? 54 : 42, 2))
+    let phnum = Int(number(ident, wide ? 56 : 44, 2))
+    guard phentsize >= (wide ? 56 : 32), phnum > 0, let table = read(phoff, phentsize * phnum) else { return .unknown }
+    for index in 0..<phnum {
+      let header = table.subdata(in: index * phentsize..<(index + 1) * phentsize)
+      switch number(header, 0, 4) {
+      case 3:  // PT_INTERP
+        return .dynamic
+      case 2:  // PT_DYNAMIC: a DT_NEEDED (1) entry names a library
+        let offset = number(header, wide ? 8 : 4, word)
+        let size = Int(clamping: number(header, wide ? 32 : 16, word))
+        guard let dynamic = read(offset, min(size, 1 << 20)) else { return .unknown }
+        for entry in stride(from: 0, to: dynamic.count - 2 * word + 1, by: 2 * word) {
+          let tag = number(dynamic, entry, word)
+          if tag == 0 { break }  // DT_NULL
+          if tag == 1 { return .dynamic }
+        }
+      default:
+        continue
+      }
+    }
+    return .static
   }
 }

@@ -43,6 +43,7 @@ public struct ApplyAndBoot {
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(requested: plan.requestedBase, stated: plan.series.statedBase, fallback: plan.manifest?.fallbackBase)
     if let note = base.note { console.warn(note) }
+    for warning in plan.series.warnings ?? [] { console.warn(warning) }
 
     let runName = Self.runName(started: started, series: plan.seriesName, variant: plan.variantName)
     let out = plan.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)

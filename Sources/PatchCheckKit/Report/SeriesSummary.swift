@@ -11,6 +11,8 @@ public struct SeriesSummary: Sendable, Codable {
   public var manifest: String?
   public var variant: String
   public var patchCount: Int
+  /// The series' reading warnings (e.g. a Date dated now because it could not be read).
+  public var warnings: [String]?
 
   public init(_ series: Series, manifest: SeriesManifest?, variant: String) {
     title = series.title
@@ -20,5 +22,6 @@ public struct SeriesSummary: Sendable, Codable {
     self.manifest = manifest?.name
     self.variant = variant
     patchCount = series.patches.count
+    warnings = series.warnings
   }
 }

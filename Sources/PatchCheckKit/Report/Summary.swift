@@ -9,6 +9,7 @@ enum SummaryWriter {
       out +=
         "- Series: \(series.title)" + (series.version.map { " (v\($0))" } ?? "")
         + ", \(series.patchCount) patch(es), variant `\(series.variant)`\n"
+      for warning in series.warnings ?? [] { out += "- Warning: \(warning)\n" }
     }
     if let base = report.base {
       out += "- Base: `\(base.used)` (\(base.commit.prefix(12)))" + (base.note.map { ": \($0)" } ?? "") + "\n"

@@ -44,6 +44,9 @@ public struct Series: Sendable, Codable {
   public var cover: CoverLetter?
   public var patches: [Patch]
   public var source: String
+  /// What reading the mails could not do as asked and what was done instead (a Date that
+  /// could not be read is dated now): carried by `series show` and the report.
+  public var warnings: [String]?
 
   /// The base the series says it applies to: the cover letter's `base-commit:`, else the
   /// first patch's.
@@ -72,6 +75,7 @@ public enum SeriesParser {
   public static func parse(_ messages: [MailMessage], source: String) throws -> Series {
     var cover: CoverLetter?
     var patches: [Patch] = []
+    var warnings: [String] = []
     for message in messages {
       let subject = SubjectLine(message.header("Subject") ?? "")
       let body = message.body
@@ -85,7 +89,11 @@ public enum SeriesParser {
         continue
       }
       guard let diff else { continue }
-      let (author, messageText) = authorAndMessage(message: message, subject: subject.title)
+      let (author, messageText, dateProblem) = authorAndMessage(message: message, subject: subject.title)
+      if let dateProblem {
+        let number = subject.number.map { " \($0)/\(subject.total ?? 0)" } ?? ""
+        warnings.append(VisibleText.of("patch\(number) '\(subject.title)': \(dateProblem); its commit is dated now"))
+      }
       patches.append(
         Patch(
           number: subject.number ?? patches.count + 1, total: subject.total ?? 0,
@@ -103,7 +111,7 @@ public enum SeriesParser {
     let version = patches.first?.version
     return Series(
       title: cover?.subject ?? patches[0].subject, version: version, cover: cover,
-      patches: patches, source: source)
+      patches: patches, source: source, warnings: warnings.isEmpty ? nil : warnings)
   }
 
   static func readText(_ url: URL) throws -> String {
@@ -139,7 +147,8 @@ public enum SeriesParser {
 
   /// The author from an in-body `From:` line when present (as `git am` does), else the mail's.
   /// The message is the subject, then the body up to the `---` line before the diffstat.
-  static func authorAndMessage(message: MailMessage, subject: String) -> (Signature, String) {
+  /// A Date that is missing or cannot be read dates the commit now, and says why.
+  static func authorAndMessage(message: MailMessage, subject: String) -> (Signature, String, dateProblem: String?) {
     var bodyLines = message.body.split(separator: "\n", omittingEmptySubsequences: false)[...]
     var from = message.header("From") ?? "unknown <unknown@unknown>"
     var date = message.header("Date")
@@ -168,9 +177,12 @@ public enum SeriesParser {
       messageLines.removeLast()
     }
     let (name, email) = Address.parse(from)
-    let (time, offset) = MailDate.parse(date ?? "")
+    let parsed = date.flatMap(MailDate.parse)
+    let problem =
+      parsed != nil ? nil : date.map { "unreadable Date '\($0.prefix(80))'" } ?? "no Date header"
+    let (time, offset) = parsed ?? (Date(), 0)
     let text = subject + "\n\n" + messageLines.joined(separator: "\n") + "\n"
-    return (Signature(name: name, email: email, time: time, offsetMinutes: offset), text)
+    return (Signature(name: name, email: email, time: time, offsetMinutes: offset), text, problem)
   }
 
   /// Trailers: `Key: value` lines of the message's last paragraph.
@@ -249,8 +261,8 @@ enum Address {
 }
 
 enum MailDate {
-  /// RFC 2822 date and its UTC offset in minutes; now and 0 when unreadable.
-  static func parse(_ value: String) -> (Date, Int) {
+  /// RFC 2822 date and its UTC offset in minutes; nil when unreadable.
+  static func parse(_ value: String) -> (Date, Int)? {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     let trimmed = value.replacingOccurrences(of: #"\s*\(.*\)$"#, with: "", options: .regularExpression)
@@ -266,6 +278,6 @@ enum MailDate {
         return (date, offset)
       }
     }
-    return (Date(), 0)
+    return nil
   }
 }

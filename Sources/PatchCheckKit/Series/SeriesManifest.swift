@@ -70,7 +70,28 @@ public struct SeriesManifest: Sendable, Codable {
         .manifest, "\(url.path)\(line): 'scenarios' is an empty list, so the run would check nothing",
         hint: "name at least one scenario (patchcheck scenarios lists them), or drop the key for the defaults")
     }
+    try manifest.checkSplatPatterns(text: text)
     return manifest
+  }
+
+  /// Every variant's `splat:` expectation compiles as a regular expression (one that does not
+  /// would otherwise be judged as something else, or never match): refused at load, with the
+  /// manifest's line.
+  func checkSplatPatterns(text: String) throws {
+    for (name, variant) in (variants ?? [:]).sorted(by: { $0.key < $1.key }) {
+      guard let pattern = variant.expect?.splat else { continue }
+      do {
+        _ = try Regex(pattern)
+      } catch {
+        let node = (try? Yams.compose(yaml: text))??["variants"]?[name]?["expect"]?["splat"]
+        let line = node?.mark.map { ":\($0.line)" } ?? ""
+        let why = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
+        throw PatchCheckError(
+          .manifest,
+          "\(path ?? name)\(line): variant '\(name)': splat pattern '\(pattern)' is not a regular expression (\(why))",
+          hint: "fix the pattern, escaping characters such as ( [ { . * + ? | with a backslash to match them as they are")
+      }
+    }
   }
 
   /// Every manifest under `folder` (one subfolder per series).

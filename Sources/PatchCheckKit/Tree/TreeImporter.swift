@@ -44,26 +44,19 @@ public struct TreeImporter: Sendable {
   /// `version` is `7.3` (newest package), `7.2.11` (the package of that upstream release)
   /// or `7.3=7.3.4-1~bpo13+1` (an exact package version).
   public func importDebian(_ version: String) throws -> ImportResult {
-    var parts = version.split(separator: "=", maxSplits: 1).map(String.init)
-    if let release = try? #/^(\d+\.\d+)\.\d+$/#.wholeMatch(in: parts[0]) {
-      parts = [String(release.output.1), try packageVersion(series: String(release.output.1), upstream: parts[0])]
-    }
-    let series = parts[0]
-    guard series.range(of: #"^\d+\.\d+$"#, options: .regularExpression) != nil else {
-      throw PatchCheckError(
-        .usage, "'\(version)' is not a Debian kernel series",
-        hint: "give MAJOR.MINOR, e.g. --debian 7.3, or --debian 7.3=7.3.4-1~bpo13+1")
-    }
+    let spec = try DebianSpec(version)
+    let series = spec.series
+    let requested = try spec.exact ?? spec.upstream.map { try packageVersion(series: series, upstream: $0) }
     let package = "linux-source-\(series)"
     try FileManager.default.ensureDirectory(home.debs)
     // Already imported? Known without downloading when the upstream release is known.
-    let exact = parts.count > 1 ? parts[1] : try? packageVersion(series: series, upstream: series + ".")
+    let exact = requested ?? (try? packageVersion(series: series, upstream: series + "."))
     if let exact, let upstream = exact.split(whereSeparator: { $0 == "-" || $0 == "+" }).first,
       let commit = try openOrCreateRepository().commit(for: "refs/tags/v\(upstream)")
     {
       return ImportResult(tag: "v\(upstream)", commit: commit.description, files: 0, seconds: 0, alreadyPresent: true)
     }
-    let deb = try downloadDeb(package: package, exactVersion: parts.count > 1 ? parts[1] : nil)
+    let deb = try downloadDeb(package: package, exactVersion: requested)
     let work = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: work) }
     console.say("extracting \(deb.lastPathComponent)")
@@ -265,6 +258,38 @@ public struct TreeImporter: Sendable {
     }
     if let error = results.error { throw error }
     return results.entries.compactMap { $0 }
+  }
+}
+
+/// What `tree import --debian` was given, checked before anything runs: `''`, `=` or
+/// `7.3=` would otherwise reach an index into an empty list or download the wrong package.
+struct DebianSpec: Equatable {
+  /// MAJOR.MINOR, the suffix of `linux-source-`.
+  var series: String
+  /// MAJOR.MINOR.PATCH when one upstream release was asked for.
+  var upstream: String?
+  /// An exact Debian package version (`7.3=7.3.4-1~bpo13+1`).
+  var exact: String?
+
+  init(_ version: String) throws {
+    let parts = version.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+    let left = parts.first ?? ""
+    let exact = parts.count > 1 ? parts[1] : nil
+    let usage = { (why: String) in
+      PatchCheckError(
+        .usage, "'\(version)' is not a Debian kernel version: \(why)",
+        hint: "give MAJOR.MINOR (e.g. --debian 7.3), MAJOR.MINOR.PATCH (7.2.11) or MAJOR.MINOR=PACKAGE-VERSION (7.3=7.3.4-1~bpo13+1)")
+    }
+    guard let match = try? #/^(\d+\.\d+)(\.\d+)?$/#.wholeMatch(in: left) else {
+      throw usage(left.isEmpty ? "no series before '='" : "'\(left)' is not MAJOR.MINOR")
+    }
+    if let exact {
+      guard !exact.isEmpty, !exact.contains(where: \.isWhitespace) else { throw usage("no package version after '='") }
+      guard match.output.2 == nil else { throw usage("give MAJOR.MINOR before '=', not a release") }
+    }
+    series = String(match.output.1)
+    upstream = match.output.2 == nil ? nil : left
+    self.exact = exact
   }
 }
 

@@ -18,9 +18,15 @@ public struct ExpectationResult: Sendable, Codable {
   ) -> (result: ExpectationResult, unmetReason: String?)? {
     guard let expectation, verdict != .infraError, verdict != .expectationUnmet else { return nil }
     var matched: String?
+    var unusable = false
     if let pattern = expectation.splat {
-      let regex = try? Regex(pattern)
-      matched = titles.first { title in regex.map { title.contains($0) } ?? title.contains(pattern) }
+      // Manifests refuse a pattern that does not compile when they load; one that reaches
+      // here anyway matches nothing (never a looser substring match) and the reason says so.
+      if let regex = try? Regex(pattern) {
+        matched = titles.first { $0.contains(regex) }
+      } else {
+        unusable = true
+      }
     }
     let verdictOK = expectation.verdict.map { $0 == verdict.rawValue } ?? true
     let splatOK = expectation.splat == nil || matched != nil
@@ -33,6 +39,7 @@ public struct ExpectationResult: Sendable, Codable {
       expectation.verdict == "FAIL" && verdict == .pass
       ? "NEGATIVE CONTROL DID NOT FAIL: the scenarios no longer detect what this variant breaks"
       : "EXPECTATION NOT MET"
-    return (result, "\(prefix): expected \(wanted), got \(verdict.rawValue) (\(reason))")
+    let note = unusable ? "; the splat pattern is not a regular expression" : ""
+    return (result, "\(prefix): expected \(wanted), got \(verdict.rawValue) (\(reason))\(note)")
   }
 }

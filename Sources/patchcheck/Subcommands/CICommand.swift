@@ -137,8 +137,8 @@ struct ReportCommand: ParsableCommand {
     try runReportingErrors {
       let db = try database.open(global.patchCheckHome)
       if !merge.isEmpty {
-        let added = try ReportMerger.merge(merge.map { URL(fileURLWithPath: $0) }, into: db)
-        global.console.say("added \(added) run(s) to \(db.url.path)")
+        let merged = try ReportMerger.merge(merge.map { URL(fileURLWithPath: $0) }, into: db, console: global.console)
+        global.console.say(merged.summary(database: db.url))
       }
       if let html {
         let url = try HTMLReport.write(runs: try db.runs(), to: URL(fileURLWithPath: html))

@@ -29,6 +29,7 @@ struct SeriesCommand: ParsableCommand {
         print("source: \(series.source)")
         if let manifest = loaded.manifest { print("manifest: patches/\(manifest.name)") }
         if let base = series.statedBase { print("base-commit: \(base)") }
+        for warning in series.warnings ?? [] { print("warning: \(warning)") }
         for patch in series.patches {
           print("\n[\(patch.number)/\(patch.total)] \(patch.subject)")
           print("  author: \(patch.author.name) <\(patch.author.email)>  \(patch.author.time)")
