@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckKit
+
+/// The lock-order witness's two halves on their own: the guest's awk program run by the real
+/// busybox awk on trace_pipe lines in the kernel's format (include/trace/events/lock.h:
+/// "%p %s%s%s" after the event name; the flags column's third character marks hard and
+/// soft interrupt context), and the host's cycle finding on what it prints.
+@Suite struct LockWitnessTests {
+  func runAwk(_ trace: [String]) throws -> String {
+    let dir = try TempDir()
+    let program = dir.path("witness.awk")
+    try LockWitnessProgram.awk.write(to: program, atomically: true, encoding: .utf8)
+    let input = dir.path("trace")
+    try (trace.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
+    let result = try ProcessRunner.run(
+      [try Initramfs.findBusybox().path, "awk", "-f", program.path, input.path], timeout: 30)
+    #expect(result.succeeded, "\(result.output)")
+    return result.output
+  }
+
+  static func event(_ task: String, _ flags: String, _ what: String, _ addr: String, _ name: String) -> String {
+    "             \(task)     [000] \(flags)    12.345678: \(what): \(addr) \(name)"
+  }
+
+  static func marker(_ text: String) -> String {
+    "             sh-80      [001] .....    12.300000: tracing_mark_write: patchcheck: \(text)"
+  }
+
+  /// Two sequential steps take the same two locks in opposite orders: one cycle, on the same
+  /// instances; nesting one class in itself, interrupts, trylocks and RCU readers add nothing.
+  @Test func oppositeOrdersInTwoStepsMakeOneCycle() throws {
+    let e = Self.event
+    let output = try runAwk([
+      Self.marker("numvfs: enable 4 VFs"),
+      e("sh-82", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
+      e("sh-82", "....1", "lock_acquire", "00000000aaaa0002", "&dev->mutex"),  // a child's: same class
+      e("sh-82", "d.h1.", "lock_acquire", "00000000cccc0001", "&irq_desc_lock_class"),  // hard interrupt
+      e("sh-82", "d.h1.", "lock_release", "00000000cccc0001", "&irq_desc_lock_class"),
+      e("sh-82", "....1", "lock_acquire", "00000000dddd0001", "read rcu_read_lock"),
+      e("sh-82", "....1", "lock_acquire", "00000000bbbb0001", "pci_rescan_remove_lock"),
+      e("sh-82", "....1", "lock_acquire", "00000000eeee0001", "try &other->lock"),
+      e("sh-82", "....1", "lock_release", "00000000eeee0001", "&other->lock"),
+      e("sh-82", "....1", "lock_release", "00000000bbbb0001", "pci_rescan_remove_lock"),
+      e("sh-82", "....1", "lock_release", "00000000dddd0001", "rcu_read_lock"),
+      e("sh-82", "....1", "lock_release", "00000000aaaa0002", "&dev->mutex"),
+      e("sh-82", "....1", "lock_release", "00000000aaaa0001", "&dev->mutex"),
+      Self.marker("pf-remove: remove PF with VFs enabled"),
+      e("sh-90", "....1", "lock_acquire", "00000000bbbb0001", "pci_rescan_remove_lock"),
+      e("sh-90", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
+      e("sh-90", "....1", "lock_release", "00000000aaaa0001", "&dev->mutex"),
+      e("sh-90", "....1", "lock_release", "00000000bbbb0001", "pci_rescan_remove_lock"),
+      Self.marker("end"),
+    ])
+    let edges = output.split(separator: "\n").filter { $0.hasPrefix("edge\t") }
+    #expect(edges.count == 2, "\(output)")
+    #expect(output.contains("edge\t&dev->mutex\tpci_rescan_remove_lock\t2\tsh-82\tnumvfs: enable 4 VFs\t"), "\(output)")
+    #expect(output.contains("edge\tpci_rescan_remove_lock\t&dev->mutex\t1\tsh-90\tpf-remove: remove PF with VFs enabled\t"))
+    #expect(!output.contains("irq_desc") && !output.contains("rcu_read_lock") && !output.contains("&other->lock"), "\(output)")
+    #expect(output.contains("done\t2"))
+
+    let console = "[   30.0] x\n\(LockWitnessProgram.beginMarker)\n\(output)overrun 0 0\n\(LockWitnessProgram.endMarker)\n"
+    let result = try #require(LockWitness.read(console))
+    #expect(result.cycles.count == 1)
+    let cycle = try #require(result.cycles.first)
+    #expect(cycle.classes == ["&dev->mutex", "pci_rescan_remove_lock"])
+    #expect(cycle.sameInstances)
+    let reports = LockWitness.reports(in: console)
+    #expect(reports.map(\.title) == ["possible circular locking dependency: &dev->mutex -> pci_rescan_remove_lock -> &dev->mutex"])
+    #expect(reports.first?.kind == .lockOrder)
+    #expect(reports.first?.excerpt.contains { $0.contains("first in step 'pf-remove: remove PF with VFs enabled'") } == true)
+  }
+
+  /// One order only, or orders on different instances of a class pair: no cycle, or a cycle
+  /// said to need the same objects.
+  @Test func oneOrderIsNoCycleAndOtherInstancesAreSaid() throws {
+    let one = LockOrderEdge(held: "A", taken: "B", count: 1, task: "sh-1", step: "s", instances: ["01 02"])
+    #expect(LockWitness.cycles(in: [one]).isEmpty)
+    let back = LockOrderEdge(held: "B", taken: "A", count: 1, task: "sh-2", step: "t", instances: ["03 04"])
+    let cycle = try #require(LockWitness.cycles(in: [one, back]).first)
+    #expect(!cycle.sameInstances)
+    // A three-class cycle is found once, whichever class it is entered from.
+    let ab = LockOrderEdge(held: "A", taken: "B", count: 1, task: "t", step: "s", instances: [])
+    let bc = LockOrderEdge(held: "B", taken: "C", count: 1, task: "t", step: "s", instances: [])
+    let ca = LockOrderEdge(held: "C", taken: "A", count: 1, task: "t", step: "s", instances: [])
+    #expect(LockWitness.cycles(in: [bc, ca, ab]).map(\.classes) == [["A", "B", "C"]])
+  }
+
+  /// The runner with the witness is valid busybox sh.
+  @Test func theRunnerWithTheWitnessParses() throws {
+    let dir = try TempDir()
+    let script = dir.path("init")
+    try RunnerScript.generate(ScenarioLibrary.all(), lockWitness: true).write(to: script, atomically: true, encoding: .utf8)
+    let check = try ProcessRunner.run([try Initramfs.findBusybox().path, "sh", "-n", script.path])
+    #expect(check.succeeded, "\(check.output)")
+  }
+}
