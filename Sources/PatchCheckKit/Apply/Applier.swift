@@ -5,93 +5,93 @@
 
 import Foundation
 
-public struct BaseResolution: Sendable, Codable {
+package struct BaseResolution: Sendable, Codable {
   /// What the run asked for (--base), if anything.
-  public var requested: String?
+  package var requested: String?
   /// What the series states (cover letter's base-commit).
-  public var stated: String?
+  package var stated: String?
   /// The revision used.
-  public var used: String
-  public var commit: String
+  package var used: String
+  package var commit: String
   /// True when the stated base was absent and another was used.
-  public var substituted: Bool
-  public var note: String?
+  package var substituted: Bool
+  package var note: String?
 }
 
-public struct HunkResult: Sendable, Codable {
-  public enum Outcome: String, Sendable, Codable {
+package struct HunkResult: Sendable, Codable {
+  package enum Outcome: String, Sendable, Codable {
     case applied, failed
     /// Did not apply, but a 3-way merge with its preimage blob did (--3way).
     case merged
     /// The 3-way merge conflicted.
     case conflict
   }
-  public var file: String
-  public var hunk: Int
-  public var section: String
-  public var result: Outcome
+  package var file: String
+  package var hunk: Int
+  package var section: String
+  package var result: Outcome
   /// Line the hunk names in the file before this patch.
-  public var expectedLine: Int
+  package var expectedLine: Int
   /// Line where it applied (or would), and the difference.
-  public var line: Int?
-  public var offset: Int?
+  package var line: Int?
+  package var offset: Int?
   /// For a failed hunk: the lines it needs, and the tree's lines where it should stand.
-  public var expected: [String]?
-  public var actual: [String]?
+  package var expected: [String]?
+  package var actual: [String]?
   /// For a failed hunk: the line where the tree matches most of its lines.
-  public var closestLine: Int?
+  package var closestLine: Int?
 }
 
-public struct PatchResult: Sendable, Codable {
-  public enum Outcome: String, Sendable, Codable {
+package struct PatchResult: Sendable, Codable {
+  package enum Outcome: String, Sendable, Codable {
     case applied, failed
     /// The reverse applies cleanly: the tree already has this change.
     case alreadyApplied = "already-applied"
     case notAttempted = "not-attempted"
   }
-  public var number: Int
-  public var subject: String
-  public var author: String
-  public var result: Outcome
-  public var commit: String?
-  public var error: String?
-  public var files: [FileStat]
-  public var hunks: [HunkResult]
+  package var number: Int
+  package var subject: String
+  package var author: String
+  package var result: Outcome
+  package var commit: String?
+  package var error: String?
+  package var files: [FileStat]
+  package var hunks: [HunkResult]
   /// Stable patch-id of the mail's diff (as applied: after any variant edits), and of the
   /// commit made from it; they must agree.
-  public var patchID: String?
-  public var commitPatchID: String?
+  package var patchID: String?
+  package var commitPatchID: String?
   /// Files a 3-way merge left in conflict, with the merged text and its markers.
-  public var conflicts: [Conflict]?
+  package var conflicts: [Conflict]?
 
-  public struct Conflict: Sendable, Codable {
-    public var file: String
-    public var text: [String]
+  package struct Conflict: Sendable, Codable {
+    package var file: String
+    package var text: [String]
   }
 }
 
-public struct ApplyOutcome: Sendable, Codable {
-  public var base: BaseResolution
-  public var patches: [PatchResult]
-  public var applied: Bool
+package struct ApplyOutcome: Sendable, Codable {
+  package var base: BaseResolution
+  package var patches: [PatchResult]
+  package var applied: Bool
   /// The last commit (series applied), when every patch applied and this was not a check.
-  public var head: String?
-  public var branch: String?
-  public var seconds: Double
+  package var head: String?
+  package var branch: String?
+  package var seconds: Double
 }
 
-public struct Applier {
-  public let repository: GitRepository
-  public let console: Terminal
+package struct Applier {
+  package let repository: GitRepository
+  package let console: Terminal
 
-  public init(repository: GitRepository, console: Terminal) {
+  package init(repository: GitRepository, console: Terminal) {
     self.repository = repository
     self.console = console
   }
 
   /// Opens the user's repository (`path`), else patchcheck's imported tree, with errors a
   /// user can act on.
-  public static func openRepository(_ path: String?, home: PatchCheckHome) throws -> GitRepository {
+  package static func openRepository(_ path: String?, home: PatchCheckHome) throws -> GitRepository {
     if let path { return try openRepository(path) }
     guard FileManager.default.fileExists(atPath: home.treeRepository.path) else {
       throw PatchCheckError(
@@ -102,7 +102,7 @@ public struct Applier {
   }
 
   /// Opens a user-given repository, with errors a user can act on.
-  public static func openRepository(_ path: String) throws -> GitRepository {
+  package static func openRepository(_ path: String) throws -> GitRepository {
     do {
       return try GitRepository(path: path)
     } catch let error as GitError {
@@ -113,7 +113,7 @@ public struct Applier {
   }
 
   /// Picks the base: --base, else the series' stated base, else the manifest's fallback.
-  public func resolveBase(requested: String?, stated: String?, fallback: String?) throws -> BaseResolution {
+  package func resolveBase(requested: String?, stated: String?, fallback: String?) throws -> BaseResolution {
     let where_ = repository.gitDirectory
     if let requested {
       guard let commit = try repository.commit(for: requested) else {
@@ -151,7 +151,7 @@ public struct Applier {
   /// Applies every patch in order on `base`. With `check`, nothing is recorded: no commits
   /// are kept on a branch. Stops at the first patch that does not apply; later patches are
   /// reported as not attempted.
-  public func apply(
+  package func apply(
     _ series: Series, base: BaseResolution, branch: String?, check: Bool, threeWay: Bool = false
   ) throws -> ApplyOutcome {
     let start = Date()

@@ -4,9 +4,9 @@
 import Foundation
 
 /// Where a hunk's preimage stands in a file: nearest to where the hunk says, first.
-public enum HunkLocator {
+package enum HunkLocator {
   /// 1-based line of the match, or nil.
-  public static func locate(_ preimage: [String], in file: [String], near expected: Int) -> Int? {
+  package static func locate(_ preimage: [String], in file: [String], near expected: Int) -> Int? {
     if preimage.isEmpty { return expected }
     let start = max(0, expected - 1)
     let last = file.count - preimage.count
@@ -23,7 +23,7 @@ public enum HunkLocator {
   }
 
   /// 0-based start where the most of `preimage`'s lines match, if at least half do.
-  public static func closest(_ preimage: [String], in file: [String]) -> Int? {
+  package static func closest(_ preimage: [String], in file: [String]) -> Int? {
     guard !preimage.isEmpty, file.count >= preimage.count else { return nil }
     var best = (index: 0, score: -1)
     for index in 0...(file.count - preimage.count) {
@@ -39,7 +39,7 @@ public enum HunkLocator {
     return true
   }
 
-  public static func lines(of data: Data) -> [String] {
+  package static func lines(of data: Data) -> [String] {
     // Split on bytes: "\r\n" is one Character in Swift, so a String split would miss it.
     var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
       .map { String(decoding: $0, as: UTF8.self) }

@@ -6,11 +6,11 @@ import Foundation
   import Glibc
 #endif
 
-public final class FileLock {
+package final class FileLock {
   private let fd: Int32
 
   /// Takes the lock, waiting for another holder; `onWait` is told once if it has to wait.
-  public init(_ url: URL, onWait: () -> Void) throws {
+  package init(_ url: URL, onWait: () -> Void) throws {
     try FileManager.default.ensureDirectory(url.deletingLastPathComponent())
     fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {

@@ -7,8 +7,8 @@ import Foundation
   import Glibc
 #endif
 
-public final class Interrupts: @unchecked Sendable {
-  public static let shared = Interrupts()
+package final class Interrupts: @unchecked Sendable {
+  package static let shared = Interrupts()
   private let lock = NSLock()
   private var handlers: [Int: () -> Void] = [:]
   private var nextID = 0
@@ -17,10 +17,10 @@ public final class Interrupts: @unchecked Sendable {
 
   /// True from the moment a signal arrives: the run's own thread must then leave the report
   /// to the interrupt handlers (a child it sees die was killed by us, not a build failure).
-  public var interrupted: Bool { lock.withLock { fired } }
+  package var interrupted: Bool { lock.withLock { fired } }
 
   /// Installs handlers for SIGINT and SIGTERM once.
-  public func install() {
+  package func install() {
     lock.withLock {
       guard sources.isEmpty else { return }
       for sig in [SIGINT, SIGTERM] {
@@ -34,7 +34,7 @@ public final class Interrupts: @unchecked Sendable {
   }
 
   /// Registers work to do on interrupt; returns a token for `remove`.
-  public func onInterrupt(_ body: @escaping () -> Void) -> Int {
+  package func onInterrupt(_ body: @escaping () -> Void) -> Int {
     lock.withLock {
       nextID += 1
       handlers[nextID] = body
@@ -42,12 +42,12 @@ public final class Interrupts: @unchecked Sendable {
     }
   }
 
-  public func remove(_ token: Int) { lock.withLock { _ = handlers.removeValue(forKey: token) } }
+  package func remove(_ token: Int) { lock.withLock { _ = handlers.removeValue(forKey: token) } }
 
   /// Called by a run's own thread once it sees `interrupted`: the handler is stopping the
   /// children and writing the ABORTED report, then exits 130; nothing else may be printed
   /// or returned meanwhile (a killed make would otherwise read as a BUILD-FAIL).
-  public func awaitExit() -> Never {
+  package func awaitExit() -> Never {
     while true { sleep(1) }
   }
 

@@ -4,15 +4,15 @@
 
 import Foundation
 
-public enum JSON {
-  public enum Layout: Sendable {
+package enum JSON {
+  package enum Layout: Sendable {
     /// Indented, for files and output people read.
     case pretty
     /// One line, for files only patchcheck reads back (the bisect verdict cache).
     case compact
   }
 
-  public static func encoder(_ layout: Layout = .pretty) -> JSONEncoder {
+  package static func encoder(_ layout: Layout = .pretty) -> JSONEncoder {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     if layout == .pretty { encoder.outputFormatting.insert(.prettyPrinted) }
@@ -20,12 +20,12 @@ public enum JSON {
     return encoder
   }
 
-  public static func encode<T: Encodable>(_ value: T, _ layout: Layout = .pretty) throws -> Data {
+  package static func encode<T: Encodable>(_ value: T, _ layout: Layout = .pretty) throws -> Data {
     try encoder(layout).encode(value)
   }
 
   /// Reads what `encoder` wrote (ISO 8601 dates).
-  public static func decoder() -> JSONDecoder {
+  package static func decoder() -> JSONDecoder {
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601
     return decoder

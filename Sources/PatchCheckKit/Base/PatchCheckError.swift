@@ -4,8 +4,8 @@
 
 import Foundation
 
-public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
-  public enum Kind: String, Sendable, CaseIterable {
+package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
+  package enum Kind: String, Sendable, CaseIterable {
     case usage
     case notAGitRepository
     case notAKernelTree
@@ -29,7 +29,7 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case interrupted
 
     /// Documented in README.md ("Exit codes"); keep the two in step.
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
       switch self {
       case .usage: 2
       case .infra: 5
@@ -56,18 +56,18 @@ public struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     }
   }
 
-  public let kind: Kind
+  package let kind: Kind
   /// What failed, in one line.
-  public let message: String
+  package let message: String
   /// What the user can do next, in one line.
-  public let hint: String
+  package let hint: String
 
-  public init(_ kind: Kind, _ message: String, hint: String) {
+  package init(_ kind: Kind, _ message: String, hint: String) {
     self.kind = kind
     self.message = message
     self.hint = hint
   }
 
-  public var exitCode: Int32 { kind.exitCode }
-  public var description: String { "\(message); \(hint)" }
+  package var exitCode: Int32 { kind.exitCode }
+  package var description: String { "\(message); \(hint)" }
 }

@@ -4,10 +4,10 @@
 
 import Foundation
 
-public struct PatchCheckHome: Sendable {
-  public let root: URL
+package struct PatchCheckHome: Sendable {
+  package let root: URL
 
-  public init(root: URL? = nil) {
+  package init(root: URL? = nil) {
     if let root {
       self.root = root
     } else if let env = ProcessInfo.processInfo.environment["PATCHCHECK_HOME"], !env.isEmpty {
@@ -18,22 +18,22 @@ public struct PatchCheckHome: Sendable {
     }
   }
 
-  public var treeRepository: URL { root.appendingPathComponent("linux.git") }
-  public var worktrees: URL { root.appendingPathComponent("worktrees") }
-  public var builds: URL { root.appendingPathComponent("build") }
-  public var ccache: URL { root.appendingPathComponent("ccache") }
-  public var debs: URL { root.appendingPathComponent("debs") }
-  public var patches: URL { root.appendingPathComponent("patches") }
-  public var guest: URL { root.appendingPathComponent("guest") }
+  package var treeRepository: URL { root.appendingPathComponent("linux.git") }
+  package var worktrees: URL { root.appendingPathComponent("worktrees") }
+  package var builds: URL { root.appendingPathComponent("build") }
+  package var ccache: URL { root.appendingPathComponent("ccache") }
+  package var debs: URL { root.appendingPathComponent("debs") }
+  package var patches: URL { root.appendingPathComponent("patches") }
+  package var guest: URL { root.appendingPathComponent("guest") }
   /// Verdicts already reached, one file per commit and set of inputs (see VerdictCache).
-  public var verdicts: URL { root.appendingPathComponent("verdicts") }
+  package var verdicts: URL { root.appendingPathComponent("verdicts") }
   /// The results database `ci`, `history` and `report` share.
-  public var database: URL { root.appendingPathComponent("results.sqlite") }
+  package var database: URL { root.appendingPathComponent("results.sqlite") }
 }
 
-public enum ProjectData {
+package enum ProjectData {
   /// The repository checkout this binary was built from (holds kernel-configs/ and patches/).
-  public static var root: URL {
+  package static var root: URL {
     if let env = ProcessInfo.processInfo.environment["PATCHCHECK_DATA"], !env.isEmpty {
       return URL(fileURLWithPath: env)
     }
@@ -42,10 +42,10 @@ public enum ProjectData {
       .deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent()
   }
-  public static var kernelConfigs: URL { root.appendingPathComponent("kernel-configs") }
-  public static var manifests: URL { root.appendingPathComponent("patches") }
+  package static var kernelConfigs: URL { root.appendingPathComponent("kernel-configs") }
+  package static var manifests: URL { root.appendingPathComponent("patches") }
   /// `../shared/patches` beside the checkout: where posted series are kept.
-  public static var sharedPatches: URL {
+  package static var sharedPatches: URL {
     root.deletingLastPathComponent().appendingPathComponent("shared/patches")
   }
 }

@@ -8,25 +8,25 @@ import Foundation
   import Glibc
 #endif
 
-public struct ProcessResult: Sendable {
-  public let status: Int32
+package struct ProcessResult: Sendable {
+  package let status: Int32
   /// Collected stdout+stderr (at most `collectLimit` bytes, the end kept).
-  public let output: String
-  public let timedOut: Bool
+  package let output: String
+  package let timedOut: Bool
   /// Killed because a `ProcessControl` asked for it.
-  public let stoppedOnRequest: Bool
+  package let stoppedOnRequest: Bool
   /// Killed because it printed nothing for `idleTimeout` seconds.
-  public let idledOut: Bool
-  public var succeeded: Bool { status == 0 && !timedOut && !idledOut }
+  package let idledOut: Bool
+  package var succeeded: Bool { status == 0 && !timedOut && !idledOut }
 }
 
 /// Lets a line handler ask the runner to stop the child a little later (QEMU after the
 /// guest said it is done: a guest that hangs while powering off must not hold the run).
-public final class ProcessControl: @unchecked Sendable {
+package final class ProcessControl: @unchecked Sendable {
   private let lock = NSLock()
   private var stopAt: Date?
-  public init() {}
-  public func stop(after seconds: TimeInterval) {
+  package init() {}
+  package func stop(after seconds: TimeInterval) {
     lock.withLock {
       let when = Date().addingTimeInterval(seconds)
       if let current = stopAt, current <= when { return }
@@ -36,15 +36,15 @@ public final class ProcessControl: @unchecked Sendable {
   var deadline: Date? { lock.withLock { stopAt } }
 }
 
-public enum ProcessRunner {
-  public struct Failure: Error, CustomStringConvertible {
-    public let command: [String]
-    public let reason: String
-    public var description: String { "\(command.joined(separator: " ")): \(reason)" }
+package enum ProcessRunner {
+  package struct Failure: Error, CustomStringConvertible {
+    package let command: [String]
+    package let reason: String
+    package var description: String { "\(command.joined(separator: " ")): \(reason)" }
   }
 
   /// Finds an executable on PATH.
-  public static func which(_ name: String) -> String? {
+  package static func which(_ name: String) -> String? {
     if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
     for dir in path.split(separator: ":") {
@@ -57,7 +57,7 @@ public enum ProcessRunner {
   /// Runs `command`, merging stderr into stdout. Output goes to `logFile` when given (appended),
   /// to `onLine` line by line, and the last `collectLimit` bytes are returned.
   @discardableResult
-  public static func run(
+  package static func run(
     _ command: [String],
     cwd: String? = nil,
     environment: [String: String] = [:],
@@ -191,8 +191,8 @@ public enum ProcessRunner {
 }
 
 /// Process groups of running children, killed on interrupt so nothing outlives patchcheck.
-public final class ChildRegistry: @unchecked Sendable {
-  public static let shared = ChildRegistry()
+package final class ChildRegistry: @unchecked Sendable {
+  package static let shared = ChildRegistry()
   private let lock = NSLock()
   private var pids = Set<pid_t>()
 
@@ -200,7 +200,7 @@ public final class ChildRegistry: @unchecked Sendable {
   func remove(_ pid: pid_t) { lock.withLock { _ = pids.remove(pid) } }
 
   /// Kills every child's process group. Safe to call from a signal-handling queue.
-  public func killAll() {
+  package func killAll() {
     let all = lock.withLock { pids }
     for pid in all { kill(-pid, SIGKILL) }
   }

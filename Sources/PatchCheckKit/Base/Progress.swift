@@ -6,17 +6,17 @@ import Foundation
   import Glibc
 #endif
 
-public final class ProgressLine: @unchecked Sendable {
+package final class ProgressLine: @unchecked Sendable {
   private let enabled: Bool
   private var lastDraw = Date.distantPast
   private var drawn = false
 
-  public init(enabled: Bool) {
+  package init(enabled: Bool) {
     self.enabled = enabled && isatty(STDERR_FILENO) == 1
   }
 
   /// Redraws at most 5 times a second.
-  public func update(_ text: String, force: Bool = false) {
+  package func update(_ text: String, force: Bool = false) {
     guard enabled else { return }
     let now = Date()
     guard force || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
@@ -26,7 +26,7 @@ public final class ProgressLine: @unchecked Sendable {
     FileHandle.standardError.write(Data("\r\u{1B}[K\(VisibleText.of(text))".utf8))
   }
 
-  public func finish(_ text: String? = nil) {
+  package func finish(_ text: String? = nil) {
     guard enabled else { return }
     if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     if let text { FileHandle.standardError.write(Data("\(VisibleText.of(text))\n".utf8)) }

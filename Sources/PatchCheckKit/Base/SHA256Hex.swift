@@ -4,8 +4,8 @@
 import CCrypto
 import Foundation
 
-public enum SHA256Hex {
-  public static func of(_ data: Data) -> String {
+package enum SHA256Hex {
+  package static func of(_ data: Data) -> String {
     var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
     data.withUnsafeBytes { bytes in
       _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest)

@@ -4,15 +4,15 @@
 import Foundation
 
 /// Informational messages for the user on stderr; silent in --json mode.
-public struct Terminal: Sendable {
-  public let quiet: Bool
-  public init(quiet: Bool) { self.quiet = quiet }
-  public func say(_ line: String) {
+package struct Terminal: Sendable {
+  package let quiet: Bool
+  package init(quiet: Bool) { self.quiet = quiet }
+  package func say(_ line: String) {
     guard !quiet else { return }
     FileHandle.standardError.write(Data("patchcheck: \(VisibleText.of(line))\n".utf8))
   }
   /// Warnings are shown even in --json mode: they are on stderr, not stdout.
-  public func warn(_ line: String) {
+  package func warn(_ line: String) {
     FileHandle.standardError.write(Data("patchcheck: warning: \(VisibleText.of(line))\n".utf8))
   }
 }

@@ -3,9 +3,9 @@
 
 import Foundation
 
-public enum VisibleText {
+package enum VisibleText {
   /// Control characters other than tab as ^X (ESC as ^[, DEL as ^?), like `cat -v`.
-  public static func of(_ line: String) -> String {
+  package static func of(_ line: String) -> String {
     guard line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else { return line }
     var out = ""
     for scalar in line.unicodeScalars {

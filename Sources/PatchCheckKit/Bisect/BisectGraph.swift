@@ -5,19 +5,19 @@
 
 import Foundation
 
-public struct BisectGraph: Sendable {
+package struct BisectGraph: Sendable {
   /// Every initial candidate, children before parents (a topological order).
-  public let order: [ObjectID]
+  package let order: [ObjectID]
   let index: [ObjectID: Int]
   /// Parents of each candidate that are candidates themselves.
   let parents: [[Int]]
   var alive: [Bool]
-  public private(set) var bad: ObjectID
-  public private(set) var skipped: Set<ObjectID> = []
+  package private(set) var bad: ObjectID
+  package private(set) var skipped: Set<ObjectID> = []
 
   /// `candidates` in topological order, children first (as libgit2's revwalk gives them);
   /// `bad` must be among them.
-  public init(candidates: [ObjectID], bad: ObjectID, parentsOf: (ObjectID) throws -> [ObjectID]) rethrows {
+  package init(candidates: [ObjectID], bad: ObjectID, parentsOf: (ObjectID) throws -> [ObjectID]) rethrows {
     order = candidates
     var index: [ObjectID: Int] = [:]
     for (i, id) in candidates.enumerated() { index[id] = i }
@@ -28,21 +28,21 @@ public struct BisectGraph: Sendable {
   }
 
   /// The commits the first bad one may still be, children first.
-  public var remaining: [ObjectID] { order.indices.filter { alive[$0] }.map { order[$0] } }
+  package var remaining: [ObjectID] { order.indices.filter { alive[$0] }.map { order[$0] } }
 
   /// The most steps a bisection of `count` candidates needs without skips.
-  public static func maxSteps(count: Int) -> Int {
+  package static func maxSteps(count: Int) -> Int {
     count <= 1 ? 0 : Int((log2(Double(count))).rounded(.up))
   }
 
   /// A good commit: it and its ancestors are not the first bad one.
-  public mutating func markGood(_ commit: ObjectID) {
+  package mutating func markGood(_ commit: ObjectID) {
     guard let i = index[commit] else { return }
     for a in ancestors(of: i) { alive[a] = false }
   }
 
   /// A bad commit: the first bad one is it or one of its ancestors.
-  public mutating func markBad(_ commit: ObjectID) {
+  package mutating func markBad(_ commit: ObjectID) {
     guard let i = index[commit] else { return }
     let keep = Set(ancestors(of: i))
     for j in alive.indices where alive[j] && !keep.contains(j) { alive[j] = false }
@@ -50,9 +50,9 @@ public struct BisectGraph: Sendable {
   }
 
   /// A commit that could not be judged: never chosen again.
-  public mutating func markSkipped(_ commit: ObjectID) { skipped.insert(commit) }
+  package mutating func markSkipped(_ commit: ObjectID) { skipped.insert(commit) }
 
-  public enum Outcome: Equatable, Sendable {
+  package enum Outcome: Equatable, Sendable {
     /// Only the bad end is left.
     case firstBad(ObjectID)
     /// Every candidate but the bad end was skipped: any of these (children first).
@@ -60,7 +60,7 @@ public struct BisectGraph: Sendable {
     case undecided
   }
 
-  public var outcome: Outcome {
+  package var outcome: Outcome {
     let left = remaining
     if left == [bad] { return .firstBad(bad) }
     if left.allSatisfy({ $0 == bad || skipped.contains($0) }) { return .ambiguous(left) }
@@ -68,7 +68,7 @@ public struct BisectGraph: Sendable {
   }
 
   /// The next commit to test, or nil when the outcome is decided.
-  public func next() -> ObjectID? {
+  package func next() -> ObjectID? {
     let live = order.indices.filter { alive[$0] }
     let total = live.count
     let testable = live.filter { order[$0] != bad && !skipped.contains(order[$0]) }

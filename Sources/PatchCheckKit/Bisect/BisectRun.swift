@@ -4,13 +4,13 @@
 
 import Foundation
 
-public struct BisectRunResult: Encodable, Sendable {
-  public var commit: String
-  public var call: StepCall
-  public var judgement: Judgement
+package struct BisectRunResult: Encodable, Sendable {
+  package var commit: String
+  package var call: StepCall
+  package var judgement: Judgement
 
   /// What git bisect run reads: 0 good, 1 bad, 125 skip.
-  public var exitCode: Int32 {
+  package var exitCode: Int32 {
     switch call {
     case .good: 0
     case .bad: 1
@@ -19,10 +19,10 @@ public struct BisectRunResult: Encodable, Sendable {
   }
 }
 
-public enum BisectRun {
+package enum BisectRun {
   /// Judges HEAD of the repository at `repository` with each step's `request`; reports
   /// go to the folder `out`. The request's ends are git's: no bad end is known.
-  public static func run(repository path: String, request: BisectRequest, home: PatchCheckHome, json: Bool, out: String) throws
+  package static func run(repository path: String, request: BisectRequest, home: PatchCheckHome, json: Bool, out: String) throws
     -> BisectRunResult
   {
     let repository = try Applier.openRepository(path, home: home)
@@ -36,7 +36,7 @@ public enum BisectRun {
 
   /// The call on `commit`; a verdict that judges nothing (INFRA-ERROR...) is an error, which
   /// stops git bisect. `reports` names the step reports' folder in that error.
-  public static func result(_ commit: ObjectID, _ judgement: Judgement, rules: BisectRules, reports: String) throws
+  package static func result(_ commit: ObjectID, _ judgement: Judgement, rules: BisectRules, reports: String) throws
     -> BisectRunResult
   {
     guard let call = rules.call(judgement.verdict, titles: judgement.titles) else {
@@ -51,7 +51,7 @@ public enum BisectRun {
 extension BisectRequest {
   /// A request whose every step runs `options`' series, variant, scenarios, iterations,
   /// fragments and repository (paths made absolute: the log outlives the working directory).
-  public init(good: [String], bad: String, steps options: RunOptions, anyFailure: Bool, title: String?) {
+  package init(good: [String], bad: String, steps options: RunOptions, anyFailure: Bool, title: String?) {
     self.init(good: good, bad: bad)
     self.anyFailure = anyFailure
     self.title = title
@@ -66,7 +66,7 @@ extension BisectRequest {
 
 extension RunOptions {
   /// What each step of a bisect runs: no series given is the commits alone.
-  public init(bisect request: BisectRequest, json: Bool) {
+  package init(bisect request: BisectRequest, json: Bool) {
     self.init()
     series = request.series
     noSeries = request.series == nil

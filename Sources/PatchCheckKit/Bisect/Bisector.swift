@@ -6,16 +6,16 @@
 import Foundation
 
 /// What a judge saw on one commit, before any bisect rule is applied.
-public struct Judgement: Codable, Sendable, Equatable {
+package struct Judgement: Codable, Sendable, Equatable {
   /// The run's verdict, variant expectations aside.
-  public var verdict: Verdict
+  package var verdict: Verdict
   /// Titles of what failed: kernel reports, else the scenarios that did not pass.
-  public var titles: [String]
-  public var reason: String
+  package var titles: [String]
+  package var reason: String
   /// The step's report folder, when it has one.
-  public var report: String?
+  package var report: String?
 
-  public init(verdict: Verdict, titles: [String], reason: String, report: String? = nil) {
+  package init(verdict: Verdict, titles: [String], reason: String, report: String? = nil) {
     self.verdict = verdict
     self.titles = titles
     self.reason = reason
@@ -23,77 +23,77 @@ public struct Judgement: Codable, Sendable, Equatable {
   }
 }
 
-public protocol BisectJudge {
+package protocol BisectJudge {
   /// Everything besides the commit that decides a verdict (series, variant, config,
   /// scenarios, iterations, tool version): the same key and commit give the same verdict.
   var inputsKey: String { get }
   func judge(_ commit: ObjectID, label: String) throws -> Judgement
 }
 
-public enum StepCall: String, Codable, Sendable { case good, bad, skip }
+package enum StepCall: String, Codable, Sendable { case good, bad, skip }
 
-public struct BisectStep: Codable, Sendable {
+package struct BisectStep: Codable, Sendable {
   /// "bad-end" (checks the bad end fails and takes its titles), "merge-base" (a good end
   /// that is not an ancestor of the bad one), or "step".
-  public var role: String
-  public var commit: String
-  public var subject: String
-  public var call: StepCall
-  public var verdict: Verdict
-  public var titles: [String]
-  public var reason: String
-  public var seconds: Double
+  package var role: String
+  package var commit: String
+  package var subject: String
+  package var call: StepCall
+  package var verdict: Verdict
+  package var titles: [String]
+  package var reason: String
+  package var seconds: Double
   /// Taken from the verdict cache or the resumed log instead of built and booted.
-  public var cached: Bool
-  public var report: String?
+  package var cached: Bool
+  package var report: String?
   /// Candidates left after this step.
-  public var remaining: Int
+  package var remaining: Int
 }
 
 /// What the user asked; kept in the log so that `--resume` needs no flags.
-public struct BisectRequest: Codable, Sendable {
-  public var good: [String]
-  public var bad: String
+package struct BisectRequest: Codable, Sendable {
+  package var good: [String]
+  package var bad: String
   /// Any FAIL is bad, whatever its titles.
-  public var anyFailure = false
+  package var anyFailure = false
   /// A FAIL is bad when one of its titles contains this (default: shares a title with the bad end).
-  public var title: String?
-  public var series: String?
-  public var variant = "as-posted"
-  public var scenarios: [String]?
-  public var iterations = ScenarioLibrary.defaultIterations
-  public var repository: String?
-  public var fragments: [String]?
+  package var title: String?
+  package var series: String?
+  package var variant = "as-posted"
+  package var scenarios: [String]?
+  package var iterations = ScenarioLibrary.defaultIterations
+  package var repository: String?
+  package var fragments: [String]?
 
-  public init(good: [String], bad: String) {
+  package init(good: [String], bad: String) {
     self.good = good
     self.bad = bad
   }
 }
 
 /// What a judged commit is for a bisect: one rule set for `bisect` and `bisect-run`.
-public struct BisectRules: Sendable, Equatable {
+package struct BisectRules: Sendable, Equatable {
   /// Any FAIL is bad, whatever its titles.
-  public var anyFailure: Bool
+  package var anyFailure: Bool
   /// A FAIL is bad when one of its titles contains this.
-  public var title: String?
+  package var title: String?
   /// The bad end's titles: a FAIL sharing one is bad. nil where no bad end was judged
   /// (`bisect-run`: git holds the ends), and then any FAIL is bad unless `title` says otherwise.
-  public var badTitles: [String]?
+  package var badTitles: [String]?
 
-  public init(anyFailure: Bool = false, title: String? = nil, badTitles: [String]? = nil) {
+  package init(anyFailure: Bool = false, title: String? = nil, badTitles: [String]? = nil) {
     self.anyFailure = anyFailure
     self.title = title
     self.badTitles = badTitles
   }
 
-  public init(request: BisectRequest, badTitles: [String]?) {
+  package init(request: BisectRequest, badTitles: [String]?) {
     self.init(anyFailure: request.anyFailure, title: request.title, badTitles: badTitles)
   }
 
   /// PASS is good; a FAIL is bad or (another failure than the one bisected) skip; APPLY-FAIL,
   /// BUILD-FAIL and SKIP are skip; nil for a verdict that judges nothing (INFRA-ERROR...).
-  public func call(_ verdict: Verdict, titles: [String]) -> StepCall? {
+  package func call(_ verdict: Verdict, titles: [String]) -> StepCall? {
     switch verdict {
     case .pass: return .good
     case .fail:
@@ -108,31 +108,31 @@ public struct BisectRules: Sendable, Equatable {
   }
 }
 
-public struct BisectLog: Codable, Sendable {
-  public var schema = "patchcheck-bisect/1"
-  public var request: BisectRequest
-  public var startedAt = Date()
-  public var goodCommits: [String] = []
-  public var badCommit = ""
+package struct BisectLog: Codable, Sendable {
+  package var schema = "patchcheck-bisect/1"
+  package var request: BisectRequest
+  package var startedAt = Date()
+  package var goodCommits: [String] = []
+  package var badCommit = ""
   /// Commits between the ends when the bisection started (the bad end included).
-  public var candidates = 0
+  package var candidates = 0
   /// ceil(log2(candidates)): steps needed without skips.
-  public var maxSteps = 0
-  public var badTitles: [String] = []
-  public var steps: [BisectStep] = []
+  package var maxSteps = 0
+  package var badTitles: [String] = []
+  package var steps: [BisectStep] = []
   /// Steps of role "step" (the bad end's check and merge bases not counted).
-  public var bisectSteps = 0
-  public var skips = 0
-  public var finished = false
+  package var bisectSteps = 0
+  package var skips = 0
+  package var finished = false
   /// The first bad commit's full id, or nil (ambiguous or unfinished).
-  public var firstBad: String?
-  public var firstBadSubject: String?
+  package var firstBad: String?
+  package var firstBadSubject: String?
   /// When skips leave several commits: the ones the first bad commit may be.
-  public var range: [String]?
+  package var range: [String]?
 
-  public init(request: BisectRequest) { self.request = request }
+  package init(request: BisectRequest) { self.request = request }
 
-  public static func read(_ url: URL) throws -> BisectLog {
+  package static func read(_ url: URL) throws -> BisectLog {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw PatchCheckError(.bisectLog, "no bisect log at \(url.path)", hint: "start one with --good REV --bad REV (same --out)")
     }
@@ -147,12 +147,12 @@ public struct BisectLog: Codable, Sendable {
     }
   }
 
-  public func write(_ url: URL) throws {
+  package func write(_ url: URL) throws {
     try JSON.encode(self).write(to: url, options: .atomic)
   }
 }
 
-public struct Bisector {
+package struct Bisector {
   let repository: GitRepository
   let judge: BisectJudge
   let cache: VerdictCache?
@@ -160,7 +160,7 @@ public struct Bisector {
   let logURL: URL?
   let console: Terminal
 
-  public init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Terminal) {
+  package init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Terminal) {
     self.repository = repository
     self.judge = judge
     self.cache = cache
@@ -169,7 +169,7 @@ public struct Bisector {
   }
 
   /// Bisects; `resuming` is an earlier, interrupted log of the same request.
-  public func run(_ request: BisectRequest, resuming: BisectLog? = nil) throws -> BisectLog {
+  package func run(_ request: BisectRequest, resuming: BisectLog? = nil) throws -> BisectLog {
     var log = BisectLog(request: request)
     if let resuming { log.startedAt = resuming.startedAt }
     var earlier: [String: BisectStep] = [:]
@@ -324,19 +324,19 @@ public struct Bisector {
 
 /// Verdicts by commit and inputs, one small JSON file each: written atomically, so a crash
 /// leaves either the whole entry or none, and two runs never corrupt each other's.
-public struct VerdictCache: Sendable {
+package struct VerdictCache: Sendable {
   /// nil: nothing is kept.
-  public let folder: URL?
+  package let folder: URL?
 
-  public init(folder: URL?) { self.folder = folder }
+  package init(folder: URL?) { self.folder = folder }
 
-  public func get(_ key: String) -> Judgement? {
+  package func get(_ key: String) -> Judgement? {
     guard let folder, let data = FileManager.default.contents(atPath: folder.appendingPathComponent(key + ".json").path)
     else { return nil }
     return try? JSONDecoder().decode(Judgement.self, from: data)
   }
 
-  public func put(_ key: String, _ judgement: Judgement) throws {
+  package func put(_ key: String, _ judgement: Judgement) throws {
     guard let folder else { return }
     try FileManager.default.ensureDirectory(folder)
     try JSON.encode(judgement, .compact).write(to: folder.appendingPathComponent(key + ".json"), options: .atomic)
@@ -344,7 +344,7 @@ public struct VerdictCache: Sendable {
 
   /// The verdict on `commit` under the judge's inputs: from the cache, else from the judge
   /// (and then kept, unless the judge could not decide: an infrastructure error is not a verdict).
-  public func judgement(of commit: ObjectID, by judge: BisectJudge, label: String, announce: () -> Void = {}) throws
+  package func judgement(of commit: ObjectID, by judge: BisectJudge, label: String, announce: () -> Void = {}) throws
     -> (Judgement, cached: Bool)
   {
     let key = SHA256Hex.of(Data((judge.inputsKey + "\n" + commit.description).utf8))

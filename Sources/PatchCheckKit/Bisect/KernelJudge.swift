@@ -3,24 +3,24 @@
 
 import Foundation
 
-public struct KernelJudge: BisectJudge {
-  public let home: PatchCheckHome
+package struct KernelJudge: BisectJudge {
+  package let home: PatchCheckHome
   /// Everything but the base and output folder.
-  public let options: RunOptions
+  package let options: RunOptions
   /// Where each step's report folder goes.
-  public let stepsFolder: URL
+  package let stepsFolder: URL
   /// The plan every step runs, with the commit as its base; its key is the cache's.
-  public let plan: RunPlan
-  public var inputsKey: String { plan.key }
+  package let plan: RunPlan
+  package var inputsKey: String { plan.key }
 
-  public init(home: PatchCheckHome, options: RunOptions, stepsFolder: URL) throws {
+  package init(home: PatchCheckHome, options: RunOptions, stepsFolder: URL) throws {
     self.home = home
     self.options = options
     self.stepsFolder = stepsFolder
     plan = try RunPlan.resolve(options, home: home)
   }
 
-  public func judge(_ commit: ObjectID, label: String) throws -> Judgement {
+  package func judge(_ commit: ObjectID, label: String) throws -> Judgement {
     var step = plan
     step.requestedBase = commit.description
     let folder = stepsFolder.appendingPathComponent(label)

@@ -5,16 +5,16 @@
 
 import Foundation
 
-public struct CIOptions: Sendable {
+package struct CIOptions: Sendable {
   /// A glob over tag names (`v7.2.*`) or a comma-separated list (kept in its order).
-  public var tags: String
+  package var tags: String
   /// What each tag runs (series, variant, scenarios, iterations, fragments, repository...).
-  public var run: RunOptions
+  package var run: RunOptions
   /// Each tag's report goes to `out/<tag>/`.
-  public var out: URL
-  public var force = false
+  package var out: URL
+  package var force = false
 
-  public init(tags: String, run: RunOptions, out: URL) {
+  package init(tags: String, run: RunOptions, out: URL) {
     self.tags = tags
     self.run = run
     self.out = out
@@ -22,44 +22,44 @@ public struct CIOptions: Sendable {
 }
 
 /// One tag's outcome in a ci run.
-public struct CIOutcome: Codable, Sendable {
-  public var tag: String
-  public var commit: String
-  public var verdict: String
-  public var reason: String
+package struct CIOutcome: Codable, Sendable {
+  package var tag: String
+  package var commit: String
+  package var verdict: String
+  package var reason: String
   /// Taken from the database: this tag was already tested with the same inputs.
-  public var recorded: Bool
-  public var reportDir: String
-  public var filesChanged: Int?
-  public var objects: Int?
-  public var buildSeconds: Double?
-  public var seconds: Double
+  package var recorded: Bool
+  package var reportDir: String
+  package var filesChanged: Int?
+  package var objects: Int?
+  package var buildSeconds: Double?
+  package var seconds: Double
   /// A user-visible error that stopped this tag's run (not a kernel tree, ...), with its code.
-  public var error: String?
-  public var exitCode: Int32
+  package var error: String?
+  package var exitCode: Int32
 }
 
 extension [CIOutcome] {
   /// The code of the first error a tag hit, else the last tag's verdict code.
-  public var exitCode: Int32 {
+  package var exitCode: Int32 {
     first(where: { $0.error != nil })?.exitCode ?? last?.exitCode ?? 0
   }
 }
 
-public struct CIRunner {
-  public let home: PatchCheckHome
-  public let options: CIOptions
-  public let database: ResultsDatabase
+package struct CIRunner {
+  package let home: PatchCheckHome
+  package let options: CIOptions
+  package let database: ResultsDatabase
   let console: Terminal
 
-  public init(home: PatchCheckHome, options: CIOptions, database: ResultsDatabase) {
+  package init(home: PatchCheckHome, options: CIOptions, database: ResultsDatabase) {
     self.home = home
     self.options = options
     self.database = database
     console = Terminal(quiet: options.run.json)
   }
 
-  public func run() throws -> [CIOutcome] {
+  package func run() throws -> [CIOutcome] {
     let repository = try Applier.openRepository(options.run.repository, home: home)
     let tags = try Self.resolveTags(options.tags, in: repository)
     let tools = try ApplyAndBoot.Tools.locate()
@@ -112,7 +112,7 @@ public struct CIRunner {
   }
 
   /// Tags matching a glob (in version order), or a comma-separated list (in its order).
-  public static func resolveTags(_ spec: String, in repository: GitRepository) throws -> [(String, ObjectID)] {
+  package static func resolveTags(_ spec: String, in repository: GitRepository) throws -> [(String, ObjectID)] {
     let all = try repository.tagNames()
     let names: [String]
     if spec.contains(where: { "*?[".contains($0) }) {

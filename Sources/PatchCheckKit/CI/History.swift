@@ -3,33 +3,33 @@
 
 import Foundation
 
-public struct History: Codable, Sendable {
-  public struct Entry: Codable, Sendable {
-    public var tag: String
-    public var commit: String
-    public var verdict: String
-    public var reason: String
-    public var titles: [String]
-    public var startedAt: Date
-    public var reportDir: String
-    public var runs: Int
+package struct History: Codable, Sendable {
+  package struct Entry: Codable, Sendable {
+    package var tag: String
+    package var commit: String
+    package var verdict: String
+    package var reason: String
+    package var titles: [String]
+    package var startedAt: Date
+    package var reportDir: String
+    package var runs: Int
   }
 
-  public struct Transition: Codable, Sendable, Equatable {
+  package struct Transition: Codable, Sendable, Equatable {
     /// stopped-applying, applies-again, stopped-building, builds-again, started-failing, fixed, changed
-    public var kind: String
-    public var tag: String
-    public var from: String
-    public var to: String
+    package var kind: String
+    package var tag: String
+    package var from: String
+    package var to: String
   }
 
-  public var series: String
-  public var variant: String
-  public var tags: [Entry]
-  public var transitions: [Transition]
+  package var series: String
+  package var variant: String
+  package var tags: [Entry]
+  package var transitions: [Transition]
 
   /// From runs of one series and variant (oldest first): the latest run of each tag wins.
-  public init(series: String, variant: String, runs: [RunRecord]) {
+  package init(series: String, variant: String, runs: [RunRecord]) {
     self.series = series
     self.variant = variant
     var latest: [String: RunRecord] = [:]
@@ -70,7 +70,7 @@ public struct History: Codable, Sendable {
   }
 
   /// The first tag of each kind of transition, in words.
-  public var summary: [String] {
+  package var summary: [String] {
     var seen: Set<String> = []
     var lines: [String] = []
     for t in transitions where !seen.contains(t.kind) {

@@ -4,19 +4,19 @@
 import Foundation
 
 /// `patchcheck report --merge`: report folders (from ci jobs) into one database.
-public enum ReportMerger {
+package enum ReportMerger {
   /// What a merge did: runs added, and the report.json files it could not read (each
   /// warned about as it was met), so a CI merge never loses a tag without a word.
-  public struct Outcome: Sendable, Equatable {
-    public struct Skipped: Sendable, Equatable {
-      public var path: String
-      public var reason: String
+  package struct Outcome: Sendable, Equatable {
+    package struct Skipped: Sendable, Equatable {
+      package var path: String
+      package var reason: String
     }
-    public var added: Int
-    public var skipped: [Skipped]
+    package var added: Int
+    package var skipped: [Skipped]
 
     /// The line `report --merge` ends with.
-    public func summary(database: URL) -> String {
+    package func summary(database: URL) -> String {
       "added \(added) run(s) to \(database.path)"
         + (skipped.isEmpty ? "" : "; skipped \(skipped.count) unreadable report.json file(s)")
     }
@@ -25,7 +25,7 @@ public enum ReportMerger {
   /// Every report.json under `folders`; a run already there (same key and start time) is
   /// not added twice. A report.json that cannot be read or decoded is skipped with a
   /// one-line warning and counted in the outcome.
-  public static func merge(_ folders: [URL], into database: ResultsDatabase, console: Terminal) throws -> Outcome {
+  package static func merge(_ folders: [URL], into database: ResultsDatabase, console: Terminal) throws -> Outcome {
     let decoder = JSON.decoder()
     var outcome = Outcome(added: 0, skipped: [])
     let existing = Set(try database.runs().map { "\($0.key) \(Int($0.startedAt.timeIntervalSince1970))" })

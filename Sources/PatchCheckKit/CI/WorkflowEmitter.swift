@@ -5,13 +5,13 @@
 
 import Foundation
 
-public enum WorkflowEmitter {
+package enum WorkflowEmitter {
   /// The Swift image the jobs run in: Debian 12, as scripts/setup.sh expects.
-  public static let image = "swift:6.2-bookworm"
+  package static let image = "swift:6.2-bookworm"
 
   /// `engine`'s workflow (github-actions or gitlab) for the tags `options.tags` names in
   /// the run's repository, each job running `options.run`.
-  public static func workflow(_ engine: String, options: CIOptions, home: PatchCheckHome) throws -> String {
+  package static func workflow(_ engine: String, options: CIOptions, home: PatchCheckHome) throws -> String {
     let repository = try Applier.openRepository(options.run.repository, home: home)
     let names = try CIRunner.resolveTags(options.tags, in: repository).map(\.0)
     let arguments = arguments(for: options.run)
@@ -21,7 +21,7 @@ public enum WorkflowEmitter {
 
   /// The ci flags each job passes on: the run's series, and its variant, scenarios and
   /// iterations where they are not the defaults.
-  public static func arguments(for run: RunOptions) -> [String] {
+  package static func arguments(for run: RunOptions) -> [String] {
     var arguments: [String] = []
     if let series = run.series { arguments += ["--series", series] }
     if run.variant != "as-posted" { arguments += ["--variant", run.variant] }
@@ -33,7 +33,7 @@ public enum WorkflowEmitter {
   /// `arguments`: the ci flags besides --tags/--out/--db (series, variant, scenarios...).
   /// The actions are pinned at majors on the node24 runtime (GitHub removed node20 on
   /// 2026-09-23); WorkflowLintTests runs actionlint on this text.
-  public static func githubActions(tags: [String], arguments: [String]) -> String {
+  package static func githubActions(tags: [String], arguments: [String]) -> String {
     let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")
     let extra = arguments.map(shellQuote).joined(separator: " ")
     return """
@@ -119,7 +119,7 @@ public enum WorkflowEmitter {
       """
   }
 
-  public static func gitlab(tags: [String], arguments: [String]) -> String {
+  package static func gitlab(tags: [String], arguments: [String]) -> String {
     let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")
     let extra = arguments.map(shellQuote).joined(separator: " ")
     return """

@@ -5,7 +5,7 @@
 import Foundation
 
 extension ConsoleAnalyzer {
-  public static func exercise(_ data: Data) {
+  package static func exercise(_ data: Data) {
     let text = String(decoding: data, as: UTF8.self)
     for splat in analyze(text) { _ = VisibleText.of(splat.title) }
     _ = KTAPParser.parse(text, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])

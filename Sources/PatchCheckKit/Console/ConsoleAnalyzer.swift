@@ -6,8 +6,8 @@
 
 import Foundation
 
-public struct Splat: Sendable, Codable, Equatable {
-  public enum Kind: String, Sendable, Codable, CaseIterable {
+package struct Splat: Sendable, Codable, Equatable {
+  package enum Kind: String, Sendable, Codable, CaseIterable {
     case lockdepCircular = "lockdep-circular"
     case lockdepRecursive = "lockdep-recursive"
     case lockdepOther = "lockdep-other"
@@ -37,45 +37,45 @@ public struct Splat: Sendable, Codable, Equatable {
     case lockOrder = "lock-order"
   }
 
-  public var kind: Kind
-  public var title: String
+  package var kind: Kind
+  package var title: String
   /// The function the title names, when there is one.
-  public var function: String?
+  package var function: String?
   /// 1-based line in the console log where the report starts.
-  public var line: Int
-  public var excerpt: [String]
+  package var line: Int
+  package var excerpt: [String]
   /// How many reports had this title (the excerpt is the first one's).
-  public var count = 1
+  package var count = 1
   /// Where the others start.
-  public var otherLines: [Int] = []
+  package var otherLines: [Int] = []
   /// For a hung task: who is blocked, where, on whom, holding what.
-  public var blocked: BlockedTask?
+  package var blocked: BlockedTask?
   /// With several boots: how many hit this title.
-  public var boots: Int?
+  package var boots: Int?
   /// true: the line opens a kernel report (BUG:, WARNING:, INFO:, Oops, cut here, ...) but no
   /// known format matched, so the title is that line with numbers and addresses generalised.
   /// nil for known formats (older results have no such field).
-  public var unrecognised: Bool?
+  package var unrecognised: Bool?
   /// true: the report is cut short or interleaved (syzkaller's "corrupted"), so its title may
   /// name the wrong function or none.
-  public var corrupted: Bool?
+  package var corrupted: Bool?
   /// For a lock-order cycle: each order, who took it and where.
-  public var lockCycle: LockCycle?
+  package var lockCycle: LockCycle?
 }
 
-public struct BlockedTask: Sendable, Codable, Equatable {
+package struct BlockedTask: Sendable, Codable, Equatable {
   /// `sh:323`
-  public var task: String
-  public var waitsIn: String?
+  package var task: String
+  package var waitsIn: String?
   /// The kernel's guess at the owner of what it waits for ("sh:324").
-  public var blockedOn: String?
+  package var blockedOn: String?
   /// Locks it holds, from lockdep's "Showing all locks held": `name at function`.
-  public var locks: [String]
+  package var locks: [String]
 }
 
-public enum ConsoleAnalyzer {
+package enum ConsoleAnalyzer {
   /// Every kernel report in a console log, one entry per title (repeats counted), in order.
-  public static func analyze(_ log: String) -> [Splat] {
+  package static func analyze(_ log: String) -> [Splat] {
     ReportParser(log).splats()
   }
 }

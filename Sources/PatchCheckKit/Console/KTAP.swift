@@ -4,29 +4,29 @@
 
 import Foundation
 
-public struct StepResult: Sendable, Codable, Equatable {
-  public var number: Int
-  public var name: String
-  public var result: TestOutcome
-  public var directive: String?
-  public var diagnostics: [String]
+package struct StepResult: Sendable, Codable, Equatable {
+  package var number: Int
+  package var name: String
+  package var result: TestOutcome
+  package var directive: String?
+  package var diagnostics: [String]
 }
 
-public enum TestOutcome: String, Sendable, Codable {
+package enum TestOutcome: String, Sendable, Codable {
   case pass, fail, skip, timeout
   /// The scenario never reported (the guest stopped first).
   case missing
 }
 
-public struct ScenarioResult: Sendable, Codable, Equatable {
-  public var name: String
-  public var result: TestOutcome
-  public var steps: [StepResult]
+package struct ScenarioResult: Sendable, Codable, Equatable {
+  package var name: String
+  package var result: TestOutcome
+  package var steps: [StepResult]
 }
 
-public enum KTAPParser {
+package enum KTAPParser {
   /// The KTAP lines of a console log, from the first version line on.
-  public static func extract(_ log: String) -> String {
+  package static func extract(_ log: String) -> String {
     let lines = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
     guard let start = lines.firstIndex(where: { $0 == "KTAP version 1" }) else { return "" }
     let pattern = #/^\s*(KTAP version 1|\d+\.\.\d+|(not )?ok \d+.*|# .*)$/#
@@ -34,7 +34,7 @@ public enum KTAPParser {
     return kept.joined(separator: "\n") + "\n"
   }
 
-  public static func parse(_ log: String, expected: [String] = []) -> [ScenarioResult] {
+  package static func parse(_ log: String, expected: [String] = []) -> [ScenarioResult] {
     var scenarios: [ScenarioResult] = []
     var steps: [StepResult] = []
     var diagnostics: [String] = []

@@ -8,40 +8,40 @@
 
 import Foundation
 
-public struct LockOrderEdge: Sendable, Codable, Equatable {
+package struct LockOrderEdge: Sendable, Codable, Equatable {
   /// Held first.
-  public var held: String
+  package var held: String
   /// Then taken.
-  public var taken: String
+  package var taken: String
   /// How often it was seen.
-  public var count: Int
+  package var count: Int
   /// The first task that did it ("sh-82") and the scenario step it was in.
-  public var task: String
-  public var step: String
+  package var task: String
+  package var step: String
   /// Lock instance pairs (the kernel's hashed addresses of held and taken), at most four.
-  public var instances: [String]
+  package var instances: [String]
 }
 
-public struct LockCycle: Sendable, Codable, Equatable {
+package struct LockCycle: Sendable, Codable, Equatable {
   /// The classes in cycle order (the first repeated at the end in titles).
-  public var classes: [String]
+  package var classes: [String]
   /// One edge per step of the cycle.
-  public var edges: [LockOrderEdge]
+  package var edges: [LockOrderEdge]
   /// Every edge of the cycle was seen on the same lock instances as the edge before it ends
   /// on: the very objects can deadlock, not only their classes.
-  public var sameInstances: Bool
+  package var sameInstances: Bool
 }
 
-public struct LockWitnessResult: Sendable, Codable, Equatable {
-  public var edges: [LockOrderEdge]
-  public var cycles: [LockCycle]
+package struct LockWitnessResult: Sendable, Codable, Equatable {
+  package var edges: [LockOrderEdge]
+  package var cycles: [LockCycle]
   /// Trace events the kernel dropped per CPU (a full buffer): edges may be missing.
-  public var overruns: [Int]
+  package var overruns: [Int]
 }
 
-public enum LockWitness {
+package enum LockWitness {
   /// The witness's block in a console log, or nil when the run had no witness.
-  public static func read(_ log: String) -> LockWitnessResult? {
+  package static func read(_ log: String) -> LockWitnessResult? {
     guard let begin = log.range(of: LockWitnessProgram.beginMarker),
       let end = log.range(of: LockWitnessProgram.endMarker, range: begin.upperBound..<log.endIndex)
     else { return nil }
@@ -98,7 +98,7 @@ public enum LockWitness {
   }
 
   /// One report per cycle, titled as lockdep titles its own, with the classes in order.
-  public static func reports(in log: String) -> [Splat] {
+  package static func reports(in log: String) -> [Splat] {
     guard let result = read(log) else { return [] }
     let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
     let line = (lines.firstIndex { $0.contains(LockWitnessProgram.beginMarker) } ?? 0) + 1

@@ -6,9 +6,9 @@
 
 import Foundation
 
-public enum StuckTasks {
+package enum StuckTasks {
   /// Hung-task reports for the runner's stuck tasks that `kernelReports` does not already name.
-  public static func reports(in log: String, besides kernelReports: [Splat]) -> [Splat] {
+  package static func reports(in log: String, besides kernelReports: [Splat]) -> [Splat] {
     guard log.contains(RunnerScript.stuckMarker) else { return [] }
     let raw = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
       .map { VisibleText.of(String($0)) }
@@ -72,7 +72,7 @@ public enum StuckTasks {
 extension ConsoleAnalyzer {
   /// Every report a run's console holds: the kernel's own, then the tasks the runner found
   /// stuck at the end that the kernel did not report, then the lock-order witness's cycles.
-  public static func reports(in log: String) -> [Splat] {
+  package static func reports(in log: String) -> [Splat] {
     var kernel = analyze(log)
     // A hung task's locks may be listed before its report (lockdep's own report, after which
     // lockdep lists no more): take them from wherever the log has them last.

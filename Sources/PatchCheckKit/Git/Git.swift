@@ -4,12 +4,12 @@
 import CGit2
 import Foundation
 
-public struct GitError: Error, CustomStringConvertible, Sendable {
-  public let operation: String
-  public let code: Int32
-  public let message: String
-  public var description: String { "\(operation) failed: \(message)" }
-  public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+package struct GitError: Error, CustomStringConvertible, Sendable {
+  package let operation: String
+  package let code: Int32
+  package let message: String
+  package var description: String { "\(operation) failed: \(message)" }
+  package var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
 }
 
 @discardableResult
@@ -19,15 +19,15 @@ func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws -> Int32 
   throw GitError(operation: operation(), code: rc, message: message)
 }
 
-public enum LibGit2 {
+package enum LibGit2 {
   private static let initialized: Bool = {
     git_libgit2_init()
     return true
   }()
 
-  public static func initialize() { _ = initialized }
+  package static func initialize() { _ = initialized }
 
-  public static var version: String {
+  package static var version: String {
     var major: Int32 = 0
     var minor: Int32 = 0
     var rev: Int32 = 0
@@ -36,31 +36,31 @@ public enum LibGit2 {
   }
 }
 
-public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
+package struct ObjectID: Hashable, Sendable, CustomStringConvertible {
   var raw: git_oid
 
   init(_ raw: git_oid) { self.raw = raw }
 
-  public init?(hex: String) {
+  package init?(hex: String) {
     var oid = git_oid()
     guard hex.utf8.count == 40, git_oid_fromstr(&oid, hex) == 0 else { return nil }
     raw = oid
   }
 
-  public var description: String {
+  package var description: String {
     var copy = raw
     var buffer = [CChar](repeating: 0, count: 41)
     git_oid_tostr(&buffer, 41, &copy)
     return String(decoding: buffer.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
-  public var short: String { String(description.prefix(12)) }
+  package var short: String { String(description.prefix(12)) }
 
-  public static func == (a: ObjectID, b: ObjectID) -> Bool {
+  package static func == (a: ObjectID, b: ObjectID) -> Bool {
     var x = a.raw
     var y = b.raw
     return git_oid_equal(&x, &y) == 1
   }
-  public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+  package func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }
 
 extension Signature {

@@ -13,7 +13,7 @@ extension GitRepository {
   /// all its thousands of tree objects (7,455 object reads for v9 on v7.3.4). So the patch is applied to a tree of only the
   /// files it names, and what changed there is grafted onto the real tree along those
   /// paths (`git_tree_create_updated`): a handful of objects read instead of thousands.
-  public func apply(
+  package func apply(
     diff: String, to tree: ObjectID,
     hunkFilter: ((_ file: String, _ hunkIndex: Int) -> Bool)? = nil
   ) throws -> ObjectID {
@@ -124,7 +124,7 @@ extension GitRepository {
 
 extension GitRepository {
   /// The stable patch-id (as `git patch-id --stable`) of a diff text.
-  public func patchID(diff rawDiff: String) throws -> ObjectID {
+  package func patchID(diff rawDiff: String) throws -> ObjectID {
     let diff = Self.withIndexLines(rawDiff)
     var diffHandle: OpaquePointer?
     try check(git_diff_from_buffer(&diffHandle, diff, diff.utf8.count), "parse diff")
@@ -134,7 +134,7 @@ extension GitRepository {
 
   /// The stable patch-id of what `commit` changed against its first parent, diffed with
   /// `contextLines` of context: the same as the mail's, since context lines count in the id.
-  public func patchID(ofCommit commit: ObjectID, contextLines: Int = 3) throws -> ObjectID {
+  package func patchID(ofCommit commit: ObjectID, contextLines: Int = 3) throws -> ObjectID {
     guard let id = try withCommitDiff(commit, contextLines: contextLines, { try patchID($0) }) else {
       throw GitError(operation: "patch-id", code: -1, message: "\(commit.short) has no parent")
     }
@@ -185,7 +185,7 @@ extension GitRepository {
   }
 
   /// What `commit` changed against its first parent, as a unified diff text.
-  public func diffText(ofCommit commit: ObjectID, contextLines: Int) throws -> String {
+  package func diffText(ofCommit commit: ObjectID, contextLines: Int) throws -> String {
     try withCommitDiff(commit, contextLines: contextLines) { diff in
       var buffer = git_buf()
       try check(git_diff_to_buf(&buffer, diff, GIT_DIFF_FORMAT_PATCH), "format diff")

@@ -5,7 +5,7 @@ import Foundation
 
 extension GitRepository {
   /// The best common ancestor of `a` and `b`, or nil when they share no history.
-  public func mergeBase(_ a: ObjectID, _ b: ObjectID) throws -> ObjectID? {
+  package func mergeBase(_ a: ObjectID, _ b: ObjectID) throws -> ObjectID? {
     var out = git_oid()
     var x = a.raw
     var y = b.raw
@@ -16,7 +16,7 @@ extension GitRepository {
   }
 
   /// Whether `ancestor` is `commit` or one of its ancestors.
-  public func isAncestor(_ ancestor: ObjectID, of commit: ObjectID) throws -> Bool {
+  package func isAncestor(_ ancestor: ObjectID, of commit: ObjectID) throws -> Bool {
     if ancestor == commit { return true }
     var x = commit.raw
     var y = ancestor.raw
@@ -24,7 +24,7 @@ extension GitRepository {
   }
 
   /// A commit's first message line.
-  public func subject(of commit: ObjectID) throws -> String {
+  package func subject(of commit: ObjectID) throws -> String {
     String(try commitInfo(commit).message.split(separator: "\n", maxSplits: 1).first ?? "")
   }
 }
@@ -32,7 +32,7 @@ extension GitRepository {
 extension GitRepository {
   /// How many files differ between two commits' trees: what a checkout moving from one to
   /// the other rewrites.
-  public func changedFileCount(from a: ObjectID, to b: ObjectID) throws -> Int {
+  package func changedFileCount(from a: ObjectID, to b: ObjectID) throws -> Int {
     let treeA = try lookupTree(try commitInfo(a).tree)
     defer { git_tree_free(treeA) }
     let treeB = try lookupTree(try commitInfo(b).tree)

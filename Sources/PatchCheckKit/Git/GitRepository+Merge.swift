@@ -5,14 +5,14 @@
 import CGit2
 import Foundation
 
-public struct MergeResult: Sendable {
-  public var content: Data
-  public var clean: Bool
+package struct MergeResult: Sendable {
+  package var content: Data
+  package var clean: Bool
 }
 
 extension GitRepository {
   /// The blob an abbreviated id names, or nil when the repository does not have it.
-  public func blobID(prefix: String) throws -> ObjectID? {
+  package func blobID(prefix: String) throws -> ObjectID? {
     guard prefix.count >= 4, prefix.allSatisfy(\.isHexDigit) else { return nil }
     var oid = git_oid()
     guard git_oid_fromstrn(&oid, prefix, prefix.utf8.count) == 0 else { return nil }
@@ -25,7 +25,7 @@ extension GitRepository {
   }
 
   /// Three-way merge of file contents; conflicts come back with markers.
-  public func mergeFile(ancestor: Data, ours: Data, theirs: Data, path: String) throws -> MergeResult {
+  package func mergeFile(ancestor: Data, ours: Data, theirs: Data, path: String) throws -> MergeResult {
     var result = git_merge_file_result()
     var options = git_merge_file_options()
     try check(git_merge_file_options_init(&options, UInt32(GIT_MERGE_FILE_OPTIONS_VERSION)), "merge options")
@@ -57,7 +57,7 @@ extension GitRepository {
   }
 
   /// `tree` with `path` set to `blob` (the file must exist; its mode is kept).
-  public func replacing(_ path: String, with blob: ObjectID, in tree: ObjectID) throws -> ObjectID {
+  package func replacing(_ path: String, with blob: ObjectID, in tree: ObjectID) throws -> ObjectID {
     let treeHandle = try lookupTree(tree)
     defer { git_tree_free(treeHandle) }
     var index: OpaquePointer?

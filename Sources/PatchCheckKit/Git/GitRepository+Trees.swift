@@ -4,17 +4,17 @@
 import CGit2
 import Foundation
 
-public struct TreeEntry: Sendable {
-  public enum Mode: UInt32, Sendable {
+package struct TreeEntry: Sendable {
+  package enum Mode: UInt32, Sendable {
     case file = 0o100644
     case executable = 0o100755
     case symlink = 0o120000
   }
-  public var path: String
-  public var blob: ObjectID
-  public var mode: Mode
+  package var path: String
+  package var blob: ObjectID
+  package var mode: Mode
 
-  public init(path: String, blob: ObjectID, mode: Mode) {
+  package init(path: String, blob: ObjectID, mode: Mode) {
     self.path = path
     self.blob = blob
     self.mode = mode
@@ -22,7 +22,7 @@ public struct TreeEntry: Sendable {
 }
 
 extension GitRepository {
-  public func writeTree(_ entries: [TreeEntry]) throws -> ObjectID {
+  package func writeTree(_ entries: [TreeEntry]) throws -> ObjectID {
     try writeTree(raw: entries.map { ($0.path, $0.blob, $0.mode.rawValue) })
   }
 
@@ -46,7 +46,7 @@ extension GitRepository {
   }
 
   /// Paths of every blob in a tree (recursive), for checks and listings.
-  public func treePaths(_ tree: ObjectID) throws -> [String] {
+  package func treePaths(_ tree: ObjectID) throws -> [String] {
     let handleTree = try lookupTree(tree)
     defer { git_tree_free(handleTree) }
     final class Box { var paths: [String] = [] }

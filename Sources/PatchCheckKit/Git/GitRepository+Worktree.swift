@@ -7,7 +7,7 @@ import Foundation
 extension GitRepository {
   /// Opens the worktree `name` at `path`, adding it (on branch `branch`, which must exist)
   /// when absent.
-  public func worktree(named name: String, at path: URL, branch: String) throws -> GitRepository {
+  package func worktree(named name: String, at path: URL, branch: String) throws -> GitRepository {
     // A worktree of this repository already at `path`, made under another name (by an
     // earlier patchcheck), is the one to use: the path is what identifies it.
     if FileManager.default.fileExists(atPath: path.appendingPathComponent(".git").path),
@@ -49,7 +49,7 @@ extension GitRepository {
 
   /// Makes this (worktree) repository's files those of `commit` and moves its branch there.
   /// Only files that differ are written, so make rebuilds only what changed.
-  public func checkout(_ commit: ObjectID, branch: String) throws {
+  package func checkout(_ commit: ObjectID, branch: String) throws {
     let object = try lookupCommit(commit)
     defer { git_commit_free(object) }
     var options = git_checkout_options()
@@ -61,7 +61,7 @@ extension GitRepository {
   }
 
   /// The commit HEAD points at, or nil on an unborn branch.
-  public func headCommit() throws -> ObjectID? {
+  package func headCommit() throws -> ObjectID? {
     var oid = git_oid()
     let rc = git_reference_name_to_id(&oid, handle, "HEAD")
     if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EUNBORNBRANCH.rawValue { return nil }

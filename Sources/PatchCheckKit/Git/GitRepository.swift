@@ -4,14 +4,14 @@
 import CGit2
 import Foundation
 
-public final class GitRepository: @unchecked Sendable {
+package final class GitRepository: @unchecked Sendable {
   let handle: OpaquePointer
 
   private init(handle: OpaquePointer) { self.handle = handle }
   deinit { git_repository_free(handle) }
 
   /// Opens the repository at `path` exactly (no search upwards).
-  public convenience init(path: String) throws {
+  package convenience init(path: String) throws {
     LibGit2.initialize()
     var repo: OpaquePointer?
     try check(
@@ -21,7 +21,7 @@ public final class GitRepository: @unchecked Sendable {
     self.init(handle: repo)
   }
 
-  public static func create(at path: String, bare: Bool) throws -> GitRepository {
+  package static func create(at path: String, bare: Bool) throws -> GitRepository {
     LibGit2.initialize()
     var repo: OpaquePointer?
     try check(git_repository_init(&repo, path, bare ? 1 : 0), "init repository \(path)")
@@ -29,18 +29,18 @@ public final class GitRepository: @unchecked Sendable {
     return GitRepository(handle: repo)
   }
 
-  public var gitDirectory: String { String(cString: git_repository_path(handle)) }
+  package var gitDirectory: String { String(cString: git_repository_path(handle)) }
   /// The repository's own folder, the same for the repository and each of its worktrees.
-  public var commonDirectory: String {
+  package var commonDirectory: String {
     URL(fileURLWithPath: String(cString: git_repository_commondir(handle))).standardizedFileURL.path
   }
-  public var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
-  public var isBare: Bool { git_repository_is_bare(handle) == 1 }
+  package var workdir: String? { git_repository_workdir(handle).map { String(cString: $0) } }
+  package var isBare: Bool { git_repository_is_bare(handle) == 1 }
 
   // MARK: Revisions
 
   /// The commit a revision names (`v7.3.4`, a full or abbreviated id, `HEAD~2`), or nil.
-  public func commit(for spec: String) throws -> ObjectID? {
+  package func commit(for spec: String) throws -> ObjectID? {
     var object: OpaquePointer?
     let rc = git_revparse_single(&object, handle, spec)
     if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EAMBIGUOUS.rawValue || rc == GIT_EINVALIDSPEC.rawValue {
@@ -58,7 +58,7 @@ public final class GitRepository: @unchecked Sendable {
     return ObjectID(git_object_id(commit).pointee)
   }
 
-  public func commitInfo(_ id: ObjectID) throws -> (tree: ObjectID, parents: [ObjectID], message: String) {
+  package func commitInfo(_ id: ObjectID) throws -> (tree: ObjectID, parents: [ObjectID], message: String) {
     let commit = try lookupCommit(id)
     defer { git_commit_free(commit) }
     let tree = ObjectID(git_commit_tree_id(commit).pointee)
@@ -86,7 +86,7 @@ public final class GitRepository: @unchecked Sendable {
 
   // MARK: Blobs
 
-  public func writeBlob(_ data: Data) throws -> ObjectID {
+  package func writeBlob(_ data: Data) throws -> ObjectID {
     var oid = git_oid()
     _ = try data.withUnsafeBytes { bytes in
       try check(
@@ -95,7 +95,7 @@ public final class GitRepository: @unchecked Sendable {
     return ObjectID(oid)
   }
 
-  public func blob(_ id: ObjectID) throws -> Data {
+  package func blob(_ id: ObjectID) throws -> Data {
     var raw = id.raw
     var blob: OpaquePointer?
     try check(git_blob_lookup(&blob, handle, &raw), "look up blob \(id.short)")
@@ -106,19 +106,19 @@ public final class GitRepository: @unchecked Sendable {
   }
 
   /// The content of `path` in `commit`, or nil when the commit has no such file.
-  public func file(_ path: String, in commit: ObjectID) throws -> Data? {
+  package func file(_ path: String, in commit: ObjectID) throws -> Data? {
     try file(path, inTree: try commitInfo(commit).tree)
   }
 
   /// The content of `path` in a tree, or nil when the tree has no such file.
-  public func file(_ path: String, inTree treeID: ObjectID) throws -> Data? {
+  package func file(_ path: String, inTree treeID: ObjectID) throws -> Data? {
     try withEntry(path, inTree: treeID) { entry in
       git_tree_entry_type(entry) == GIT_OBJECT_BLOB ? try blob(ObjectID(git_tree_entry_id(entry).pointee)) : nil
     } ?? nil
   }
 
   /// The mode of `path` in a tree (0o100644, 0o100755, 0o120000...), or nil when absent.
-  public func fileMode(_ path: String, inTree treeID: ObjectID) throws -> UInt32? {
+  package func fileMode(_ path: String, inTree treeID: ObjectID) throws -> UInt32? {
     try withEntry(path, inTree: treeID) { git_tree_entry_filemode($0).rawValue }
   }
 
@@ -141,7 +141,7 @@ public final class GitRepository: @unchecked Sendable {
 
   // MARK: Commits, tags, references
 
-  public func createCommit(
+  package func createCommit(
     tree: ObjectID, parents: [ObjectID], author: Signature, committer: Signature, message: String
   ) throws -> ObjectID {
     let treeHandle = try lookupTree(tree)
@@ -164,14 +164,14 @@ public final class GitRepository: @unchecked Sendable {
     return ObjectID(oid)
   }
 
-  public func tagNames() throws -> [String] {
+  package func tagNames() throws -> [String] {
     var names = git_strarray()
     try check(git_tag_list(&names, handle), "list tags")
     defer { git_strarray_dispose(&names) }
     return (0..<names.count).compactMap { names.strings[$0].map { String(cString: $0) } }
   }
 
-  public func createLightweightTag(_ name: String, at commit: ObjectID, force: Bool = false) throws {
+  package func createLightweightTag(_ name: String, at commit: ObjectID, force: Bool = false) throws {
     let object = try lookupCommit(commit)
     defer { git_commit_free(object) }
     var oid = git_oid()
@@ -180,14 +180,14 @@ public final class GitRepository: @unchecked Sendable {
   }
 
   /// Points `refName` at `target`, creating or moving it.
-  public func setReference(_ refName: String, to target: ObjectID, log: String) throws {
+  package func setReference(_ refName: String, to target: ObjectID, log: String) throws {
     var raw = target.raw
     var ref: OpaquePointer?
     try check(git_reference_create(&ref, handle, refName, &raw, 1, log), "update \(refName)")
     git_reference_free(ref)
   }
 
-  public func reference(_ refName: String) throws -> ObjectID? {
+  package func reference(_ refName: String) throws -> ObjectID? {
     var oid = git_oid()
     let rc = git_reference_name_to_id(&oid, handle, refName)
     if rc == GIT_ENOTFOUND.rawValue { return nil }
@@ -196,12 +196,12 @@ public final class GitRepository: @unchecked Sendable {
   }
 
   /// Makes HEAD a symbolic reference to `refName` (which may not exist yet).
-  public func setHead(_ refName: String) throws {
+  package func setHead(_ refName: String) throws {
     try check(git_repository_set_head(handle, refName), "set HEAD to \(refName)")
   }
 
   /// Commits reachable from `tip` (inclusive) and not from `hidden`, newest first.
-  public func revwalk(from tip: ObjectID, hiding hidden: [ObjectID] = []) throws -> [ObjectID] {
+  package func revwalk(from tip: ObjectID, hiding hidden: [ObjectID] = []) throws -> [ObjectID] {
     var walk: OpaquePointer?
     try check(git_revwalk_new(&walk, handle), "start revwalk")
     defer { git_revwalk_free(walk) }

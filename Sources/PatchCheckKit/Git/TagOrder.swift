@@ -3,9 +3,9 @@
 
 import Foundation
 
-public enum TagOrder {
+package enum TagOrder {
   /// v7.2.9 before v7.2.11: digit runs compare as numbers.
-  public static func versionOrder(_ a: String, _ b: String) -> Bool {
+  package static func versionOrder(_ a: String, _ b: String) -> Bool {
     func parts(_ s: String) -> [Either] {
       var out: [Either] = []
       var digits = ""

@@ -3,24 +3,24 @@
 
 import Foundation
 
-public struct CpioArchive {
+package struct CpioArchive {
   private(set) var data = Data()
   private var inode: UInt32 = 1
 
-  public init() {}
+  package init() {}
 
-  public mutating func directory(_ path: String) { entry(path, mode: 0o040755, content: Data()) }
-  public mutating func file(_ path: String, content: Data, executable: Bool) {
+  package mutating func directory(_ path: String) { entry(path, mode: 0o040755, content: Data()) }
+  package mutating func file(_ path: String, content: Data, executable: Bool) {
     entry(path, mode: executable ? 0o100755 : 0o100644, content: content)
   }
-  public mutating func symlink(_ path: String, target: String) {
+  package mutating func symlink(_ path: String, target: String) {
     entry(path, mode: 0o120777, content: Data(target.utf8))
   }
-  public mutating func characterDevice(_ path: String, major: UInt32, minor: UInt32) {
+  package mutating func characterDevice(_ path: String, major: UInt32, minor: UInt32) {
     entry(path, mode: 0o020600, content: Data(), rdev: (major, minor))
   }
 
-  public mutating func finish() -> Data {
+  package mutating func finish() -> Data {
     entry("TRAILER!!!", mode: 0, content: Data())
     return data
   }
@@ -49,13 +49,13 @@ public struct CpioArchive {
   }
 }
 
-public enum Initramfs {
-  public static let busyboxCandidates = ["/bin/busybox", "/usr/bin/busybox"]
+package enum Initramfs {
+  package static let busyboxCandidates = ["/bin/busybox", "/usr/bin/busybox"]
 
   /// A static busybox: the guest has no libraries. Read from the ELF headers, not from
   /// `file(1)`: without `file` a dynamic busybox used to be taken, and the guest's /init
   /// then died before the runner said anything.
-  public static func findBusybox(candidates: [String] = busyboxCandidates) throws -> URL {
+  package static func findBusybox(candidates: [String] = busyboxCandidates) throws -> URL {
     for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
       if ELFLinkage.of(path) == .static { return URL(fileURLWithPath: path) }
     }
@@ -65,7 +65,7 @@ public enum Initramfs {
   }
 
   /// Writes the initramfs: busybox, /init = the runner script.
-  public static func build(runner: String, busybox: URL, to output: URL) throws {
+  package static func build(runner: String, busybox: URL, to output: URL) throws {
     guard let busyboxData = FileManager.default.contents(atPath: busybox.path) else {
       throw PatchCheckError(.busyboxMissing, "cannot read \(busybox.path)", hint: "reinstall busybox-static")
     }
@@ -83,13 +83,13 @@ public enum Initramfs {
 /// How an executable is linked, from its ELF program headers: a program interpreter
 /// (PT_INTERP) or libraries it needs (DT_NEEDED in PT_DYNAMIC) make it dynamic; a static-pie
 /// binary has PT_DYNAMIC without either and runs with no libraries.
-public enum ELFLinkage: Equatable, Sendable {
+package enum ELFLinkage: Equatable, Sendable {
   case `static`
   case dynamic
   /// Not an ELF file, or one too damaged to tell.
   case unknown
 
-  public static func of(_ path: String) -> ELFLinkage {
+  package static func of(_ path: String) -> ELFLinkage {
     guard let handle = FileHandle(forReadingAtPath: path) else { return .unknown }
     defer { try? handle.close() }
     func read(_ offset: UInt64, _ count: Int) -> Data? {

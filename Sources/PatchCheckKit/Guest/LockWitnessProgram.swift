@@ -10,16 +10,16 @@
 
 import Foundation
 
-public enum LockWitnessProgram {
+package enum LockWitnessProgram {
   /// Printed before and after the edge list on the console.
-  public static let beginMarker = "patchcheck-witness: begin"
-  public static let endMarker = "patchcheck-witness: end"
+  package static let beginMarker = "patchcheck-witness: begin"
+  package static let endMarker = "patchcheck-witness: end"
   /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".
-  public static let stepMarkerPrefix = "patchcheck: "
+  package static let stepMarkerPrefix = "patchcheck: "
 
   /// busybox awk. Reads trace_pipe lines; at the "patchcheck: end" marker prints
   /// `edge<TAB>A<TAB>B<TAB>count<TAB>task<TAB>step<TAB>instances` lines and `done<TAB>N`.
-  public static let awk = #"""
+  package static let awk = #"""
     BEGIN { where = "boot"; ne = 0; finished = 0 }
     {
       line = $0

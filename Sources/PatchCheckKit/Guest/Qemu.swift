@@ -8,14 +8,14 @@ import Foundation
   import Glibc
 #endif
 
-public struct QemuInfo: Sendable, Codable {
-  public var path: String
-  public var version: String
+package struct QemuInfo: Sendable, Codable {
+  package var path: String
+  package var version: String
 
-  public static let minimumMajor = 8
+  package static let minimumMajor = 8
 
   /// Finds qemu-system-x86_64 with the igb device (QEMU 8.0 or later).
-  public static func locate(executable: String = "qemu-system-x86_64") throws -> QemuInfo {
+  package static func locate(executable: String = "qemu-system-x86_64") throws -> QemuInfo {
     guard let path = ProcessRunner.which(executable) else {
       throw PatchCheckError(
         .qemuMissing, "qemu-system-x86_64 not found",
@@ -36,25 +36,25 @@ public struct QemuInfo: Sendable, Codable {
   }
 }
 
-public struct BootOptions: Sendable {
-  public var kernel: URL
-  public var initramfs: URL
-  public var consoleLog: URL
+package struct BootOptions: Sendable {
+  package var kernel: URL
+  package var initramfs: URL
+  package var consoleLog: URL
   /// "auto", "kvm" or "tcg".
-  public var accelerator: String = "auto"
-  public var memoryMB = 1024
-  public var cpus = 2
+  package var accelerator: String = "auto"
+  package var memoryMB = 1024
+  package var cpus = 2
   /// igb devices, each on its own PCIe root port.
-  public var pfs = 1
+  package var pfs = 1
   /// Host-side limit for the whole boot.
-  public var timeout: TimeInterval
+  package var timeout: TimeInterval
   /// A guest that prints nothing for this long is stopped: longer than any step's own limit
   /// plus the hung-task detector's first report.
-  public var silenceLimit: TimeInterval = 150
+  package var silenceLimit: TimeInterval = 150
   /// Extra kernel command line.
-  public var append: String = ""
+  package var append: String = ""
 
-  public init(kernel: URL, initramfs: URL, consoleLog: URL, timeout: TimeInterval) {
+  package init(kernel: URL, initramfs: URL, consoleLog: URL, timeout: TimeInterval) {
     self.kernel = kernel
     self.initramfs = initramfs
     self.consoleLog = consoleLog
@@ -62,35 +62,35 @@ public struct BootOptions: Sendable {
   }
 }
 
-public struct BootResult: Sendable, Codable {
-  public var accelerator: String
-  public var acceleratorNote: String?
-  public var seconds: Double
+package struct BootResult: Sendable, Codable {
+  package var accelerator: String
+  package var acceleratorNote: String?
+  package var seconds: Double
   /// Seconds from QEMU's start to the runner's first KTAP line.
-  public var secondsToRunner: Double?
-  public var reachedRunner: Bool
-  public var runnerFinished: Bool
-  public var timedOut: Bool
+  package var secondsToRunner: Double?
+  package var reachedRunner: Bool
+  package var runnerFinished: Bool
+  package var timedOut: Bool
   /// The guest printed nothing for `silenceLimit` seconds and was stopped.
-  public var wentSilent: Bool = false
+  package var wentSilent: Bool = false
   /// The console's last lines when the guest went silent or timed out.
-  public var lastLines: [String]? = nil
-  public var exitStatus: Int32
-  public var command: [String]
+  package var lastLines: [String]? = nil
+  package var exitStatus: Int32
+  package var command: [String]
   /// `uname -r` as the runner printed it: which kernel really booted.
-  public var kernelRelease: String? = nil
+  package var kernelRelease: String? = nil
 }
 
-public struct QemuBooter: Sendable {
-  public let qemu: QemuInfo
-  public let home: PatchCheckHome
+package struct QemuBooter: Sendable {
+  package let qemu: QemuInfo
+  package let home: PatchCheckHome
 
-  public init(qemu: QemuInfo, home: PatchCheckHome) {
+  package init(qemu: QemuInfo, home: PatchCheckHome) {
     self.qemu = qemu
     self.home = home
   }
 
-  public func arguments(_ options: BootOptions, accelerator: String) -> [String] {
+  package func arguments(_ options: BootOptions, accelerator: String) -> [String] {
     [
       // Isolation: no default devices, no network backend (the igb NICs have no peer, and
       // -nic none), no disks or shared folders; the guest gets a read-only kernel and
@@ -109,7 +109,7 @@ public struct QemuBooter: Sendable {
 
   /// Boots and runs the guest; returns when the runner is done (QEMU is stopped a few
   /// seconds later if it does not power off), when QEMU exits, or at the time limit.
-  public func boot(_ options: BootOptions, progress: ProgressLine) throws -> BootResult {
+  package func boot(_ options: BootOptions, progress: ProgressLine) throws -> BootResult {
     let (accelerator, note) = try chooseAccelerator(options)
     let command = arguments(options, accelerator: accelerator)
     try? FileManager.default.removeItem(at: options.consoleLog)

@@ -6,29 +6,29 @@ import Foundation
 
 /// The generated /init: mounts, lowers the hung-task timeout, runs the scenarios and prints
 /// KTAP v1 on the console, then says it is done and powers off.
-public enum RunnerScript {
-  public static let startMarker = "patchcheck-runner: start"
-  public static let doneMarker = "patchcheck-runner: done"
+package enum RunnerScript {
+  package static let startMarker = "patchcheck-runner: start"
+  package static let doneMarker = "patchcheck-runner: done"
   /// Followed by `uname -r`: the host checks the guest booted the kernel it built.
-  public static let releaseMarker = "patchcheck-runner: kernel "
+  package static let releaseMarker = "patchcheck-runner: kernel "
   /// Followed by `NAME:PID`: a task still in D state after the hung-task period at the end.
-  public static let stuckMarker = "patchcheck-runner: task stuck in D state: "
+  package static let stuckMarker = "patchcheck-runner: task stuck in D state: "
 
   /// The release on the runner's `releaseMarker` line, if `line` is that line.
-  public static func kernelRelease(fromLine line: String) -> String? {
+  package static func kernelRelease(fromLine line: String) -> String? {
     guard let range = line.range(of: releaseMarker) else { return nil }
     let release = line[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
     return release.isEmpty ? nil : release
   }
 
   /// The release the runner saw in a whole console log.
-  public static func kernelRelease(in console: String) -> String? {
+  package static func kernelRelease(in console: String) -> String? {
     console.split(separator: "\n").lazy.compactMap { kernelRelease(fromLine: String($0)) }.first
   }
 
   /// - Parameter lockWitness: trace every lock acquisition during the scenarios and print
   ///   the lock-order edges at the end (`LockWitnessProgram`).
-  public static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false) -> String {
+  package static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false) -> String {
     var out = """
       #!/bin/sh
       # patchcheck guest runner (generated). KTAP v1 on the console.

@@ -5,44 +5,44 @@
 
 import Foundation
 
-public struct ScenarioStep: Sendable {
-  public var name: String
+package struct ScenarioStep: Sendable {
+  package var name: String
   /// Seconds before the runner gives up on the step (guest time, TCG is slow).
-  public var timeout: Int
-  public var script: String
+  package var timeout: Int
+  package var script: String
 
-  public init(name: String, timeout: Int, script: String) {
+  package init(name: String, timeout: Int, script: String) {
     self.name = name
     self.timeout = timeout
     self.script = script
   }
 }
 
-public struct Scenario: Sendable {
-  public var name: String
-  public var summary: String
-  public var steps: [ScenarioStep]
+package struct Scenario: Sendable {
+  package var name: String
+  package var summary: String
+  package var steps: [ScenarioStep]
 }
 
 /// A step's script exits with this when the kernel lacks what it needs: KTAP SKIP.
-public let stepSkipExitCode = 77
+package let stepSkipExitCode = 77
 
 /// The knobs scenarios are generated with.
-public struct ScenarioSettings: Sendable {
+package struct ScenarioSettings: Sendable {
   /// Iterations of each race scenario.
-  public var iterations: Int
+  package var iterations: Int
   /// VFs to enable on the PF.
-  public var vfs: Int
+  package var vfs: Int
 
-  public init(iterations: Int = ScenarioLibrary.defaultIterations, vfs: Int = 4) {
+  package init(iterations: Int = ScenarioLibrary.defaultIterations, vfs: Int = 4) {
     self.iterations = iterations
     self.vfs = vfs
   }
 }
 
-public enum ScenarioLibrary {
+package enum ScenarioLibrary {
   /// Every scenario.
-  public static func all(_ settings: ScenarioSettings = ScenarioSettings()) -> [Scenario] {
+  package static func all(_ settings: ScenarioSettings = ScenarioSettings()) -> [Scenario] {
     let n = settings.vfs
     return [
       numvfs(n), pfRemove(n), unbind(n), vfRemove(n), raceNumvfsRemove(settings.iterations, vfs: n),
@@ -50,11 +50,11 @@ public enum ScenarioLibrary {
     ]
   }
 
-  public static let defaultIterations = 5
+  package static let defaultIterations = 5
   /// Scenarios run when neither the user nor the series' manifest names any.
-  public static let defaultNames = ["numvfs", "pf-remove"]
+  package static let defaultNames = ["numvfs", "pf-remove"]
 
-  public static func named(_ names: [String], settings: ScenarioSettings = ScenarioSettings()) throws -> [Scenario] {
+  package static func named(_ names: [String], settings: ScenarioSettings = ScenarioSettings()) throws -> [Scenario] {
     let available = all(settings)
     // No scenario means nothing is checked: such a run must not be able to pass.
     guard !names.isEmpty else { throw noScenario(available) }
@@ -69,7 +69,7 @@ public enum ScenarioLibrary {
   }
 
   /// Scenarios given whole: at least one, each with at least one step.
-  public static func checked(_ scenarios: [Scenario]) throws -> [Scenario] {
+  package static func checked(_ scenarios: [Scenario]) throws -> [Scenario] {
     guard !scenarios.isEmpty, scenarios.allSatisfy({ !$0.steps.isEmpty }) else { throw noScenario(all()) }
     return scenarios
   }

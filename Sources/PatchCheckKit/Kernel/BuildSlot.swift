@@ -3,13 +3,13 @@
 
 import Foundation
 
-public struct BuildSlot {
-  public let home: PatchCheckHome
-  public let repository: GitRepository
-  public let key: String
+package struct BuildSlot {
+  package let home: PatchCheckHome
+  package let repository: GitRepository
+  package let key: String
   let console: Terminal
 
-  public init(home: PatchCheckHome, repository: GitRepository, console: Terminal) {
+  package init(home: PatchCheckHome, repository: GitRepository, console: Terminal) {
     self.home = home
     self.repository = repository
     self.console = console
@@ -19,21 +19,21 @@ public struct BuildSlot {
   /// The worktree's name and branch in the repository are this slot's own: two cache
   /// folders sharing one repository (PATCHCHECK_HOME set differently, a linked linux.git)
   /// must neither open each other's worktree nor move each other's branch.
-  public var branch: String { "refs/heads/patchcheck/build-\(Self.hash(worktreePath.path))" }
+  package var branch: String { "refs/heads/patchcheck/build-\(Self.hash(worktreePath.path))" }
   var worktreeName: String { "patchcheck-build-\(Self.hash(worktreePath.path))" }
 
-  public var worktreePath: URL { home.worktrees.appendingPathComponent(key).appendingPathComponent("build") }
-  public var buildDirectory: URL { home.builds.appendingPathComponent(key) }
+  package var worktreePath: URL { home.worktrees.appendingPathComponent(key).appendingPathComponent("build") }
+  package var buildDirectory: URL { home.builds.appendingPathComponent(key) }
 
   /// Waits for (and then holds, until released) the slot.
-  public func lock() throws -> FileLock {
+  package func lock() throws -> FileLock {
     try FileLock(home.worktrees.appendingPathComponent(key).appendingPathComponent("build.lock")) {
       console.say("waiting for another patchcheck run using \(worktreePath.path)")
     }
   }
 
   /// The worktree with `commit`'s files checked out (made on first use). Hold the lock.
-  public func checkout(_ commit: ObjectID) throws -> GitRepository {
+  package func checkout(_ commit: ObjectID) throws -> GitRepository {
     if try repository.reference(branch) == nil {
       try repository.setReference(branch, to: commit, log: "patchcheck: build branch")
     }
@@ -45,7 +45,7 @@ public struct BuildSlot {
     return worktree
   }
 
-  public func builder(fragments: [URL]) -> KernelBuilder {
+  package func builder(fragments: [URL]) -> KernelBuilder {
     KernelBuilder(source: worktreePath, buildDirectory: buildDirectory, fragments: fragments, home: home)
   }
 

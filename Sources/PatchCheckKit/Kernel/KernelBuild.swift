@@ -4,39 +4,39 @@
 
 import Foundation
 
-public struct CompilerError: Sendable, Codable, Equatable {
-  public var file: String
-  public var line: Int
-  public var message: String
+package struct CompilerError: Sendable, Codable, Equatable {
+  package var file: String
+  package var line: Int
+  package var message: String
 }
 
-public struct BuildResult: Sendable, Codable {
-  public var succeeded: Bool
-  public var seconds: Double
-  public var configSeconds: Double
-  public var objects: Int
-  public var ccache: Bool
-  public var image: String?
-  public var errors: [CompilerError]
-  public var configCheck: ConfigCheck?
-  public var compiler: String?
+package struct BuildResult: Sendable, Codable {
+  package var succeeded: Bool
+  package var seconds: Double
+  package var configSeconds: Double
+  package var objects: Int
+  package var ccache: Bool
+  package var image: String?
+  package var errors: [CompilerError]
+  package var configCheck: ConfigCheck?
+  package var compiler: String?
   /// The release the build made (include/config/kernel.release): what `uname -r` must say in
   /// the guest, which ties a boot to this build.
-  public var release: String? = nil
+  package var release: String? = nil
 }
 
-public struct KernelBuilder: Sendable {
-  public var source: URL
-  public var buildDirectory: URL
-  public var fragments: [URL]
-  public var home: PatchCheckHome
-  public var jobs = ProcessInfo.processInfo.activeProcessorCount
-  public var arch = "x86_64"
+package struct KernelBuilder: Sendable {
+  package var source: URL
+  package var buildDirectory: URL
+  package var fragments: [URL]
+  package var home: PatchCheckHome
+  package var jobs = ProcessInfo.processInfo.activeProcessorCount
+  package var arch = "x86_64"
   /// Appended to the kernel release (make's LOCALVERSION), e.g. "-pc" and the commit's id:
   /// the guest's `uname -r` then names the commit that was built.
-  public var localVersion: String?
+  package var localVersion: String?
 
-  public init(source: URL, buildDirectory: URL, fragments: [URL], home: PatchCheckHome) {
+  package init(source: URL, buildDirectory: URL, fragments: [URL], home: PatchCheckHome) {
     self.source = source
     self.buildDirectory = buildDirectory
     self.fragments = fragments
@@ -45,7 +45,7 @@ public struct KernelBuilder: Sendable {
 
   static let requiredTools = ["make", "gcc", "flex", "bison", "bc"]
 
-  public static func checkTools() throws {
+  package static func checkTools() throws {
     let missing = requiredTools.filter { ProcessRunner.which($0) == nil }
     guard missing.isEmpty else {
       throw PatchCheckError(
@@ -78,7 +78,7 @@ public struct KernelBuilder: Sendable {
   /// Writes .config unless one made from the same fragments and the same Kconfig files is
   /// already there (regenerating an unchanged config would cost seconds each run for
   /// nothing; reusing one made from another tree would build a kernel nobody asked for).
-  public func configure(log: URL) throws -> Double {
+  package func configure(log: URL) throws -> Double {
     let start = Date()
     try FileManager.default.ensureDirectory(buildDirectory)
     let key = try configKey()
@@ -154,7 +154,7 @@ public struct KernelBuilder: Sendable {
   }
 
   /// Builds bzImage. Progress counts compiled objects against the previous build's count.
-  public func build(log: URL, progress: ProgressLine) throws -> BuildResult {
+  package func build(log: URL, progress: ProgressLine) throws -> BuildResult {
     let configSeconds = try configure(log: log)
     let start = Date()
     let expected = (try? String(contentsOf: objectCountFile, encoding: .utf8)).flatMap {
@@ -196,7 +196,7 @@ public struct KernelBuilder: Sendable {
   }
 
   /// `path/file.c:12:5: error: message` lines, first ten, paths relative to the source.
-  public static func compilerErrors(in log: String, limit: Int = 10) -> [CompilerError] {
+  package static func compilerErrors(in log: String, limit: Int = 10) -> [CompilerError] {
     var errors: [CompilerError] = []
     let pattern = #/^(.+?):(\d+):(?:\d+:)? (?:fatal )?error: (.*)$/#
     for line in log.split(separator: "\n") {
@@ -219,7 +219,7 @@ public struct KernelBuilder: Sendable {
     return errors
   }
 
-  public static func compilerVersion() -> String? {
+  package static func compilerVersion() -> String? {
     (try? ProcessRunner.run(["gcc", "--version"], collectLimit: 4096))?.output
       .split(separator: "\n").first.map(String.init)
   }

@@ -4,26 +4,26 @@
 
 import Foundation
 
-public struct ConfigOption: Sendable, Codable, Equatable {
-  public var name: String
+package struct ConfigOption: Sendable, Codable, Equatable {
+  package var name: String
   /// "y", "m", a number or string; "n" for `# CONFIG_X is not set`.
-  public var wanted: String
+  package var wanted: String
   /// What the final .config has ("n" when absent or not set).
-  public var actual: String
-  public var fragment: String
-  public var ok: Bool { wanted == actual }
+  package var actual: String
+  package var fragment: String
+  package var ok: Bool { wanted == actual }
 }
 
-public struct ConfigCheck: Sendable, Codable {
-  public var fragments: [String]
-  public var checked: Int
-  public var dropped: [ConfigOption]
-  public var ok: Bool { dropped.isEmpty }
+package struct ConfigCheck: Sendable, Codable {
+  package var fragments: [String]
+  package var checked: Int
+  package var dropped: [ConfigOption]
+  package var ok: Bool { dropped.isEmpty }
 }
 
-public enum KernelConfigFile {
+package enum KernelConfigFile {
   /// kernel-configs/*.config of the project, in name order.
-  public static func defaultFragments() throws -> [URL] {
+  package static func defaultFragments() throws -> [URL] {
     let folder = ProjectData.kernelConfigs
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".config") }.sorted() ?? []
     guard !names.isEmpty else {
@@ -33,7 +33,7 @@ public enum KernelConfigFile {
   }
 
   /// Options in a fragment or .config: `CONFIG_X=v` and `# CONFIG_X is not set` (as "n").
-  public static func parse(_ text: String) -> [(name: String, value: String)] {
+  package static func parse(_ text: String) -> [(name: String, value: String)] {
     var result: [(String, String)] = []
     for raw in text.split(separator: "\n") {
       let line = raw.trimmingCharacters(in: .whitespaces)
@@ -50,7 +50,7 @@ public enum KernelConfigFile {
   /// A fragment must be readable text whose every line is an option (`CONFIG_X=v`,
   /// `# CONFIG_X is not set`), a comment or blank: merge_config.sh skips anything else
   /// silently, and a kernel built without the options asked for would be judged anyway.
-  public static func validate(fragment url: URL) throws {
+  package static func validate(fragment url: URL) throws {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw PatchCheckError(.configFragment, "cannot read config fragment \(url.path)", hint: "check the --fragment path")
     }
@@ -69,7 +69,7 @@ public enum KernelConfigFile {
     }
   }
 
-  public static func check(fragments: [URL], config: String) throws -> ConfigCheck {
+  package static func check(fragments: [URL], config: String) throws -> ConfigCheck {
     var final: [String: String] = [:]
     for (name, value) in parse(config) { final[name] = value }
     var dropped: [ConfigOption] = []

@@ -4,13 +4,13 @@
 
 import Foundation
 
-public struct ApplyAndBoot {
-  public let home: PatchCheckHome
-  public let options: RunOptions
+package struct ApplyAndBoot {
+  package let home: PatchCheckHome
+  package let options: RunOptions
   let console: Terminal
   let progress: ProgressLine
 
-  public init(home: PatchCheckHome, options: RunOptions) {
+  package init(home: PatchCheckHome, options: RunOptions) {
     self.home = home
     self.options = options
     console = Terminal(quiet: options.json)
@@ -29,7 +29,7 @@ public struct ApplyAndBoot {
   }
 
   /// Plans the run from the options, then runs the plan.
-  public func run() throws -> Report {
+  package func run() throws -> Report {
     let tools = try Tools.locate()
     return try run(RunPlan.resolve(options, home: home), tools: tools)
   }

@@ -5,7 +5,7 @@ import Foundation
 
 extension BackportMatrix {
   /// The detail of a single row, else the table.
-  public var text: [String] {
+  package var text: [String] {
     if rows.count == 1, let row = rows.first { return detail(row) }
     return table
   }

@@ -5,20 +5,20 @@
 import Foundation
 
 /// What to apply where.
-public struct BackportRequest: Sendable {
+package struct BackportRequest: Sendable {
   /// The variants, in order (validated before anything is applied).
-  public var variants: [String]
+  package var variants: [String]
   /// Revisions to try the series on; nil: the one base (`base`, else each variant's or the series').
-  public var trees: [String]?
+  package var trees: [String]?
   /// The base asked for with one tree (--base).
-  public var base: String?
+  package var base: String?
   /// Dry run: no branch is made.
-  public var check = false
+  package var check = false
   /// Also build the kernel on each tree and variant.
-  public var build = false
-  public var threeWay = false
+  package var build = false
+  package var threeWay = false
 
-  public init(variants: [String], trees: [String]?, base: String?) {
+  package init(variants: [String], trees: [String]?, base: String?) {
     self.variants = variants
     self.trees = trees
     self.base = base
@@ -26,25 +26,25 @@ public struct BackportRequest: Sendable {
 }
 
 /// One tree and variant: how it applied (and built), and whether that is what the variant expects.
-public struct BackportRow: Encodable, Sendable {
-  public var tree: String
-  public var variant: String
-  public var outcome: ApplyOutcome
-  public var edits: [AppliedEdit]
-  public var expectation: String?
-  public var met: Bool
-  public var build: BuildResult?
+package struct BackportRow: Encodable, Sendable {
+  package var tree: String
+  package var variant: String
+  package var outcome: ApplyOutcome
+  package var edits: [AppliedEdit]
+  package var expectation: String?
+  package var met: Bool
+  package var build: BuildResult?
 }
 
-public struct BackportMatrix: Sendable {
-  public var rows: [BackportRow]
+package struct BackportMatrix: Sendable {
+  package var rows: [BackportRow]
   /// Patches in the series as loaded (the detail view numbers them "n/total").
-  public var total: Int
+  package var total: Int
   /// The request was a dry run.
-  public var check: Bool
+  package var check: Bool
 
   /// Applies the series' variants on each tree (builds too, with `request.build`).
-  public static func run(
+  package static func run(
     _ loaded: LoadedSeries, _ request: BackportRequest, repository: GitRepository, home: PatchCheckHome, console: Terminal
   ) throws -> BackportMatrix {
     let applier = Applier(repository: repository, console: console)
@@ -94,7 +94,7 @@ public struct BackportMatrix: Sendable {
 
   /// 7 when a row did not show what its variant expects, else 3 when one does not apply
   /// (unexpectedly), else 4 when one does not build (unexpectedly), else 0.
-  public var exitCode: Int32 {
+  package var exitCode: Int32 {
     if rows.contains(where: { !$0.met }) { return Verdict.expectationUnmet.exitCode }
     if rows.contains(where: { !$0.outcome.applied && $0.expectation != "APPLY-FAIL" }) { return Verdict.applyFail.exitCode }
     if rows.contains(where: { $0.build?.succeeded == false && $0.expectation != "BUILD-FAIL" }) { return Verdict.buildFail.exitCode }

@@ -4,9 +4,9 @@
 
 import Foundation
 
-public struct ExitFailure: Error, Sendable, Equatable {
+package struct ExitFailure: Error, Sendable, Equatable {
   /// Who reads the exit code.
-  public enum Reader: Sendable {
+  package enum Reader: Sendable {
     /// A user or a script: the codes README.md lists.
     case user
     /// `git bisect run`: 128 and above stops the bisect.
@@ -14,17 +14,17 @@ public struct ExitFailure: Error, Sendable, Equatable {
   }
 
   /// The line, without the "patchcheck: error: " before it.
-  public var message: String
-  public var exitCode: Int32
+  package var message: String
+  package var exitCode: Int32
 
-  public init(message: String, exitCode: Int32) {
+  package init(message: String, exitCode: Int32) {
     self.message = message
     self.exitCode = exitCode
   }
 
   /// `error` as `reader` must see it: patchcheck's errors with their own codes, libgit2's and
   /// any unforeseen one as INFRA-ERROR's.
-  public init(_ error: Error, for reader: Reader = .user) {
+  package init(_ error: Error, for reader: Reader = .user) {
     let infra = PatchCheckError.Kind.infra.exitCode
     switch (error, reader) {
     case (let error as ExitFailure, _):

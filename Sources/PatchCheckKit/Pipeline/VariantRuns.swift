@@ -3,14 +3,14 @@
 
 import Foundation
 
-public struct VariantRuns: Sendable {
-  public var names: [String]
+package struct VariantRuns: Sendable {
+  package var names: [String]
   /// One per name, in order.
-  public var reports: [Report]
+  package var reports: [Report]
   /// Each variant's report is in root/<variant>/.
-  public var root: URL
+  package var root: URL
 
-  public init(names: [String], reports: [Report], root: URL) {
+  package init(names: [String], reports: [Report], root: URL) {
     self.names = names
     self.reports = reports
     self.root = root
@@ -18,7 +18,7 @@ public struct VariantRuns: Sendable {
 
   /// Runs `options` once per variant of `list` ('all', or comma-separated names), each in
   /// `root/<variant>`; every name is checked before the first run.
-  public static func run(_ list: String, options: RunOptions, home: PatchCheckHome, root: URL) throws -> VariantRuns {
+  package static func run(_ list: String, options: RunOptions, home: PatchCheckHome, root: URL) throws -> VariantRuns {
     let loaded = try SeriesSource.load(options.series, home: home)
     let names = SelectedVariant.names(list, of: loaded)
     for name in names { _ = try SelectedVariant.select(name, from: loaded) }  // all valid before any run
@@ -36,13 +36,13 @@ public struct VariantRuns: Sendable {
 
   /// 7 when a variant did not show what its manifest expects, else the first unexpected
   /// verdict's code (a variant without an expectation that did not pass), else 0.
-  public var exitCode: Int32 {
+  package var exitCode: Int32 {
     if reports.contains(where: { $0.expectation?.met == false }) { return Verdict.expectationUnmet.exitCode }
     return reports.first(where: { $0.expectation == nil && $0.verdict != .pass })?.exitCode ?? 0
   }
 
   /// One line per variant: verdict, expected verdict, reason; then where the reports are.
-  public var table: [String] {
+  package var table: [String] {
     let width = max(7, names.map(\.count).max() ?? 7)
     var lines = ["variant".padding(toLength: width, withPad: " ", startingAt: 0) + "  verdict            expected     reason"]
     for (name, report) in zip(names, reports) {

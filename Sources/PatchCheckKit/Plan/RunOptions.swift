@@ -3,36 +3,36 @@
 
 import Foundation
 
-public struct RunOptions: Sendable {
-  public var series: String?
-  public var repository: String?
-  public var base: String?
-  public var variant = "as-posted"
-  public var output: URL?
-  public var scenarios: [String]?
+package struct RunOptions: Sendable {
+  package var series: String?
+  package var repository: String?
+  package var base: String?
+  package var variant = "as-posted"
+  package var output: URL?
+  package var scenarios: [String]?
   /// Scenarios given whole, instead of by name (tests, and until scenarios are data files).
-  public var scenarioDefinitions: [Scenario]?
-  public var fragments: [URL]?
-  public var accelerator = "auto"
-  public var bootTimeout: TimeInterval?
-  public var json = false
-  public var threeWay = false
+  package var scenarioDefinitions: [Scenario]?
+  package var fragments: [URL]?
+  package var accelerator = "auto"
+  package var bootTimeout: TimeInterval?
+  package var json = false
+  package var threeWay = false
   /// Iterations of each race scenario.
-  public var iterations = ScenarioLibrary.defaultIterations
+  package var iterations = ScenarioLibrary.defaultIterations
   /// Guest knobs: VFs to enable, igb PFs, vCPUs, memory (MiB), hung-task timeout (s).
-  public var vfs = 4
-  public var pfs = 1
-  public var vcpus = 2
-  public var memoryMB = 1024
-  public var hungTaskTimeout = 10
+  package var vfs = 4
+  package var pfs = 1
+  package var vcpus = 2
+  package var memoryMB = 1024
+  package var hungTaskTimeout = 10
   /// Trace lock acquisitions in the guest and report lock-order cycles (`LockWitness`).
-  public var lockWitness = true
+  package var lockWitness = true
   /// Boots of the same build (each title counted over them).
-  public var repeatCount = 1
+  package var repeatCount = 1
   /// Also run the unpatched base and label each report new, fixed or pre-existing.
-  public var compareBase = false
+  package var compareBase = false
   /// Build and boot the base as it is, with no series (bisecting the tree itself).
-  public var noSeries = false
+  package var noSeries = false
 
-  public init() {}
+  package init() {}
 }

@@ -7,53 +7,53 @@
 
 import Foundation
 
-public struct GuestPlan: Sendable {
-  public var vfs: Int
-  public var pfs: Int
-  public var vcpus: Int
-  public var memoryMB: Int
-  public var hungTaskTimeout: Int
-  public var iterations: Int
-  public var accelerator: String
+package struct GuestPlan: Sendable {
+  package var vfs: Int
+  package var pfs: Int
+  package var vcpus: Int
+  package var memoryMB: Int
+  package var hungTaskTimeout: Int
+  package var iterations: Int
+  package var accelerator: String
   /// Host-side limit for one boot; nil: enough for every step's own limit.
-  public var bootTimeout: TimeInterval?
+  package var bootTimeout: TimeInterval?
   /// Boots of one build (each report counted over them).
-  public var boots: Int
+  package var boots: Int
 }
 
-public struct RunPlan: Sendable {
+package struct RunPlan: Sendable {
   /// The series as given, and its manifest when it has one.
-  public var loaded: LoadedSeries
+  package var loaded: LoadedSeries
   /// The variant chosen, with the series as it will be applied.
-  public var selected: SelectedVariant
+  package var selected: SelectedVariant
   /// Build and boot the base alone (bisecting the tree itself).
-  public var noSeries: Bool
-  public var scenarios: [Scenario]
+  package var noSeries: Bool
+  package var scenarios: [Scenario]
   /// The guest's /init, generated from the scenarios: the program the guest runs.
-  public var runnerScript: String
-  public var guest: GuestPlan
-  public var fragments: [URL]
-  public var repository: String?
+  package var runnerScript: String
+  package var guest: GuestPlan
+  package var fragments: [URL]
+  package var repository: String?
   /// The base asked for (flag or variant); the series' stated base and the manifest's
   /// fallback are tried after it.
-  public var requestedBase: String?
-  public var compareBase: Bool
-  public var threeWay: Bool
-  public var output: URL?
-  public var json: Bool
+  package var requestedBase: String?
+  package var compareBase: Bool
+  package var threeWay: Bool
+  package var output: URL?
+  package var json: Bool
   /// The build of patchcheck that plans and judges.
-  public var tool: String
+  package var tool: String
 
-  public var series: Series { selected.series }
-  public var manifest: SeriesManifest? { loaded.manifest }
-  public var variantName: String { selected.name }
+  package var series: Series { selected.series }
+  package var manifest: SeriesManifest? { loaded.manifest }
+  package var variantName: String { selected.name }
   /// The series' name in branch names, run names and the results database.
-  public var seriesName: String { manifest?.name ?? slug(series.title) }
-  public var branch: String { "refs/heads/patchcheck/\(seriesName)/\(variantName)" }
+  package var seriesName: String { manifest?.name ?? slug(series.title) }
+  package var branch: String { "refs/heads/patchcheck/\(seriesName)/\(variantName)" }
 
   /// Resolves `options` once: a bad series, variant, scenario list or fragment is a usage
   /// error here, before anything is applied or built.
-  public static func resolve(_ options: RunOptions, home: PatchCheckHome) throws -> RunPlan {
+  package static func resolve(_ options: RunOptions, home: PatchCheckHome) throws -> RunPlan {
     let fragments = try options.fragments ?? KernelConfigFile.defaultFragments()
     for fragment in fragments { try KernelConfigFile.validate(fragment: fragment) }
     let loaded =
@@ -81,7 +81,7 @@ public struct RunPlan: Sendable {
   /// The inputs that decide a verdict, hashed: the patches as they will be applied, the
   /// guest program, the guest's knobs, the fragments' text and patchcheck's build. Not the
   /// base: each user of the key adds the commit it judges.
-  public var key: String {
+  package var key: String {
     var parts = ["patchcheck-verdict/2", tool]
     if noSeries {
       parts.append("no series")
@@ -100,12 +100,12 @@ public struct RunPlan: Sendable {
   }
 
   /// The config fragments' text, hashed: ci records which config a result was built with.
-  public var configHash: String {
+  package var configHash: String {
     String(SHA256Hex.of(Data(fragments.map { FileManager.default.contents(atPath: $0.path) ?? Data() }.reduce(Data(), +))).prefix(16))
   }
 
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
-  public var bootTimeout: TimeInterval {
+  package var bootTimeout: TimeInterval {
     guest.bootTimeout
       ?? TimeInterval(120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30 + guest.hungTaskTimeout)
   }

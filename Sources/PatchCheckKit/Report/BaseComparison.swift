@@ -3,8 +3,8 @@
 
 import Foundation
 
-public struct TitleComparison: Sendable, Codable, Equatable {
-  public enum Label: String, Sendable, Codable {
+package struct TitleComparison: Sendable, Codable, Equatable {
+  package enum Label: String, Sendable, Codable {
     /// Only with the series applied.
     case new
     /// Only on the base: the series makes it go away.
@@ -12,23 +12,23 @@ public struct TitleComparison: Sendable, Codable, Equatable {
     /// On both.
     case preExisting = "pre-existing"
   }
-  public var title: String
-  public var kind: Splat.Kind
-  public var label: Label
+  package var title: String
+  package var kind: Splat.Kind
+  package var label: Label
   /// Boots that hit it, with the series and on the base.
-  public var seriesBoots: Int
-  public var baseBoots: Int
+  package var seriesBoots: Int
+  package var baseBoots: Int
 }
 
-public struct BaseComparison: Sendable, Codable {
-  public var base: String
-  public var verdict: Verdict
-  public var reason: String
-  public var titles: [TitleComparison]
+package struct BaseComparison: Sendable, Codable {
+  package var base: String
+  package var verdict: Verdict
+  package var reason: String
+  package var titles: [TitleComparison]
   /// Scenario results on the base, first boot.
-  public var scenarios: [ScenarioResult]
+  package var scenarios: [ScenarioResult]
 
-  public init(base: String, verdict: Verdict, reason: String, titles: [TitleComparison], scenarios: [ScenarioResult]) {
+  package init(base: String, verdict: Verdict, reason: String, titles: [TitleComparison], scenarios: [ScenarioResult]) {
     self.base = base
     self.verdict = verdict
     self.reason = reason
@@ -37,7 +37,7 @@ public struct BaseComparison: Sendable, Codable {
   }
 
   /// Labels every title seen in either run.
-  public init(series: [BootOutcome], base: [BootOutcome], baseName: String) {
+  package init(series: [BootOutcome], base: [BootOutcome], baseName: String) {
     func hits(_ boots: [BootOutcome]) -> [String: (Splat.Kind, Int)] {
       var result: [String: (Splat.Kind, Int)] = [:]
       for boot in boots {

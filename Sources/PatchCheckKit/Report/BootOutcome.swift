@@ -4,15 +4,15 @@
 import Foundation
 
 /// One boot: what the guest did and what the console showed.
-public struct BootOutcome: Sendable {
-  public var index: Int
-  public var console: String
-  public var boot: BootResult
-  public var scenarios: [ScenarioResult]
-  public var splats: [Splat]
-  public var verdict: Verdict
-  public var reason: String
-  public var exitCode: Int32?
+package struct BootOutcome: Sendable {
+  package var index: Int
+  package var console: String
+  package var boot: BootResult
+  package var scenarios: [ScenarioResult]
+  package var splats: [Splat]
+  package var verdict: Verdict
+  package var reason: String
+  package var exitCode: Int32?
   /// Reading the console: KTAP, kernel reports, the verdict.
-  public var analysisSeconds: Double = 0
+  package var analysisSeconds: Double = 0
 }

@@ -4,9 +4,9 @@
 import Foundation
 
 /// What a ci run adds to a tag's report: enough to merge the report into a database later.
-public struct CIInfo: Codable, Sendable {
-  public var tag: String
-  public var key: String
-  public var configHash: String
-  public var filesChanged: Int?
+package struct CIInfo: Codable, Sendable {
+  package var tag: String
+  package var key: String
+  package var configHash: String
+  package var filesChanged: Int?
 }

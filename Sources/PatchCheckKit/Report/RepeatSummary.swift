@@ -2,10 +2,10 @@
 
 import Foundation
 
-public struct RepeatSummary: Sendable, Codable {
-  public var index: Int
-  public var verdict: Verdict
-  public var reason: String
-  public var titles: [String]
-  public var console: String
+package struct RepeatSummary: Sendable, Codable {
+  package var index: Int
+  package var verdict: Verdict
+  package var reason: String
+  package var titles: [String]
+  package var console: String
 }

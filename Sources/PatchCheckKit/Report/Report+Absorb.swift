@@ -6,7 +6,7 @@ import Foundation
 extension Report {
   /// Takes in the boots of one build: the first boot's details, every boot's reports (one
   /// entry per title, with how many boots hit it), and the worst verdict.
-  public mutating func absorb(_ boots: [BootOutcome]) {
+  package mutating func absorb(_ boots: [BootOutcome]) {
     guard let first = boots.first else { return }
     boot = first.boot
     scenarios = first.scenarios

@@ -3,18 +3,18 @@
 
 import Foundation
 
-public struct SeriesSummary: Sendable, Codable {
-  public var title: String
-  public var version: Int?
-  public var source: String
-  public var messageID: String?
-  public var manifest: String?
-  public var variant: String
-  public var patchCount: Int
+package struct SeriesSummary: Sendable, Codable {
+  package var title: String
+  package var version: Int?
+  package var source: String
+  package var messageID: String?
+  package var manifest: String?
+  package var variant: String
+  package var patchCount: Int
   /// The series' reading warnings (e.g. a Date dated now because it could not be read).
-  public var warnings: [String]?
+  package var warnings: [String]?
 
-  public init(_ series: Series, manifest: SeriesManifest?, variant: String) {
+  package init(_ series: Series, manifest: SeriesManifest?, variant: String) {
     title = series.title
     version = series.version
     source = series.source

@@ -3,21 +3,21 @@
 
 import Foundation
 
-public struct ToolVersions: Sendable, Codable {
-  public var patchcheck = PatchCheckVersion.build
-  public var libgit2 = LibGit2.version
-  public var compiler: String?
-  public var qemu: String?
-  public var kernel: String?
+package struct ToolVersions: Sendable, Codable {
+  package var patchcheck = PatchCheckVersion.build
+  package var libgit2 = LibGit2.version
+  package var compiler: String?
+  package var qemu: String?
+  package var kernel: String?
 }
 
-public enum PatchCheckVersion {
-  public static let current = "0.1.0"
+package enum PatchCheckVersion {
+  package static let current = "0.1.0"
 
   /// The version and a hash of the running executable: the real build, so verdicts cached
   /// by one build of patchcheck (its analyzer, its runner, its judge) are never taken for
   /// another's.
-  public static let build: String = {
+  package static let build: String = {
     guard
       let data = FileManager.default.contents(atPath: "/proc/self/exe")
         ?? CommandLine.arguments.first.flatMap({

@@ -5,7 +5,7 @@
 
 import Foundation
 
-public enum HTMLReport {
+package enum HTMLReport {
   static let verdictColors: [String: String] = [
     "PASS": "#2e7d32", "FAIL": "#c62828", "APPLY-FAIL": "#ef6c00", "BUILD-FAIL": "#6a1b9a",
     "INFRA-ERROR": "#616161", "EXPECTATION-UNMET": "#ad1457", "ABORTED": "#9e9e9e",
@@ -17,14 +17,14 @@ public enum HTMLReport {
   static let phaseColors = ["#90caf9", "#80deea", "#ffe082", "#ffab91", "#ce93d8", "#a5d6a7", "#bcaaa4"]
 
   /// Writes DIR/index.html for every series in `runs` (latest run per tag and variant).
-  public static func write(runs: [RunRecord], to folder: URL, title: String = "patchcheck results") throws -> URL {
+  package static func write(runs: [RunRecord], to folder: URL, title: String = "patchcheck results") throws -> URL {
     try FileManager.default.ensureDirectory(folder)
     let url = folder.appendingPathComponent("index.html")
     try render(runs: runs, title: title).write(to: url, atomically: true, encoding: .utf8)
     return url
   }
 
-  public static func render(runs: [RunRecord], title: String) -> String {
+  package static func render(runs: [RunRecord], title: String) -> String {
     var body = "<h1>\(Escaping.markup(title))</h1>\n"
     let seriesNames = Array(Set(runs.map(\.series))).sorted()
     if seriesNames.isEmpty { body += "<p>No runs recorded yet.</p>\n" }

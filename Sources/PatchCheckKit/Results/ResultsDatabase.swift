@@ -6,51 +6,51 @@
 import Foundation
 import GRDB
 
-public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-  public static let databaseTableName = "run"
+package struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+  package static let databaseTableName = "run"
 
-  public var id: Int64?
+  package var id: Int64?
   /// The tree commit plus every input that decides the verdict (see `KernelJudge.key`).
-  public var key: String
-  public var startedAt: Date
-  public var tag: String
-  public var commit: String
-  public var series: String
-  public var seriesTitle: String
-  public var patchIDs: [String]
-  public var variant: String
-  public var configHash: String
-  public var scenarios: [String]
-  public var verdict: String
-  public var reason: String
-  public var exitCode: Int
-  public var titles: [String]
-  public var scenarioResults: [ScenarioCell]
-  public var splats: [SplatCell]
-  public var phases: [String: Double]
-  public var tools: [String: String]
+  package var key: String
+  package var startedAt: Date
+  package var tag: String
+  package var commit: String
+  package var series: String
+  package var seriesTitle: String
+  package var patchIDs: [String]
+  package var variant: String
+  package var configHash: String
+  package var scenarios: [String]
+  package var verdict: String
+  package var reason: String
+  package var exitCode: Int
+  package var titles: [String]
+  package var scenarioResults: [ScenarioCell]
+  package var splats: [SplatCell]
+  package var phases: [String: Double]
+  package var tools: [String: String]
   /// Files that differ from the tree built before this one, and objects compiled.
-  public var filesChanged: Int?
-  public var objects: Int?
-  public var reportDir: String
+  package var filesChanged: Int?
+  package var objects: Int?
+  package var reportDir: String
 
-  public struct ScenarioCell: Codable, Sendable, Equatable {
-    public var name: String
-    public var result: String
+  package struct ScenarioCell: Codable, Sendable, Equatable {
+    package var name: String
+    package var result: String
   }
 
-  public struct SplatCell: Codable, Sendable, Equatable {
-    public var title: String
-    public var kind: String
-    public var excerpt: [String]
+  package struct SplatCell: Codable, Sendable, Equatable {
+    package var title: String
+    package var kind: String
+    package var excerpt: [String]
   }
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 extension RunRecord {
   /// A row from a finished report.
-  public init(report: Report, tag: String, key: String, configHash: String, filesChanged: Int?, reportDir: String) {
+  package init(report: Report, tag: String, key: String, configHash: String, filesChanged: Int?, reportDir: String) {
     self.init(
       id: nil, key: key, startedAt: report.startedAt, tag: tag, commit: report.base?.commit ?? "",
       series: report.series?.manifest ?? report.series.map { slug($0.title) } ?? "none",
@@ -69,13 +69,13 @@ extension RunRecord {
   }
 }
 
-public final class ResultsDatabase: @unchecked Sendable {
-  public let url: URL
+package final class ResultsDatabase: @unchecked Sendable {
+  package let url: URL
   let queue: DatabaseQueue
 
   /// Opens (creating when absent) the database at `url`. Waits up to `busyTimeout` for a
   /// writer in another process; a file that is not a database is never touched.
-  public init(url: URL, busyTimeout: TimeInterval = 30) throws {
+  package init(url: URL, busyTimeout: TimeInterval = 30) throws {
     self.url = url
     try FileManager.default.ensureDirectory(url.deletingLastPathComponent())
     var configuration = Configuration()
@@ -120,7 +120,7 @@ public final class ResultsDatabase: @unchecked Sendable {
   }
 
   /// The latest run with these exact inputs that reached a verdict, if any.
-  public func run(key: String) throws -> RunRecord? {
+  package func run(key: String) throws -> RunRecord? {
     try guarded {
       try queue.read { db in
         try RunRecord.filter(Column("key") == key && Column("verdict") != Verdict.infraError.rawValue)
@@ -131,14 +131,14 @@ public final class ResultsDatabase: @unchecked Sendable {
 
   /// Records a finished run in its own transaction.
   @discardableResult
-  public func insert(_ record: RunRecord) throws -> RunRecord {
+  package func insert(_ record: RunRecord) throws -> RunRecord {
     var record = record
     try guarded { try queue.write { db in try record.insert(db) } }
     return record
   }
 
   /// Every run, oldest first; optionally of one series and variant.
-  public func runs(series: String? = nil, variant: String? = nil) throws -> [RunRecord] {
+  package func runs(series: String? = nil, variant: String? = nil) throws -> [RunRecord] {
     try guarded {
       try queue.read { db in
         var request = RunRecord.all()
@@ -150,7 +150,7 @@ public final class ResultsDatabase: @unchecked Sendable {
   }
 
   /// The series recorded, most runs first.
-  public func seriesNames() throws -> [String] {
+  package func seriesNames() throws -> [String] {
     try guarded {
       try queue.read { db in
         try String.fetchAll(db, sql: "SELECT series FROM run GROUP BY series ORDER BY COUNT(*) DESC, series")
@@ -159,7 +159,7 @@ public final class ResultsDatabase: @unchecked Sendable {
   }
 
   /// SQLite's own consistency check: "ok" or what is wrong.
-  public func integrity() throws -> String {
+  package func integrity() throws -> String {
     try guarded { try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" } }
   }
 

@@ -3,21 +3,21 @@
 
 import Foundation
 
-public struct MailMessage: Sendable {
-  public var headers: [(name: String, value: String)]
-  public var body: String
+package struct MailMessage: Sendable {
+  package var headers: [(name: String, value: String)]
+  package var body: String
 
-  public func header(_ name: String) -> String? {
+  package func header(_ name: String) -> String? {
     headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
   }
 
   /// The Message-ID without angle brackets.
-  public var messageID: String? {
+  package var messageID: String? {
     header("Message-ID").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "<> \t")) }
   }
 
   /// Parses one message: headers up to the first blank line, then the body.
-  public init(raw: String) {
+  package init(raw: String) {
     let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
     var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
     // An mbox separator line is not a header.
@@ -46,10 +46,10 @@ public struct MailMessage: Sendable {
   }
 }
 
-public enum Mbox {
+package enum Mbox {
   /// Splits an mbox into messages at `From ` separator lines (mboxrd `>From ` unescaped).
   /// A text with no separator is one message (a single `.patch` file).
-  public static func split(_ text: String) -> [MailMessage] {
+  package static func split(_ text: String) -> [MailMessage] {
     let lines = text.replacingOccurrences(of: "\r\n", with: "\n")
       .split(separator: "\n", omittingEmptySubsequences: false)
     var messages: [[Substring]] = []
@@ -77,10 +77,10 @@ public enum Mbox {
   }
 }
 
-public enum RFC2047 {
+package enum RFC2047 {
   /// Decodes `=?charset?Q?...?=` and `=?charset?B?...?=` words; whitespace between two
   /// encoded words is dropped, as the RFC says.
-  public static func decode(_ value: String) -> String {
+  package static func decode(_ value: String) -> String {
     guard value.contains("=?") else { return value }
     let pattern = #/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/#
     var result = ""

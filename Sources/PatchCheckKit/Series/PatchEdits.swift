@@ -7,32 +7,32 @@ import Foundation
 
 /// Which hunks an edit means: a file, and optionally a hunk number (1-based, within that
 /// file in that patch) or a function named in the hunk's `@@` line; optionally one patch.
-public struct HunkTarget: Sendable, Codable, Equatable {
-  public var file: String
-  public var hunk: Int?
-  public var function: String?
-  public var patch: Int?
+package struct HunkTarget: Sendable, Codable, Equatable {
+  package var file: String
+  package var hunk: Int?
+  package var function: String?
+  package var patch: Int?
 }
 
-public struct ContextRewrite: Sendable, Codable, Equatable {
-  public var file: String
-  public var hunk: Int?
-  public var function: String?
-  public var patch: Int?
+package struct ContextRewrite: Sendable, Codable, Equatable {
+  package var file: String
+  package var hunk: Int?
+  package var function: String?
+  package var patch: Int?
   /// A context (or removed) line as the patch has it, and what the target tree has instead.
-  public var from: String
-  public var to: String
+  package var from: String
+  package var to: String
 
   var target: HunkTarget { HunkTarget(file: file, hunk: hunk, function: function, patch: patch) }
 }
 
-public struct PatchEdit: Sendable, Codable, Equatable {
-  public var drop: HunkTarget?
-  public var reverse: HunkTarget?
-  public var rewriteContext: ContextRewrite?
-  public var keepFiles: [String]?
+package struct PatchEdit: Sendable, Codable, Equatable {
+  package var drop: HunkTarget?
+  package var reverse: HunkTarget?
+  package var rewriteContext: ContextRewrite?
+  package var keepFiles: [String]?
   /// Line of this edit in the manifest, for errors.
-  public var line: Int?
+  package var line: Int?
 
   enum CodingKeys: String, CodingKey {
     case drop, reverse
@@ -50,19 +50,19 @@ public struct PatchEdit: Sendable, Codable, Equatable {
 }
 
 /// What an edit did, for the report.
-public struct AppliedEdit: Sendable, Codable, Equatable {
-  public var edit: String
-  public var patch: Int
-  public var file: String
-  public var hunks: [Int]
+package struct AppliedEdit: Sendable, Codable, Equatable {
+  package var edit: String
+  package var patch: Int
+  package var file: String
+  package var hunks: [Int]
 }
 
-public enum PatchEditor {
+package enum PatchEditor {
   /// Applies `edits` to every patch of `series`; returns the edited series and what each edit
   /// touched. Every edit must touch something, and no two edits may claim the same hunk in
   /// ways that contradict; otherwise a usage error names the manifest line. Nothing is
   /// applied to any tree here.
-  public static func apply(_ edits: [PatchEdit], to series: Series, manifest: String) throws -> (Series, [AppliedEdit]) {
+  package static func apply(_ edits: [PatchEdit], to series: Series, manifest: String) throws -> (Series, [AppliedEdit]) {
     var series = series
     var applied: [AppliedEdit] = []
     var parsed = try series.patches.map { try UnifiedDiff.parse($0.diff) }

@@ -3,13 +3,13 @@
 
 import Foundation
 
-public struct SelectedVariant: Sendable {
-  public var name: String
-  public var variant: SeriesManifest.Variant
-  public var series: Series
-  public var edits: [AppliedEdit]
+package struct SelectedVariant: Sendable {
+  package var name: String
+  package var variant: SeriesManifest.Variant
+  package var series: Series
+  package var edits: [AppliedEdit]
 
-  public static func select(_ name: String, from loaded: LoadedSeries) throws -> SelectedVariant {
+  package static func select(_ name: String, from loaded: LoadedSeries) throws -> SelectedVariant {
     guard let manifest = loaded.manifest else {
       guard name == "as-posted" else {
         throw PatchCheckError(
@@ -28,13 +28,13 @@ public struct SelectedVariant: Sendable {
   }
 
   /// Every variant of the series' manifest (as-posted first).
-  public static func allNames(of loaded: LoadedSeries) -> [String] {
+  package static func allNames(of loaded: LoadedSeries) -> [String] {
     let names = Set(loaded.manifest?.variants?.keys.map { $0 } ?? []).subtracting(["as-posted"])
     return ["as-posted"] + names.sorted()
   }
 
   /// The variants a comma-separated list names, 'all' naming every one of the manifest's.
-  public static func names(_ list: String, of loaded: LoadedSeries) -> [String] {
+  package static func names(_ list: String, of loaded: LoadedSeries) -> [String] {
     list == "all" ? allNames(of: loaded) : list.split(separator: ",").map(String.init)
   }
 }

@@ -3,59 +3,59 @@
 
 import Foundation
 
-public struct FileStat: Sendable, Codable, Equatable {
-  public var path: String
-  public var added: Int
-  public var removed: Int
+package struct FileStat: Sendable, Codable, Equatable {
+  package var path: String
+  package var added: Int
+  package var removed: Int
 }
 
-public struct Patch: Sendable, Codable {
-  public var number: Int
-  public var total: Int
-  public var version: Int?
-  public var subject: String
-  public var author: Signature
-  public var messageID: String?
+package struct Patch: Sendable, Codable {
+  package var number: Int
+  package var total: Int
+  package var version: Int?
+  package var subject: String
+  package var author: Signature
+  package var messageID: String?
   /// The commit message as `git am` would record it (subject, blank line, body, trailers).
-  public var commitMessage: String
-  public var trailers: [Trailer]
+  package var commitMessage: String
+  package var trailers: [Trailer]
   /// The `diff --git` part of the mail, up to the signature separator.
-  public var diff: String
-  public var files: [FileStat]
+  package var diff: String
+  package var files: [FileStat]
   /// `base-commit:` written by `git format-patch --base` into a series without a cover.
-  public var baseCommit: String?
+  package var baseCommit: String?
 
-  public struct Trailer: Sendable, Codable, Equatable {
-    public var key: String
-    public var value: String
+  package struct Trailer: Sendable, Codable, Equatable {
+    package var key: String
+    package var value: String
   }
 }
 
-public struct CoverLetter: Sendable, Codable {
-  public var subject: String
-  public var messageID: String?
-  public var baseCommit: String?
-  public var body: String
+package struct CoverLetter: Sendable, Codable {
+  package var subject: String
+  package var messageID: String?
+  package var baseCommit: String?
+  package var body: String
 }
 
-public struct Series: Sendable, Codable {
-  public var title: String
-  public var version: Int?
-  public var cover: CoverLetter?
-  public var patches: [Patch]
-  public var source: String
+package struct Series: Sendable, Codable {
+  package var title: String
+  package var version: Int?
+  package var cover: CoverLetter?
+  package var patches: [Patch]
+  package var source: String
   /// What reading the mails could not do as asked and what was done instead (a Date that
   /// could not be read is dated now): carried by `series show` and the report.
-  public var warnings: [String]?
+  package var warnings: [String]?
 
   /// The base the series says it applies to: the cover letter's `base-commit:`, else the
   /// first patch's.
-  public var statedBase: String? { cover?.baseCommit ?? patches.compactMap(\.baseCommit).first }
+  package var statedBase: String? { cover?.baseCommit ?? patches.compactMap(\.baseCommit).first }
 }
 
-public enum SeriesParser {
+package enum SeriesParser {
   /// Reads an mbox file, a single .patch file, or a folder of .patch/.mbox files.
-  public static func read(_ url: URL) throws -> Series {
+  package static func read(_ url: URL) throws -> Series {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
       throw PatchCheckError(
@@ -72,7 +72,7 @@ public enum SeriesParser {
     return try parse(messages, source: url.path)
   }
 
-  public static func parse(_ messages: [MailMessage], source: String) throws -> Series {
+  package static func parse(_ messages: [MailMessage], source: String) throws -> Series {
     var cover: CoverLetter?
     var patches: [Patch] = []
     var warnings: [String] = []
@@ -199,7 +199,7 @@ public enum SeriesParser {
   }
 
   /// Lines added and removed per file, as `git apply --numstat` counts them.
-  public static func diffstat(_ diff: String) -> [FileStat] {
+  package static func diffstat(_ diff: String) -> [FileStat] {
     var stats: [FileStat] = []
     var inHunk = false
     for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {

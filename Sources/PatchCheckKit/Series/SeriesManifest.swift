@@ -5,34 +5,34 @@
 import Foundation
 import Yams
 
-public struct SeriesManifest: Sendable, Codable {
-  public var name: String
-  public var isDefault: Bool?
-  public var messageID: String
-  public var lore: String?
-  public var statedBase: String?
-  public var fallbackBase: String?
-  public var scenarios: [String]?
-  public var variants: [String: Variant]?
+package struct SeriesManifest: Sendable, Codable {
+  package var name: String
+  package var isDefault: Bool?
+  package var messageID: String
+  package var lore: String?
+  package var statedBase: String?
+  package var fallbackBase: String?
+  package var scenarios: [String]?
+  package var variants: [String: Variant]?
 
-  public struct Variant: Sendable, Codable {
-    public var description: String?
-    public var edits: [PatchEdit]?
+  package struct Variant: Sendable, Codable {
+    package var description: String?
+    package var edits: [PatchEdit]?
     /// What a run of this variant must show; a run checks itself against it.
-    public var expect: Expectation?
+    package var expect: Expectation?
     /// The base for this variant (a backport names its tree), instead of the series'.
-    public var base: String?
+    package var base: String?
   }
 
-  public struct Expectation: Sendable, Codable, Equatable {
+  package struct Expectation: Sendable, Codable, Equatable {
     /// PASS, FAIL, APPLY-FAIL, BUILD-FAIL.
-    public var verdict: String?
+    package var verdict: String?
     /// A regular expression one kernel report's title must match.
-    public var splat: String?
+    package var splat: String?
   }
 
   /// The manifest's file, for error messages.
-  public var path: String?
+  package var path: String?
 
   enum CodingKeys: String, CodingKey {
     case name
@@ -45,7 +45,7 @@ public struct SeriesManifest: Sendable, Codable {
     case variants
   }
 
-  public static func load(_ url: URL) throws -> SeriesManifest {
+  package static func load(_ url: URL) throws -> SeriesManifest {
     guard let text = try? String(contentsOf: url, encoding: .utf8) else {
       throw PatchCheckError(.manifest, "cannot read manifest \(url.path)", hint: "check the path")
     }
@@ -95,7 +95,7 @@ public struct SeriesManifest: Sendable, Codable {
   }
 
   /// Every manifest under `folder` (one subfolder per series).
-  public static func all(in folder: URL) throws -> [(url: URL, manifest: SeriesManifest)] {
+  package static func all(in folder: URL) throws -> [(url: URL, manifest: SeriesManifest)] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     return try names.sorted().compactMap { name in
       let url = folder.appendingPathComponent(name).appendingPathComponent("manifest.yaml")
@@ -105,7 +105,7 @@ public struct SeriesManifest: Sendable, Codable {
   }
 
   /// The manifest marked `default: true`.
-  public static func defaultManifest(in folder: URL) throws -> SeriesManifest {
+  package static func defaultManifest(in folder: URL) throws -> SeriesManifest {
     guard let found = try all(in: folder).first(where: { $0.manifest.isDefault == true }) else {
       throw PatchCheckError(
         .manifest, "no manifest in \(folder.path) is marked 'default: true'",
@@ -115,13 +115,13 @@ public struct SeriesManifest: Sendable, Codable {
   }
 
   /// The manifest for a series, matched by any message-id of its mails.
-  public static func matching(_ series: Series, in folder: URL) throws -> SeriesManifest? {
+  package static func matching(_ series: Series, in folder: URL) throws -> SeriesManifest? {
     let ids = Set(([series.cover?.messageID] + series.patches.map(\.messageID)).compactMap { $0 })
     return try all(in: folder).first { ids.contains($0.manifest.messageID) }?.manifest
   }
 
   /// Looks for the mbox holding this manifest's message-id in the given folders.
-  public func locateMbox(in folders: [URL]) -> URL? {
+  package func locateMbox(in folders: [URL]) -> URL? {
     for folder in folders {
       let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
       for name in names.sorted() where name.hasSuffix(".mbox") || name.hasSuffix(".patch") {
@@ -148,7 +148,7 @@ extension SeriesManifest {
   }
 
   /// The variant named `name` ("as-posted" always exists: the series unedited).
-  public func variant(_ name: String) throws -> Variant {
+  package func variant(_ name: String) throws -> Variant {
     if let found = variants?[name] { return found }
     if name == "as-posted" { return Variant(description: "the series as posted") }
     throw PatchCheckError(

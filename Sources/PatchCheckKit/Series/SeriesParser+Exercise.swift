@@ -5,7 +5,7 @@
 import Foundation
 
 extension SeriesParser {
-  public static func exercise(_ data: Data) {
+  package static func exercise(_ data: Data) {
     let text = String(decoding: data, as: UTF8.self)
     if let series = try? parse(Mbox.split(text), source: "fuzz") {
       _ = series.statedBase

@@ -3,19 +3,19 @@
 
 import Foundation
 
-public struct LoadedSeries: Sendable {
-  public var series: Series
-  public var manifest: SeriesManifest?
+package struct LoadedSeries: Sendable {
+  package var series: Series
+  package var manifest: SeriesManifest?
 }
 
-public enum SeriesSource {
+package enum SeriesSource {
   /// Folders searched for a manifest's mbox, in order.
-  public static func searchFolders(home: PatchCheckHome) -> [URL] {
+  package static func searchFolders(home: PatchCheckHome) -> [URL] {
     [ProjectData.sharedPatches, home.patches]
   }
 
   /// `spec` is nil (the default manifest), a manifest name, or a path to an mbox/folder.
-  public static func load(_ spec: String?, home: PatchCheckHome, manifests: URL = ProjectData.manifests) throws -> LoadedSeries {
+  package static func load(_ spec: String?, home: PatchCheckHome, manifests: URL = ProjectData.manifests) throws -> LoadedSeries {
     if let spec, FileManager.default.fileExists(atPath: spec) {
       let series = try SeriesParser.read(URL(fileURLWithPath: spec))
       return LoadedSeries(series: series, manifest: try SeriesManifest.matching(series, in: manifests))

@@ -3,27 +3,27 @@
 
 import Foundation
 
-public struct DiffFile: Sendable {
-  public var oldPath: String?
-  public var newPath: String?
-  public var hunks: [Hunk]
+package struct DiffFile: Sendable {
+  package var oldPath: String?
+  package var newPath: String?
+  package var hunks: [Hunk]
   /// The file's lines before its first hunk (`diff --git`, `index`, modes, `---`, `+++`).
-  public var header: [String] = []
-  public var path: String { newPath ?? oldPath ?? "" }
+  package var header: [String] = []
+  package var path: String { newPath ?? oldPath ?? "" }
 }
 
-public struct Hunk: Sendable {
-  public var oldStart: Int
-  public var oldCount: Int
-  public var newStart: Int
-  public var newCount: Int
+package struct Hunk: Sendable {
+  package var oldStart: Int
+  package var oldCount: Int
+  package var newStart: Int
+  package var newCount: Int
   /// The text after the second `@@`: usually the enclosing function.
-  public var section: String
+  package var section: String
   /// Body lines with their ' ', '-', '+' prefix.
-  public var lines: [String]
+  package var lines: [String]
 
   /// Lines the file must have for the hunk to apply (context and removed lines).
-  public var preimage: [String] {
+  package var preimage: [String] {
     lines.compactMap { line in
       guard let first = line.first else { return "" }
       return first == " " || first == "-" ? String(line.dropFirst()) : nil
@@ -37,11 +37,11 @@ public struct Hunk: Sendable {
   }
 }
 
-public enum UnifiedDiff {
+package enum UnifiedDiff {
   /// The lines each file loses and gains, whatever the context and hunk layout: two diffs
   /// that make the same change have the same change set, even when one was made with other
   /// context or aligned differently.
-  public static func changeSet(_ files: [DiffFile]) -> [String: [String]] {
+  package static func changeSet(_ files: [DiffFile]) -> [String: [String]] {
     var result: [String: [String]] = [:]
     for file in files {
       let changes = file.hunks.flatMap(\.lines).filter { $0.first == "+" || $0.first == "-" }
@@ -53,7 +53,7 @@ public enum UnifiedDiff {
 
   /// The context the diff was made with (`-U`): the longest run of context at either end
   /// of a hunk.
-  public static func contextLines(of files: [DiffFile]) -> Int {
+  package static func contextLines(of files: [DiffFile]) -> Int {
     var most = 0
     for hunk in files.flatMap(\.hunks) {
       let body = hunk.lines.filter { !$0.hasPrefix("\\") }
@@ -64,7 +64,7 @@ public enum UnifiedDiff {
     return most
   }
 
-  public static func parse(_ diff: String) throws -> [DiffFile] {
+  package static func parse(_ diff: String) throws -> [DiffFile] {
     var files: [DiffFile] = []
     var current: DiffFile?
     var hunk: Hunk?
@@ -150,7 +150,7 @@ public enum UnifiedDiff {
 extension UnifiedDiff {
   /// The diff text of `files`: headers, then each hunk with its header recomputed.
   /// New-side starts shift by what earlier hunks of the same file added or removed.
-  public static func render(_ files: [DiffFile]) -> String {
+  package static func render(_ files: [DiffFile]) -> String {
     var out: [String] = []
     for file in files {
       out += file.header
@@ -167,7 +167,7 @@ extension UnifiedDiff {
   }
 
   /// The diff that undoes `files`: a patch whose reverse applies cleanly is already in the tree.
-  public static func reversed(_ files: [DiffFile]) -> String {
+  package static func reversed(_ files: [DiffFile]) -> String {
     render(
       files.map { file in
         var file = file

@@ -3,13 +3,13 @@
 
 import Foundation
 
-public struct TreeCheckout: Sendable, Encodable {
+package struct TreeCheckout: Sendable, Encodable {
   /// The folder made, absolute.
-  public var folder: String
-  public var commit: String
+  package var folder: String
+  package var commit: String
 
   /// Checks `revision` out into `folder`, which must not exist yet.
-  public static func run(_ revision: String, into folder: URL, repository: GitRepository) throws -> TreeCheckout {
+  package static func run(_ revision: String, into folder: URL, repository: GitRepository) throws -> TreeCheckout {
     guard let commit = try repository.commit(for: revision) else {
       throw PatchCheckError(.baseMissing, "'\(revision)' is not in the tree", hint: "'patchcheck tree list' shows the imported tags")
     }
@@ -25,7 +25,7 @@ public struct TreeCheckout: Sendable, Encodable {
   }
 
   /// Named after the folder and its full path, so two folders called alike never collide.
-  public static func worktreeName(for folder: URL) -> String {
+  package static func worktreeName(for folder: URL) -> String {
     let url = folder.standardizedFileURL
     return "\(url.lastPathComponent)-\(SHA256Hex.of(Data(url.path.utf8)).prefix(8))"
   }

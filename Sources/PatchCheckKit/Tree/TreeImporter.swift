@@ -8,26 +8,26 @@ import Foundation
   import Glibc
 #endif
 
-public struct ImportResult: Sendable, Codable {
-  public var tag: String
-  public var commit: String
-  public var files: Int
-  public var seconds: Double
-  public var alreadyPresent: Bool
+package struct ImportResult: Sendable, Codable {
+  package var tag: String
+  package var commit: String
+  package var files: Int
+  package var seconds: Double
+  package var alreadyPresent: Bool
 }
 
-public struct TreeImporter: Sendable {
-  public static let importsBranch = "refs/heads/patchcheck/imports"
-  public let home: PatchCheckHome
-  public let console: Terminal
+package struct TreeImporter: Sendable {
+  package static let importsBranch = "refs/heads/patchcheck/imports"
+  package let home: PatchCheckHome
+  package let console: Terminal
 
-  public init(home: PatchCheckHome, console: Terminal) {
+  package init(home: PatchCheckHome, console: Terminal) {
     self.home = home
     self.console = console
   }
 
   /// Opens the tree repository, creating it (bare) when absent.
-  public func openOrCreateRepository() throws -> GitRepository {
+  package func openOrCreateRepository() throws -> GitRepository {
     let path = home.treeRepository.path
     // The folder appears before libgit2 has finished making the repository in it: only a
     // repository that opens is taken without the lock.
@@ -43,7 +43,7 @@ public struct TreeImporter: Sendable {
 
   /// `version` is `7.3` (newest package), `7.2.11` (the package of that upstream release)
   /// or `7.3=7.3.4-1~bpo13+1` (an exact package version).
-  public func importDebian(_ version: String) throws -> ImportResult {
+  package func importDebian(_ version: String) throws -> ImportResult {
     let spec = try DebianSpec(version)
     let series = spec.series
     let requested = try spec.exact ?? spec.upstream.map { try packageVersion(series: series, upstream: $0) }
@@ -76,7 +76,7 @@ public struct TreeImporter: Sendable {
       try singleTopDirectory(work), origin: "Debian package \(deb.lastPathComponent)")
   }
 
-  public func importTarball(_ file: URL) throws -> ImportResult {
+  package func importTarball(_ file: URL) throws -> ImportResult {
     guard FileManager.default.fileExists(atPath: file.path) else {
       throw PatchCheckError(.treeImport, "no tarball at \(file.path)", hint: "check the path")
     }
@@ -94,7 +94,7 @@ public struct TreeImporter: Sendable {
 
   /// Imports the files under `source` as a commit on the imports branch, tagged from its
   /// Makefile. An already imported tag is left as it is.
-  public func importSourceDirectory(_ source: URL, origin: String) throws -> ImportResult {
+  package func importSourceDirectory(_ source: URL, origin: String) throws -> ImportResult {
     let start = Date()
     let tag = try KernelVersion.tag(fromMakefileIn: source)
     let repo = try openOrCreateRepository()
@@ -323,9 +323,9 @@ enum SourceWalk {
   }
 }
 
-public enum KernelVersion {
+package enum KernelVersion {
   /// `v7.3.4` from VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION (`v7.3` when SUBLEVEL is 0).
-  public static func tag(fromMakefileIn source: URL) throws -> String {
+  package static func tag(fromMakefileIn source: URL) throws -> String {
     let makefile = source.appendingPathComponent("Makefile")
     guard let text = try? String(contentsOf: makefile, encoding: .utf8),
       FileManager.default.fileExists(atPath: source.appendingPathComponent("Kconfig").path)
@@ -337,7 +337,7 @@ public enum KernelVersion {
     return try tag(fromMakefile: text)
   }
 
-  public static func tag(fromMakefile text: String) throws -> String {
+  package static func tag(fromMakefile text: String) throws -> String {
     var fields: [String: String] = [:]
     for line in text.split(separator: "\n").prefix(20) {
       let parts = line.split(separator: "=", maxSplits: 1)

@@ -3,17 +3,17 @@
 
 import Foundation
 
-public struct ExpectationResult: Sendable, Codable {
-  public var expectedVerdict: String?
-  public var expectedSplat: String?
-  public var observed: Verdict
+package struct ExpectationResult: Sendable, Codable {
+  package var expectedVerdict: String?
+  package var expectedSplat: String?
+  package var observed: Verdict
   /// The title that matched `expectedSplat`.
-  public var matchedSplat: String?
-  public var met: Bool
+  package var matchedSplat: String?
+  package var met: Bool
 
   /// Judges `verdict` and the report titles against `expectation`; the reason to give
   /// when it is not met. A run that could not judge (INFRA-ERROR) is not judged.
-  public static func judge(
+  package static func judge(
     _ expectation: SeriesManifest.Expectation?, verdict: Verdict, reason: String, titles: [String]
   ) -> (result: ExpectationResult, unmetReason: String?)? {
     guard let expectation, verdict != .infraError, verdict != .expectationUnmet else { return nil }

@@ -5,10 +5,10 @@
 
 import Foundation
 
-public enum Judge {
+package enum Judge {
   /// - Parameter expectedRelease: the kernel release the build produced (`uname -r` of the
   ///   image); when given, a guest that booted any other kernel is an INFRA-ERROR.
-  public static func verdict(
+  package static func verdict(
     boot: BootResult, scenarios: [ScenarioResult], splats: [Splat], expectedRelease: String? = nil
   ) -> (Verdict, String, Int32?) {
     if let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease {

@@ -3,7 +3,7 @@
 
 import Foundation
 
-public enum Verdict: String, Sendable, Codable, CaseIterable {
+package enum Verdict: String, Sendable, Codable, CaseIterable {
   case pass = "PASS"
   case fail = "FAIL"
   /// No kernel report and no scenario failed, but a selected scenario did not run all its
@@ -19,7 +19,7 @@ public enum Verdict: String, Sendable, Codable, CaseIterable {
   case aborted = "ABORTED"
 
   /// Documented in README.md ("Exit codes").
-  public var exitCode: Int32 {
+  package var exitCode: Int32 {
     switch self {
     case .pass: 0
     case .fail: 1
