@@ -100,9 +100,13 @@ package enum LockWitness {
   /// One report per cycle, titled as lockdep titles its own, with the classes in order.
   package static func reports(in log: String) -> [Splat] {
     guard let result = read(log) else { return [] }
+    // The shortest cycles first; past twenty the rest say nothing more.
     let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
     let line = (lines.firstIndex { $0.contains(LockWitnessProgram.beginMarker) } ?? 0) + 1
-    return result.cycles.map { cycle in
+    let cycles = result.cycles.sorted {
+      $0.classes.count != $1.classes.count ? $0.classes.count < $1.classes.count : $0.classes.lexicographicallyPrecedes($1.classes)
+    }.prefix(20)
+    return cycles.map { cycle in
       let chain = (cycle.classes + [cycle.classes[0]]).joined(separator: " -> ")
       var excerpt = ["lock-order witness: possible circular locking dependency \(chain)"]
       for edge in cycle.edges {

@@ -64,8 +64,8 @@ package enum Initramfs {
       hint: "install it: apt-get install busybox-static (scripts/setup.sh does)")
   }
 
-  /// Writes the initramfs: busybox, /init = the runner script.
-  package static func build(runner: String, busybox: URL, to output: URL) throws {
+  /// Writes the initramfs: busybox, /init = the runner script, and `files` (path: text).
+  package static func build(runner: String, busybox: URL, to output: URL, files: [String: String] = [:]) throws {
     guard let busyboxData = FileManager.default.contents(atPath: busybox.path) else {
       throw PatchCheckError(.busyboxMissing, "cannot read \(busybox.path)", hint: "reinstall busybox-static")
     }
@@ -76,6 +76,7 @@ package enum Initramfs {
     archive.file("bin/busybox", content: busyboxData, executable: true)
     archive.symlink("bin/sh", target: "busybox")
     archive.file("init", content: Data(runner.utf8), executable: true)
+    for (path, text) in files.sorted(by: { $0.key < $1.key }) { archive.file(path, content: Data(text.utf8), executable: false) }
     try archive.finish().write(to: output)
   }
 }

@@ -16,9 +16,27 @@ package enum LockWitnessProgram {
   package static let endMarker = "patchcheck-witness: end"
   /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".
   package static let stepMarkerPrefix = "patchcheck: "
+  /// In the initramfs: the lock classes lockdep does not validate in the kernel booted, one
+  /// per line; the runner prints them as `focus<TAB>NAME` lines in the witness's block.
+  package static let focusFile = "witness-focus"
+
+  /// The classes the tree marks `lockdep_set_novalidate_class(&x->lock)`, by the name the
+  /// lock events carry ("&x->lock"): lockdep validates every other class and reports their
+  /// cycles itself; these it cannot see.
+  package static func unvalidatedClasses(inSource source: URL) throws -> [String] {
+    let result = try ProcessRunner.run(
+      ["grep", "-rhoE", "--include=*.c", "--include=*.h", #"lockdep_set_novalidate_class\(&[^)]*\)"#, "."],
+      cwd: source.path, collectLimit: 1 << 20)
+    let names = result.output.split(separator: "\n").compactMap { line -> String? in
+      guard let open = line.firstIndex(of: "("), line.hasSuffix(")") else { return nil }
+      return String(line[line.index(after: open)..<line.index(before: line.endIndex)])
+    }
+    return Array(Set(names)).sorted()
+  }
 
   /// busybox awk. Reads trace_pipe lines; at the "patchcheck: end" marker prints
-  /// `edge<TAB>A<TAB>B<TAB>count<TAB>task<TAB>step<TAB>instances` lines and `done<TAB>N`.
+  /// `edge<TAB>A<TAB>B<TAB>count<TAB>task<TAB>step<TAB>instances` lines for the edges between
+  /// sleeping locks, and `done<TAB>KEPT<TAB>ALL`.
   package static let awk = #"""
     BEGIN { where = "boot"; ne = 0; finished = 0 }
     {
@@ -37,9 +55,15 @@ package enum LockWitnessProgram {
       if (b == 0) next
       task = substr(line, 1, b - 1)
       gsub(/^ +| +$/, "", task)
+      # The reader itself and the runner (init) are not what a scenario drives.
+      if (task ~ /^awk-/ || task == "init-1") next
       n = split(substr(line, b), f, " ")
       c = substr(f[2], 3, 1)
       ctx = (c == "h" || c == "s" || c == "H" || c == "z" || c == "Z") ? c : "t"
+      # Irqs off, interrupt context or preemption disabled: a lock taken like that cannot
+      # sleep (a spinning lock, which lockdep validates itself); only sleeping locks count.
+      pd = substr(f[2], 4, 1)
+      inatomic = (substr(f[2], 1, 1) == "d" || ctx != "t" || (pd != "." && pd != "0"))
       key = task SUBSEP ctx
       body = substr(line, (a > 0 ? a : r) + 15)
       sp = index(body, " ")
@@ -53,6 +77,7 @@ package enum LockWitnessProgram {
         if (substr(name, 1, 5) == "read ") { name = substr(name, 6) }
         # RCU readers never wait for each other: not locks a cycle can go through.
         if (name ~ /^rcu_read_lock/) next
+        if (inatomic) atomic[name] = 1
         if (!try) for (k = 1; k <= d; k++) if (hn[key, k] != name) edge(hn[key, k], name, ha[key, k], addr, task)
         # Deeper than lockdep allows (48): releases were lost; start the task over.
         if (d >= 48) d = 0
@@ -79,11 +104,18 @@ package enum LockWitnessProgram {
         insts[e] = insts[e] (ni[e] > 1 ? "," : "") pair
       }
     }
-    function finish(    i, e) {
+    function finish(    i, e, parts, kept) {
       if (finished) return
       finished = 1
-      for (i = 1; i <= ne; i++) { e = order[i]; printf "edge\t%s\t%d\t%s\t%s\n", e, cnt[e], first[e], insts[e] }
-      print "done\t" ne
+      kept = 0
+      for (i = 1; i <= ne; i++) {
+        e = order[i]
+        split(e, parts, "\t")
+        if ((parts[1] in atomic) || (parts[2] in atomic)) continue
+        kept++
+        printf "edge\t%s\t%d\t%s\t%s\n", e, cnt[e], first[e], insts[e]
+      }
+      print "done\t" kept "\t" ne
     }
     END { finish() }
     """#

@@ -56,14 +56,15 @@ package enum RunnerScript {
         mount -t tracefs nodev $T 2>/dev/null
         if [ ! -e $T/events/lock/lock_acquire/enable ]; then echo "patchcheck-witness: unavailable: this kernel has no lock events"; return; fi
         echo 4096 > $T/buffer_size_kb
-        mkfifo /tmp/witness.pipe
-        awk -f /tmp/witness.awk < /tmp/witness.pipe > /tmp/witness.out 2>&1 &
+        # awk reads trace_pipe itself: a cat into a pipe would splice, and splicing from
+        # trace_pipe holds the pipe's lock while it waits for events (the reader hangs in D).
+        awk -f /tmp/witness.awk < $T/trace_pipe > /tmp/witness.out 2>&1 &
         wa=$!
-        cat $T/trace_pipe > /tmp/witness.pipe &
-        wc=$!
-        echo "$wa $wc" > $T/set_event_notrace_pid
-        echo 1 > $T/events/lock/lock_acquire/enable
-        echo 1 > $T/events/lock/lock_release/enable
+        # Only the steps' own tasks and their children (set_event_pid, set per step, events
+        # on from the first step): the kernel paths a scenario drives, not every lock the
+        # whole guest takes. Real addresses: lock instances are compared across steps.
+        echo 1 > $T/options/event-fork
+        echo 0 > $T/options/hash-ptr
         witness=1
       }
       mark() { [ -n "$witness" ] && echo "\(LockWitnessProgram.stepMarkerPrefix)$1" > $T/trace_marker; }
@@ -74,8 +75,9 @@ package enum RunnerScript {
         echo "\(LockWitnessProgram.stepMarkerPrefix)end" > $T/trace_marker
         i=0
         while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
-        kill $wc 2>/dev/null
+        kill $wa 2>/dev/null
         echo "\(LockWitnessProgram.beginMarker)"
+        [ -f /\(LockWitnessProgram.focusFile) ] && sed 's/^/focus\t/' /\(LockWitnessProgram.focusFile)
         cat /tmp/witness.out
         echo "overrun $(cat $T/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^overrun: //p' | tr '\\n' ' ')"
         echo "\(LockWitnessProgram.endMarker)"
@@ -83,6 +85,10 @@ package enum RunnerScript {
       step() {
         seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
         ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
+        if [ -n "$witness" ]; then
+          echo $! > $T/set_event_pid
+          echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable
+        fi
         t=0
         while [ ! -f "$m" ]; do
           if [ $t -ge $(($1*5)) ]; then

@@ -118,7 +118,11 @@ package struct ApplyAndBoot {
       // Guest: the same initramfs for every boot (and for the base's, when compared).
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs)
+      // The witness reports cycles through the classes lockdep cannot see, as this tree names them.
+      let focus = plan.guest.lockWitness ? try LockWitnessProgram.unvalidatedClasses(inSource: slot.worktreePath) : []
+      try Initramfs.build(
+        runner: plan.runnerScript, busybox: tools.busybox, to: initramfs,
+        files: focus.isEmpty ? [:] : [LockWitnessProgram.focusFile: focus.joined(separator: "\n") + "\n"])
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       t = Date()
       let boots = try guestStage(
