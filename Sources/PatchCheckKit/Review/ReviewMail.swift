@@ -76,7 +76,7 @@ package enum ReviewMail {
   }
 
   /// The findings table: label, title, base and series hits/runs, introduced and fixed by.
-  static func table(_ review: Review) -> [String] {
+  package static func table(_ review: Review) -> [String] {
     guard !review.findings.isEmpty else { return ["No findings: no kernel report on any kernel."] }
     let n = review.patches.count
     let rows =

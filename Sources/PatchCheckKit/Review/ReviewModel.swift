@@ -154,6 +154,15 @@ package struct Review: Sendable, Codable {
   package var mail: ReviewMailHeaders?
   /// The command that runs this review again.
   package var command: String = ""
+  /// The review's folder (review.txt, review.json, review.html, runs/).
+  package var folder: String = ""
 
   package var boots: Int { runs.reduce(0) { $0 + $1.boots.count } }
+
+  /// Nil when the series brings nothing new; 1 for a new finding or one that breaks
+  /// bisection; INFRA-ERROR's when no kernel booted at all.
+  package var exitCode: Int32? {
+    if boots == 0 { return Verdict.infraError.exitCode }
+    return findings.contains { $0.label == .new || $0.label == .breaksBisection } ? Verdict.fail.exitCode : nil
+  }
 }

@@ -56,6 +56,7 @@ package struct ReviewRunner {
       budget: budget)
     review.kernels = (0...n).map { ReviewKernel(patches: $0, label: ReviewKernel.label($0, of: n), head: nil, problem: nil) }
     review.mail = ReviewMail.headers(for: plan.series)
+    review.folder = out.path
     review.command = Self.command(plan: plan, base: base, extra: budgetFlags)
     var evidence: [String: FindingEvidence] = [:]
     var infraErrors = 0
