@@ -47,18 +47,35 @@ package enum Deadlock {
     return (String(lock[..<range.lowerBound]), String(lock[range.upperBound...]))
   }
 
+  /// The locks lockdep's own reports say a task "is trying to acquire", by task ("sh:142").
+  static func acquiring(in reports: [Splat]) -> [String: String] {
+    var result: [String: String] = [:]
+    for report in reports where report.kind.rawValue.hasPrefix("lockdep") {
+      for (index, line) in report.excerpt.enumerated().dropLast() {
+        guard let match = line.firstMatch(of: #/(\S+)/(\d+) is trying to acquire/#),
+          let lock = report.excerpt[index + 1].firstMatch(of: #/\((.+?)\)\{/#)
+        else { continue }
+        result["\(match.output.1):\(match.output.2)"] = String(lock.output.1)
+      }
+    }
+    return result
+  }
+
   /// The wait-for cycle among one boot's blocked tasks, or nil when no task is blocked.
-  package static func explain(_ blocked: [BlockedTask]) -> DeadlockExplanation? {
+  /// `reports`: the boot's other reports (lockdep's name the lock a task is trying to take).
+  package static func explain(_ blocked: [BlockedTask], reports: [Splat] = []) -> DeadlockExplanation? {
     guard !blocked.isEmpty else { return nil }
     var byTask: [String: BlockedTask] = [:]
     for task in blocked where byTask[task.task] == nil { byTask[task.task] = task }
+    let trying = acquiring(in: reports)
     // What each task waits for: lockdep lists a mutex being taken with the held ones, last,
-    // at the function the task waits in.
+    // at the function the task waits in; else lockdep's own report names it.
     func waited(_ task: BlockedTask) -> String? {
       let parsed = task.locks.map(split)
       if let waitsIn = task.waitsIn, let lock = parsed.last(where: { $0.at == waitsIn }) { return lock.name }
-      // Else the last lock listed that the owner also lists.
-      if let owner = task.blockedOn.flatMap({ byTask[$0] }), let last = parsed.last,
+      if let lock = trying[task.task] { return lock }
+      // Else the last lock listed that the owner (another task) also lists.
+      if let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task, let last = parsed.last,
         owner.locks.map(split).contains(where: { $0.name == last.name })
       {
         return last.name
@@ -67,7 +84,8 @@ package enum Deadlock {
     }
     func heldLocks(_ task: BlockedTask) -> [(name: String, at: String?)] {
       var locks = task.locks.map(split)
-      if let wanted = waited(task), let index = locks.lastIndex(where: { $0.name == wanted }) { locks.remove(at: index) }
+      // The entry being taken is listed last, at the function the task waits in.
+      if let wanted = waited(task), let last = locks.last, last.name == wanted, last.at == task.waitsIn { locks.removeLast() }
       return locks
     }
     func owner(of task: BlockedTask) -> String? {
@@ -128,6 +146,10 @@ package enum Deadlock {
         + " and waits\(wait.waitsIn.map { " in \($0)" } ?? "") for \(wait.waitsFor ?? "a lock"), held by \(wait.owner ?? "?")"
     }
     let locks = tasks.compactMap(\.holds)
+    if ring.count == 1 {
+      return DeadlockExplanation(
+        kind: .recursive, summary: "\(ring[0].task) waits for a lock it owns itself", tasks: tasks, lines: lines)
+    }
     if ring.count == 2 {
       return DeadlockExplanation(
         kind: .abba, summary: "AB-BA deadlock between \(locks.joined(separator: " and "))", tasks: tasks, lines: lines)
@@ -163,6 +185,6 @@ package enum Deadlock {
   package static func explain(_ splat: Splat, among splats: [Splat]) -> DeadlockExplanation? {
     if let cycle = splat.lockCycle { return explain(cycle) }
     guard splat.kind == .hungTask, splat.blocked != nil else { return nil }
-    return explain(splats.compactMap(\.blocked))
+    return explain(splats.compactMap(\.blocked), reports: splats)
   }
 }

@@ -54,7 +54,9 @@ package enum ReviewMail {
     ]
     lines += table(review)
     for (index, finding) in review.findings.enumerated() {
-      lines += [""] + section(finding, number: index + 1, review: review)
+      // Two hung tasks of one deadlock are two titles: the cycle is spelled out once.
+      let same = review.findings[..<index].firstIndex { $0.deadlock != nil && $0.deadlock == finding.deadlock }
+      lines += [""] + section(finding, number: index + 1, review: review, sameDeadlockAs: same.map { $0 + 1 })
     }
     if !review.quiet.isEmpty {
       lines += ["", "Nothing seen in:"]
@@ -93,7 +95,7 @@ package enum ReviewMail {
     }
   }
 
-  static func section(_ finding: ReviewFinding, number: Int, review: Review) -> [String] {
+  static func section(_ finding: ReviewFinding, number: Int, review: Review, sameDeadlockAs: Int? = nil) -> [String] {
     let n = review.patches.count
     func patch(_ k: Int) -> String { "patch \(k)/\(n) (\"\(review.patches[k - 1])\")" }
     var lines = ["\(number). [\(finding.label.rawValue)] \(finding.title)"]
@@ -103,7 +105,9 @@ package enum ReviewMail {
     if let k = finding.introducedBy, k <= n { lines.append("   introduced by \(patch(k))") }
     if let k = finding.fixedBy, k <= n { lines.append("   fixed by \(patch(k))") }
     if finding.label == .breaksBisection { lines.append("   introduced and fixed inside the series: it breaks bisection") }
-    if let deadlock = finding.deadlock {
+    if let earlier = sameDeadlockAs {
+      lines.append("   the same \(finding.deadlock?.summary ?? "deadlock") as finding \(earlier) (another task of its cycle)")
+    } else if let deadlock = finding.deadlock {
       lines.append("   \(deadlock.summary):")
       lines += deadlock.lines.map { "     \($0)" }
     }
