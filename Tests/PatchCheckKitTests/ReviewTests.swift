@@ -122,7 +122,8 @@ enum ReviewFixtures {
   /// Lock-order cycles of two classes are AB-BA, each order spelled out with its step.
   @Test func lockOrderCycleIsSpelledOut() {
     let edges = [
-      LockOrderEdge(held: "&dev->mutex", taken: "pci_rescan_remove_lock", count: 2, task: "sh-80", step: "enable 4 VFs", instances: ["a b"]),
+      LockOrderEdge(
+        held: "&dev->mutex", taken: "pci_rescan_remove_lock", count: 2, task: "sh-80", step: "enable 4 VFs", instances: ["a b"]),
       LockOrderEdge(held: "pci_rescan_remove_lock", taken: "&dev->mutex", count: 1, task: "sh-91", step: "remove PF", instances: ["b a"]),
     ]
     let cycle = LockWitness.cycles(in: edges)[0]
@@ -163,7 +164,10 @@ enum ReviewFixtures {
     let clear = try #require(four.findings.first { $0.title == "INFO: task hung in sriov_enable" })
     #expect(clear.series == Tally(hits: 4, runs: 4) && clear.base == Tally(hits: 0, runs: 4))
     #expect(clear.clear)
-    #expect(clear.claim == "new: 4/4 on the series, 0/4 on the base; rate with the series above 48% on the base below 53% at 95% confidence".replacingOccurrences(of: "48% on", with: "48%, on"), "\(clear.claim)")
+    #expect(
+      clear.claim
+        == "new: 4/4 on the series, 0/4 on the base; rate with the series above 48% on the base below 53% at 95% confidence"
+        .replacingOccurrences(of: "48% on", with: "48%, on"), "\(clear.claim)")
   }
 
   /// v10-like: patch 1 brings the deadlock, patch 2 takes it away: it breaks bisection.
@@ -177,7 +181,9 @@ enum ReviewFixtures {
     #expect(hung.label == .breaksBisection)
     #expect(hung.introducedBy == 1 && hung.fixedBy == 2)
     #expect(hung.kernels.map(\.hits) == [0, 1, 0])
-    #expect(hung.claim.hasPrefix("breaks bisection: 1/1 with patch 1/2, 0/1 on the series, 0/1 on the base; gone with patch 2/2"), "\(hung.claim)")
+    #expect(
+      hung.claim.hasPrefix("breaks bisection: 1/1 with patch 1/2, 0/1 on the series, 0/1 on the base; gone with patch 2/2"), "\(hung.claim)"
+    )
     // The schedule repeats the prefix that shows it, beside the base and the series.
     let pending = ReviewSchedule.pending(
       scenarios: ["numvfs", "race-numvfs-remove"], runs: [], findings: result.findings, patchCount: 2, judged: [0, 1, 2])
@@ -197,7 +203,8 @@ enum ReviewFixtures {
     let both = try #require(result.findings.first { $0.title == "INFO: task hung in sriov_enable" })
     #expect(both.label == .preExisting && both.claim == "pre-existing: 1/1 on the series, 1/1 on the base")
     // New first, then fixed, then pre-existing.
-    #expect(result.findings.map(\.label).firstIndex(of: .fixed)! < result.findings.map(\.label).firstIndex(of: .preExisting)!)
+    let labels = result.findings.map(\.label)
+    #expect((labels.firstIndex(of: .fixed) ?? .max) < (labels.firstIndex(of: .preExisting) ?? -1))
   }
 
   /// Quiet race scenarios are repeated until 0 hits bound the rate below 10%; a clear

@@ -108,11 +108,13 @@ package enum Deadlock {
     // Follow "waits for the owner" from each task until a task repeats.
     for start in blocked {
       var path: [BlockedTask] = [start]
-      while let next = owner(of: path.last!).flatMap({ byTask[$0] }) {
+      var current = start
+      while let next = owner(of: current).flatMap({ byTask[$0] }) {
         if let loop = path.firstIndex(where: { $0.task == next.task }) {
           return cycle(Array(path[loop...]), waited: waited, held: heldLocks)
         }
         path.append(next)
+        current = next
       }
     }
     let lines = blocked.map { task in

@@ -68,7 +68,7 @@ package enum ReviewFindings {
     }
     let order: [ReviewFinding.Label] = [.new, .breaksBisection, .fixed, .preExisting]
     findings.sort {
-      (order.firstIndex(of: $0.label)!, $0.title) < (order.firstIndex(of: $1.label)!, $1.title)
+      (order.firstIndex(of: $0.label) ?? 0, $0.title) < (order.firstIndex(of: $1.label) ?? 0, $1.title)
     }
     var quiet: [QuietScenario] = []
     let noisy = Set(scenariosOf.values.joined())

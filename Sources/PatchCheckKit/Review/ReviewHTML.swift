@@ -21,7 +21,8 @@ package enum ReviewHTML {
     for finding in review.findings {
       html += "<tr><td class=\"\(finding.label.rawValue)\">\(finding.label.rawValue)</td><td>\(e(finding.title))</td>"
       html += finding.kernels.map { "<td>\($0)</td>" }.joined()
-      html += "<td>\(finding.introducedBy.map { "patch \($0)/\(n)" } ?? "-")</td><td>\(finding.fixedBy.map { "patch \($0)/\(n)" } ?? "-")</td>"
+      html +=
+        "<td>\(finding.introducedBy.map { "patch \($0)/\(n)" } ?? "-")</td><td>\(finding.fixedBy.map { "patch \($0)/\(n)" } ?? "-")</td>"
       html += "<td>\(e(finding.claim))</td></tr>\n"
     }
     html += "</table>\n"

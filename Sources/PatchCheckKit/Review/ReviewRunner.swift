@@ -64,7 +64,9 @@ package struct ReviewRunner {
 
     func reproduce(_ scenario: String, _ patches: Int) -> String {
       let series =
-        patches == n ? nil : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
+        patches == n
+        ? nil
+        : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
       return Self.command(
         plan: plan, base: base, series: series, apply: true,
         extra: "--scenarios \(scenario) --compare-base --repeat \(ReviewFindings.isRace(scenario) ? 10 : 1)")
@@ -105,7 +107,8 @@ package struct ReviewRunner {
         "\(review.kernels[k].label) · \(scenario.name) · \(run.boots.count) boot(s): \(report.verdict.rawValue)"
           + (titles.isEmpty ? "" : " — \(titles.joined(separator: "; "))") + " · findings so far: \(Self.tally(review.findings))")
       if infraErrors >= 3 {
-        throw PatchCheckError(.infra, "three runs in a row ended in INFRA-ERROR; the last: \(report.reason)", hint: "see \(out.path)/\(folder)")
+        throw PatchCheckError(
+          .infra, "three runs in a row ended in INFRA-ERROR; the last: \(report.reason)", hint: "see \(out.path)/\(folder)")
       }
     }
 
@@ -174,7 +177,8 @@ package struct ReviewRunner {
   }
 
   static func quoted(_ word: String) -> String {
-    word.allSatisfy { $0.isLetter || $0.isNumber || "-_./,:=@+".contains($0) } ? word : "'\(word.replacingOccurrences(of: "'", with: "'\\''"))'"
+    word.allSatisfy { $0.isLetter || $0.isNumber || "-_./,:=@+".contains($0) }
+      ? word : "'\(word.replacingOccurrences(of: "'", with: "'\\''"))'"
   }
 
   static func minutes(_ seconds: TimeInterval) -> String { String(format: "%d:%02d", Int(seconds) / 60, Int(seconds) % 60) }

@@ -11,7 +11,8 @@ enum ReviewHelp: RunFlagsHelp {
 struct ReviewCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "review",
-    abstract: "Review a series: the base and each prefix of the series built and booted, every scenario in a boot of its own, races repeated; findings labelled new, fixed or pre-existing with hits/runs.",
+    abstract:
+      "Review a series: the base and each prefix of the series built and booted, every scenario in a boot of its own, races repeated; findings labelled new, fixed or pre-existing with hits/runs.",
     discussion: """
       Writes review.txt (a plain-text reply to the series), review.json and review.html in --out, \
       with every run's report folder under it. Exit codes: 0 nothing new, 1 a new finding or one \
