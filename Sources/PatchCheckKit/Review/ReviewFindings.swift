@@ -98,25 +98,23 @@ package enum ReviewFindings {
     let claim: String
     let clear: Bool
     switch label {
-    case .new:
-      let p = Rates.fisherOneSided(more: series, than: base)
+    case .new, .fixed:
+      // One side hits, the other never: past chance, the bound on the side that never hits.
+      let (hit, never) = label == .new ? (series, base) : (base, series)
+      let p = Rates.fisherOneSided(more: hit, than: never)
       clear = !racy || p < 0.05
+      let bound =
+        label == .new
+        ? "rate with the series above \(Rates.percent(Rates.lowerBound(series))), on the base below "
+          + "\(Rates.percent(Rates.upperBound(base)))"
+        : "rate on the series below \(Rates.percent(Rates.upperBound(series)))"
       claim =
-        !racy
-        ? "new: \(sides) (deterministic scenario, one run per kernel)"
-        : clear
-          ? "new: \(sides); rate with the series above \(Rates.percent(Rates.lowerBound(series))), on the base below "
-            + "\(Rates.percent(Rates.upperBound(base))) at 95% confidence"
-          : "new: \(sides); not yet clear, this could be chance (one-sided Fisher p = \(String(format: "%.2f", p)))"
-    case .fixed:
-      let p = Rates.fisherOneSided(more: base, than: series)
-      clear = !racy || p < 0.05
-      claim =
-        !racy
-        ? "fixed: \(sides) (deterministic scenario, one run per kernel)"
-        : clear
-          ? "fixed: \(sides); rate on the series below \(Rates.percent(Rates.upperBound(series))) at 95% confidence"
-          : "fixed: \(sides); not yet clear, this could be chance (one-sided Fisher p = \(String(format: "%.2f", p)))"
+        "\(label.rawValue): \(sides)"
+        + (!racy
+          ? " (deterministic scenario, one run per kernel)"
+          : clear
+            ? "; \(bound) at 95% confidence"
+            : "; not yet clear, this could be chance (one-sided Fisher p = \(String(format: "%.2f", p)))")
     case .preExisting:
       clear = true
       let flaky = base.hits < base.runs || series.hits < series.runs
