@@ -13,7 +13,7 @@ struct PatchCheck: ParsableCommand {
       ApplyAndBootCommand.self, ApplyCommand.self, TreeCommand.self, SeriesCommand.self,
       AnalyzeCommand.self, BootCommand.self, ScenariosCommand.self, BisectCommand.self, BisectRunCommand.self, CICommand.self,
       HistoryCommand.self,
-      ReportCommand.self,
+      ReportCommand.self, ReviewCommand.self,
     ]
   )
 }

@@ -19,6 +19,8 @@ package struct GuestPlan: Sendable {
   package var bootTimeout: TimeInterval?
   /// Boots of one build (each report counted over them).
   package var boots: Int
+  /// The guest traces lock acquisitions (`LockWitness`): the runner script is made with it.
+  package var lockWitness = true
 }
 
 package struct RunPlan: Sendable {
@@ -72,7 +74,7 @@ package struct RunPlan: Sendable {
       guest: GuestPlan(
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
         hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,
-        bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount)),
+        bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount), lockWitness: options.lockWitness),
       fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
       compareBase: options.compareBase, threeWay: options.threeWay, output: options.output, json: options.json,
       tool: PatchCheckVersion.build)

@@ -24,6 +24,8 @@ package struct Patch: Sendable, Codable {
   package var files: [FileStat]
   /// `base-commit:` written by `git format-patch --base` into a series without a cover.
   package var baseCommit: String?
+  /// The mail's Subject as posted, sender, recipients and thread (nil: not read from a mail).
+  package var envelope: MailEnvelope?
 
   package struct Trailer: Sendable, Codable, Equatable {
     package var key: String
@@ -36,6 +38,7 @@ package struct CoverLetter: Sendable, Codable {
   package var messageID: String?
   package var baseCommit: String?
   package var body: String
+  package var envelope: MailEnvelope?
 }
 
 package struct Series: Sendable, Codable {
@@ -84,7 +87,7 @@ package enum SeriesParser {
         if subject.number == 0 || cover == nil && patches.isEmpty {
           cover = CoverLetter(
             subject: subject.title, messageID: message.messageID, baseCommit: baseCommit(in: body),
-            body: body)
+            body: body, envelope: MailEnvelope(message))
         }
         continue
       }
@@ -100,7 +103,7 @@ package enum SeriesParser {
           version: subject.version, subject: subject.title, author: author,
           messageID: message.messageID, commitMessage: messageText,
           trailers: trailers(in: messageText), diff: diff, files: diffstat(diff),
-          baseCommit: baseCommit(in: body)))
+          baseCommit: baseCommit(in: body), envelope: MailEnvelope(message)))
     }
     guard !patches.isEmpty else {
       throw PatchCheckError(

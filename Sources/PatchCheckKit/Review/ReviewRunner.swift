@@ -1,0 +1,197 @@
+// `patchcheck review`: the base alone and each prefix of the series (patch 1, patches 1-2,
+// ..., all), each built once in turn in the one build folder, every scenario in a boot of its
+// own (a run plan per kernel and scenario, so a hang in one never hides another); then the
+// race scenarios repeated, base and series interleaved, until the answer is clear or the
+// budget is spent. The findings by title, with hits/runs on every kernel, go to review.json,
+// review.txt (a reply to the series) and review.html; every run's report folder is kept.
+
+import Foundation
+
+package struct ReviewRunner {
+  package let home: PatchCheckHome
+  package let options: RunOptions
+  package let budget: ReviewBudget
+  let console: Terminal
+  let progress: ProgressLine
+
+  package init(home: PatchCheckHome, options: RunOptions, budget: ReviewBudget) {
+    self.home = home
+    self.options = options
+    self.budget = budget
+    console = Terminal(quiet: options.json)
+    progress = ProgressLine(enabled: !options.json)
+  }
+
+  package static func defaultOutput(started: Date) -> URL {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return URL(fileURLWithPath: "results/review-\(formatter.string(from: started))")
+  }
+
+  /// Plans once, runs every part, writes review.json, review.txt and review.html.
+  package func run() throws -> Review {
+    let started = Date()
+    let tools = try ApplyAndBoot.Tools.locate()
+    let plan = try RunPlan.resolve(options, home: home)
+    let out = (plan.output ?? Self.defaultOutput(started: started)).standardizedFileURL
+    try FileManager.default.ensureDirectory(out)
+    let repository = try Applier.openRepository(plan.repository, home: home)
+    let base = try Applier(repository: repository, console: console).resolveBase(
+      requested: plan.requestedBase, stated: plan.series.statedBase, fallback: plan.manifest?.fallbackBase)
+    if let note = base.note { console.warn(note) }
+    for warning in plan.series.warnings ?? [] { console.warn(warning) }
+    // The parts run quietly: the review tells the progress.
+    var quiet = options
+    quiet.json = true
+    let pipeline = ApplyAndBoot(home: home, options: quiet)
+    let n = plan.series.patches.count
+
+    var review = Review(
+      startedAt: started, series: plan.series.title, version: plan.series.version, source: plan.series.source,
+      variant: plan.variantName, patches: plan.series.patches.map(\.subject), base: base,
+      repository: repository.workdir ?? repository.gitDirectory, tool: plan.tool, scenarios: plan.scenarios.map(\.name),
+      guest: "\(plan.guest.vcpus) vCPUs, \(plan.guest.memoryMB) MiB, \(plan.guest.pfs) igb PF(s) with \(plan.guest.vfs) VFs, "
+        + "\(plan.guest.iterations) race iterations per boot, \(plan.guest.accelerator)",
+      budget: budget)
+    review.kernels = (0...n).map { ReviewKernel(patches: $0, label: ReviewKernel.label($0, of: n), head: nil, problem: nil) }
+    review.mail = ReviewMail.headers(for: plan.series)
+    review.folder = out.path
+    review.command = Self.command(plan: plan, base: base, extra: budgetFlags)
+    var evidence: [String: FindingEvidence] = [:]
+    var infraErrors = 0
+    let firstPass = (n + 1) * plan.scenarios.count
+
+    func reproduce(_ scenario: String, _ patches: Int) -> String {
+      let series =
+        patches == n
+        ? nil
+        : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
+      return Self.command(
+        plan: plan, base: base, series: series, apply: true,
+        extra: "--scenarios \(scenario) --compare-base --repeat \(ReviewFindings.isRace(scenario) ? 10 : 1)")
+    }
+    func conclude() throws {
+      review.seconds = Date().timeIntervalSince(started)
+      (review.findings, review.quiet) = ReviewFindings.aggregate(
+        review.runs, patchCount: n, evidence: evidence, reproduce: reproduce)
+      try Self.write(review, to: out)
+    }
+
+    /// One part: `scenario` on kernel `k`, `boots` boots of one build.
+    func runPart(_ scenario: Scenario, kernel k: Int, boots: Int) throws {
+      let index = review.runs.filter { $0.patches == k && $0.scenario == scenario.name }.count + 1
+      let folder = "runs/\(k == 0 ? "base" : "patches-1-\(k)")/\(scenario.name)-\(index)"
+      let done = review.boots
+      let of = done < firstPass ? "first pass \(firstPass) boots" : "budget \(budget.maxBoots) boots"
+      progress.update(
+        "\(review.kernels[k].label) · \(scenario.name) · boot \(done + 1)\(boots > 1 ? "-\(done + boots)" : "") (\(of)) · "
+          + "\(Self.minutes(Date().timeIntervalSince(started))) elapsed · findings \(Self.tally(review.findings))", force: true)
+      let t = Date()
+      let part = plan.part(
+        scenario: scenario, patches: k == 0 ? nil : k, base: base.commit, boots: boots, output: out.appendingPathComponent(folder))
+      let report = try pipeline.run(part, tools: tools)
+      progress.finish()
+      review.kernels[k].head = review.kernels[k].head ?? report.head
+      switch report.verdict {
+      case .applyFail, .buildFail: review.kernels[k].problem = "\(report.verdict.rawValue): \(report.reason)"
+      case .infraError: infraErrors += 1
+      default: infraErrors = 0
+      }
+      let run = ReviewRun(patches: k, scenario: scenario.name, folder: folder, report: report, seconds: Date().timeIntervalSince(t))
+      review.runs.append(run)
+      for (title, found) in FindingEvidence.of(report, folder: folder) where evidence[title] == nil { evidence[title] = found }
+      try conclude()
+      let titles = Set(run.boots.joined()).sorted()
+      console.say(
+        "\(review.kernels[k].label) · \(scenario.name) · \(run.boots.count) boot(s): \(report.verdict.rawValue)"
+          + (titles.isEmpty ? "" : " — \(titles.joined(separator: "; "))") + " · findings so far: \(Self.tally(review.findings))")
+      if infraErrors >= 3 {
+        throw PatchCheckError(
+          .infra, "three runs in a row ended in INFRA-ERROR; the last: \(report.reason)", hint: "see \(out.path)/\(folder)")
+      }
+    }
+
+    // First pass: each kernel built once, each scenario in a boot of its own.
+    for k in 0...n {
+      for scenario in plan.scenarios where review.kernels[k].problem == nil {
+        try runPart(scenario, kernel: k, boots: 1)
+      }
+    }
+    // Repeats: the races, base and series interleaved, until clear or the budget is spent.
+    review.stopped = "clear"
+    let judged = Set(review.kernels.filter { $0.problem == nil }.map(\.patches))
+    repeats: while true {
+      let pending = ReviewSchedule.pending(
+        scenarios: plan.scenarios.map(\.name), runs: review.runs, findings: review.findings, patchCount: n, judged: judged)
+      if pending.isEmpty { break }
+      var ran = false
+      for k in Set(pending.flatMap(\.kernels)).sorted() {
+        for item in pending where item.kernels.contains(k) {
+          guard let scenario = plan.scenarios.first(where: { $0.name == item.scenario }) else { continue }
+          if let reason = spent(review, scenario: item.scenario, started: started) {
+            review.stopped = reason
+            break repeats
+          }
+          try runPart(scenario, kernel: k, boots: budget.block)
+          ran = true
+        }
+      }
+      if !ran { break }
+    }
+    try conclude()
+    return review
+  }
+
+  /// Why the next block would overrun the budget, or nil.
+  func spent(_ review: Review, scenario: String, started: Date) -> String? {
+    if review.boots + budget.block > budget.maxBoots { return "boot budget spent (\(review.boots) of \(budget.maxBoots))" }
+    let runs = review.runs.filter { $0.scenario == scenario && !$0.boots.isEmpty }
+    let perBoot = runs.reduce(0) { $0 + $1.seconds } / Double(max(1, runs.reduce(0) { $0 + $1.boots.count }))
+    let next = perBoot * Double(budget.block) + 20
+    if Date().timeIntervalSince(started) + next > budget.maxMinutes * 60 {
+      return "time budget spent (\(Self.minutes(Date().timeIntervalSince(started))) of \(Int(budget.maxMinutes)) min)"
+    }
+    return nil
+  }
+
+  var budgetFlags: String {
+    var flags: [String] = []
+    if budget.maxBoots != ReviewBudget.defaultMaxBoots { flags.append("--max-boots \(budget.maxBoots)") }
+    if budget.maxMinutes != ReviewBudget.defaultMaxMinutes { flags.append("--max-minutes \(Int(budget.maxMinutes))") }
+    return flags.joined(separator: " ")
+  }
+
+  /// The patchcheck command for this plan's tree, base, series and guest.
+  static func command(plan: RunPlan, base: BaseResolution, series: String? = nil, apply: Bool = false, extra: String) -> String {
+    var words = ["patchcheck", apply ? "apply-and-boot" : "review", "--series", Self.quoted(series ?? plan.series.source)]
+    if series == nil, plan.variantName != "as-posted" { words += ["--variant", plan.variantName] }
+    if let repository = plan.repository { words += ["--repo", Self.quoted(repository)] }
+    words += ["--base", Self.quoted(base.used)]
+    if plan.guest.iterations != ScenarioLibrary.defaultIterations { words += ["--iterations", "\(plan.guest.iterations)"] }
+    if plan.guest.accelerator != "auto" { words += ["--accel", plan.guest.accelerator] }
+    if !apply, plan.scenarios.map(\.name) != (plan.manifest?.scenarios ?? ScenarioLibrary.defaultNames) {
+      words += ["--scenarios", plan.scenarios.map(\.name).joined(separator: ",")]
+    }
+    return (words + (extra.isEmpty ? [] : [extra])).joined(separator: " ")
+  }
+
+  static func quoted(_ word: String) -> String {
+    word.allSatisfy { $0.isLetter || $0.isNumber || "-_./,:=@+".contains($0) }
+      ? word : "'\(word.replacingOccurrences(of: "'", with: "'\\''"))'"
+  }
+
+  static func minutes(_ seconds: TimeInterval) -> String { String(format: "%d:%02d", Int(seconds) / 60, Int(seconds) % 60) }
+
+  /// "1 new, 0 fixed, 2 pre-existing".
+  package static func tally(_ findings: [ReviewFinding]) -> String {
+    let labels: [ReviewFinding.Label] = [.new, .fixed, .preExisting, .breaksBisection]
+    return labels.map { label in "\(findings.filter { $0.label == label }.count) \(label.rawValue)" }.joined(separator: ", ")
+  }
+
+  package static func write(_ review: Review, to out: URL) throws {
+    try JSON.encode(review).write(to: out.appendingPathComponent("review.json"))
+    try ReviewMail.text(review).write(to: out.appendingPathComponent("review.txt"), atomically: true, encoding: .utf8)
+    try ReviewHTML.page(review).write(to: out.appendingPathComponent("review.html"), atomically: true, encoding: .utf8)
+  }
+}

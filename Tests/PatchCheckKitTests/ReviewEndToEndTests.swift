@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckKit
+
+/// `patchcheck review` on the embedded default (v9 on 7.3.4) with a small budget: the base
+/// and the one prefix built, each scenario in a boot of its own, then a few race repeats.
+/// Pins the shape of the findings table and review.txt's headers; what it finds on v9 is the
+/// run's to say (README "Review" writes it down).
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct ReviewEndToEnd {
+  @Test func reviewsV9WithASmallBudget() throws {
+    let dir = try TempDir()
+    var options = RunOptions()
+    options.scenarios = ["numvfs", "race-numvfs-remove"]
+    options.iterations = 3
+    options.accelerator = "tcg"
+    options.output = dir.path("review")
+    options.json = true
+    let budget = ReviewBudget(maxBoots: 8, maxMinutes: 8, block: 2)
+    let review = try ReviewRunner(home: EndToEnd.home, options: options, budget: budget).run()
+
+    // Two kernels (the base, patch 1/1), both judged; each scenario ran on each.
+    #expect(review.kernels.map(\.label) == ["base", "patch 1/1"])
+    #expect(review.kernels.allSatisfy { $0.problem == nil }, "\(review.kernels.compactMap(\.problem))")
+    #expect(review.base?.used == "v7.3.4")
+    for k in 0...1 {
+      #expect(Set(review.runs.filter { $0.patches == k }.map(\.scenario)) == ["numvfs", "race-numvfs-remove"])
+    }
+    #expect(review.boots <= budget.maxBoots)
+    #expect(review.runs.allSatisfy { $0.scenario.hasPrefix("race-") || $0.boots.count == 1 }, "deterministic scenarios run once")
+    #expect(!review.stopped.isEmpty)
+    // Every finding: a label, hits/runs on both sides, a claim, evidence, the command.
+    for finding in review.findings {
+      #expect(finding.kernels.count == 2)
+      #expect(finding.base.runs > 0 && finding.series.runs > 0, "\(finding.title)")
+      #expect(finding.claim.hasPrefix(finding.label == .preExisting ? "" : finding.label.rawValue) || finding.claim.hasPrefix("flaky"))
+      #expect(!finding.excerpt.isEmpty || finding.kind == "scenario", "\(finding.title)")
+      #expect(finding.reproduce.hasPrefix("patchcheck apply-and-boot "))
+      #expect(FileManager.default.fileExists(atPath: dir.path("review").appendingPathComponent(finding.evidence).path))
+      if finding.kind == Splat.Kind.hungTask.rawValue { #expect(finding.deadlock != nil, "\(finding.title)") }
+      if finding.label == .new { #expect(finding.introducedBy == 1) }
+    }
+    print("review v9: \(review.boots) boots, \(Int(review.seconds)) s, stopped: \(review.stopped)")
+    for line in ReviewMail.table(review) { print(line) }
+    for finding in review.findings { print("  \(finding.title): \(finding.claim)") }
+    for quiet in review.quiet { print("  \(quiet.scenario): \(quiet.claim)") }
+
+    // Every run's report folder is kept; the three outputs are written.
+    for run in review.runs {
+      #expect(FileManager.default.fileExists(atPath: dir.path("review").appendingPathComponent(run.folder + "/report.json").path))
+    }
+    let text = try String(contentsOf: dir.path("review/review.txt"), encoding: .utf8)
+    let headers = text.components(separatedBy: "\n\n")[0].split(separator: "\n").map(String.init)
+    #expect(headers.first?.hasPrefix("Subject: Re: [PATCH v9 0/1] PCI/IOV: Make pci_lock_rescan_remove() reentrant") == true)
+    #expect(headers.contains("In-Reply-To: <20260310074303.17480-1-ionut.nechita@windriver.com>"))
+    #expect(headers.contains { $0.hasPrefix("To: ") && $0.contains("ionut.nechita@windriver.com") })
+    #expect(headers.contains { $0.hasPrefix("Cc: ") && $0.contains("linux-pci@vger.kernel.org") })
+    let table = text.split(separator: "\n").contains { $0.hasPrefix("label ") && $0.contains(" introduced ") && $0.hasSuffix(" title") }
+    #expect(table || review.findings.isEmpty)
+    #expect(text.contains(review.command))
+    let decoded = try JSON.decoder().decode(Review.self, from: Data(contentsOf: dir.path("review/review.json")))
+    #expect(decoded.findings == review.findings)
+    #expect(FileManager.default.fileExists(atPath: dir.path("review/review.html").path))
+  }
+}
