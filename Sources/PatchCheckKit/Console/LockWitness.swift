@@ -18,7 +18,8 @@ package struct LockOrderEdge: Sendable, Codable, Equatable {
   /// The first task that did it ("sh-82") and the scenario step it was in.
   package var task: String
   package var step: String
-  /// Lock instance pairs (the kernel's hashed addresses of held and taken), at most four.
+  /// Lock instance pairs (the addresses of held and taken): up to 64 for an edge with a class
+  /// lockdep does not validate, 2 for the others.
   package var instances: [String]
 }
 
@@ -37,6 +38,10 @@ package struct LockWitnessResult: Sendable, Codable, Equatable {
   package var cycles: [LockCycle]
   /// Trace events the kernel dropped per CPU (a full buffer): edges may be missing.
   package var overruns: [Int]
+  /// The classes lockdep does not validate in the kernel booted: only cycles through one of
+  /// them are reported (lockdep reports the others' itself, knowing their nesting and
+  /// read/write rules, which the trace does not carry). Empty: every cycle is reported.
+  package var focus: [String] = []
 }
 
 package enum LockWitness {
@@ -47,6 +52,7 @@ package enum LockWitness {
     else { return nil }
     var edges: [LockOrderEdge] = []
     var overruns: [Int] = []
+    var focus: [String] = []
     for raw in log[begin.upperBound..<end.lowerBound].split(whereSeparator: \.isNewline) {
       let fields = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
       if fields.first == "edge", fields.count >= 7 {
@@ -54,11 +60,18 @@ package enum LockWitness {
           LockOrderEdge(
             held: fields[1], taken: fields[2], count: Int(fields[3]) ?? 1, task: fields[4], step: fields[5],
             instances: fields[6].split(separator: ",").map(String.init)))
+      } else if fields.first == "focus", fields.count == 2 {
+        focus.append(fields[1])
       } else if raw.hasPrefix("overrun ") {
         overruns = raw.dropFirst(8).split(separator: " ").compactMap { Int($0) }
       }
     }
-    return LockWitnessResult(edges: edges, cycles: cycles(in: edges), overruns: overruns)
+    let all = cycles(in: edges)
+    let reported = focus.isEmpty ? all : all.filter { !Set($0.classes).isDisjoint(with: focus) }
+    // A class is every lock of its kind: &dev->mutex is every device's. A cycle seen only on
+    // different instances (one device's mutex, then another's under a lock between) is how
+    // parents and children nest; only one on the same objects can deadlock.
+    return LockWitnessResult(edges: edges, cycles: reported, overruns: overruns, focus: focus)
   }
 
   /// Elementary cycles of up to four classes, each once (starting at its smallest class).
@@ -103,7 +116,7 @@ package enum LockWitness {
     // The shortest cycles first; past twenty the rest say nothing more.
     let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
     let line = (lines.firstIndex { $0.contains(LockWitnessProgram.beginMarker) } ?? 0) + 1
-    let cycles = result.cycles.sorted {
+    let cycles = result.cycles.filter(\.sameInstances).sorted {
       $0.classes.count != $1.classes.count ? $0.classes.count < $1.classes.count : $0.classes.lexicographicallyPrecedes($1.classes)
     }.prefix(20)
     return cycles.map { cycle in

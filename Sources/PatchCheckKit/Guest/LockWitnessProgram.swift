@@ -16,6 +16,21 @@ package enum LockWitnessProgram {
   package static let endMarker = "patchcheck-witness: end"
   /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".
   package static let stepMarkerPrefix = "patchcheck: "
+  /// Lock classes left out at the source: annotations taken on every allocation, page
+  /// fault and RCU read section, which lockdep validates and which would flood the trace.
+  package static let ignoredClasses = [
+    "fs_reclaim", "&mm->mmap_lock", "&anon_vma->rwsem", "&mapping->i_mmap_rwsem", "ptlock_ptr(ptdesc)", "&lockref->lock",
+    "rcu_read_lock", "rcu_read_lock_sched", "rcu_read_lock_bh", "&p->pi_lock", "&rq->__lock", "&zone->lock",
+    "&pcp->lock", "&n->list_lock",
+  ]
+  /// tracefs filters (kernel/trace/trace_events_filter.c syntax).
+  package static var acquireFilter: String {
+    "!(common_flags & 25) && " + ignoredClasses.map { "name != \"\($0)\"" }.joined(separator: " && ")
+  }
+  package static var releaseFilter: String {
+    ignoredClasses.map { "name != \"\($0)\"" }.joined(separator: " && ")
+  }
+
   /// In the initramfs: the lock classes lockdep does not validate in the kernel booted, one
   /// per line; the runner prints them as `focus<TAB>NAME` lines in the witness's block.
   package static let focusFile = "witness-focus"
@@ -38,7 +53,11 @@ package enum LockWitnessProgram {
   /// `edge<TAB>A<TAB>B<TAB>count<TAB>task<TAB>step<TAB>instances` lines for the edges between
   /// sleeping locks, and `done<TAB>KEPT<TAB>ALL`.
   package static let awk = #"""
-    BEGIN { where = "boot"; ne = 0; finished = 0 }
+    BEGIN {
+      where = "boot"; ne = 0; finished = 0
+      # The focus classes (lockdep cannot see them): their edges keep many instance pairs.
+      while ((getline f < "/witness-focus") > 0) focus[f] = 1
+    }
     {
       line = $0
       sub(/\r$/, "", line)
@@ -60,10 +79,10 @@ package enum LockWitnessProgram {
       n = split(substr(line, b), f, " ")
       c = substr(f[2], 3, 1)
       ctx = (c == "h" || c == "s" || c == "H" || c == "z" || c == "Z") ? c : "t"
-      # Irqs off, interrupt context or preemption disabled: a lock taken like that cannot
-      # sleep (a spinning lock, which lockdep validates itself); only sleeping locks count.
-      pd = substr(f[2], 4, 1)
-      inatomic = (substr(f[2], 1, 1) == "d" || ctx != "t" || (pd != "." && pd != "0"))
+      # Taken with interrupts off or in interrupt context: a spinning lock (lockdep validates
+      # those itself). The preemption depth tells nothing: mutex_lock() reports its
+      # acquisition with preemption disabled.
+      inatomic = (substr(f[2], 1, 1) == "d" || ctx != "t")
       key = task SUBSEP ctx
       body = substr(line, (a > 0 ? a : r) + 15)
       sp = index(body, " ")
@@ -98,7 +117,7 @@ package enum LockWitnessProgram {
       if (!(e in cnt)) { ne++; order[ne] = e; first[e] = t "\t" where; ni[e] = 0; insts[e] = "" }
       cnt[e]++
       pair = xa " " ya
-      if (ni[e] < 4 && !((e SUBSEP pair) in seen)) {
+      if (ni[e] < ((x in focus) || (y in focus) ? 64 : 2) && !((e SUBSEP pair) in seen)) {
         seen[e SUBSEP pair] = 1
         ni[e]++
         insts[e] = insts[e] (ni[e] > 1 ? "," : "") pair

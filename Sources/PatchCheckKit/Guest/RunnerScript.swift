@@ -55,7 +55,6 @@ package enum RunnerScript {
       witness_start() {
         mount -t tracefs nodev $T 2>/dev/null
         if [ ! -e $T/events/lock/lock_acquire/enable ]; then echo "patchcheck-witness: unavailable: this kernel has no lock events"; return; fi
-        echo 4096 > $T/buffer_size_kb
         # awk reads trace_pipe itself: a cat into a pipe would splice, and splicing from
         # trace_pipe holds the pipe's lock while it waits for events (the reader hangs in D).
         awk -f /tmp/witness.awk < $T/trace_pipe > /tmp/witness.out 2>&1 &
@@ -65,6 +64,14 @@ package enum RunnerScript {
         # whole guest takes. Real addresses: lock instances are compared across steps.
         echo 1 > $T/options/event-fork
         echo 0 > $T/options/hash-ptr
+        # At the source, leave out what cannot be a sleeping lock's order and would only
+        # flood the buffer: acquisitions with interrupts off or in interrupt context
+        # (common_flags: irqs-off 0x1, hardirq 0x8, softirq 0x10; spinning locks, which
+        # lockdep validates), and the memory-management annotations taken on every
+        # allocation and page fault (reclaim, mmap, rmap), which lockdep validates too.
+        echo '\(LockWitnessProgram.acquireFilter)' > $T/events/lock/lock_acquire/filter
+        echo '\(LockWitnessProgram.releaseFilter)' > $T/events/lock/lock_release/filter
+        echo 16384 > $T/buffer_size_kb
         witness=1
       }
       mark() { [ -n "$witness" ] && echo "\(LockWitnessProgram.stepMarkerPrefix)$1" > $T/trace_marker; }
@@ -84,10 +91,14 @@ package enum RunnerScript {
       }
       step() {
         seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
-        ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
         if [ -n "$witness" ]; then
-          echo $! > $T/set_event_pid
-          echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable
+          # The step's subshell names itself before it forks the step (event-fork traces
+          # the children of a traced task from then on).
+          ( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid
+            echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable
+            sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
+        else
+          ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
         fi
         t=0
         while [ ! -f "$m" ]; do
