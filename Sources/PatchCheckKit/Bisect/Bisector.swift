@@ -61,6 +61,8 @@ public struct BisectRequest: Codable, Sendable {
   public var series: String?
   public var variant = "as-posted"
   public var scenarios: [String]?
+  /// Folders of the user's scenario files (absent in logs written before there were any).
+  public var scenarioDirs: [String]?
   public var iterations = ScenarioLibrary.defaultIterations
   public var repository: String?
   public var fragments: [String]?

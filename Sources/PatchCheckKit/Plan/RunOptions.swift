@@ -10,7 +10,9 @@ public struct RunOptions: Sendable {
   public var variant = "as-posted"
   public var output: URL?
   public var scenarios: [String]?
-  /// Scenarios given whole, instead of by name (tests, and until scenarios are data files).
+  /// Folders of the user's own scenario files (`--scenario-dir`), added to the built-in ones.
+  public var scenarioDirs: [URL] = []
+  /// Scenarios given whole, instead of by name (tests).
   public var scenarioDefinitions: [Scenario]?
   public var fragments: [URL]?
   public var accelerator = "auto"

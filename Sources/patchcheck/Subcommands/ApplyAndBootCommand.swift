@@ -32,9 +32,11 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Option(help: "Folder for the run's report and logs (default: results/<run>).")
   var out: String?
 
-  @Option(
-    help: "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all().map(\.name).joined(separator: ", "))).")
+  @Option(help: "Comma-separated scenarios (default: the manifest's; 'patchcheck scenarios' lists what is available).")
   var scenarios: String?
+
+  @Option(help: "A folder of your own scenario files (*.yaml), added to the built-in ones (repeatable).")
+  var scenarioDir: [String] = []
 
   @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
   var fragment: [String] = []
@@ -116,6 +118,7 @@ struct ApplyAndBootCommand: ParsableCommand {
     options.variant = seriesOptions.variant
     options.output = out.map { URL(fileURLWithPath: $0) }
     options.scenarios = scenarios?.split(separator: ",").map(String.init)
+    options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
     options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
     options.accelerator = accel
     options.bootTimeout = bootTimeout

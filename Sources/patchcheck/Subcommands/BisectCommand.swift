@@ -13,6 +13,9 @@ struct StepOptions: ParsableArguments {
   @Option(help: "Comma-separated scenarios (default: the manifest's, else numvfs,pf-remove).")
   var scenarios: String?
 
+  @Option(help: "A folder of your own scenario files (*.yaml), added to the built-in ones (repeatable).")
+  var scenarioDir: [String] = []
+
   @Option(help: "Iterations of each race scenario.")
   var iterations: Int = ScenarioLibrary.defaultIterations
 
@@ -31,6 +34,8 @@ struct StepOptions: ParsableArguments {
   }
 
   var scenarioList: [String]? { scenarios?.split(separator: ",").map(String.init) }
+  /// Absolute, so a resumed bisect or git bisect run finds them from any folder.
+  var scenarioDirList: [String]? { scenarioDir.isEmpty ? nil : scenarioDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } }
   var fragmentList: [String]? { fragment.isEmpty ? nil : fragment }
 }
 
@@ -41,6 +46,7 @@ extension RunOptions {
     noSeries = request.series == nil
     variant = request.variant
     scenarios = request.scenarios
+    scenarioDirs = (request.scenarioDirs ?? []).map { URL(fileURLWithPath: $0) }
     iterations = request.iterations
     repository = request.repository
     fragments = request.fragments?.map { URL(fileURLWithPath: $0) }
@@ -121,6 +127,7 @@ struct BisectCommand: ParsableCommand {
         request.series = step.series
         request.variant = step.variant
         request.scenarios = step.scenarioList
+        request.scenarioDirs = step.scenarioDirList
         request.iterations = step.iterations
         request.repository = repo.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         request.fragments = step.fragmentList?.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
@@ -198,6 +205,7 @@ struct BisectRunCommand: ParsableCommand {
       request.series = step.series
       request.variant = step.variant
       request.scenarios = step.scenarioList
+      request.scenarioDirs = step.scenarioDirList
       request.iterations = step.iterations
       request.repository = URL(fileURLWithPath: repo).standardizedFileURL.path
       request.fragments = step.fragmentList

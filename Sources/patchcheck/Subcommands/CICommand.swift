@@ -38,6 +38,9 @@ struct CICommand: ParsableCommand {
   @Option(help: "Comma-separated scenarios (default: the manifest's).")
   var scenarios: String?
 
+  @Option(help: "A folder of your own scenario files (*.yaml), added to the built-in ones (repeatable).")
+  var scenarioDir: [String] = []
+
   @Option(help: "Iterations of each race scenario.")
   var iterations: Int = ScenarioLibrary.defaultIterations
 
@@ -78,6 +81,7 @@ struct CICommand: ParsableCommand {
         if let series { arguments += ["--series", series] }
         if variant != "as-posted" { arguments += ["--variant", variant] }
         if let scenarios { arguments += ["--scenarios", scenarios] }
+        for folder in scenarioDir { arguments += ["--scenario-dir", folder] }
         if iterations != ScenarioLibrary.defaultIterations { arguments += ["--iterations", "\(iterations)"] }
         print(
           emit == "gitlab"
@@ -89,6 +93,7 @@ struct CICommand: ParsableCommand {
       options.series = series
       options.variant = variant
       options.scenarios = scenarios?.split(separator: ",").map(String.init)
+      options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
       options.iterations = iterations
       options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
       options.repository = repo
