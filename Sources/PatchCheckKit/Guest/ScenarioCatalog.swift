@@ -16,6 +16,8 @@ public enum ScenarioSource: Sendable {
 public struct ScenarioCatalog: Sendable {
   /// In the order they were found: the built-in folder's by file name, then each source's.
   public private(set) var definitions: [ScenarioDefinition] = []
+  /// The files read, resolved: the same file reached twice is one scenario.
+  private var seen = Set<String>()
 
   public var names: [String] { definitions.map(\.name) }
 
@@ -24,25 +26,18 @@ public struct ScenarioCatalog: Sendable {
   /// The built-in scenarios and those `sources` add.
   public static func load(builtIn: URL = ProjectData.scenarios, sources: [ScenarioSource] = []) throws -> ScenarioCatalog {
     var catalog = ScenarioCatalog()
-    var seen = Set<String>()
-    let builtInFiles = try yamlFiles(in: builtIn) {
+    try catalog.addFolder(builtIn, kind: .builtIn, builtIn: builtIn) {
       PatchCheckError(
         .scenarioFile, "no built-in scenarios in \(builtIn.path)",
         hint: "run patchcheck from its checkout, or set PATCHCHECK_DATA to the folder holding scenarios/")
     }
-    for file in builtInFiles {
-      try catalog.add(file, ScenarioOrigin(kind: .builtIn, file: file.path, via: builtIn.path), builtIn: builtIn, seen: &seen)
-    }
     for source in sources {
       switch source {
       case .folder(let folder):
-        let files = try yamlFiles(in: folder) {
+        try catalog.addFolder(folder, kind: .folder, builtIn: builtIn) {
           PatchCheckError(
             .scenarioFile, "--scenario-dir \(folder.path) holds no scenario files (*.yaml)",
             hint: "give a folder of scenario files, one per scenario")
-        }
-        for file in files {
-          try catalog.add(file, ScenarioOrigin(kind: .folder, file: file.path, via: folder.path), builtIn: builtIn, seen: &seen)
         }
       case .manifestFile(let url, let manifest, let line):
         var isFolder: ObjCBool = false
@@ -53,15 +48,23 @@ public struct ScenarioCatalog: Sendable {
         }
         let files = isFolder.boolValue ? try yamlFiles(in: url) { ScenarioFile.error(url.path, nil, "holds no scenario files") } : [url]
         for file in files {
-          try catalog.add(file, ScenarioOrigin(kind: .manifest, file: file.path, via: manifest), builtIn: builtIn, seen: &seen)
+          try catalog.add(file, ScenarioOrigin(kind: .manifest, file: file.path, via: manifest), builtIn: builtIn)
         }
       }
     }
     return catalog
   }
 
-  mutating func add(_ file: URL, _ origin: ScenarioOrigin, builtIn: URL, seen: inout Set<String>) throws {
-    // The same file reached twice (a manifest naming a file of a --scenario-dir) is one scenario.
+  mutating func addFolder(
+    _ folder: URL, kind: ScenarioOrigin.Kind, builtIn: URL, orElse empty: () -> PatchCheckError
+  ) throws {
+    for file in try Self.yamlFiles(in: folder, orElse: empty) {
+      try add(file, ScenarioOrigin(kind: kind, file: file.path, via: folder.path), builtIn: builtIn)
+    }
+  }
+
+  mutating func add(_ file: URL, _ origin: ScenarioOrigin, builtIn: URL) throws {
+    // A manifest naming a file of a --scenario-dir: read once.
     guard seen.insert(file.standardizedFileURL.resolvingSymlinksInPath().path).inserted else { return }
     let definition = try ScenarioFile.load(file, origin: origin, builtIn: builtIn)
     if let earlier = self.definition(definition.name) {

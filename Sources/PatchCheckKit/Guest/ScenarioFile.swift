@@ -25,12 +25,6 @@ public struct ScenarioOrigin: Sendable, Codable, Equatable {
   public var file: String
   /// What added it: the built-in folder, the user's folder (`--scenario-dir`) or the manifest.
   public var via: String
-
-  public init(kind: Kind, file: String, via: String) {
-    self.kind = kind
-    self.file = file
-    self.via = via
-  }
 }
 
 /// Text from a scenario file with where it starts, so that an error can name file:line.

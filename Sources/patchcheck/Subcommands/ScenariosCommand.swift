@@ -51,8 +51,11 @@ struct ScenariosCommand: ParsableCommand {
       }
       for entry in entries {
         print("\(entry.name): \(entry.summary)")
-        let via = entry.origin.kind == .builtIn ? "" : " (\(entry.origin.kind.rawValue) \(entry.origin.via))"
-        print("  from \(entry.origin.kind.rawValue) \(entry.origin.file)\(via)")
+        switch entry.origin.kind {
+        case .builtIn: print("  built-in: \(entry.origin.file)")
+        case .folder: print("  from --scenario-dir \(entry.origin.via): \(entry.origin.file)")
+        case .manifest: print("  from the manifest \(entry.origin.via): \(entry.origin.file)")
+        }
         for (i, step) in entry.steps.enumerated() { print("  \(i + 1). \(step)") }
       }
     }
