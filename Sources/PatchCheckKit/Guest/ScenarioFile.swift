@@ -163,7 +163,9 @@ public enum ScenarioFile {
     }
     var steps: [StepEntry] = []
     for item in items {
-      let entry = try mapping(item, file, allowed: ["use", "repeat", "cycle", "step", "name", "timeout", "shell"], what: "a step")
+      // A plain step's keys are checked by step(_:_:), which names the ones it knows.
+      guard let pairs = item.mapping else { throw error(file, item.mark?.line, "a step is a mapping of keys to values") }
+      let entry = Dictionary(pairs.compactMap { key, value in key.scalar.map { ($0.string, value) } }) { first, _ in first }
       if let use = entry["use"] {
         guard entry.count == 1, let stepName = use.scalar?.string else {
           throw error(file, use.mark?.line, "a 'use' entry names one shared step and nothing else")
