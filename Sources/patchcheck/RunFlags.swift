@@ -21,6 +21,9 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   @Option(help: ArgumentHelp(Help.scenarios))
   var scenarios: String?
 
+  @Option(help: "A folder of your own scenario files (*.yaml), added to the built-in ones (repeatable).")
+  var scenarioDir: [String] = []
+
   @Option(help: ArgumentHelp(Help.iterations))
   var iterations: Int = ScenarioLibrary.defaultIterations
 
@@ -40,6 +43,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
     options.series = series
     options.variant = variant
     options.scenarios = scenarios?.split(separator: ",").map(String.init)
+    options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
     options.iterations = iterations
     options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
     options.lockWitness = !noLockWitness
@@ -50,7 +54,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
 enum ApplyAndBootHelp: RunFlagsHelp {
   static let series = "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series)."
   static var scenarios: String {
-    "Comma-separated scenarios (default: the manifest's; available: \(ScenarioLibrary.all().map(\.name).joined(separator: ", ")))."
+    "Comma-separated scenarios (default: the manifest's; 'patchcheck scenarios' lists what is available)."
   }
   static let iterations = "Iterations of each race scenario (each with a different delay between the two sides)."
 }

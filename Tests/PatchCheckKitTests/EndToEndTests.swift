@@ -212,7 +212,7 @@ struct BackgroundDeadlock {
     options.scenarioDefinitions = [
       Scenario(
         name: "background-remove", summary: "remove the PF with VFs enabled, in the background",
-        steps: ScenarioLibrary.all().first { $0.name == "pf-remove" }.map { Array($0.steps.prefix(2)) }.map {
+        steps: try ScenarioLibrary.all().first { $0.name == "pf-remove" }.map { Array($0.steps.prefix(2)) }.map {
           $0 + [
             ScenarioStep(
               name: "start the removal and return", timeout: 30,

@@ -9,7 +9,7 @@ import Testing
     let dir = try TempDir()
     let busybox = try Initramfs.findBusybox()
     let out = dir.path("initramfs.cpio")
-    try Initramfs.build(runner: RunnerScript.generate(ScenarioLibrary.all()), busybox: busybox, to: out)
+    try Initramfs.build(runner: RunnerScript.generate(try ScenarioLibrary.all()), busybox: busybox, to: out)
     let listing = try ProcessRunner.run(["sh", "-c", "cpio -itv < \"$0\"", out.path])
     #expect(listing.succeeded, "\(listing.output)")
     for name in ["init", "bin/busybox", "bin/sh", "dev/console", "proc", "sys"] {
@@ -22,11 +22,11 @@ import Testing
   @Test func runnerScriptParsesInBusyboxSh() throws {
     let dir = try TempDir()
     let script = dir.path("init")
-    try RunnerScript.generate(ScenarioLibrary.all()).write(to: script, atomically: true, encoding: .utf8)
+    try RunnerScript.generate(try ScenarioLibrary.all()).write(to: script, atomically: true, encoding: .utf8)
     let busybox = try Initramfs.findBusybox()
     let check = try ProcessRunner.run([busybox.path, "sh", "-n", script.path])
     #expect(check.succeeded, "\(check.output)")
-    for scenario in ScenarioLibrary.all() {
+    for scenario in try ScenarioLibrary.all() {
       for step in scenario.steps {
         let file = dir.path("step.sh")
         try step.script.write(to: file, atomically: true, encoding: .utf8)

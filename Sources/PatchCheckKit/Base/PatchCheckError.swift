@@ -22,6 +22,7 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case noTags
     case database
     case manifest
+    case scenarioFile
     case guestNoRunner
     case infra
     case bisectRange
@@ -43,6 +44,7 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .manifest: 16
       case .bisectRange: 17
       case .bisectLog: 18
+      case .scenarioFile: 19
       case .qemuMissing: 20
       case .busyboxMissing: 21
       case .buildToolsMissing: 22

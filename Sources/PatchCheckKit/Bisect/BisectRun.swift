@@ -58,6 +58,8 @@ extension BisectRequest {
     series = options.series
     variant = options.variant
     scenarios = options.scenarios
+    // Absolute, so a resumed bisect or git bisect run finds them from any folder.
+    scenarioDirs = options.scenarioDirs.isEmpty ? nil : options.scenarioDirs.map { $0.standardizedFileURL.path }
     iterations = options.iterations
     repository = options.repository.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     fragments = options.fragments?.map { $0.standardizedFileURL.path }
@@ -72,6 +74,7 @@ extension RunOptions {
     noSeries = request.series == nil
     variant = request.variant
     scenarios = request.scenarios
+    scenarioDirs = (request.scenarioDirs ?? []).map { URL(fileURLWithPath: $0) }
     iterations = request.iterations
     repository = request.repository
     fragments = request.fragments?.map { URL(fileURLWithPath: $0) }

@@ -61,6 +61,8 @@ package struct BisectRequest: Codable, Sendable {
   package var series: String?
   package var variant = "as-posted"
   package var scenarios: [String]?
+  /// Folders of the user's scenario files (absent in logs written before there were any).
+  package var scenarioDirs: [String]?
   package var iterations = ScenarioLibrary.defaultIterations
   package var repository: String?
   package var fragments: [String]?

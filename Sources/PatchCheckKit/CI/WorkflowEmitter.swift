@@ -26,6 +26,8 @@ package enum WorkflowEmitter {
     if let series = run.series { arguments += ["--series", series] }
     if run.variant != "as-posted" { arguments += ["--variant", run.variant] }
     if let scenarios = run.scenarios { arguments += ["--scenarios", scenarios.joined(separator: ",")] }
+    // As given (relative to the checkout), so the workflow runs on another machine.
+    for folder in run.scenarioDirs { arguments += ["--scenario-dir", folder.relativePath] }
     if run.iterations != ScenarioLibrary.defaultIterations { arguments += ["--iterations", "\(run.iterations)"] }
     return arguments
   }

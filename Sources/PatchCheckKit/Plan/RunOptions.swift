@@ -10,7 +10,9 @@ package struct RunOptions: Sendable {
   package var variant = "as-posted"
   package var output: URL?
   package var scenarios: [String]?
-  /// Scenarios given whole, instead of by name (tests, and until scenarios are data files).
+  /// Folders of the user's own scenario files (`--scenario-dir`), added to the built-in ones.
+  package var scenarioDirs: [URL] = []
+  /// Scenarios given whole, instead of by name (tests).
   package var scenarioDefinitions: [Scenario]?
   package var fragments: [URL]?
   package var accelerator = "auto"

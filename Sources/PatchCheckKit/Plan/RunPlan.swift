@@ -65,9 +65,14 @@ package struct RunPlan: Sendable {
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let scenarios =
       try options.scenarioDefinitions.map(ScenarioLibrary.checked)
-      ?? ScenarioLibrary.named(
+      ?? scenarioCatalog(dirs: options.scenarioDirs, manifest: loaded.manifest).named(
         options.scenarios ?? loaded.manifest?.scenarios ?? ScenarioLibrary.defaultNames,
         settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
+    if let short = scenarios.first(where: { $0.igbPFs > options.pfs }) {
+      throw PatchCheckError(
+        .usage, "scenario '\(short.name)' needs \(short.igbPFs) igb PFs in the guest, and the run has \(options.pfs)",
+        hint: "run with --pfs \(short.igbPFs)")
+    }
     return RunPlan(
       loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios,
       runnerScript: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout, lockWitness: options.lockWitness),
@@ -78,6 +83,15 @@ package struct RunPlan: Sendable {
       fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
       compareBase: options.compareBase, threeWay: options.threeWay, output: options.output, json: options.json,
       tool: PatchCheckVersion.build)
+  }
+
+  /// The scenarios a run may choose from: the built-in folder, the user's folders, then the
+  /// files the series' manifest names (`scenario-files:`).
+  package static func scenarioCatalog(dirs: [URL], manifest: SeriesManifest?) throws -> ScenarioCatalog {
+    let named = (manifest?.scenarioFileURLs ?? []).map {
+      ScenarioSource.manifestFile($0.url, manifest: manifest?.path ?? "manifest", line: $0.line)
+    }
+    return try ScenarioCatalog.load(sources: dirs.map(ScenarioSource.folder) + named)
   }
 
   /// The inputs that decide a verdict, hashed: the patches as they will be applied, the

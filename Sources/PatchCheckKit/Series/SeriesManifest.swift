@@ -13,6 +13,9 @@ package struct SeriesManifest: Sendable, Codable {
   package var statedBase: String?
   package var fallbackBase: String?
   package var scenarios: [String]?
+  /// Scenario files (or folders of them) of the series' own, relative to the manifest: added
+  /// to the built-in scenarios.
+  package var scenarioFiles: [String]?
   package var variants: [String: Variant]?
 
   package struct Variant: Sendable, Codable {
@@ -33,6 +36,8 @@ package struct SeriesManifest: Sendable, Codable {
 
   /// The manifest's file, for error messages.
   package var path: String?
+  /// The manifest line of each `scenario-files` entry.
+  package var scenarioFileLines: [Int] = []
 
   enum CodingKeys: String, CodingKey {
     case name
@@ -42,6 +47,7 @@ package struct SeriesManifest: Sendable, Codable {
     case statedBase = "stated-base"
     case fallbackBase = "fallback-base"
     case scenarios
+    case scenarioFiles = "scenario-files"
     case variants
   }
 
@@ -138,12 +144,23 @@ package struct SeriesManifest: Sendable, Codable {
 extension SeriesManifest {
   /// Records the manifest line of each variant edit, so errors can name it.
   mutating func attachLines(from text: String) throws {
-    guard let root = try Yams.compose(yaml: text), let variantsNode = root["variants"]?.mapping else { return }
+    guard let root = try Yams.compose(yaml: text) else { return }
+    scenarioFileLines = root["scenario-files"]?.sequence?.map { $0.mark?.line ?? 0 } ?? []
+    guard let variantsNode = root["variants"]?.mapping else { return }
     for (key, value) in variantsNode {
       guard let name = key.string, let edits = value["edits"]?.sequence else { continue }
       for (index, node) in edits.enumerated() where variants?[name]?.edits?.indices.contains(index) == true {
         variants?[name]?.edits?[index].line = node.mark.map { $0.line }
       }
+    }
+  }
+
+  /// `scenario-files` as paths beside the manifest, each with its manifest line.
+  package var scenarioFileURLs: [(url: URL, line: Int?)] {
+    let folder = path.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? ProjectData.manifests
+    return (scenarioFiles ?? []).enumerated().map { index, file in
+      let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : folder.appendingPathComponent(file)
+      return (url.standardizedFileURL, scenarioFileLines.indices.contains(index) ? scenarioFileLines[index] : nil)
     }
   }
 

@@ -13,6 +13,9 @@ struct BootCommand: ParsableCommand {
   @Option(help: "Comma-separated scenarios to run.")
   var scenarios: String = "numvfs,pf-remove"
 
+  @Option(help: "A folder of your own scenario files (*.yaml), added to the built-in ones (repeatable).")
+  var scenarioDir: [String] = []
+
   @Option(help: "Iterations of each race scenario.")
   var iterations: Int = ScenarioLibrary.defaultIterations
 
@@ -27,7 +30,7 @@ struct BootCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let home = global.patchCheckHome
-      let chosen = try ScenarioLibrary.named(
+      let chosen = try RunPlan.scenarioCatalog(dirs: scenarioDir.map { URL(fileURLWithPath: $0) }, manifest: nil).named(
         scenarios.split(separator: ",").map(String.init), settings: ScenarioSettings(iterations: iterations))
       let outDir = URL(fileURLWithPath: out)
       try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
