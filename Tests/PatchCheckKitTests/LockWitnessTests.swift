@@ -91,8 +91,12 @@ import Testing
   @Test func theRunnerWithTheWitnessParses() throws {
     let dir = try TempDir()
     let script = dir.path("init")
-    try RunnerScript.generate(ScenarioLibrary.all(), lockWitness: true).write(to: script, atomically: true, encoding: .utf8)
+    try RunnerScript.generate(try ScenarioLibrary.all(), lockWitness: true).write(to: script, atomically: true, encoding: .utf8)
     let check = try ProcessRunner.run([try Initramfs.findBusybox().path, "sh", "-n", script.path])
     #expect(check.succeeded, "\(check.output)")
+    // Each step's subshell puts itself in set_event_pid before it forks the step.
+    let text = try String(contentsOf: script, encoding: .utf8)
+    #expect(text.contains(#"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
+    #expect(!RunnerScript.generate(try ScenarioLibrary.all()).contains("set_event_pid"), "no tracing without the witness")
   }
 }

@@ -94,14 +94,16 @@ package enum LockWitness {
     return found
   }
 
+  /// An edge's instance pairs: (held, taken) addresses.
+  static func pairs(_ edge: LockOrderEdge) -> [(String, String)] {
+    edge.instances.compactMap { pair in
+      let parts = pair.split(separator: " ").map(String.init)
+      return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+  }
+
   /// Each edge's taken instance is the next edge's held instance, for some recorded pair.
   static func sameInstances(_ cycle: [LockOrderEdge]) -> Bool {
-    func pairs(_ edge: LockOrderEdge) -> [(String, String)] {
-      edge.instances.compactMap { pair in
-        let parts = pair.split(separator: " ").map(String.init)
-        return parts.count == 2 ? (parts[0], parts[1]) : nil
-      }
-    }
     for (index, edge) in cycle.enumerated() {
       let following = cycle[(index + 1) % cycle.count]
       let ends = Set(pairs(edge).map(\.1))
@@ -122,9 +124,15 @@ package enum LockWitness {
     return cycles.map { cycle in
       let chain = (cycle.classes + [cycle.classes[0]]).joined(separator: " -> ")
       var excerpt = ["lock-order witness: possible circular locking dependency \(chain)"]
-      for edge in cycle.edges {
+      for (index, edge) in cycle.edges.enumerated() {
+        // The pairs that close the cycle: taken where the next edge holds, held where the
+        // one before takes.
+        let before = Set(pairs(cycle.edges[(index + cycle.edges.count - 1) % cycle.edges.count]).map(\.1))
+        let after = Set(pairs(cycle.edges[(index + 1) % cycle.edges.count]).map(\.0))
+        let closing = pairs(edge).filter { before.contains($0.0) && after.contains($0.1) }.map { "\($0.0) -> \($0.1)" }
+        let shown = closing.isEmpty ? Array(edge.instances.prefix(2)) : closing
         excerpt.append(
-          "  \(edge.task) held \(edge.held) and took \(edge.taken) (\(edge.count)x), first in step '\(edge.step)'; instances \(edge.instances.joined(separator: ", "))"
+          "  \(edge.task) held \(edge.held) and took \(edge.taken) (\(edge.count)x), first in step '\(edge.step)'; instances \(shown.joined(separator: ", "))"
         )
       }
       excerpt.append(

@@ -49,6 +49,98 @@ package enum RunnerScript {
       hung() { dmesg 2>/dev/null | grep -c 'blocked for more than'; }
       # Tasks in uninterruptible sleep (state D), as NAME:PID.
       dtasks() { cat /proc/[0-9]*/stat 2>/dev/null | sed -n 's/^\\([0-9]*\\) (\\(.*\\)) D .*/\\2:\\1/p' | tr ' ' '_'; }
+      step() {
+        seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
+        ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
+        t=0
+        while [ ! -f "$m" ]; do
+          if [ $t -ge $(($1*5)) ]; then
+            cat "$o" 2>/dev/null | sed 's/^/    /'
+            echo "    # step still running after $1 s: blocked"
+            return 124
+          fi
+          if [ $((t % 10)) -eq 9 ] && [ "$(hung)" -gt "$h0" ]; then
+            cat "$o" 2>/dev/null | sed 's/^/    /'
+            echo "    # step blocked: the kernel reported a hung task after $((t/5)) s"
+            reported=1
+            return 124
+          fi
+          sleep 0.2; t=$((t+1))
+        done
+        sed 's/^/    /' "$o"
+        return $(cat "$m")
+      }
+
+      """
+    if lockWitness {
+      // The step's subshell names itself to tracefs before it forks the step (event-fork
+      // traces a traced task's children from then on).
+      let launch = #"( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#
+      out = out.replacingOccurrences(
+        of: launch,
+        with: #"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#
+          + #"echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable; "#
+          + #"sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#)
+      out += witnessFunctions
+      out += "cat > /tmp/witness.awk <<'PATCHCHECK_AWK'\n\(LockWitnessProgram.awk)\nPATCHCHECK_AWK\nwitness_start\n"
+    }
+    out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
+    for (index, scenario) in scenarios.enumerated() {
+      // A blocked step leaves tasks stuck on the device's locks: later scenarios would only
+      // time out behind them.
+      out += "if [ -n \"$blocked\" ]; then echo 'ok \(index + 1) \(quoted(scenario.name)) # SKIP a blocked step wedged the device'; else\n"
+      out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
+      out += "echo '    1..\(scenario.steps.count)'\n"
+      out += "failed=0; skipped=''\n"
+      for (stepIndex, var step) in scenario.steps.enumerated() {
+        // Names go inside single quotes, and '#' would start a KTAP directive.
+        step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
+        let file = "/tmp/step-\(index + 1)-\(stepIndex + 1).sh"
+        out += "cat > \(file) <<'PATCHCHECK_STEP'\n\(step.script)\nPATCHCHECK_STEP\n"
+        out += """
+          if [ $failed -ne 0 ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP an earlier step failed'
+          else
+            \(lockWitness ? "mark '\(quoted(scenario.name)): \(step.name)'; " : "")step \(step.timeout) \(file); rc=$?
+            if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
+            elif [ $rc -eq \(stepSkipExitCode) ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP not supported by this kernel'; skipped='\(step.name)'
+            elif [ $rc -eq 124 ]; then echo '    not ok \(stepIndex + 1) \(step.name) # TIMEOUT'; failed=1; blocked=1
+            else echo '    not ok \(stepIndex + 1) \(step.name) # exit '"$rc"; failed=1; fi
+          fi
+
+          """
+      }
+      out += """
+        if [ $failed -ne 0 ]; then echo 'not ok \(index + 1) \(quoted(scenario.name))'
+        elif [ -n "$skipped" ]; then echo "ok \(index + 1) \(quoted(scenario.name)) # SKIP step '$skipped' is not supported by this kernel"
+        else echo 'ok \(index + 1) \(quoted(scenario.name))'; fi
+        fi
+
+        """
+    }
+    if lockWitness { out += "witness_stop\n" }
+    out += """
+      # The end: a task still in D state (a background writer that deadlocked without
+      # blocking a step, or one a blocked step left behind) gets the hung-task detector's
+      # full period; what is still stuck then is named, with every blocked task's stack
+      # (sysrq w) and every lock held (sysrq d).
+      stuck=$(dtasks)
+      if [ -n "$stuck" ] && [ -z "$reported" ]; then
+        w=0
+        while [ -n "$stuck" ] && [ $w -lt \(hungTaskTimeout + 3) ]; do sleep 1; w=$((w+1)); stuck=$(dtasks); done
+      fi
+      if [ -n "$stuck" ]; then
+        for t in $stuck; do echo "\(stuckMarker)$t"; done
+        echo w > /proc/sysrq-trigger 2>/dev/null; echo d > /proc/sysrq-trigger 2>/dev/null; sleep 1
+      fi
+
+      echo "\(doneMarker)"
+      poweroff -f
+
+      """
+    return out
+  }
+
+  static let witnessFunctions = """
       # The lock-order witness: lock events from tracefs, streamed into awk (see
       # LockWitnessProgram); the reader's own tasks are not traced.
       T=/sys/kernel/tracing
@@ -89,96 +181,8 @@ package enum RunnerScript {
         echo "overrun $(cat $T/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^overrun: //p' | tr '\\n' ' ')"
         echo "\(LockWitnessProgram.endMarker)"
       }
-      step() {
-        seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
-        if [ -n "$witness" ]; then
-          # The step's subshell names itself before it forks the step (event-fork traces
-          # the children of a traced task from then on).
-          ( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid
-            echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable
-            sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
-        else
-          ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
-        fi
-        t=0
-        while [ ! -f "$m" ]; do
-          if [ $t -ge $(($1*5)) ]; then
-            cat "$o" 2>/dev/null | sed 's/^/    /'
-            echo "    # step still running after $1 s: blocked"
-            return 124
-          fi
-          if [ $((t % 10)) -eq 9 ] && [ "$(hung)" -gt "$h0" ]; then
-            cat "$o" 2>/dev/null | sed 's/^/    /'
-            echo "    # step blocked: the kernel reported a hung task after $((t/5)) s"
-            reported=1
-            return 124
-          fi
-          sleep 0.2; t=$((t+1))
-        done
-        sed 's/^/    /' "$o"
-        return $(cat "$m")
-      }
 
-      """
-    if lockWitness {
-      out += "cat > /tmp/witness.awk <<'PATCHCHECK_AWK'\n\(LockWitnessProgram.awk)\nPATCHCHECK_AWK\nwitness_start\n"
-    }
-    out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
-    for (index, scenario) in scenarios.enumerated() {
-      // A blocked step leaves tasks stuck on the device's locks: later scenarios would only
-      // time out behind them.
-      out += "if [ -n \"$blocked\" ]; then echo 'ok \(index + 1) \(quoted(scenario.name)) # SKIP a blocked step wedged the device'; else\n"
-      out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
-      out += "echo '    1..\(scenario.steps.count)'\n"
-      out += "failed=0; skipped=''\n"
-      for (stepIndex, var step) in scenario.steps.enumerated() {
-        // Names go inside single quotes, and '#' would start a KTAP directive.
-        step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
-        let file = "/tmp/step-\(index + 1)-\(stepIndex + 1).sh"
-        out += "cat > \(file) <<'PATCHCHECK_STEP'\n\(step.script)\nPATCHCHECK_STEP\n"
-        out += """
-          if [ $failed -ne 0 ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP an earlier step failed'
-          else
-            mark '\(quoted(scenario.name)): \(step.name)'
-            step \(step.timeout) \(file); rc=$?
-            if [ $rc -eq 0 ]; then echo '    ok \(stepIndex + 1) \(step.name)'
-            elif [ $rc -eq \(stepSkipExitCode) ]; then echo '    ok \(stepIndex + 1) \(step.name) # SKIP not supported by this kernel'; skipped='\(step.name)'
-            elif [ $rc -eq 124 ]; then echo '    not ok \(stepIndex + 1) \(step.name) # TIMEOUT'; failed=1; blocked=1
-            else echo '    not ok \(stepIndex + 1) \(step.name) # exit '"$rc"; failed=1; fi
-          fi
-
-          """
-      }
-      out += """
-        if [ $failed -ne 0 ]; then echo 'not ok \(index + 1) \(quoted(scenario.name))'
-        elif [ -n "$skipped" ]; then echo "ok \(index + 1) \(quoted(scenario.name)) # SKIP step '$skipped' is not supported by this kernel"
-        else echo 'ok \(index + 1) \(quoted(scenario.name))'; fi
-        fi
-
-        """
-    }
-    out += """
-      witness_stop
-      # The end: a task still in D state (a background writer that deadlocked without
-      # blocking a step, or one a blocked step left behind) gets the hung-task detector's
-      # full period; what is still stuck then is named, with every blocked task's stack
-      # (sysrq w) and every lock held (sysrq d).
-      stuck=$(dtasks)
-      if [ -n "$stuck" ] && [ -z "$reported" ]; then
-        w=0
-        while [ -n "$stuck" ] && [ $w -lt \(hungTaskTimeout + 3) ]; do sleep 1; w=$((w+1)); stuck=$(dtasks); done
-      fi
-      if [ -n "$stuck" ]; then
-        for t in $stuck; do echo "\(stuckMarker)$t"; done
-        echo w > /proc/sysrq-trigger 2>/dev/null; echo d > /proc/sysrq-trigger 2>/dev/null; sleep 1
-      fi
-
-      echo "\(doneMarker)"
-      poweroff -f
-
-      """
-    return out
-  }
+    """
 
   /// Text safe inside a single-quoted shell word.
   static func quoted(_ text: String) -> String {
