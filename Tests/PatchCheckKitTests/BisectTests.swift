@@ -64,7 +64,7 @@ final class StateJudge: BisectJudge, @unchecked Sendable {
     case "ok": return Judgement(verdict: .pass, titles: [], reason: "passed")
     case "nobuild": return Judgement(verdict: .buildFail, titles: [], reason: "toy.c:1: error")
     case "noapply": return Judgement(verdict: .applyFail, titles: [], reason: "hunk 1 failed")
-    default: return Judgement(verdict: .fail, titles: [String(state.dropFirst(4))], reason: state)
+    default: return Judgement(verdict: .fail, titles: state.dropFirst(4).split(separator: "|").map(String.init), reason: state)
     }
   }
 }
@@ -92,8 +92,25 @@ final class StateJudge: BisectJudge, @unchecked Sendable {
       #expect(log.firstBadSubject == "c \(firstBad)")
       #expect(log.candidates == 17)
       #expect(log.bisectSteps <= BisectGraph.maxSteps(count: 17), "took \(log.bisectSteps) steps")
-      #expect(judge.calls.count == log.bisectSteps + 1, "each commit judged once, the bad end included")
+      #expect(judge.calls.count == log.bisectSteps + 2, "each commit judged once, the bad and good ends included")
     }
+  }
+
+  /// A report the good end has too (a lock-order cycle the tree always had) is not what
+  /// makes a commit bad: without judging the good end, every commit shared it with the bad
+  /// end and the first commit was named.
+  @Test func aReportTheGoodEndHasTooIsNotWhatBadMeans() throws {
+    let history = try ToyHistory()
+    let good = try history.commit("bad:cycle", on: [history.root], "good end")
+    let ids = try history.line(
+      12, on: good, firstBad: 6, bug: "bad:cycle|deadlock", special: Dictionary(uniqueKeysWithValues: (0..<6).map { ($0, "bad:cycle") }),
+      name: "c")
+    let log = try bisect(history, good: [good], bad: ids.last!)
+    #expect(log.firstBad == ids[6].description, "steps: \(log.steps.map { "\($0.role) \($0.call)" })")
+    #expect(log.badTitles == ["deadlock"])
+    // A bad end that fails only with what the good end has is no range to bisect.
+    let same = try history.line(3, on: good, firstBad: 0, bug: "bad:cycle", name: "s")
+    #expect(throws: PatchCheckError.self) { try bisect(history, good: [good], bad: same.last!) }
   }
 
   @Test func aSkippedCommitIsStepedAroundOrLeftAsARange() throws {
@@ -192,7 +209,7 @@ final class StateJudge: BisectJudge, @unchecked Sendable {
     let log1 = try bisect(history, good: [history.root], bad: ids.last!, judge: first, cache: temp.url)
     let again = StateJudge(repo: history.repo)
     let log2 = try bisect(history, good: [history.root], bad: ids.last!, judge: again, cache: temp.url)
-    #expect(first.calls.count == log1.bisectSteps + 1)
+    #expect(first.calls.count == log1.bisectSteps + 2, "the steps, the bad end and the good end")
     #expect(again.calls.isEmpty, "every verdict came from the cache")
     #expect(log2.firstBad == log1.firstBad)
     #expect(log2.steps.allSatisfy { $0.cached })

@@ -82,15 +82,18 @@ package struct BisectRules: Sendable, Equatable {
   /// The bad end's titles: a FAIL sharing one is bad. nil where no bad end was judged
   /// (`bisect-run`: git holds the ends), and then any FAIL is bad unless `title` says otherwise.
   package var badTitles: [String]?
+  /// The good ends' titles: a FAIL with only these is as good as the good end.
+  package var goodTitles: [String]
 
-  package init(anyFailure: Bool = false, title: String? = nil, badTitles: [String]? = nil) {
+  package init(anyFailure: Bool = false, title: String? = nil, badTitles: [String]? = nil, goodTitles: [String] = []) {
     self.anyFailure = anyFailure
     self.title = title
     self.badTitles = badTitles
+    self.goodTitles = goodTitles
   }
 
-  package init(request: BisectRequest, badTitles: [String]?) {
-    self.init(anyFailure: request.anyFailure, title: request.title, badTitles: badTitles)
+  package init(request: BisectRequest, badTitles: [String]?, goodTitles: [String] = []) {
+    self.init(anyFailure: request.anyFailure, title: request.title, badTitles: badTitles, goodTitles: goodTitles)
   }
 
   /// PASS is good; a FAIL is bad or (another failure than the one bisected) skip; APPLY-FAIL,
@@ -102,6 +105,7 @@ package struct BisectRules: Sendable, Equatable {
       if anyFailure { return .bad }
       if let title { return titles.contains { $0.contains(title) } ? .bad : .skip }
       guard let badTitles else { return .bad }
+      if !titles.isEmpty, !goodTitles.isEmpty, Set(titles).isSubset(of: goodTitles) { return .good }
       if badTitles.isEmpty && titles.isEmpty { return .bad }
       return Set(titles).isDisjoint(with: badTitles) ? .skip : .bad
     case .applyFail, .buildFail, .skip: return .skip
@@ -121,6 +125,8 @@ package struct BisectLog: Codable, Sendable {
   /// ceil(log2(candidates)): steps needed without skips.
   package var maxSteps = 0
   package var badTitles: [String] = []
+  /// What the good ends fail with too (nil in logs from before good ends were judged).
+  package var goodTitles: [String]?
   package var steps: [BisectStep] = []
   /// Steps of role "step" (the bad end's check and merge bases not counted).
   package var bisectSteps = 0
@@ -228,6 +234,27 @@ package struct Bisector {
     }
     log.goodCommits = goods.map(\.description)
 
+    // What the good end fails with too is not what makes a commit bad (a report the base
+    // already had, such as a lock-order cycle the tree has always had): judge each good end
+    // and take its titles out. Not needed when --title or --any-failure say what bad is.
+    if request.title == nil, !request.anyFailure {
+      for good in goods where !log.steps.contains(where: { $0.commit == good.description }) {
+        var g = try step(good, role: "good-end", log: log, earlier: earlier)
+        g.call = .good
+        log.steps.append(g)
+        if g.verdict == .fail {
+          log.badTitles = log.badTitles.filter { !g.titles.contains($0) }
+          log.goodTitles = Array(Set((log.goodTitles ?? []) + g.titles)).sorted()
+        }
+      }
+      try save(log)
+      if log.badTitles.isEmpty, !badStep.titles.isEmpty {
+        throw PatchCheckError(
+          .bisectRange, "the bad end fails only with reports a good end has too: \(badStep.titles.joined(separator: "; "))",
+          hint: "pick the scenarios that tell them apart, or --title")
+      }
+    }
+
     let candidates = try repository.revwalk(from: bad, hiding: goods)
     guard candidates.contains(bad) else {
       throw PatchCheckError(
@@ -273,7 +300,8 @@ package struct Bisector {
 
   /// good, bad or skip for a judged commit (the bad end already judged).
   func classify(_ step: BisectStep, log: BisectLog) -> StepCall {
-    BisectRules(request: log.request, badTitles: log.badTitles).call(step.verdict, titles: step.titles) ?? .skip
+    BisectRules(request: log.request, badTitles: log.badTitles, goodTitles: log.goodTitles ?? []).call(step.verdict, titles: step.titles)
+      ?? .skip
   }
 
   /// Judges `commit` (or takes its verdict from the resumed log or the cache).
