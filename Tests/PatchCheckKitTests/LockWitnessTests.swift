@@ -62,7 +62,16 @@ import Testing
 
     let console = "[   30.0] x\n\(LockWitnessProgram.beginMarker)\n\(output)overrun 0 0\n\(LockWitnessProgram.endMarker)\n"
     let result = try #require(LockWitness.read(console))
+    #expect(result.complete)
     #expect(result.cycles.count == 1)
+    // A reader that never got to the end: the edges are a part, and the judge will not take
+    // the witness's silence as evidence.
+    let cut = console.replacingOccurrences(of: "done\t2\t2\n", with: "")
+    #expect(LockWitness.read(cut)?.complete == false)
+    let (verdict, _, _) = Judge.verdict(
+      boot: VerdictTests.finished, scenarios: [ScenarioResult(name: "s", result: .pass, steps: [])], splats: [],
+      witnessComplete: false)
+    #expect(verdict == .infraError)
     let cycle = try #require(result.cycles.first)
     #expect(cycle.classes == ["&dev->mutex", "pci_rescan_remove_lock"])
     #expect(cycle.sameInstances)

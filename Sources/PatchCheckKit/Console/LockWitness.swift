@@ -42,6 +42,9 @@ package struct LockWitnessResult: Sendable, Codable, Equatable {
   /// them are reported (lockdep reports the others' itself, knowing their nesting and
   /// read/write rules, which the trace does not carry). Empty: every cycle is reported.
   package var focus: [String] = []
+  /// The guest's reader got to the end of the trace ("done"): without it the edges are a
+  /// part, and no cycle found means nothing.
+  package var complete = true
 }
 
 package enum LockWitness {
@@ -53,6 +56,7 @@ package enum LockWitness {
     var edges: [LockOrderEdge] = []
     var overruns: [Int] = []
     var focus: [String] = []
+    var complete = false
     for raw in log[begin.upperBound..<end.lowerBound].split(whereSeparator: \.isNewline) {
       let fields = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
       if fields.first == "edge", fields.count >= 7 {
@@ -60,6 +64,8 @@ package enum LockWitness {
           LockOrderEdge(
             held: fields[1], taken: fields[2], count: Int(fields[3]) ?? 1, task: fields[4], step: fields[5],
             instances: fields[6].split(separator: ",").map(String.init)))
+      } else if fields.first == "done" {
+        complete = true
       } else if fields.first == "focus", fields.count == 2 {
         focus.append(fields[1])
       } else if raw.hasPrefix("overrun ") {
@@ -71,7 +77,7 @@ package enum LockWitness {
     // A class is every lock of its kind: &dev->mutex is every device's. A cycle seen only on
     // different instances (one device's mutex, then another's under a lock between) is how
     // parents and children nest; only one on the same objects can deadlock.
-    return LockWitnessResult(edges: edges, cycles: reported, overruns: overruns, focus: focus)
+    return LockWitnessResult(edges: edges, cycles: reported, overruns: overruns, focus: focus, complete: complete)
   }
 
   /// Elementary cycles of up to four classes, each once (starting at its smallest class).

@@ -14,6 +14,8 @@ package enum LockWitnessProgram {
   /// Printed before and after the edge list on the console.
   package static let beginMarker = "patchcheck-witness: begin"
   package static let endMarker = "patchcheck-witness: end"
+  /// The kernel booted has no lock events (a config without tracing): no witness this run.
+  package static let unavailableMarker = "patchcheck-witness: unavailable"
   /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".
   package static let stepMarkerPrefix = "patchcheck: "
   /// Lock classes left out at the source: annotations taken on every allocation, page

@@ -146,7 +146,7 @@ package enum RunnerScript {
       T=/sys/kernel/tracing
       witness_start() {
         mount -t tracefs nodev $T 2>/dev/null
-        if [ ! -e $T/events/lock/lock_acquire/enable ]; then echo "patchcheck-witness: unavailable: this kernel has no lock events"; return; fi
+        if [ ! -e $T/events/lock/lock_acquire/enable ]; then echo "\(LockWitnessProgram.unavailableMarker): this kernel has no lock events"; return; fi
         # awk reads trace_pipe itself: a cat into a pipe would splice, and splicing from
         # trace_pipe holds the pipe's lock while it waits for events (the reader hangs in D).
         awk -f /tmp/witness.awk < $T/trace_pipe > /tmp/witness.out 2>&1 &
@@ -173,7 +173,7 @@ package enum RunnerScript {
         echo 0 > $T/events/lock/lock_release/enable
         echo "\(LockWitnessProgram.stepMarkerPrefix)end" > $T/trace_marker
         i=0
-        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 1500 ]; do sleep 0.2; i=$((i+1)); done
         kill $wa 2>/dev/null
         echo "\(LockWitnessProgram.beginMarker)"
         [ -f /\(LockWitnessProgram.focusFile) ] && sed 's/^/focus\t/' /\(LockWitnessProgram.focusFile)

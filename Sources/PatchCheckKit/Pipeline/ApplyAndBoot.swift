@@ -217,7 +217,12 @@ package struct ApplyAndBoot {
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
       let results = KTAPParser.parse(text, expected: plan.scenarios.map(\.name))
       let splats = ConsoleAnalyzer.reports(in: text)
-      let (verdict, reason, code) = Judge.verdict(boot: booted, scenarios: results, splats: splats, expectedRelease: release)
+      // A witness asked for must have read the whole trace, or its silence is no evidence.
+      let witnessComplete =
+        !plan.guest.lockWitness || !booted.runnerFinished || LockWitness.read(text)?.complete == true
+        || text.contains(LockWitnessProgram.unavailableMarker)
+      let (verdict, reason, code) = Judge.verdict(
+        boot: booted, scenarios: results, splats: splats, expectedRelease: release, witnessComplete: witnessComplete)
       outcomes.append(
         BootOutcome(
           index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,

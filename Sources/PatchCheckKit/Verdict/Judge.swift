@@ -9,7 +9,8 @@ package enum Judge {
   /// - Parameter expectedRelease: the kernel release the build produced (`uname -r` of the
   ///   image); when given, a guest that booted any other kernel is an INFRA-ERROR.
   package static func verdict(
-    boot: BootResult, scenarios: [ScenarioResult], splats: [Splat], expectedRelease: String? = nil
+    boot: BootResult, scenarios: [ScenarioResult], splats: [Splat], expectedRelease: String? = nil,
+    witnessComplete: Bool = true
   ) -> (Verdict, String, Int32?) {
     if let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease {
       return (
@@ -47,6 +48,12 @@ package enum Judge {
       let last = boot.lastLines?.last.map { "; last line: \($0.prefix(100))" } ?? ""
       let why = boot.wentSilent ? "the guest went silent" : "timed out after \(Int(boot.seconds)) s"
       return (.infraError, "the runner did not finish (\(why))\(last); see console.log", nil)
+    }
+    if !witnessComplete {
+      return (
+        .infraError, "the lock-order witness did not finish reading the trace, so no cycle found means nothing; see console.log",
+        PatchCheckError.Kind.infra.exitCode
+      )
     }
     if scenarios.isEmpty {
       return (.infraError, "no scenario ran; see console.log", PatchCheckError.Kind.infra.exitCode)
