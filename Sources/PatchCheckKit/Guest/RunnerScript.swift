@@ -173,7 +173,7 @@ package enum RunnerScript {
         echo 0 > $T/events/lock/lock_release/enable
         echo "\(LockWitnessProgram.stepMarkerPrefix)end" > $T/trace_marker
         i=0
-        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 1500 ]; do sleep 0.2; i=$((i+1)); done
+        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done
         kill $wa 2>/dev/null
         echo "\(LockWitnessProgram.beginMarker)"
         [ -f /\(LockWitnessProgram.focusFile) ] && sed 's/^/focus\t/' /\(LockWitnessProgram.focusFile)

@@ -123,6 +123,10 @@ package struct RunPlan: Sendable {
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
   package var bootTimeout: TimeInterval {
     guest.bootTimeout
-      ?? TimeInterval(120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30 + guest.hungTaskTimeout)
+      ?? TimeInterval(
+        120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30 + guest.hungTaskTimeout
+          // The witness's reader drains the trace for up to 120 s at the end (the guest stays
+          // under the 150 s silence limit while it does).
+          + (guest.lockWitness ? 120 : 0))
   }
 }
