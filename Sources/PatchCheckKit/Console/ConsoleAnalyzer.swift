@@ -71,6 +71,15 @@ package struct BlockedTask: Sendable, Codable, Equatable {
   package var blockedOn: String?
   /// Locks it holds, from lockdep's "Showing all locks held": `name at function`.
   package var locks: [String]
+
+  /// `task` split at its last colon: ("sh", "323").
+  var nameAndPID: (name: String, pid: String)? { Self.split(task) }
+
+  /// "NAME:PID" split at its last colon (a name may hold colons: "kworker/0:1:34").
+  static func split(_ task: String) -> (name: String, pid: String)? {
+    guard let colon = task.lastIndex(of: ":") else { return nil }
+    return (String(task[..<colon]), String(task[task.index(after: colon)...]))
+  }
 }
 
 package enum ConsoleAnalyzer {
@@ -91,14 +100,20 @@ extension ConsoleAnalyzer {
       $0.firstMatch(of: #/is blocked on .* owned by task (\S+?)\.?$/#)
     }
     .first.map { String($0.output.1) }
-    var locks: [String] = []
-    if let header = log.prefix(400).firstIndex(where: { $0.hasPrefix("locks held by \(name)/\(pid):") }) {
-      for line in log[(header + 1)...].prefix(32) {
-        guard let lock = line.firstMatch(of: #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#) else { break }
-        locks.append("\(lock.output.1) at \(Frames.clean(String(lock.output.2)))")
-      }
-    }
+    let header = log.prefix(400).firstIndex { $0.hasPrefix("locks held by \(name)/\(pid):") }
+    let locks = header.map { heldLocks(after: $0, in: log) } ?? []
     return BlockedTask(task: "\(name):\(pid)", waitsIn: function, blockedOn: owner, locks: locks)
+  }
+
+  /// The "#N: ADDR (name){...}, at: function+0x.." lines after a "locks held by" header, as
+  /// `name at function`.
+  static func heldLocks(after header: Int, in lines: ArraySlice<String>) -> [String] {
+    var locks: [String] = []
+    for line in lines[(header + 1)...].prefix(32) {
+      guard let lock = line.firstMatch(of: #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#) else { break }
+      locks.append("\(lock.output.1) at \(Frames.clean(String(lock.output.2)))")
+    }
+    return locks
   }
 }
 

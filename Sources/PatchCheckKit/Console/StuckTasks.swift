@@ -10,18 +10,21 @@ package enum StuckTasks {
   /// Hung-task reports for the runner's stuck tasks that `kernelReports` does not already name.
   package static func reports(in log: String, besides kernelReports: [Splat]) -> [Splat] {
     guard log.contains(RunnerScript.stuckMarker) else { return [] }
-    let raw = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-      .map { VisibleText.of(String($0)) }
-    let lines = raw.map(ConsoleLine.strip)
+    return reports(in: ConsoleLines(log), besides: kernelReports)
+  }
+
+  static func reports(in console: ConsoleLines, besides kernelReports: [Splat]) -> [Splat] {
+    let (raw, lines) = (console.visible, console.stripped)
     let known = Set(kernelReports.compactMap { $0.blocked?.task })
     var found: [Splat] = []
     for (index, line) in lines.enumerated() {
       guard let range = line.range(of: RunnerScript.stuckMarker) else { continue }
       let task = String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
-      guard let colon = task.lastIndex(of: ":"), !known.contains(task), !found.contains(where: { $0.blocked?.task == task })
+      guard let parts = BlockedTask.split(task), !known.contains(task),
+        !found.contains(where: { $0.blocked?.task == task })
       else { continue }
-      let name = String(task[..<colon]).replacingOccurrences(of: "_", with: " ")
-      let pid = String(task[task.index(after: colon)...])
+      let name = parts.name.replacingOccurrences(of: "_", with: " ")
+      let pid = parts.pid
       // Titled as the kernel's own hung-task report with this stack would be, so the same
       // hang has one title whoever found it.
       let stack = Self.stackLines(of: pid, in: lines[index...])
@@ -60,12 +63,7 @@ package enum StuckTasks {
         $0.hasPrefix("locks held by \(name)/\(pid):") || $0.contains(" locks held by \(name)/\(pid):")
       })
     else { return [] }
-    var locks: [String] = []
-    for line in lines[(header + 1)...].prefix(32) {
-      guard let match = line.firstMatch(of: #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#) else { break }
-      locks.append("\(match.output.1) at \(match.output.2.split(separator: ".").first ?? match.output.2)")
-    }
-    return locks
+    return ConsoleAnalyzer.heldLocks(after: header, in: lines)
   }
 }
 
@@ -74,17 +72,29 @@ extension ConsoleAnalyzer {
   /// stuck at the end that the kernel did not report, then the lock-order witness's cycles.
   package static func reports(in log: String) -> [Splat] {
     var kernel = analyze(log)
+    let needsLines = kernel.contains { $0.blocked?.locks.isEmpty == true } || log.contains(RunnerScript.stuckMarker)
+    guard needsLines else { return kernel + LockWitness.reports(in: log) }
+    // Split once, only when a hung task or a stuck one needs the lines.
+    let console = ConsoleLines(log)
     // A hung task's locks may be listed before its report (lockdep's own report, after which
     // lockdep lists no more): take them from wherever the log has them last.
-    if kernel.contains(where: { $0.blocked?.locks.isEmpty == true }) {
-      let lines = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        .map { ConsoleLine.strip(VisibleText.of(String($0))) }
-      for index in kernel.indices {
-        guard let blocked = kernel[index].blocked, blocked.locks.isEmpty, let colon = blocked.task.lastIndex(of: ":") else { continue }
-        kernel[index].blocked?.locks = StuckTasks.locks(
-          of: String(blocked.task[..<colon]), pid: String(blocked.task[blocked.task.index(after: colon)...]), in: lines[...])
-      }
+    for index in kernel.indices {
+      guard let blocked = kernel[index].blocked, blocked.locks.isEmpty, let parts = blocked.nameAndPID else { continue }
+      kernel[index].blocked?.locks = StuckTasks.locks(of: parts.name, pid: parts.pid, in: console.stripped[...])
     }
-    return kernel + StuckTasks.reports(in: log, besides: kernel) + LockWitness.reports(in: log)
+    return kernel + StuckTasks.reports(in: console, besides: kernel) + LockWitness.reports(in: log)
+  }
+}
+
+/// A console log split into lines once: as shown (control characters made visible) and with
+/// the printk prefix stripped.
+struct ConsoleLines {
+  let visible: [String]
+  let stripped: [String]
+
+  init(_ log: String) {
+    visible = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+      .map { VisibleText.of(String($0)) }
+    stripped = visible.map(ConsoleLine.strip)
   }
 }

@@ -29,6 +29,14 @@ package enum RunnerScript {
   /// - Parameter lockWitness: trace every lock acquisition during the scenarios and print
   ///   the lock-order edges at the end (`LockWitnessProgram`).
   package static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false) -> String {
+    // With the witness, the step's subshell names itself to tracefs before it forks the step
+    // (event-fork traces a traced task's children from then on).
+    let launch =
+      lockWitness
+      ? #"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#
+        + #"echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable; "#
+        + #"sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#
+      : #"( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#
     var out = """
       #!/bin/sh
       # patchcheck guest runner (generated). KTAP v1 on the console.
@@ -51,7 +59,7 @@ package enum RunnerScript {
       dtasks() { cat /proc/[0-9]*/stat 2>/dev/null | sed -n 's/^\\([0-9]*\\) (\\(.*\\)) D .*/\\2:\\1/p' | tr ' ' '_'; }
       step() {
         seq=$((seq+1)); m=/tmp/rc.$seq; o=/tmp/out.$seq; h0=$(hung)
-        ( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &
+        \(launch)
         t=0
         while [ ! -f "$m" ]; do
           if [ $t -ge $(($1*5)) ]; then
@@ -73,14 +81,6 @@ package enum RunnerScript {
 
       """
     if lockWitness {
-      // The step's subshell names itself to tracefs before it forks the step (event-fork
-      // traces a traced task's children from then on).
-      let launch = #"( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#
-      out = out.replacingOccurrences(
-        of: launch,
-        with: #"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#
-          + #"echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable; "#
-          + #"sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#)
       out += witnessFunctions
       out += "cat > /tmp/witness.awk <<'PATCHCHECK_AWK'\n\(LockWitnessProgram.awk)\nPATCHCHECK_AWK\nwitness_start\n"
     }

@@ -12,7 +12,6 @@ extension RunPlan {
   package func part(scenario: Scenario, patches: Int?, base: String, boots: Int, output: URL) -> RunPlan {
     var plan = self
     plan.scenarios = [scenario]
-    plan.runnerScript = RunnerScript.generate([scenario], hungTaskTimeout: guest.hungTaskTimeout, lockWitness: guest.lockWitness)
     plan.guest.boots = max(1, boots)
     plan.requestedBase = base
     plan.output = output

@@ -31,8 +31,6 @@ package struct RunPlan: Sendable {
   /// Build and boot the base alone (bisecting the tree itself).
   package var noSeries: Bool
   package var scenarios: [Scenario]
-  /// The guest's /init, generated from the scenarios: the program the guest runs.
-  package var runnerScript: String
   package var guest: GuestPlan
   package var fragments: [URL]
   package var repository: String?
@@ -45,6 +43,12 @@ package struct RunPlan: Sendable {
   package var json: Bool
   /// The build of patchcheck that plans and judges.
   package var tool: String
+
+  /// The guest's /init, generated from the scenarios and the guest's knobs: the program the
+  /// guest runs (derived, so a plan narrowed to other scenarios cannot keep a stale one).
+  package var runnerScript: String {
+    RunnerScript.generate(scenarios, hungTaskTimeout: guest.hungTaskTimeout, lockWitness: guest.lockWitness)
+  }
 
   package var series: Series { selected.series }
   package var manifest: SeriesManifest? { loaded.manifest }
@@ -75,7 +79,6 @@ package struct RunPlan: Sendable {
     }
     return RunPlan(
       loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios,
-      runnerScript: RunnerScript.generate(scenarios, hungTaskTimeout: options.hungTaskTimeout, lockWitness: options.lockWitness),
       guest: GuestPlan(
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
         hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,
