@@ -96,6 +96,22 @@ import Testing
     #expect(LockWitness.cycles(in: [bc, ca, ab]).map(\.classes) == [["A", "B", "C"]])
   }
 
+  /// The classes lockdep does not validate are read from the tree's source, once per commit.
+  @Test func theUnvalidatedClassesComeFromTheSourceOncePerCommit() throws {
+    let dir = try TempDir()
+    let source = dir.path("src")
+    try FileManager.default.createDirectory(at: source.appendingPathComponent("drivers/base"), withIntermediateDirectories: true)
+    let file = source.appendingPathComponent("drivers/base/core.c")
+    try "\tlockdep_set_novalidate_class(&dev->mutex);\n".write(to: file, atomically: true, encoding: .utf8)
+    let cache = dir.path("focus")
+    let first = try #require(ObjectID(hex: String(repeating: "a", count: 40)))
+    #expect(try LockWitnessProgram.unvalidatedClasses(inSource: source, commit: first, cache: cache) == ["&dev->mutex"])
+    try "\tlockdep_set_novalidate_class(&b->write_lock);\n".write(to: file, atomically: true, encoding: .utf8)
+    #expect(try LockWitnessProgram.unvalidatedClasses(inSource: source, commit: first, cache: cache) == ["&dev->mutex"])
+    let second = try #require(ObjectID(hex: String(repeating: "b", count: 40)))
+    #expect(try LockWitnessProgram.unvalidatedClasses(inSource: source, commit: second, cache: cache) == ["&b->write_lock"])
+  }
+
   /// The runner with the witness is valid busybox sh.
   @Test func theRunnerWithTheWitnessParses() throws {
     let dir = try TempDir()

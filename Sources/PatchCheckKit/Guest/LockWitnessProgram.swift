@@ -40,6 +40,18 @@ package enum LockWitnessProgram {
   /// The classes the tree marks `lockdep_set_novalidate_class(&x->lock)`, by the name the
   /// lock events carry ("&x->lock"): lockdep validates every other class and reports their
   /// cycles itself; these it cannot see.
+  /// The same for the checkout of `commit`, remembered in `cache` (a grep of the whole tree
+  /// takes seconds; a rebuild of the same head needs none).
+  package static func unvalidatedClasses(inSource source: URL, commit: ObjectID, cache: URL) throws -> [String] {
+    if let saved = try? String(contentsOf: cache, encoding: .utf8) {
+      let lines = saved.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      if lines.first == commit.description { return lines.dropFirst().filter { !$0.isEmpty } }
+    }
+    let classes = try unvalidatedClasses(inSource: source)
+    try? ([commit.description] + classes).joined(separator: "\n").write(to: cache, atomically: true, encoding: .utf8)
+    return classes
+  }
+
   package static func unvalidatedClasses(inSource source: URL) throws -> [String] {
     let result = try ProcessRunner.run(
       ["grep", "-rhoE", "--include=*.c", "--include=*.h", #"lockdep_set_novalidate_class\(&[^)]*\)"#, "."],

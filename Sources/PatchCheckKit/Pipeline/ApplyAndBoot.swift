@@ -119,7 +119,11 @@ package struct ApplyAndBoot {
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
       // The witness reports cycles through the classes lockdep cannot see, as this tree names them.
-      let focus = plan.guest.lockWitness ? try LockWitnessProgram.unvalidatedClasses(inSource: slot.worktreePath) : []
+      let focus =
+        plan.guest.lockWitness
+        ? try LockWitnessProgram.unvalidatedClasses(
+          inSource: slot.worktreePath, commit: head, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
+        : []
       try Initramfs.build(
         runner: plan.runnerScript, busybox: tools.busybox, to: initramfs,
         files: focus.isEmpty ? [:] : [LockWitnessProgram.focusFile: focus.joined(separator: "\n") + "\n"])

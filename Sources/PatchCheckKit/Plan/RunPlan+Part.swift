@@ -29,7 +29,7 @@ extension RunPlan {
       plan.selected.series = series
     } else {
       plan.noSeries = true
-      plan.selected.series = Series(title: "no series", patches: [], source: "none")
+      plan.selected.series = .none
       plan.selected.edits = []
     }
     return plan

@@ -64,7 +64,7 @@ package struct RunPlan: Sendable {
     for fragment in fragments { try KernelConfigFile.validate(fragment: fragment) }
     let loaded =
       options.noSeries
-      ? LoadedSeries(series: Series(title: "no series", patches: [], source: "none"), manifest: nil)
+      ? LoadedSeries(series: .none, manifest: nil)
       : try SeriesSource.load(options.series, home: home)
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let scenarios =

@@ -42,6 +42,9 @@ package struct CoverLetter: Sendable, Codable {
 }
 
 package struct Series: Sendable, Codable {
+  /// No series: the base built and booted as it is (bisecting the tree itself).
+  package static let none = Series(title: "no series", patches: [], source: "none")
+
   package var title: String
   package var version: Int?
   package var cover: CoverLetter?
