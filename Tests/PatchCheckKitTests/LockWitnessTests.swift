@@ -123,5 +123,22 @@ import Testing
     let text = try String(contentsOf: script, encoding: .utf8)
     #expect(text.contains(#"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
     #expect(!RunnerScript.generate(try ScenarioLibrary.all()).contains("set_event_pid"), "no tracing without the witness")
+    // Filtered at the source, into a 16 MB buffer per CPU (README, "The lock-order witness").
+    #expect(text.contains("echo '\(LockWitnessProgram.acquireFilter)' > $T/events/lock/lock_acquire/filter"))
+    #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
+    #expect(text.contains("echo 16384 > $T/buffer_size_kb"))
+  }
+
+  /// On by default (the plan's guest program carries it); --no-lock-witness leaves it out;
+  /// the kernel config asks for the trace events it reads.
+  @Test func theWitnessIsOnByDefaultAndTheConfigHasTraceEvents() throws {
+    let home = PatchCheckHome(root: try TempDir().url)
+    #expect(try RunPlan.resolve(RunOptions(), home: home).runnerScript.contains("witness_start"))
+    var off = RunOptions()
+    off.lockWitness = false
+    #expect(try !RunPlan.resolve(off, home: home).runnerScript.contains("witness_start"))
+    let fragment = try String(contentsOf: ProjectData.kernelConfigs.appendingPathComponent("trace.config"), encoding: .utf8)
+    let options = Set(KernelConfigFile.parse(fragment).map { "\($0.name)=\($0.value)" })
+    #expect(options.isSuperset(of: ["CONFIG_FTRACE=y", "CONFIG_ENABLE_DEFAULT_TRACERS=y"]))
   }
 }
