@@ -251,4 +251,30 @@ final class StateJudge: BisectJudge, @unchecked Sendable {
       try BisectLog.read(temp.path("missing.json"))
     } throws: { ($0 as? PatchCheckError)?.kind == .bisectLog }
   }
+
+  /// A new bisect in a folder that holds a finished one keeps the old one beside it (named
+  /// for its start time); an unfinished one is refused and left as it was.
+  @Test func aFinishedBisectIsMovedAsideAndAnUnfinishedOneIsKept() throws {
+    let temp = try TempDir()
+    let folder = temp.path("bisect")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let logURL = folder.appendingPathComponent("bisect.json")
+    var log = BisectLog(request: BisectRequest(good: ["v1"], bad: "v2"))
+    log.startedAt = Date(timeIntervalSince1970: 1_780_000_000)
+    try log.write(logURL)
+    let before = try Data(contentsOf: logURL)
+    #expect {
+      try BisectSession.moveFinishedBisectAside(in: folder, logURL: logURL, console: Terminal(quiet: true))
+    } throws: { ($0 as? PatchCheckError)?.kind == .bisectLog }
+    #expect(try Data(contentsOf: logURL) == before)
+
+    log.finished = true
+    log.firstBad = String(repeating: "ab", count: 20)
+    try log.write(logURL)
+    try BisectSession.moveFinishedBisectAside(in: folder, logURL: logURL, console: Terminal(quiet: true))
+    let aside = URL(fileURLWithPath: folder.path + ".20260528-202640")
+    #expect(!FileManager.default.fileExists(atPath: folder.path))
+    #expect(try BisectLog.read(aside.appendingPathComponent("bisect.json")).firstBad == log.firstBad)
+    #expect(log.summaryLines(logPath: "x/bisect.json").first == "first bad commit: \(log.firstBad ?? "") ")
+  }
 }

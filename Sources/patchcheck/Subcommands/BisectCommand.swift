@@ -63,72 +63,23 @@ struct BisectCommand: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      let folder = URL(fileURLWithPath: out)
-      let logURL = folder.appendingPathComponent("bisect.json")
-      let home = global.patchCheckHome
-      var request: BisectRequest
-      var earlier: BisectLog?
+      let start: BisectSession.Start
       if resume {
-        let log = try BisectLog.read(logURL)
-        if log.finished {
-          try finish(log)
-          return
-        }
-        request = log.request
-        earlier = log
+        start = .resume
       } else {
-        if FileManager.default.fileExists(atPath: logURL.path) {
-          let log = try BisectLog.read(logURL)
-          guard log.finished else {
-            throw PatchCheckError(
-              .bisectLog, "\(out) holds an unfinished bisect (\(log.request.good.joined(separator: ","))..\(log.request.bad))",
-              hint: "continue it with --resume, or pass --out DIR for a new one")
-          }
-          // Keep the earlier bisect beside the new one.
-          let aside = URL(fileURLWithPath: out + "." + Self.stamp(log.startedAt))
-          try FileManager.default.moveItem(at: folder, to: aside)
-          global.console.say("the earlier bisect in \(out) is now in \(aside.path)")
-        }
         var options = runFlags.runOptions()
         options.repository = repo
-        request = step.request(good: good, bad: bad ?? "", options: options)
+        start = .new(step.request(good: good, bad: bad ?? "", options: options))
       }
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      let repository = try Applier.openRepository(request.repository, home: home)
-      let judge = try KernelJudge(
-        home: home, options: RunOptions(bisect: request, json: global.json),
-        stepsFolder: folder.appendingPathComponent("steps"))
-      let bisector = Bisector(
-        repository: repository, judge: judge, cache: VerdictCache(folder: home.verdicts), logURL: logURL,
-        console: global.console)
-      try finish(try bisector.run(request, resuming: earlier))
-    }
-  }
-
-  func finish(_ log: BisectLog) throws {
-    if global.json {
-      try printJSON(log)
-    } else {
-      let total = log.steps.filter { !$0.cached }.reduce(0) { $0 + $1.seconds }
-      if let first = log.firstBad {
-        print("first bad commit: \(first) \(log.firstBadSubject ?? "")")
-      } else if let range = log.range {
-        print("skipped commits left \(range.count) candidates; the first bad commit is one of:")
-        for id in range { print("  \(id)") }
+      let log = try BisectSession.run(
+        start, folder: URL(fileURLWithPath: out), home: global.patchCheckHome, json: global.json, console: global.console)
+      if global.json {
+        try printJSON(log)
+      } else {
+        for line in log.summaryLines(logPath: out + "/bisect.json") { print(line) }
       }
-      print(
-        String(
-          format: "%d bisect step(s) for %d commits (at most %d without skips), %d skip(s); %.0f s judging; log: %@",
-          log.bisectSteps, log.candidates, log.maxSteps, log.skips, total, out + "/bisect.json"))
+      if log.firstBad == nil { throw ExitCode(8) }
     }
-    if log.firstBad == nil { throw ExitCode(8) }
-  }
-
-  static func stamp(_ date: Date) -> String {
-    let formatter = DateFormatter()
-    formatter.dateFormat = "yyyyMMdd-HHmmss"
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: date)
   }
 }
 
