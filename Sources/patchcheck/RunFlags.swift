@@ -33,6 +33,9 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   @Flag(help: "Do not trace lock acquisitions in the guest (no lock-order witness).")
   var noLockWitness = false
 
+  @Flag(help: "Do not profile the series' changed functions in the guest (no coverage, no NOT-EXERCISED).")
+  var noCoverage = false
+
   func validate() throws {
     guard (1...1000).contains(iterations) else { throw ValidationError("--iterations takes 1 to 1000") }
   }
@@ -47,6 +50,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
     options.iterations = iterations
     options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
     options.lockWitness = !noLockWitness
+    options.coverage = !noCoverage
     return options
   }
 }

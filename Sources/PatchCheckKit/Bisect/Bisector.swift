@@ -97,7 +97,7 @@ package struct BisectRules: Sendable, Equatable {
   }
 
   /// PASS is good; a FAIL is bad or (another failure than the one bisected) skip; APPLY-FAIL,
-  /// BUILD-FAIL and SKIP are skip; nil for a verdict that judges nothing (INFRA-ERROR...).
+  /// BUILD-FAIL, SKIP and NOT-EXERCISED are skip; nil for a verdict that judges nothing (INFRA-ERROR...).
   package func call(_ verdict: Verdict, titles: [String]) -> StepCall? {
     switch verdict {
     case .pass: return .good
@@ -108,7 +108,7 @@ package struct BisectRules: Sendable, Equatable {
       if !titles.isEmpty, !goodTitles.isEmpty, Set(titles).isSubset(of: goodTitles) { return .good }
       if badTitles.isEmpty && titles.isEmpty { return .bad }
       return Set(titles).isDisjoint(with: badTitles) ? .skip : .bad
-    case .applyFail, .buildFail, .skip: return .skip
+    case .applyFail, .buildFail, .skip, .notExercised: return .skip
     default: return nil
     }
   }

@@ -28,7 +28,11 @@ package enum RunnerScript {
 
   /// - Parameter lockWitness: trace every lock acquisition during the scenarios and print
   ///   the lock-order edges at the end (`LockWitnessProgram`).
-  package static func generate(_ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false) -> String {
+  /// - Parameter coverage: profile the functions the initramfs lists around each scenario
+  ///   and print each scenario's hits (`CoverageProgram`).
+  package static func generate(
+    _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false
+  ) -> String {
     // With the witness, the step's subshell names itself to tracefs before it forks the step
     // (event-fork traces a traced task's children from then on).
     let launch =
@@ -84,6 +88,7 @@ package enum RunnerScript {
       out += witnessFunctions
       out += "cat > /tmp/witness.awk <<'PATCHCHECK_AWK'\n\(LockWitnessProgram.awk)\nPATCHCHECK_AWK\nwitness_start\n"
     }
+    if coverage { out += CoverageProgram.functions + "coverage_start\n" }
     out += "echo 'KTAP version 1'\necho '1..\(scenarios.count)'\n"
     for (index, scenario) in scenarios.enumerated() {
       // A blocked step leaves tasks stuck on the device's locks: later scenarios would only
@@ -92,6 +97,7 @@ package enum RunnerScript {
       out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
       out += "echo '    1..\(scenario.steps.count)'\n"
       out += "failed=0; skipped=''\n"
+      if coverage { out += "coverage_begin\n" }
       for (stepIndex, var step) in scenario.steps.enumerated() {
         // Names go inside single quotes, and '#' would start a KTAP directive.
         step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
@@ -113,9 +119,10 @@ package enum RunnerScript {
         if [ $failed -ne 0 ]; then echo 'not ok \(index + 1) \(quoted(scenario.name))'
         elif [ -n "$skipped" ]; then echo "ok \(index + 1) \(quoted(scenario.name)) # SKIP step '$skipped' is not supported by this kernel"
         else echo 'ok \(index + 1) \(quoted(scenario.name))'; fi
-        fi
 
         """
+      if coverage { out += "coverage_end \(index + 1)\n" }
+      out += "fi\n"
     }
     if lockWitness { out += "witness_stop\n" }
     out += """

@@ -101,6 +101,8 @@ package struct ApplyAndBoot {
       t = Date()
       let worktree = try slot.checkout(head)
       report.phases["checkout"] = Date().timeIntervalSince(t)
+      // What the series changes, by function: the guest profiles these (coverage).
+      let changes = plan.tracesCoverage ? try ChangedFunctions.map(plan.series, applied: applied.patches, repository: repository) : nil
       let builder = slot.builder(fragments: plan.fragments)
       let build = try buildStage(builder, commit: head, log: files.buildLog)
       report.tools.compiler = build.compiler
@@ -124,20 +126,25 @@ package struct ApplyAndBoot {
         ? try LockWitnessProgram.unvalidatedClasses(
           inSource: slot.worktreePath, commit: head, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
         : []
-      try Initramfs.build(
-        runner: plan.runnerScript, busybox: tools.busybox, to: initramfs,
-        files: focus.isEmpty ? [:] : [LockWitnessProgram.focusFile: focus.joined(separator: "\n") + "\n"])
+      var files: [String: String] = [:]
+      if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
+      if let changes, !changes.names.isEmpty { files[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
+      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs, files: files)
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       t = Date()
       let boots = try guestStage(
         plan, image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, qemu: tools.qemu, out: out,
-        prefix: "console")
+        prefix: "console", changes: changes)
       // The boot phase is QEMU's time; reading the consoles is the analysis phase.
       let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
       report.phases["boot"] = Date().timeIntervalSince(t) - analysis
       report.phases["analysis"] = analysis
       // Verdict: the boots' verdicts, the worst first.
       report.absorb(boots)
+      if let changes {
+        report.coverage = SeriesCoverage.combine(
+          changes, observations: boots.map(\.coverage), scenarios: plan.scenarios.map(\.name))
+      }
       box.report = report
 
       if plan.compareBase {
@@ -202,9 +209,10 @@ package struct ApplyAndBoot {
   }
 
   /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...
-  /// Each boot is read (KTAP, kernel reports) and judged on its own.
+  /// Each boot is read (KTAP, kernel reports, the coverage of `changes`) and judged on its own.
   func guestStage(
-    _ plan: RunPlan, image: URL, release: String?, initramfs: URL, qemu: QemuInfo, out: URL, prefix: String
+    _ plan: RunPlan, image: URL, release: String?, initramfs: URL, qemu: QemuInfo, out: URL, prefix: String,
+    changes: ChangeMap? = nil
   ) throws -> [BootOutcome] {
     var outcomes: [BootOutcome] = []
     for index in 1...plan.guest.boots {
@@ -225,12 +233,15 @@ package struct ApplyAndBoot {
       let witnessComplete =
         !plan.guest.lockWitness || !booted.runnerFinished || LockWitness.read(text)?.complete == true
         || text.contains(LockWitnessProgram.unavailableMarker)
+      let coverage = CoverageReading.read(text)
+      let covered = changes.map { SeriesCoverage.combine($0, observations: [coverage], scenarios: plan.scenarios.map(\.name)) }
       let (verdict, reason, code) = Judge.verdict(
-        boot: booted, scenarios: results, splats: splats, expectedRelease: release, witnessComplete: witnessComplete)
+        boot: booted, scenarios: results, splats: splats, expectedRelease: release, witnessComplete: witnessComplete,
+        coverage: covered)
       outcomes.append(
         BootOutcome(
           index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
-          reason: reason, exitCode: code, analysisSeconds: Date().timeIntervalSince(analysisStart)))
+          reason: reason, exitCode: code, analysisSeconds: Date().timeIntervalSince(analysisStart), coverage: coverage))
     }
     return outcomes
   }

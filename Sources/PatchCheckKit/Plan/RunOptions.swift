@@ -29,6 +29,9 @@ package struct RunOptions: Sendable {
   package var hungTaskTimeout = 10
   /// Trace lock acquisitions in the guest and report lock-order cycles (`LockWitness`).
   package var lockWitness = true
+  /// Profile the series' changed functions in the guest; a run that reaches none of them
+  /// is NOT-EXERCISED (`SeriesCoverage`).
+  package var coverage = true
   /// Boots of the same build (each title counted over them).
   package var repeatCount = 1
   /// Also run the unpatched base and label each report new, fixed or pre-existing.

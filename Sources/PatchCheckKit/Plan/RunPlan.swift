@@ -21,6 +21,9 @@ package struct GuestPlan: Sendable {
   package var boots: Int
   /// The guest traces lock acquisitions (`LockWitness`): the runner script is made with it.
   package var lockWitness = true
+  /// The guest profiles the series' changed functions around each scenario
+  /// (`CoverageProgram`): the runner script is made with it.
+  package var coverage = true
 }
 
 package struct RunPlan: Sendable {
@@ -47,7 +50,13 @@ package struct RunPlan: Sendable {
   /// The guest's /init, generated from the scenarios and the guest's knobs: the program the
   /// guest runs (derived, so a plan narrowed to other scenarios cannot keep a stale one).
   package var runnerScript: String {
-    RunnerScript.generate(scenarios, hungTaskTimeout: guest.hungTaskTimeout, lockWitness: guest.lockWitness)
+    RunnerScript.generate(
+      scenarios, hungTaskTimeout: guest.hungTaskTimeout, lockWitness: guest.lockWitness, coverage: tracesCoverage)
+  }
+
+  /// Coverage is asked for and there is a series whose changes can be traced.
+  package var tracesCoverage: Bool {
+    guest.coverage && !noSeries
   }
 
   package var series: Series { selected.series }
@@ -82,7 +91,8 @@ package struct RunPlan: Sendable {
       guest: GuestPlan(
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
         hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,
-        bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount), lockWitness: options.lockWitness),
+        bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount), lockWitness: options.lockWitness,
+        coverage: options.coverage),
       fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
       compareBase: options.compareBase, threeWay: options.threeWay, output: options.output, json: options.json,
       tool: PatchCheckVersion.build)

@@ -15,4 +15,6 @@ package struct BootOutcome: Sendable {
   package var exitCode: Int32?
   /// Reading the console: KTAP, kernel reports, the verdict.
   package var analysisSeconds: Double = 0
+  /// What the guest's profiler saw (nil: no coverage lines).
+  package var coverage: CoverageObservation?
 }

@@ -27,6 +27,8 @@ package struct Report: Sendable, Codable {
   package var boot: BootResult?
   package var scenarios: [ScenarioResult] = []
   package var splats: [Splat] = []
+  /// Which of the series' changed functions each scenario reached (nil: not traced).
+  package var coverage: SeriesCoverage?
   /// Seconds per phase: apply, configure, build, guest, boot, analyze, total.
   package var phases: [String: Double] = [:]
   /// With --repeat: each boot's verdict and report titles.

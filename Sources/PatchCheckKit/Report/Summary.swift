@@ -54,6 +54,7 @@ enum SummaryWriter {
         for step in scenario.steps { out += "  - \(step.result.rawValue): \(step.name)\n" }
       }
     }
+    if let coverage = report.coverage { out += coverageSection(coverage) }
     if report.boot != nil {
       out += "\n## Kernel reports\n\n"
       if report.splats.isEmpty { out += "None.\n" }
@@ -65,6 +66,33 @@ enum SummaryWriter {
     out +=
       "\n## Phases (s)\n\n"
       + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n") + "\n"
+    return out
+  }
+
+  /// Each changed function with the scenarios that reached it and how often.
+  static func coverageSection(_ coverage: SeriesCoverage) -> String {
+    var out = "\n## Coverage of the changed code\n\n\(coverage.note)\n"
+    if !coverage.functions.isEmpty {
+      out += "\n| function | file | patch | reached by (hits) |\n|---|---|---|---|\n"
+      for function in coverage.functions {
+        let reached: String
+        switch function.traceable {
+        case false?: reached = "cannot be traced (inlined or notrace)"
+        case nil: reached = "not known"
+        case true?:
+          reached =
+            function.hits.isEmpty
+            ? "**no scenario**" : function.hits.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+        }
+        let same = function.sameName.map { " (\($0) functions of this name: counted together)" } ?? ""
+        out +=
+          "| `\(function.name)` | \(function.file) | \(function.patches.map(String.init).joined(separator: ", ")) | \(reached)\(same) |\n"
+      }
+    }
+    if !coverage.outside.isEmpty {
+      out += "\nChanged lines outside any function: "
+      out += coverage.outside.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ") + "\n"
+    }
     return out
   }
 }

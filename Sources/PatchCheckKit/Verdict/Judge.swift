@@ -10,7 +10,7 @@ package enum Judge {
   ///   image); when given, a guest that booted any other kernel is an INFRA-ERROR.
   package static func verdict(
     boot: BootResult, scenarios: [ScenarioResult], splats: [Splat], expectedRelease: String? = nil,
-    witnessComplete: Bool = true
+    witnessComplete: Bool = true, coverage: SeriesCoverage? = nil
   ) -> (Verdict, String, Int32?) {
     if let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease {
       return (
@@ -57,6 +57,10 @@ package enum Judge {
     }
     if scenarios.isEmpty {
       return (.infraError, "no scenario ran; see console.log", PatchCheckError.Kind.infra.exitCode)
+    }
+    // Nothing failed: but a run that never reached the changed code is no evidence.
+    if let coverage, coverage.exercised == false {
+      return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, no kernel reports", nil)
     }
     let skipped = scenarios.filter { $0.result == .skip }
     if !skipped.isEmpty {

@@ -9,6 +9,9 @@ package enum Verdict: String, Sendable, Codable, CaseIterable {
   /// No kernel report and no scenario failed, but a selected scenario did not run all its
   /// steps (the kernel lacks what it needs): not evidence that the series is good.
   case skip = "SKIP"
+  /// No kernel report and no scenario failed, but none of the series' changed functions
+  /// that the kernel can trace ran in any scenario: the run says nothing about the series.
+  case notExercised = "NOT-EXERCISED"
   case applyFail = "APPLY-FAIL"
   case buildFail = "BUILD-FAIL"
   case infraError = "INFRA-ERROR"
@@ -24,6 +27,7 @@ package enum Verdict: String, Sendable, Codable, CaseIterable {
     case .pass: 0
     case .fail: 1
     case .skip: 9
+    case .notExercised: 28
     case .applyFail: 3
     case .buildFail: 4
     case .infraError: 5

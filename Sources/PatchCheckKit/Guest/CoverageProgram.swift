@@ -1,0 +1,47 @@
+// The coverage of the series in the guest: the kernel's function profiler (ftrace,
+// CONFIG_FUNCTION_PROFILER) filtered to the functions the series changes, enabled around
+// each scenario and read back from trace_stat after it, so the console says which changed
+// function each scenario reached and how often. Functions the kernel cannot trace
+// (inlined, notrace, not built) are named as such, never counted as unreached.
+
+import Foundation
+
+package enum CoverageProgram {
+  /// The functions to trace, one name a line, in the initramfs.
+  package static let functionsFile = "patchcheck-coverage-functions"
+  /// Every line the runner prints about coverage starts with this.
+  package static let prefix = "patchcheck-coverage: "
+
+  /// Shell functions for the runner: `coverage_start` once, `coverage_begin` before a
+  /// scenario and `coverage_end N` after scenario N.
+  ///
+  /// A name is traceable when `available_filter_functions` lists it (the count says how
+  /// many functions of that name the kernel has: static functions of other files share
+  /// names, and ftrace filters by name). With no traceable name the profiler is never
+  /// enabled: an empty filter would profile every function of the kernel.
+  package static let functions = """
+    # Coverage of the series' changed functions (CoverageProgram): the function profiler,
+    # filtered to them, around each scenario.
+    coverage_start() {
+      T=/sys/kernel/tracing
+      mount -t tracefs nodev $T 2>/dev/null
+      [ -s /\(functionsFile) ] || return
+      if [ ! -e $T/function_profile_enabled ]; then echo "\(prefix)unavailable: this kernel has no function profiler"; return; fi
+      grep -Fx -f /\(functionsFile) $T/available_filter_functions | sort | uniq -c > /tmp/coverage.t
+      while read -r n f; do echo "\(prefix)traceable $f $n"; done < /tmp/coverage.t
+      sed 's/^ *[0-9]* //' /tmp/coverage.t > /tmp/coverage.names
+      grep -Fxv -f /tmp/coverage.names /\(functionsFile) | while read -r f; do echo "\(prefix)untraceable $f"; done
+      [ -s /tmp/coverage.names ] || return
+      cat /tmp/coverage.names > $T/set_ftrace_filter || { echo "\(prefix)unavailable: set_ftrace_filter refused the names"; return; }
+      coverage=1
+    }
+    coverage_begin() { [ -n "$coverage" ] && echo 1 > $T/function_profile_enabled; }
+    coverage_end() {
+      [ -n "$coverage" ] || return
+      echo 0 > $T/function_profile_enabled
+      cat $T/trace_stat/function[0-9]* 2>/dev/null | awk -v s="$1" '$2 ~ /^[0-9]+$/ { h[$1] += $2 } END { for (f in h) print "\(prefix)hit " s " " f " " h[f] }'
+      echo "\(prefix)scenario $1 read"
+    }
+
+    """
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckKit
+
+/// The coverage of the series: which functions a series changes (from its hunks and the
+/// file as each patch left it), what the guest's profiler lines say, and the verdict when
+/// none of the changed code ran.
+@Suite struct CoverageTests {
+  static let source = """
+    // SPDX-License-Identifier: GPL-2.0
+    #include <linux/pci.h>
+
+    static DEFINE_MUTEX(toy_lock);
+    static int toy_count;
+
+    static const struct pci_device_id toy_ids[] = {
+    	{ PCI_DEVICE(0x8086, 0x10c9) },
+    	{ }
+    };
+
+    static int toy_add(struct pci_dev *dev,
+    		   int n)
+    {
+    	int i;
+
+    	for (i = 0; i < n; i++)
+    		toy_count++;
+    	return 0;
+    }
+
+    void __printf(2, 3) toy_log(struct pci_dev *dev, const char *fmt, ...)
+    {
+    	toy_count--;
+    }
+    EXPORT_SYMBOL_GPL(toy_log);
+
+    int toy_remove(struct pci_dev *dev)
+    {
+    	mutex_lock(&toy_lock);
+    	toy_count = 0;
+    	mutex_unlock(&toy_lock);
+    	return 0;
+    }
+
+    """
+
+  @Test func functionsAreFoundByTheirBodiesInTheKernelsStyle() {
+    let lines = Self.source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let found = ChangedFunctions.functions(in: lines)
+    #expect(found.map(\.name) == ["toy_add", "toy_log", "toy_remove"])
+    // The declarator's first line to the closing brace.
+    #expect(found.first?.lines == 12...20)
+    #expect(found.last?.lines == 28...34)
+  }
+
+  /// A patch that changes a line inside toy_remove and the global above the functions: one
+  /// changed function, one changed line outside any; the hunk landed 2 lines later than
+  /// posted, and the lines are placed where the patch put them.
+  @Test func aSeriesChangesTheFunctionsWhoseBodiesHoldItsLines() throws {
+    let dir = try TempDir()
+    // Two lines more at the top than the patch was made against: the hunks land at +2.
+    let tree = "// moved\n// down\n" + Self.source
+    let toy = try ToyRepo(
+      at: dir.path("repo.git"), files: ["Makefile": "VERSION = 1\n", "Kconfig": "mainmenu \"toy\"\n", "drivers/toy.c": tree])
+    let diff = """
+      diff --git a/drivers/toy.c b/drivers/toy.c
+      --- a/drivers/toy.c
+      +++ b/drivers/toy.c
+      @@ -3,3 +3,3 @@
+       
+      -static DEFINE_MUTEX(toy_lock);
+      +DEFINE_MUTEX(toy_lock);
+       static int toy_count;
+      @@ -29,5 +29,5 @@ int toy_remove(struct pci_dev *dev)
+       {
+       	mutex_lock(&toy_lock);
+      -	toy_count = 0;
+      +	toy_count = -1;
+       	mutex_unlock(&toy_lock);
+       	return 0;
+
+      """
+    let series = try SeriesParser.parse(Mbox.split(patchMail(subject: "toy: change", diff: diff)), source: "test")
+    let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
+    let outcome = try applier.apply(
+      series, base: try applier.resolveBase(requested: "v1.0", stated: nil, fallback: nil), branch: "refs/heads/patchcheck/t/a",
+      check: false)
+    #expect(outcome.applied)
+    #expect(outcome.patches.first?.hunks.map(\.offset) == [2, 2])
+    let map = try ChangedFunctions.map(series, applied: outcome.patches, repository: toy.repo)
+    #expect(map.functions == [ChangedFunction(name: "toy_remove", file: "drivers/toy.c", patches: [1], lines: 2)])
+    #expect(map.outside == ["drivers/toy.c": 2])
+    #expect(map.names == ["toy_remove"])
+  }
+
+  /// The guest's lines, as CoverageProgram prints them: a name cut to the profiler's 30
+  /// characters is the traceable name it begins.
+  static let console = """
+    [    1.000000] igb 0000:01:00.0: added PHC on eth0
+    patchcheck-coverage: traceable pci_lock_rescan_remove 1
+    patchcheck-coverage: traceable pci_stop_and_remove_bus_device_locked 1
+    patchcheck-coverage: untraceable sriov_add_vfs
+    KTAP version 1
+    1..2
+    ok 1 numvfs
+    patchcheck-coverage: hit 1 pci_lock_rescan_remove 5
+    patchcheck-coverage: scenario 1 read
+    ok 2 pf-remove
+    patchcheck-coverage: hit 2 pci_lock_rescan_remove 3
+    patchcheck-coverage: hit 2 pci_stop_and_remove_bus_device_ 1
+    patchcheck-coverage: scenario 2 read
+    """
+
+  static let changes = ChangeMap(functions: [
+    ChangedFunction(name: "pci_lock_rescan_remove", file: "drivers/pci/probe.c", patches: [1], lines: 4),
+    ChangedFunction(name: "pci_stop_and_remove_bus_device_locked", file: "drivers/pci/remove.c", patches: [2], lines: 1),
+    ChangedFunction(name: "sriov_add_vfs", file: "drivers/pci/iov.c", patches: [1], lines: 6),
+  ])
+
+  @Test func eachScenarioSaysWhichChangedFunctionsItReached() throws {
+    let seen = try #require(CoverageReading.read(Self.console))
+    #expect(seen.traceable == ["pci_lock_rescan_remove": 1, "pci_stop_and_remove_bus_device_locked": 1])
+    #expect(seen.untraceable == ["sriov_add_vfs"])
+    #expect(seen.read == [1, 2])
+    let coverage = SeriesCoverage.combine(Self.changes, observations: [seen, seen], scenarios: ["numvfs", "pf-remove"])
+    let byName = Dictionary(uniqueKeysWithValues: coverage.functions.map { ($0.name, $0) })
+    #expect(byName["pci_lock_rescan_remove"]?.hits == ["numvfs": 10, "pf-remove": 6])
+    #expect(byName["pci_stop_and_remove_bus_device_locked"]?.hits == ["pf-remove": 2])
+    #expect(byName["sriov_add_vfs"]?.traceable == false)
+    #expect(coverage.exercised == true)
+    #expect(coverage.note.hasPrefix("2 of 2 traceable changed functions ran (1 cannot be traced)"))
+    #expect(CoverageReading.read("no coverage here\n") == nil)
+  }
+
+  /// Nothing failed and the kernel said nothing, but no traceable changed function ran:
+  /// NOT-EXERCISED (exit 28), never PASS. With nothing traceable the run cannot tell, and
+  /// says so; a FAIL stays a FAIL.
+  @Test func aRunThatNeverReachedTheChangedCodeIsNotExercised() throws {
+    let scenarios = [ScenarioResult(name: "numvfs", result: .pass, steps: [])]
+    var seen = CoverageObservation()
+    seen.traceable = ["pci_lock_rescan_remove": 1]
+    seen.read = [1]
+    let unreached = SeriesCoverage.combine(Self.changes, observations: [seen], scenarios: ["numvfs"])
+    #expect(unreached.exercised == false)
+    let (verdict, reason, _) = Judge.verdict(boot: VerdictTests.finished, scenarios: scenarios, splats: [], coverage: unreached)
+    #expect(verdict == .notExercised)
+    #expect(verdict.exitCode == 28)
+    #expect(reason.contains("none of the 1 traceable changed functions ran in any scenario (pci_lock_rescan_remove)"))
+
+    seen.hits = [1: ["pci_lock_rescan_remove": 2]]
+    let reached = SeriesCoverage.combine(Self.changes, observations: [seen], scenarios: ["numvfs"])
+    #expect(Judge.verdict(boot: VerdictTests.finished, scenarios: scenarios, splats: [], coverage: reached).0 == .pass)
+
+    let untraceable = SeriesCoverage.combine(Self.changes, observations: [CoverageObservation()], scenarios: ["numvfs"])
+    #expect(untraceable.exercised == nil)
+    #expect(untraceable.note.hasPrefix("coverage unknown: none of the 3 changed functions can be traced"))
+    #expect(Judge.verdict(boot: VerdictTests.finished, scenarios: scenarios, splats: [], coverage: untraceable).0 == .pass)
+
+    let failing = [ScenarioResult(name: "numvfs", result: .fail, steps: [])]
+    #expect(Judge.verdict(boot: VerdictTests.finished, scenarios: failing, splats: [], coverage: unreached).0 == .fail)
+    #expect(BisectRules().call(.notExercised, titles: []) == .skip)
+  }
+}
