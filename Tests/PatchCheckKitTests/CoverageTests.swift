@@ -161,4 +161,32 @@ import Testing
     #expect(Judge.verdict(boot: VerdictTests.finished, scenarios: failing, splats: [], coverage: unreached).0 == .fail)
     #expect(BisectRules().call(.notExercised, titles: []) == .skip)
   }
+
+  /// A series with no scenarios named gets those that reach what it changes on the base,
+  /// each with its reason; none reaching anything falls back to the defaults, said so.
+  @Test func scenariosAreChosenByWhatTheyReach() {
+    var seen = CoverageObservation()
+    seen.traceable = ["pci_lock_rescan_remove": 1, "sriov_add_vfs": 1, "pci_setup_device": 1]
+    seen.hits = [1: ["sriov_add_vfs": 4, "pci_setup_device": 4], 2: ["pci_lock_rescan_remove": 2], 3: [:]]
+    seen.read = [1, 2, 3]
+    let reach = ScenarioReach(
+      observation: seen, names: ["numvfs", "pf-remove", "unbind"], base: "abc", folders: ["drivers/pci"], config: "c", watched: 3)
+    #expect(reach.measured == ["numvfs", "pf-remove", "unbind"])
+    #expect(reach.scenarios["unbind"] == [:])
+    #expect(ScenarioReach.folders(of: Self.changes) == ["drivers/pci"])
+
+    let choice = ScenarioChoice.byReach(
+      reach, changes: Self.changes, candidates: ["numvfs", "pf-remove", "unbind"], fallback: ["numvfs"])
+    #expect(choice.scenarios == ["numvfs", "pf-remove"])
+    #expect(choice.reasons["numvfs"] == "reaches sriov_add_vfs 4x")
+    #expect(choice.reasons["pf-remove"] == "reaches pci_lock_rescan_remove 2x")
+    #expect(choice.unreached == ["pci_stop_and_remove_bus_device_locked"])
+    #expect(choice.note.contains("reached by none: pci_stop_and_remove_bus_device_locked"))
+
+    let quirk = ChangeMap(functions: [ChangedFunction(name: "quirk_plx_pex_no_d3", file: "drivers/pci/quirks.c", patches: [1], lines: 6)])
+    let none = ScenarioChoice.byReach(reach, changes: quirk, candidates: ["numvfs", "pf-remove"], fallback: ["numvfs"])
+    #expect(none.scenarios == ["numvfs"])
+    #expect(none.unreached == ["quirk_plx_pex_no_d3"])
+    #expect(none.note.hasPrefix("no scenario reaches what the series changes (quirk_plx_pex_no_d3)"))
+  }
 }

@@ -190,6 +190,7 @@ struct EndToEnd {
     try patchMail(subject: "PCI/IOV: break the build", diff: diff).write(to: mbox, atomically: true, encoding: .utf8)
     var options = RunOptions()
     options.series = mbox.path
+    options.scenarios = ["numvfs"]
     options.base = "v7.3.4"
     options.output = dir.path("run")
     options.json = true

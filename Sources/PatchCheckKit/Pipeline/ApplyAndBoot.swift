@@ -38,6 +38,7 @@ package struct ApplyAndBoot {
   /// a user can cause before anything is applied are thrown; every later failure ends in a
   /// report with its verdict (and is in `report.error`).
   func run(_ plan: RunPlan, tools: Tools) throws -> Report {
+    var plan = plan
     let started = Date()
     let repository = try Applier.openRepository(plan.repository, home: home)
     let applier = Applier(repository: repository, console: console)
@@ -104,6 +105,16 @@ package struct ApplyAndBoot {
       // What the series changes, by function: the guest profiles these (coverage).
       let changes = plan.tracesCoverage ? try ChangedFunctions.map(plan.series, applied: applied.patches, repository: repository) : nil
       let builder = slot.builder(fragments: plan.fragments)
+      if plan.choice.how == "reach", let changes, let baseCommit = ObjectID(hex: base.commit) {
+        t = Date()
+        report.scenarioChoice = try chooseByReach(
+          &plan, changes: changes, base: baseCommit, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
+        report.phases["reach"] = Date().timeIntervalSince(t)
+        try worktree.checkout(head, branch: slot.branch)
+      } else {
+        report.scenarioChoice = plan.choice
+      }
+      box.report = report
       let build = try buildStage(builder, commit: head, log: files.buildLog)
       report.tools.compiler = build.compiler
       report.phases["configure"] = build.configSeconds

@@ -12,6 +12,10 @@ extension RunPlan {
   package func part(scenario: Scenario, patches: Int?, base: String, boots: Int, output: URL) -> RunPlan {
     var plan = self
     plan.scenarios = [scenario]
+    // The review chose the scenario: a part never measures reach again.
+    plan.choice = ScenarioChoice(
+      how: choice.how == "reach" ? "review" : choice.how, scenarios: [scenario.name], reasons: choice.reasons,
+      note: "one scenario of the review")
     plan.guest.boots = max(1, boots)
     plan.requestedBase = base
     plan.output = output

@@ -34,6 +34,9 @@ package struct RunPlan: Sendable {
   /// Build and boot the base alone (bisecting the tree itself).
   package var noSeries: Bool
   package var scenarios: [Scenario]
+  /// How the scenarios were chosen. With "reach", `scenarios` are the candidates until the
+  /// pipeline has measured what each reaches and kept those that reach the changed code.
+  package var choice: ScenarioChoice
   package var guest: GuestPlan
   package var fragments: [URL]
   package var repository: String?
@@ -76,18 +79,37 @@ package struct RunPlan: Sendable {
       ? LoadedSeries(series: .none, manifest: nil)
       : try SeriesSource.load(options.series, home: home)
     let selected = try SelectedVariant.select(options.variant, from: loaded)
-    let scenarios =
-      try options.scenarioDefinitions.map(ScenarioLibrary.checked)
-      ?? scenarioCatalog(dirs: options.scenarioDirs, manifest: loaded.manifest).named(
-        options.scenarios ?? loaded.manifest?.scenarios ?? ScenarioLibrary.defaultNames,
-        settings: ScenarioSettings(iterations: options.iterations, vfs: options.vfs))
+    let settings = ScenarioSettings(iterations: options.iterations, vfs: options.vfs)
+    let scenarios: [Scenario]
+    let choice: ScenarioChoice
+    if let given = options.scenarioDefinitions {
+      scenarios = try ScenarioLibrary.checked(given)
+      choice = ScenarioChoice(how: "flag", scenarios: scenarios.map(\.name), note: "given")
+    } else {
+      let catalog = try scenarioCatalog(dirs: options.scenarioDirs, manifest: loaded.manifest)
+      if let names = options.scenarios {
+        scenarios = try catalog.named(names, settings: settings)
+        choice = ScenarioChoice(how: "flag", scenarios: names, note: "named by --scenarios")
+      } else if let names = loaded.manifest?.scenarios {
+        scenarios = try catalog.named(names, settings: settings)
+        choice = ScenarioChoice(how: "manifest", scenarios: names, note: "named by the series' manifest")
+      } else if options.coverage, !options.noSeries {
+        // Every scenario is a candidate; the pipeline keeps those that reach the changes.
+        scenarios = try catalog.all(settings)
+        choice = ScenarioChoice(
+          how: "reach", scenarios: scenarios.map(\.name), note: "to be chosen by what each scenario reaches")
+      } else {
+        scenarios = try catalog.named(ScenarioLibrary.defaultNames, settings: settings)
+        choice = ScenarioChoice(how: "default", scenarios: ScenarioLibrary.defaultNames, note: "the defaults")
+      }
+    }
     if let short = scenarios.first(where: { $0.igbPFs > options.pfs }) {
       throw PatchCheckError(
         .usage, "scenario '\(short.name)' needs \(short.igbPFs) igb PFs in the guest, and the run has \(options.pfs)",
         hint: "run with --pfs \(short.igbPFs)")
     }
     return RunPlan(
-      loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios,
+      loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios, choice: choice,
       guest: GuestPlan(
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
         hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,

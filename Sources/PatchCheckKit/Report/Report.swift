@@ -25,6 +25,8 @@ package struct Report: Sendable, Codable {
   package var config: ConfigCheck?
   package var build: BuildResult?
   package var boot: BootResult?
+  /// How the scenarios were chosen and why each (for a series that names none: by reach).
+  package var scenarioChoice: ScenarioChoice?
   package var scenarios: [ScenarioResult] = []
   package var splats: [Splat] = []
   /// Which of the series' changed functions each scenario reached (nil: not traced).

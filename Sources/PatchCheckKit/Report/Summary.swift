@@ -49,6 +49,11 @@ enum SummaryWriter {
     }
     if !report.scenarios.isEmpty {
       out += "\n## Scenarios\n\n"
+      if let choice = report.scenarioChoice {
+        out += "Chosen: \(choice.note).\n\n"
+        for name in choice.scenarios { if let why = choice.reasons[name] { out += "- `\(name)`: \(why)\n" } }
+        if !choice.reasons.isEmpty { out += "\n" }
+      }
       for scenario in report.scenarios {
         out += "- **\(scenario.name)**: \(scenario.result.rawValue)\n"
         for step in scenario.steps { out += "  - \(step.result.rawValue): \(step.name)\n" }

@@ -1,0 +1,99 @@
+// Which kernel functions each scenario reaches, measured once per base, config and watched
+// folder set by a boot of the base that runs every scenario with the function profiler
+// filtered to every function of the folders the series touches; and the choice it makes
+// for a series that names no scenarios: the scenarios that reach what the series changes.
+
+import Foundation
+
+package struct ScenarioReach: Sendable, Codable, Equatable {
+  package var schema = "patchcheck-reach/1"
+  /// What it was measured on: the base commit, the folders watched, the config's hash.
+  package var base: String
+  package var folders: [String]
+  package var config: String
+  /// Functions watched (defined in the folders' C files) and how many the kernel could trace.
+  package var watched: Int
+  package var traceable: Int
+  /// Scenario -> function -> hits.
+  package var scenarios: [String: [String: Int]]
+  /// Scenarios whose counts were read whole (one that did not run has no reach known).
+  package var measured: [String]
+
+  package init(
+    base: String, folders: [String], config: String, watched: Int, traceable: Int, scenarios: [String: [String: Int]],
+    measured: [String]
+  ) {
+    self.base = base
+    self.folders = folders
+    self.config = config
+    self.watched = watched
+    self.traceable = traceable
+    self.scenarios = scenarios
+    self.measured = measured
+  }
+
+  /// Built from the reach boot's console: `names` are the scenarios in KTAP order.
+  package init(observation: CoverageObservation, names: [String], base: String, folders: [String], config: String, watched: Int) {
+    var scenarios: [String: [String: Int]] = [:]
+    for (number, hits) in observation.hits where number >= 1 && number <= names.count {
+      scenarios[names[number - 1]] = hits.filter { $0.value > 0 }
+    }
+    self.init(
+      base: base, folders: folders, config: config, watched: watched, traceable: observation.traceable.count,
+      scenarios: scenarios,
+      measured: observation.read.sorted().compactMap { $0 >= 1 && $0 <= names.count ? names[$0 - 1] : nil })
+  }
+
+  /// The folders whose functions are watched for a series: those of the C files it changes.
+  package static func folders(of changes: ChangeMap) -> [String] {
+    let files = changes.functions.map(\.file) + changes.outside.keys.filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }
+    return Array(Set(files.map { ($0 as NSString).deletingLastPathComponent })).filter { !$0.isEmpty }.sorted()
+  }
+}
+
+/// How the run's scenarios were chosen, and why each.
+package struct ScenarioChoice: Sendable, Codable, Equatable {
+  /// "flag" (--scenarios), "manifest", "reach" or "default".
+  package var how: String
+  package var scenarios: [String]
+  /// Scenario -> why (for "reach": the changed functions it reaches, with hits).
+  package var reasons: [String: String]
+  /// Changed functions no measured scenario reaches (for "reach").
+  package var unreached: [String]
+  package var note: String
+
+  package init(how: String, scenarios: [String], reasons: [String: String] = [:], unreached: [String] = [], note: String) {
+    self.how = how
+    self.scenarios = scenarios
+    self.reasons = reasons
+    self.unreached = unreached
+    self.note = note
+  }
+
+  /// The candidates (in their order) that reach a changed function at the base; none
+  /// reaching any: `fallback`, said so.
+  package static func byReach(_ reach: ScenarioReach, changes: ChangeMap, candidates: [String], fallback: [String]) -> ScenarioChoice {
+    let names = changes.names
+    var reasons: [String: String] = [:]
+    for candidate in candidates {
+      guard let hits = reach.scenarios[candidate] else { continue }
+      let reached = names.compactMap { name in hits[name].map { "\(name) \($0)x" } }
+      if !reached.isEmpty { reasons[candidate] = "reaches " + reached.joined(separator: ", ") }
+    }
+    let reachedAny = Set(reasons.keys.flatMap { reach.scenarios[$0].map { Array($0.keys) } ?? [] })
+    let unreached = names.filter { !reachedAny.contains($0) }
+    let chosen = candidates.filter { reasons[$0] != nil }
+    if chosen.isEmpty {
+      return ScenarioChoice(
+        how: "reach", scenarios: fallback, reasons: Dictionary(uniqueKeysWithValues: fallback.map { ($0, "default: no scenario reaches the changed code") }),
+        unreached: unreached,
+        note:
+          "no scenario reaches what the series changes (\(names.joined(separator: ", "))) on \(reach.base.prefix(12)); "
+          + "running the defaults \(fallback.joined(separator: ", "))")
+    }
+    let missing = unreached.isEmpty ? "" : "; reached by none: \(unreached.joined(separator: ", "))"
+    return ScenarioChoice(
+      how: "reach", scenarios: chosen, reasons: reasons, unreached: unreached,
+      note: "chosen by what they reach on the base: \(chosen.joined(separator: ", "))\(missing)")
+  }
+}

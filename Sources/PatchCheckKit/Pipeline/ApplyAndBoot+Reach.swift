@@ -1,0 +1,98 @@
+// The reach stage, for a series that names no scenarios: what every scenario reaches on
+// the unpatched base (one boot of the base with every candidate scenario, the function
+// profiler filtered to every function of the folders the series touches), cached in the
+// cache folder per base, config, folders, candidates and patchcheck build; then the
+// candidates that reach a changed function are the run's scenarios.
+
+import Foundation
+
+extension ApplyAndBoot {
+  /// Narrows `plan`'s candidate scenarios to those that reach `changes` on `base`,
+  /// measuring the reach first when the cache does not have it. Leaves the base checked
+  /// out and built in the slot when it measured.
+  func chooseByReach(
+    _ plan: inout RunPlan, changes: ChangeMap, base: ObjectID, slot: BuildSlot, worktree: GitRepository,
+    builder: KernelBuilder, tools: Tools, out: URL
+  ) throws -> ScenarioChoice {
+    let folders = ScenarioReach.folders(of: changes)
+    let candidates = plan.scenarios
+    var probe = plan
+    probe.guest.lockWitness = false
+    probe.guest.coverage = true
+    probe.guest.boots = 1
+    probe.noSeries = false
+    let key = SHA256Hex.of(
+      Data(([plan.tool, base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
+    let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
+    let reach: ScenarioReach
+    if let data = FileManager.default.contents(atPath: cacheFile.path), let cached = try? JSON.decoder().decode(ScenarioReach.self, from: data) {
+      console.say("what each scenario reaches on \(base.short): from the cache (\(cacheFile.lastPathComponent))")
+      reach = cached
+    } else {
+      reach = try measureReach(
+        probe, folders: folders, base: base, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
+      // Kept only when every candidate was read: a boot that stopped early is no map.
+      if Set(reach.measured) == Set(candidates.map(\.name)) {
+        try FileManager.default.ensureDirectory(cacheFile.deletingLastPathComponent())
+        try JSON.encode(reach).write(to: cacheFile, options: .atomic)
+      }
+    }
+    let choice = ScenarioChoice.byReach(
+      reach, changes: changes, candidates: candidates.map(\.name), fallback: ScenarioLibrary.defaultNames)
+    let chosen = Set(choice.scenarios)
+    let kept = candidates.filter { chosen.contains($0.name) }
+    plan.scenarios = kept.isEmpty ? try ScenarioCatalog.load().named(choice.scenarios) : kept
+    plan.choice = choice
+    console.say(choice.note)
+    return choice
+  }
+
+  /// Builds the base and boots it once with every candidate, profiling every function the
+  /// folders' C files define.
+  func measureReach(
+    _ probe: RunPlan, folders: [String], base: ObjectID, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder,
+    tools: Tools, out: URL
+  ) throws -> ScenarioReach {
+    console.say("measuring what each scenario reaches: the base \(base.short), functions of \(folders.joined(separator: ", "))")
+    try worktree.checkout(base, branch: slot.branch)
+    var watched = Set<String>()
+    for folder in folders {
+      let url = slot.worktreePath.appendingPathComponent(folder)
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where name.hasSuffix(".c") {
+        guard let text = try? String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) else {
+          console.warn("reach: cannot read \(folder)/\(name) as text; its functions are not watched")
+          continue
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        watched.formUnion(ChangedFunctions.functions(in: lines).map(\.name))
+      }
+    }
+    let build = try buildStage(builder, commit: base, log: out.appendingPathComponent("reach-build.log"))
+    guard build.succeeded, let image = build.image else {
+      throw PatchCheckError(
+        .infra, "the base \(base.short) does not build, so what each scenario reaches cannot be measured",
+        hint: "name the scenarios with --scenarios; see \(out.path)/reach-build.log")
+    }
+    let initramfs = out.appendingPathComponent("reach-initramfs.cpio")
+    try Initramfs.build(
+      runner: probe.runnerScript, busybox: tools.busybox, to: initramfs,
+      files: [CoverageProgram.functionsFile: watched.sorted().joined(separator: "\n") + "\n"])
+    var options = BootOptions(
+      kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"),
+      timeout: probe.bootTimeout)
+    options.accelerator = probe.guest.accelerator
+    options.cpus = probe.guest.vcpus
+    options.memoryMB = probe.guest.memoryMB
+    options.pfs = probe.guest.pfs
+    _ = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
+    let text = String(decoding: FileManager.default.contents(atPath: options.consoleLog.path) ?? Data(), as: UTF8.self)
+    guard let observation = CoverageReading.read(text), observation.unavailable == nil else {
+      throw PatchCheckError(
+        .infra, "the reach boot printed no coverage (\(CoverageReading.read(text)?.unavailable ?? "no profiler lines"))",
+        hint: "see \(out.path)/reach-console.log; name the scenarios with --scenarios")
+    }
+    return ScenarioReach(
+      observation: observation, names: probe.scenarios.map(\.name), base: base.description, folders: folders,
+      config: probe.configHash, watched: watched.count)
+  }
+}
