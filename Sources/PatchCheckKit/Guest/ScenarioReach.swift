@@ -85,7 +85,8 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
     let chosen = candidates.filter { reasons[$0] != nil }
     if chosen.isEmpty {
       return ScenarioChoice(
-        how: "reach", scenarios: fallback, reasons: Dictionary(uniqueKeysWithValues: fallback.map { ($0, "default: no scenario reaches the changed code") }),
+        how: "reach", scenarios: fallback,
+        reasons: Dictionary(uniqueKeysWithValues: fallback.map { ($0, "default: no scenario reaches the changed code") }),
         unreached: unreached,
         note:
           "no scenario reaches what the series changes (\(names.joined(separator: ", "))) on \(reach.base.prefix(12)); "

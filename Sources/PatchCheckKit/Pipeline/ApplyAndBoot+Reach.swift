@@ -25,7 +25,9 @@ extension ApplyAndBoot {
       Data(([plan.tool, base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
     let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
     let reach: ScenarioReach
-    if let data = FileManager.default.contents(atPath: cacheFile.path), let cached = try? JSON.decoder().decode(ScenarioReach.self, from: data) {
+    if let data = FileManager.default.contents(atPath: cacheFile.path),
+      let cached = try? JSON.decoder().decode(ScenarioReach.self, from: data)
+    {
       console.say("what each scenario reaches on \(base.short): from the cache (\(cacheFile.lastPathComponent))")
       reach = cached
     } else {
