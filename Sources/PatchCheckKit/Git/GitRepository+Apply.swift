@@ -143,19 +143,36 @@ extension GitRepository {
 
   /// Runs `body` on the diff of `commit` against its first parent; nil for a root commit.
   private func withCommitDiff<T>(_ commit: ObjectID, contextLines: Int, _ body: (OpaquePointer?) throws -> T) throws -> T? {
-    let info = try commitInfo(commit)
-    guard let parent = info.parents.first else { return nil }
-    let oldTree = try lookupTree(try commitInfo(parent).tree)
+    guard let parent = try commitInfo(commit).parents.first else { return nil }
+    return try withDiff(from: parent, to: commit, paths: [], contextLines: contextLines, body)
+  }
+
+  /// The diff between two commits' trees, limited to `paths` (files or folders; none: all).
+  private func withDiff<T>(
+    from old: ObjectID, to new: ObjectID, paths: [String], contextLines: Int, _ body: (OpaquePointer?) throws -> T
+  ) throws -> T {
+    let oldTree = try lookupTree(try commitInfo(old).tree)
     defer { git_tree_free(oldTree) }
-    let newTree = try lookupTree(info.tree)
+    let newTree = try lookupTree(try commitInfo(new).tree)
     defer { git_tree_free(newTree) }
     var options = git_diff_options()
     try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "diff options")
     options.context_lines = UInt32(contextLines)
+    var cStrings = paths.map { strdup($0) }
+    defer { cStrings.forEach { free($0) } }
     var diffHandle: OpaquePointer?
-    try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, &options), "diff \(commit.short)")
+    try cStrings.withUnsafeMutableBufferPointer { buffer in
+      options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+      try check(git_diff_tree_to_tree(&diffHandle, handle, oldTree, newTree, &options), "diff \(old.short)..\(new.short)")
+    }
     defer { git_diff_free(diffHandle) }
     return try body(diffHandle)
+  }
+
+  /// What changed from `old` to `new` in `paths`, as a unified diff text: the changes
+  /// between two imported versions, cut into a series of one's own.
+  package func diffText(from old: ObjectID, to new: ObjectID, paths: [String], contextLines: Int = 3) throws -> String {
+    try withDiff(from: old, to: new, paths: paths, contextLines: contextLines, Self.patchText)
   }
 
   /// libgit2 hashes a file whose header has no `index` line differently from git (whose id
@@ -186,13 +203,15 @@ extension GitRepository {
 
   /// What `commit` changed against its first parent, as a unified diff text.
   package func diffText(ofCommit commit: ObjectID, contextLines: Int) throws -> String {
-    try withCommitDiff(commit, contextLines: contextLines) { diff in
-      var buffer = git_buf()
-      try check(git_diff_to_buf(&buffer, diff, GIT_DIFF_FORMAT_PATCH), "format diff")
-      defer { git_buf_dispose(&buffer) }
-      guard let pointer = buffer.ptr else { return "" }
-      return String(decoding: Data(bytes: pointer, count: buffer.size), as: UTF8.self)
-    } ?? ""
+    try withCommitDiff(commit, contextLines: contextLines, Self.patchText) ?? ""
+  }
+
+  private static func patchText(_ diff: OpaquePointer?) throws -> String {
+    var buffer = git_buf()
+    try check(git_diff_to_buf(&buffer, diff, GIT_DIFF_FORMAT_PATCH), "format diff")
+    defer { git_buf_dispose(&buffer) }
+    guard let pointer = buffer.ptr else { return "" }
+    return String(decoding: Data(bytes: pointer, count: buffer.size), as: UTF8.self)
   }
 
   private func patchID(_ diff: OpaquePointer?) throws -> ObjectID {

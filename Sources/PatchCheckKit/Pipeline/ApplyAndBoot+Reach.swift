@@ -22,7 +22,7 @@ extension ApplyAndBoot {
     probe.guest.boots = 1
     probe.noSeries = false
     let key = SHA256Hex.of(
-      Data(([plan.tool, base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
+      Data((["patchcheck-reach/1", base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
     let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
     let reach: ScenarioReach
     if let data = FileManager.default.contents(atPath: cacheFile.path),

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckKit
+
+/// Series that are not the first one, with no manifest: real changes from the kernel's own
+/// history (v7.2.12 -> v7.3.4, both imported), cut into a one-patch series at test time and
+/// applied on v7.2.12. What each scenario reaches is measured on the base once (cached),
+/// the scenarios are chosen by it, and the coverage says whether the changed code ran.
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct CoverageEndToEnd {
+  static let home = PatchCheckHome()
+
+  /// The hunks of `file`'s v7.2.12 -> v7.3.4 diff that `keep` picks, as one mail.
+  static func cut(_ file: String, subject: String, to url: URL, keep: (Hunk) -> Bool) throws {
+    let repo = try GitRepository(path: home.treeRepository.path)
+    let old = try #require(try repo.commit(for: "v7.2.12"))
+    let new = try #require(try repo.commit(for: "v7.3.4"))
+    var files = try UnifiedDiff.parse(try repo.diffText(from: old, to: new, paths: [file]))
+    try #require(files.count == 1, "the diff of \(file)")
+    files[0].hunks = files[0].hunks.filter(keep)
+    try #require(!files[0].hunks.isEmpty, "no hunk of \(file) was kept")
+    try patchMail(subject: subject, diff: UnifiedDiff.render(files)).write(to: url, atomically: true, encoding: .utf8)
+  }
+
+  static func run(_ mbox: URL, out: URL) throws -> Report {
+    var options = RunOptions()
+    options.series = mbox.path
+    options.base = "v7.2.12"
+    options.output = out
+    options.accelerator = "tcg"
+    options.lockWitness = false
+    options.json = true
+    return try ApplyAndBoot(home: home, options: options).run()
+  }
+
+  /// 7.3's change to probe.c that reads a device's supported link speeds in
+  /// set_pcie_port_type(): every PCIe device the scenarios add (VFs, a rescanned PF) goes
+  /// through it, so the scenarios that add devices are chosen, and the report says they
+  /// reached the changed functions.
+  @Test func aSeriesWithoutAManifestGetsTheScenariosThatReachItsChanges() throws {
+    let dir = try TempDir()
+    let mbox = dir.path("speeds.mbox")
+    try Self.cut("drivers/pci/probe.c", subject: "PCI: Read supported speeds in set_pcie_port_type()", to: mbox) {
+      $0.section.contains("set_pcie_port_type") || $0.section.contains("pci_setup_device")
+    }
+    let report = try Self.run(mbox, out: dir.path("run"))
+    #expect(report.verdict == .pass, "\(report.reason)")
+    let choice = try #require(report.scenarioChoice)
+    #expect(choice.how == "reach")
+    #expect(choice.scenarios.contains("numvfs") && choice.scenarios.contains("pf-remove"), "\(choice.note)")
+    #expect(choice.reasons["numvfs"]?.contains("set_pcie_port_type") == true, "\(choice.reasons)")
+    #expect(report.scenarios.map(\.name) == choice.scenarios)
+    let coverage = try #require(report.coverage)
+    #expect(coverage.exercised == true, "\(coverage.note)")
+    let changed = Set(coverage.functions.map(\.name))
+    #expect(changed == ["set_pcie_port_type", "pci_setup_device"], "\(changed)")
+    let speeds = try #require(coverage.functions.first { $0.name == "set_pcie_port_type" })
+    #expect((speeds.hits["numvfs"] ?? 0) >= 4, "one call per VF at least: \(speeds.hits)")
+    #expect(report.phases["reach"] != nil)
+    let summary = try String(contentsOf: dir.path("run/summary.md"), encoding: .utf8)
+    #expect(summary.contains("## Coverage of the changed code"))
+    #expect(summary.contains("| `set_pcie_port_type` | drivers/pci/probe.c | 1 |"))
+  }
+
+  /// 7.3's new quirks for a PLX switch and Samsung SSDs: the guest has neither, so no
+  /// scenario reaches them. The run falls back to the default scenarios, they pass, and
+  /// the verdict is NOT-EXERCISED (exit 28), never PASS.
+  @Test func aSeriesWhoseChangesNoScenarioReachesIsNotExercised() throws {
+    let dir = try TempDir()
+    let mbox = dir.path("quirks.mbox")
+    try Self.cut("drivers/pci/quirks.c", subject: "PCI: Add quirks for PLX PEX 853x ports and Samsung SSDs", to: mbox) {
+      hunk in hunk.lines.contains { $0.contains("quirk_plx_pex_no_d3") || $0.contains("quirk_no_imm_ready") }
+    }
+    let report = try Self.run(mbox, out: dir.path("run"))
+    #expect(report.verdict == .notExercised, "\(report.reason)")
+    #expect(report.exitCode == 28)
+    let choice = try #require(report.scenarioChoice)
+    #expect(choice.how == "reach")
+    #expect(choice.scenarios == ScenarioLibrary.defaultNames)
+    #expect(Set(choice.unreached) == ["quirk_plx_pex_no_d3", "quirk_no_imm_ready"], "\(choice.unreached)")
+    #expect(report.scenarios.allSatisfy { $0.result == .pass })
+    let coverage = try #require(report.coverage)
+    #expect(coverage.exercised == false)
+    #expect(coverage.functions.allSatisfy { $0.traceable == true && $0.hits.isEmpty }, "\(coverage.functions)")
+    #expect(report.reason.hasPrefix("not exercised: none of the 2 traceable changed functions ran"))
+  }
+}
