@@ -32,18 +32,6 @@ package struct ScenarioReach: Sendable, Codable, Equatable {
     self.measured = measured
   }
 
-  /// Built from the reach boot's console: `names` are the scenarios in KTAP order.
-  package init(observation: CoverageObservation, names: [String], base: String, folders: [String], config: String, watched: Int) {
-    var scenarios: [String: [String: Int]] = [:]
-    for (number, hits) in observation.hits where number >= 1 && number <= names.count {
-      scenarios[names[number - 1]] = hits.filter { $0.value > 0 }
-    }
-    self.init(
-      base: base, folders: folders, config: config, watched: watched, traceable: observation.traceable.count,
-      scenarios: scenarios,
-      measured: observation.read.sorted().compactMap { $0 >= 1 && $0 <= names.count ? names[$0 - 1] : nil })
-  }
-
   /// The folders whose functions are watched for a series: those of the C files it changes.
   package static func folders(of changes: ChangeMap) -> [String] {
     let files = changes.functions.map(\.file) + changes.outside.keys.filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }

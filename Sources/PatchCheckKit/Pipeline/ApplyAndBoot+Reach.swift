@@ -98,3 +98,17 @@ extension ApplyAndBoot {
       config: probe.configHash, watched: watched.count)
   }
 }
+
+extension ScenarioReach {
+  /// Built from the reach boot's console: `names` are the scenarios in KTAP order.
+  package init(observation: CoverageObservation, names: [String], base: String, folders: [String], config: String, watched: Int) {
+    var scenarios: [String: [String: Int]] = [:]
+    for (number, hits) in observation.hits where number >= 1 && number <= names.count {
+      scenarios[names[number - 1]] = hits.filter { $0.value > 0 }
+    }
+    self.init(
+      base: base, folders: folders, config: config, watched: watched, traceable: observation.traceable.count,
+      scenarios: scenarios,
+      measured: observation.read.sorted().compactMap { $0 >= 1 && $0 <= names.count ? names[$0 - 1] : nil })
+  }
+}
