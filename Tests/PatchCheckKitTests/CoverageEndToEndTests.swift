@@ -34,6 +34,26 @@ struct CoverageEndToEnd {
     return try ApplyAndBoot(home: home, options: options).run()
   }
 
+  /// v9 on 7.3.4: the functions its hunks change, placed where they landed (no build).
+  @Test func v9sChangedFunctions() throws {
+    let repo = try GitRepository(path: Self.home.treeRepository.path)
+    let applier = Applier(repository: repo, console: Terminal(quiet: true))
+    let series = try SeriesParser.read(Shared.v9)
+    let base = try applier.resolveBase(requested: "v7.3.4", stated: nil, fallback: nil)
+    let outcome = try applier.apply(series, base: base, branch: "refs/heads/patchcheck/test/coverage-v9", check: false)
+    #expect(outcome.applied)
+    let map = try ChangedFunctions.map(series, applied: outcome.patches, repository: repo)
+    // v9 moves the rescan lock out of sriov_numvfs_store into sriov_add_vfs/sriov_del_vfs
+    // and makes the lock reentrant; its counter is the one line outside any function.
+    #expect(
+      map.functions.map { "\($0.file):\($0.name)" } == [
+        "drivers/pci/iov.c:sriov_add_vfs", "drivers/pci/iov.c:sriov_del_vfs", "drivers/pci/iov.c:sriov_numvfs_store",
+        "drivers/pci/probe.c:pci_lock_rescan_remove", "drivers/pci/probe.c:pci_unlock_rescan_remove",
+      ])
+    #expect(map.functions.map(\.lines) == [3, 2, 4, 5, 5])
+    #expect(map.outside == ["drivers/pci/probe.c": 1])
+  }
+
   /// 7.3's change to probe.c that reads a device's supported link speeds in
   /// set_pcie_port_type(): every PCIe device the scenarios add (VFs, a rescanned PF) goes
   /// through it, so the scenarios that add devices are chosen, and the report says they
