@@ -189,4 +189,25 @@ import Testing
     #expect(none.unreached == ["quirk_plx_pex_no_d3"])
     #expect(none.note.hasPrefix("no scenario reaches what the series changes (quirk_plx_pex_no_d3)"))
   }
+
+  /// On by default for a run with a series (its guest program profiles around every
+  /// scenario), off with --no-coverage and for the base alone; the config has the profiler.
+  @Test func coverageIsOnByDefaultAndTheConfigHasTheProfiler() throws {
+    let home = PatchCheckHome(root: try TempDir().url)
+    let plan = try RunPlan.resolve(RunOptions(), home: home)
+    #expect(plan.runnerScript.contains("coverage_start"))
+    #expect(plan.runnerScript.components(separatedBy: "coverage_end ").count - 1 == plan.scenarios.count)
+    var off = RunOptions()
+    off.coverage = false
+    #expect(try !RunPlan.resolve(off, home: home).runnerScript.contains("coverage_start"))
+    var alone = RunOptions()
+    alone.noSeries = true
+    #expect(try !RunPlan.resolve(alone, home: home).runnerScript.contains("coverage_start"))
+    let fragment = try String(contentsOf: ProjectData.kernelConfigs.appendingPathComponent("trace.config"), encoding: .utf8)
+    let options = Set(KernelConfigFile.parse(fragment).map { "\($0.name)=\($0.value)" })
+    #expect(options.isSuperset(of: ["CONFIG_FUNCTION_TRACER=y", "CONFIG_DYNAMIC_FTRACE=y", "CONFIG_FUNCTION_PROFILER=y"]))
+    // A manifest naming scenarios keeps them; with no scenarios named anywhere, every
+    // scenario is a candidate for the choice by reach.
+    #expect(plan.choice.how == "manifest")
+  }
 }
