@@ -94,8 +94,9 @@ import Testing
     #expect(map.names == ["toy_remove"])
   }
 
-  /// The guest's lines, as CoverageProgram prints them: a name cut to the profiler's 30
-  /// characters is the traceable name it begins.
+  /// The guest's lines, as CoverageProgram prints them: totals since the profiler started,
+  /// after each scenario (each scenario's hits are the differences); a name cut to the
+  /// profiler's 30 characters is the traceable name it begins.
   static let console = """
     [    1.000000] igb 0000:01:00.0: added PHC on eth0
     patchcheck-coverage: traceable pci_lock_rescan_remove 1
@@ -104,11 +105,11 @@ import Testing
     KTAP version 1
     1..2
     ok 1 numvfs
-    patchcheck-coverage: hit 1 pci_lock_rescan_remove 5
+    patchcheck-coverage: total 1 pci_lock_rescan_remove 5
     patchcheck-coverage: scenario 1 read
     ok 2 pf-remove
-    patchcheck-coverage: hit 2 pci_lock_rescan_remove 3
-    patchcheck-coverage: hit 2 pci_stop_and_remove_bus_device_ 1
+    patchcheck-coverage: total 2 pci_lock_rescan_remove 8
+    patchcheck-coverage: total 2 pci_stop_and_remove_bus_device_ 1
     patchcheck-coverage: scenario 2 read
     """
 
@@ -131,6 +132,8 @@ import Testing
     #expect(coverage.exercised == true)
     #expect(coverage.note.hasPrefix("2 of 2 traceable changed functions ran (1 cannot be traced)"))
     #expect(CoverageReading.read("no coverage here\n") == nil)
+    // The serial console's CRLF line ends (one Character to Swift) are line ends too.
+    #expect(CoverageReading.read(Self.console.replacingOccurrences(of: "\n", with: "\r\n")) == seen)
   }
 
   /// Nothing failed and the kernel said nothing, but no traceable changed function ran:
@@ -209,5 +212,17 @@ import Testing
     // A manifest naming scenarios keeps them; with no scenarios named anywhere, every
     // scenario is a candidate for the choice by reach.
     #expect(plan.choice.how == "manifest")
+  }
+
+  /// A real boot (v9, three scenarios; Fixtures/README.md): the three functions the kernel
+  /// can trace, the two it inlined, and each scenario's hits from the totals.
+  @Test func aRealBootsCoverage() throws {
+    let seen = try #require(CoverageReading.read(try Fixtures.text("boot-v7.3.4-v9-coverage.log")))
+    #expect(seen.traceable == ["pci_lock_rescan_remove": 1, "pci_unlock_rescan_remove": 1, "sriov_numvfs_store": 1])
+    #expect(seen.untraceable == ["sriov_add_vfs", "sriov_del_vfs"])
+    #expect(seen.read == [1, 2, 3])
+    #expect(seen.hits[1] == ["pci_lock_rescan_remove": 2, "pci_unlock_rescan_remove": 2, "sriov_numvfs_store": 2])
+    #expect(seen.hits[2] == ["pci_lock_rescan_remove": 4, "pci_unlock_rescan_remove": 4, "sriov_numvfs_store": 1])
+    #expect(seen.hits[3] == ["pci_lock_rescan_remove": 2, "pci_unlock_rescan_remove": 2, "sriov_numvfs_store": 1])
   }
 }

@@ -1,5 +1,6 @@
 // What the guest's coverage lines say (Guest/CoverageProgram.swift): which of the asked-for
-// functions the kernel can trace, and each scenario's hit count per function.
+// functions the kernel can trace, and each scenario's hit count per function (the
+// differences between the profiler's totals read after each scenario).
 
 import Foundation
 
@@ -22,7 +23,10 @@ package enum CoverageReading {
   package static func read(_ console: String) -> CoverageObservation? {
     guard console.contains(CoverageProgram.prefix) else { return nil }
     var seen = CoverageObservation()
-    for raw in console.split(separator: "\n") {
+    // Totals since the profiler started, as read after each scenario.
+    var totals: [Int: [String: Int]] = [:]
+    // The serial console ends lines with CRLF: one Character to Swift, a newline all the same.
+    for raw in console.split(whereSeparator: \.isNewline) {
       guard let range = raw.range(of: CoverageProgram.prefix) else { continue }
       let words = raw[range.upperBound...].split(separator: " ").map(String.init)
       guard let kind = words.first else { continue }
@@ -33,17 +37,26 @@ package enum CoverageReading {
         seen.traceable[words[1]] = Int(words[2]) ?? 1
       case "untraceable" where words.count >= 2:
         seen.untraceable.append(words[1])
-      case "hit" where words.count >= 4:
+      case "total" where words.count >= 4:
         guard let scenario = Int(words[1]), let count = Int(words[3]) else { continue }
         // The profiler prints at most 30 characters of a name: a longer one is the
         // traceable name it begins (the filter holds only the names asked for).
         let name = fullName(words[2], among: seen.traceable.keys)
-        seen.hits[scenario, default: [:]][name, default: 0] += count
+        totals[scenario, default: [:]][name, default: 0] += count
       case "scenario" where words.count >= 3:
         if let scenario = Int(words[1]) { seen.read.insert(scenario) }
       default:
         continue
       }
+    }
+    // Each scenario's hits: its totals less those read after the scenario before it.
+    var previous: [String: Int] = [:]
+    for scenario in seen.read.sorted() {
+      let now = totals[scenario] ?? [:]
+      var hits: [String: Int] = [:]
+      for (name, count) in now where count > previous[name] ?? 0 { hits[name] = count - (previous[name] ?? 0) }
+      if !hits.isEmpty { seen.hits[scenario] = hits }
+      previous.merge(now) { max($0, $1) }
     }
     return seen
   }

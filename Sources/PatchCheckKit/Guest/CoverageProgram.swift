@@ -1,8 +1,11 @@
 // The coverage of the series in the guest: the kernel's function profiler (ftrace,
-// CONFIG_FUNCTION_PROFILER) filtered to the functions the series changes, enabled around
-// each scenario and read back from trace_stat after it, so the console says which changed
-// function each scenario reached and how often. Functions the kernel cannot trace
-// (inlined, notrace, not built) are named as such, never counted as unreached.
+// CONFIG_FUNCTION_PROFILER) filtered to the functions the series changes, enabled once
+// before the first scenario and read from trace_stat after each, so the console says how
+// often each changed function had run by the end of each scenario (the host takes the
+// differences). It is never turned off and on again: on 7.3.4 under TCG, the first call
+// through a site after the profiler was re-enabled jumped into freed memory (an Oops in
+// sriov_numvfs_store+0x5). Functions the kernel cannot trace (inlined, notrace, not built)
+// are named as such, never counted as unreached.
 
 import Foundation
 
@@ -12,8 +15,8 @@ package enum CoverageProgram {
   /// Every line the runner prints about coverage starts with this.
   package static let prefix = "patchcheck-coverage: "
 
-  /// Shell functions for the runner: `coverage_start` once, `coverage_begin` before a
-  /// scenario and `coverage_end N` after scenario N.
+  /// Shell functions for the runner: `coverage_start` once before the scenarios, and
+  /// `coverage_end N` after scenario N (its line counts are totals since the start).
   ///
   /// A name is traceable when `available_filter_functions` lists it (the count says how
   /// many functions of that name the kernel has: static functions of other files share
@@ -33,13 +36,12 @@ package enum CoverageProgram {
       grep -Fxv -f /tmp/coverage.names /\(functionsFile) | while read -r f; do echo "\(prefix)untraceable $f"; done
       [ -s /tmp/coverage.names ] || return
       cat /tmp/coverage.names > $T/set_ftrace_filter || { echo "\(prefix)unavailable: set_ftrace_filter refused the names"; return; }
+      echo 1 > $T/function_profile_enabled || { echo "\(prefix)unavailable: the profiler did not start"; return; }
       coverage=1
     }
-    coverage_begin() { [ -n "$coverage" ] && echo 1 > $T/function_profile_enabled; }
     coverage_end() {
       [ -n "$coverage" ] || return
-      echo 0 > $T/function_profile_enabled
-      cat $T/trace_stat/function[0-9]* 2>/dev/null | awk -v s="$1" '$2 ~ /^[0-9]+$/ { h[$1] += $2 } END { for (f in h) print "\(prefix)hit " s " " f " " h[f] }'
+      cat $T/trace_stat/function[0-9]* 2>/dev/null | awk -v s="$1" '$2 ~ /^[0-9]+$/ { h[$1] += $2 } END { for (f in h) print "\(prefix)total " s " " f " " h[f] }'
       echo "\(prefix)scenario $1 read"
     }
 

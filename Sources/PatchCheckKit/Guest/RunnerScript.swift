@@ -97,7 +97,6 @@ package enum RunnerScript {
       out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
       out += "echo '    1..\(scenario.steps.count)'\n"
       out += "failed=0; skipped=''\n"
-      if coverage { out += "coverage_begin\n" }
       for (stepIndex, var step) in scenario.steps.enumerated() {
         // Names go inside single quotes, and '#' would start a KTAP directive.
         step.name = quoted(step.name).replacingOccurrences(of: "#", with: "no.")
