@@ -76,6 +76,19 @@ struct EndToEnd {
     #expect(try inputs.filter { try treeRepo.file($0, in: built) == nil }.isEmpty)
     #expect(report.scenarios.map(\.name) == ["numvfs", "pf-remove"])
     #expect(report.scenarios.allSatisfy { $0.result == .pass })
+    // v9's changed code ran: the five functions it changes, with the scenarios that
+    // reached each; the kernel inlines sriov_add_vfs and sriov_del_vfs.
+    let coverage = try #require(report.coverage)
+    #expect(coverage.exercised == true, "\(coverage.note)")
+    #expect(
+      coverage.functions.map(\.name) == [
+        "sriov_add_vfs", "sriov_del_vfs", "sriov_numvfs_store", "pci_lock_rescan_remove", "pci_unlock_rescan_remove",
+      ])
+    #expect(Set(coverage.functions.filter { $0.traceable == false }.map(\.name)) == ["sriov_add_vfs", "sriov_del_vfs"])
+    for name in ["sriov_numvfs_store", "pci_lock_rescan_remove", "pci_unlock_rescan_remove"] {
+      let hits = coverage.functions.first { $0.name == name }?.hits ?? [:]
+      #expect((hits["numvfs"] ?? 0) >= 5 && (hits["pf-remove"] ?? 0) >= 5, "\(name): \(hits) over 5 boots")
+    }
     for phase in ["apply", "build", "boot", "total"] { #expect(report.phases[phase] != nil, "\(phase)") }
 
     // The files a maintainer and a CI system read.
