@@ -211,7 +211,7 @@ import Testing
     #expect(options.isSuperset(of: ["CONFIG_FUNCTION_TRACER=y", "CONFIG_DYNAMIC_FTRACE=y", "CONFIG_FUNCTION_PROFILER=y"]))
     // A manifest naming scenarios keeps them; with no scenarios named anywhere, every
     // scenario is a candidate for the choice by reach.
-    #expect(plan.choice.how == "manifest")
+    #expect(plan.choice.how == .manifest)
   }
 
   /// A real boot (v9, three scenarios; Fixtures/README.md): the three functions the kernel

@@ -41,8 +41,20 @@ package struct ScenarioReach: Sendable, Codable, Equatable {
 
 /// How the run's scenarios were chosen, and why each.
 package struct ScenarioChoice: Sendable, Codable, Equatable {
-  /// "flag" (--scenarios), "manifest", "reach" or "default".
-  package var how: String
+  package enum Method: String, Sendable, Codable {
+    /// Named with --scenarios (or given whole).
+    case flag
+    /// Named by the series' manifest.
+    case manifest
+    /// Those that reach the series' changed functions on the base.
+    case reach
+    /// One scenario of a review's plan.
+    case review
+    /// The defaults: no series to choose for, or coverage off.
+    case `default`
+  }
+
+  package var how: Method
   package var scenarios: [String]
   /// Scenario -> why (for "reach": the changed functions it reaches, with hits).
   package var reasons: [String: String]
@@ -50,7 +62,7 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
   package var unreached: [String]
   package var note: String
 
-  package init(how: String, scenarios: [String], reasons: [String: String] = [:], unreached: [String] = [], note: String) {
+  package init(how: Method, scenarios: [String], reasons: [String: String] = [:], unreached: [String] = [], note: String) {
     self.how = how
     self.scenarios = scenarios
     self.reasons = reasons
@@ -73,7 +85,7 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
     let chosen = candidates.filter { reasons[$0] != nil }
     if chosen.isEmpty {
       return ScenarioChoice(
-        how: "reach", scenarios: fallback,
+        how: .reach, scenarios: fallback,
         reasons: Dictionary(uniqueKeysWithValues: fallback.map { ($0, "default: no scenario reaches the changed code") }),
         unreached: unreached,
         note:
@@ -82,7 +94,7 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
     }
     let missing = unreached.isEmpty ? "" : "; reached by none: \(unreached.joined(separator: ", "))"
     return ScenarioChoice(
-      how: "reach", scenarios: chosen, reasons: reasons, unreached: unreached,
+      how: .reach, scenarios: chosen, reasons: reasons, unreached: unreached,
       note: "chosen by what they reach on the base: \(chosen.joined(separator: ", "))\(missing)")
   }
 }

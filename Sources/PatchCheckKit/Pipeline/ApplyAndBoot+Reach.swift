@@ -43,7 +43,8 @@ extension ApplyAndBoot {
       reach, changes: changes, candidates: candidates.map(\.name), fallback: ScenarioLibrary.defaultNames)
     let chosen = Set(choice.scenarios)
     let kept = candidates.filter { chosen.contains($0.name) }
-    plan.scenarios = kept.isEmpty ? try ScenarioCatalog.load().named(choice.scenarios) : kept
+    // The defaults are built-in scenarios, so among the candidates.
+    plan.scenarios = kept.isEmpty ? candidates : kept
     plan.choice = choice
     console.say(choice.note)
     return choice
@@ -79,13 +80,8 @@ extension ApplyAndBoot {
     try Initramfs.build(
       runner: probe.runnerScript, busybox: tools.busybox, to: initramfs,
       files: [CoverageProgram.functionsFile: watched.sorted().joined(separator: "\n") + "\n"])
-    var options = BootOptions(
-      kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"),
-      timeout: probe.bootTimeout)
-    options.accelerator = probe.guest.accelerator
-    options.cpus = probe.guest.vcpus
-    options.memoryMB = probe.guest.memoryMB
-    options.pfs = probe.guest.pfs
+    let options = probe.bootOptions(
+      kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"))
     _ = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
     let text = String(decoding: FileManager.default.contents(atPath: options.consoleLog.path) ?? Data(), as: UTF8.self)
     guard let observation = CoverageReading.read(text), observation.unavailable == nil else {

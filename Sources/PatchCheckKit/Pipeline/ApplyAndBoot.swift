@@ -105,7 +105,7 @@ package struct ApplyAndBoot {
       // What the series changes, by function: the guest profiles these (coverage).
       let changes = plan.tracesCoverage ? try ChangedFunctions.map(plan.series, applied: applied.patches, repository: repository) : nil
       let builder = slot.builder(fragments: plan.fragments)
-      if plan.choice.how == "reach", let changes, let baseCommit = ObjectID(hex: base.commit) {
+      if plan.choice.how == .reach, let changes, let baseCommit = ObjectID(hex: base.commit) {
         t = Date()
         report.scenarioChoice = try chooseByReach(
           &plan, changes: changes, base: baseCommit, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
@@ -228,11 +228,7 @@ package struct ApplyAndBoot {
     var outcomes: [BootOutcome] = []
     for index in 1...plan.guest.boots {
       let log = out.appendingPathComponent(index == 1 ? "\(prefix).log" : "\(prefix)-\(index).log")
-      var boot = BootOptions(kernel: image, initramfs: initramfs, consoleLog: log, timeout: plan.bootTimeout)
-      boot.accelerator = plan.guest.accelerator
-      boot.cpus = plan.guest.vcpus
-      boot.memoryMB = plan.guest.memoryMB
-      boot.pfs = plan.guest.pfs
+      let boot = plan.bootOptions(kernel: image, initramfs: initramfs, consoleLog: log)
       let count = plan.guest.boots > 1 ? " (boot \(index) of \(plan.guest.boots))" : ""
       console.say("booting under QEMU \(qemu.version)\(count) with scenarios \(plan.scenarios.map(\.name).joined(separator: ", "))")
       let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)

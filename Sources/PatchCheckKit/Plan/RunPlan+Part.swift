@@ -14,7 +14,7 @@ extension RunPlan {
     plan.scenarios = [scenario]
     // The review chose the scenario: a part never measures reach again.
     plan.choice = ScenarioChoice(
-      how: choice.how == "reach" ? "review" : choice.how, scenarios: [scenario.name], reasons: choice.reasons,
+      how: choice.how == .reach ? .review : choice.how, scenarios: [scenario.name], reasons: choice.reasons,
       note: "one scenario of the review")
     plan.guest.boots = max(1, boots)
     plan.requestedBase = base

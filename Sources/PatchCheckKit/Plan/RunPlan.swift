@@ -84,23 +84,23 @@ package struct RunPlan: Sendable {
     let choice: ScenarioChoice
     if let given = options.scenarioDefinitions {
       scenarios = try ScenarioLibrary.checked(given)
-      choice = ScenarioChoice(how: "flag", scenarios: scenarios.map(\.name), note: "given")
+      choice = ScenarioChoice(how: .flag, scenarios: scenarios.map(\.name), note: "given")
     } else {
       let catalog = try scenarioCatalog(dirs: options.scenarioDirs, manifest: loaded.manifest)
       if let names = options.scenarios {
         scenarios = try catalog.named(names, settings: settings)
-        choice = ScenarioChoice(how: "flag", scenarios: names, note: "named by --scenarios")
+        choice = ScenarioChoice(how: .flag, scenarios: names, note: "named by --scenarios")
       } else if let names = loaded.manifest?.scenarios {
         scenarios = try catalog.named(names, settings: settings)
-        choice = ScenarioChoice(how: "manifest", scenarios: names, note: "named by the series' manifest")
+        choice = ScenarioChoice(how: .manifest, scenarios: names, note: "named by the series' manifest")
       } else if options.coverage, !options.noSeries {
         // Every scenario is a candidate; the pipeline keeps those that reach the changes.
         scenarios = try catalog.all(settings)
         choice = ScenarioChoice(
-          how: "reach", scenarios: scenarios.map(\.name), note: "to be chosen by what each scenario reaches")
+          how: .reach, scenarios: scenarios.map(\.name), note: "to be chosen by what each scenario reaches")
       } else {
         scenarios = try catalog.named(ScenarioLibrary.defaultNames, settings: settings)
-        choice = ScenarioChoice(how: "default", scenarios: ScenarioLibrary.defaultNames, note: "the defaults")
+        choice = ScenarioChoice(how: .default, scenarios: ScenarioLibrary.defaultNames, note: "the defaults")
       }
     }
     if let short = scenarios.first(where: { $0.igbPFs > options.pfs }) {
@@ -153,6 +153,16 @@ package struct RunPlan: Sendable {
   /// The config fragments' text, hashed: ci records which config a result was built with.
   package var configHash: String {
     String(SHA256Hex.of(Data(fragments.map { FileManager.default.contents(atPath: $0.path) ?? Data() }.reduce(Data(), +))).prefix(16))
+  }
+
+  /// One boot of `kernel` with this plan's guest (accelerator, vCPUs, memory, PFs, limit).
+  package func bootOptions(kernel: URL, initramfs: URL, consoleLog: URL) -> BootOptions {
+    var boot = BootOptions(kernel: kernel, initramfs: initramfs, consoleLog: consoleLog, timeout: bootTimeout)
+    boot.accelerator = guest.accelerator
+    boot.cpus = guest.vcpus
+    boot.memoryMB = guest.memoryMB
+    boot.pfs = guest.pfs
+    return boot
   }
 
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.

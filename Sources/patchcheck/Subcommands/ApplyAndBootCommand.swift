@@ -108,7 +108,7 @@ struct ApplyAndBootCommand: ParsableCommand {
 
   func printOutcome(_ report: Report, folder: String) {
     print("\(report.verdict.rawValue): \(report.reason)")
-    if let choice = report.scenarioChoice, choice.how == "reach" { print("scenarios: \(choice.note)") }
+    if let choice = report.scenarioChoice, choice.how == .reach { print("scenarios: \(choice.note)") }
     if let coverage = report.coverage { print("coverage: \(coverage.note)") }
     if let comparison = report.baseComparison {
       print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
