@@ -225,4 +225,28 @@ import Testing
     #expect(seen.hits[2] == ["pci_lock_rescan_remove": 4, "pci_unlock_rescan_remove": 4, "sriov_numvfs_store": 1])
     #expect(seen.hits[3] == ["pci_lock_rescan_remove": 2, "pci_unlock_rescan_remove": 2, "sriov_numvfs_store": 1])
   }
+
+  /// summary.md's table and junit.xml's coverage suite: every changed function, what
+  /// reached it, and a failure only for an unreached one in a NOT-EXERCISED run.
+  @Test func theReportsShowEachChangedFunction() throws {
+    var seen = CoverageObservation()
+    seen.traceable = ["pci_lock_rescan_remove": 1, "pci_stop_and_remove_bus_device_locked": 2]
+    seen.untraceable = ["sriov_add_vfs"]
+    seen.read = [1]
+    var report = Report(run: "r", startedAt: Date())
+    report.coverage = SeriesCoverage.combine(Self.changes, observations: [seen], scenarios: ["numvfs"])
+    let summary = SummaryWriter.markdown(for: report)
+    #expect(summary.contains("| `pci_lock_rescan_remove` | drivers/pci/probe.c | 1 | **no scenario** |"))
+    #expect(summary.contains("| `sriov_add_vfs` | drivers/pci/iov.c | 1 | cannot be traced (inlined or notrace) |"))
+    #expect(summary.contains("(2 functions of this name: counted together)"))
+    var xml = JUnitWriter.xml(for: report)
+    #expect(xml.contains("<testsuite name=\"coverage\""))
+    #expect(xml.contains("no scenario reached it"))
+
+    seen.hits = [1: ["pci_lock_rescan_remove": 3]]
+    report.coverage = SeriesCoverage.combine(Self.changes, observations: [seen], scenarios: ["numvfs"])
+    #expect(SummaryWriter.markdown(for: report).contains("| `pci_lock_rescan_remove` | drivers/pci/probe.c | 1 | numvfs (3) |"))
+    xml = JUnitWriter.xml(for: report)
+    #expect(!xml.contains("no scenario reached it"), "only a NOT-EXERCISED run fails an unreached function")
+  }
 }

@@ -108,6 +108,21 @@ enum JUnitWriter {
               output: steps.joined(separator: "\n"))
           }))
     }
+    // One case per changed function: reached (with the scenarios), not reached when the run
+    // was NOT-EXERCISED, skipped when the kernel cannot trace it.
+    if let coverage = report.coverage, !coverage.functions.isEmpty {
+      suites.append(
+        JUnitSuite(
+          name: "coverage",
+          cases: coverage.functions.map { function in
+            let reached = function.hits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+            return JUnitCase(
+              name: "\(function.file): \(function.name)", className: "coverage",
+              failure: function.traceable == true && function.hits.isEmpty && coverage.exercised == false
+                ? "no scenario reached it" : nil,
+              skipped: function.traceable != true, output: reached.isEmpty ? nil : reached)
+          }))
+    }
     if report.boot != nil {
       suites.append(
         JUnitSuite(
