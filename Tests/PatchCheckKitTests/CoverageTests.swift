@@ -186,6 +186,14 @@ import Testing
     #expect(choice.unreached == ["pci_stop_and_remove_bus_device_locked"])
     #expect(choice.note.contains("reached by none: pci_stop_and_remove_bus_device_locked"))
 
+    // A scenario that did not run whole on the base is never chosen (it would SKIP again).
+    var partial = reach
+    partial.skipped = ["pf-remove"]
+    let without = ScenarioChoice.byReach(
+      partial, changes: Self.changes, candidates: ["numvfs", "pf-remove", "unbind"], fallback: ["numvfs"])
+    #expect(without.scenarios == ["numvfs"])
+    #expect(without.note.hasSuffix("left out, they do not run whole on the base: pf-remove"))
+
     let quirk = ChangeMap(functions: [ChangedFunction(name: "quirk_plx_pex_no_d3", file: "drivers/pci/quirks.c", patches: [1], lines: 6)])
     let none = ScenarioChoice.byReach(reach, changes: quirk, candidates: ["numvfs", "pf-remove"], fallback: ["numvfs"])
     #expect(none.scenarios == ["numvfs"])

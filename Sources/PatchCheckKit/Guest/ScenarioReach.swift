@@ -18,11 +18,15 @@ package struct ScenarioReach: Sendable, Codable, Equatable {
   package var scenarios: [String: [String: Int]]
   /// Scenarios whose counts were read whole (one that did not run has no reach known).
   package var measured: [String]
+  /// Scenarios that did not run whole on the base (a step the kernel does not support):
+  /// never chosen, since they would not run whole on the series either.
+  package var skipped: [String] = []
 
   package init(
     base: String, folders: [String], config: String, watched: Int, traceable: Int, scenarios: [String: [String: Int]],
-    measured: [String]
+    measured: [String], skipped: [String] = []
   ) {
+    self.skipped = skipped
     self.base = base
     self.folders = folders
     self.config = config
@@ -75,7 +79,7 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
   package static func byReach(_ reach: ScenarioReach, changes: ChangeMap, candidates: [String], fallback: [String]) -> ScenarioChoice {
     let names = changes.names
     var reasons: [String: String] = [:]
-    for candidate in candidates {
+    for candidate in candidates where !reach.skipped.contains(candidate) {
       guard let hits = reach.scenarios[candidate] else { continue }
       let reached = names.compactMap { name in hits[name].map { "\(name) \($0)x" } }
       if !reached.isEmpty { reasons[candidate] = "reaches " + reached.joined(separator: ", ") }
@@ -93,8 +97,10 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
           + "running the defaults \(fallback.joined(separator: ", "))")
     }
     let missing = unreached.isEmpty ? "" : "; reached by none: \(unreached.joined(separator: ", "))"
+    let left = candidates.filter { reach.skipped.contains($0) }
+    let skipped = left.isEmpty ? "" : "; left out, they do not run whole on the base: \(left.joined(separator: ", "))"
     return ScenarioChoice(
       how: .reach, scenarios: chosen, reasons: reasons, unreached: unreached,
-      note: "chosen by what they reach on the base: \(chosen.joined(separator: ", "))\(missing)")
+      note: "chosen by what they reach on the base: \(chosen.joined(separator: ", "))\(missing)\(skipped)")
   }
 }

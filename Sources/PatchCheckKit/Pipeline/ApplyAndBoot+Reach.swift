@@ -22,7 +22,7 @@ extension ApplyAndBoot {
     probe.guest.boots = 1
     probe.noSeries = false
     let key = SHA256Hex.of(
-      Data((["patchcheck-reach/1", base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
+      Data((["patchcheck-reach/2", base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
     let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
     let reach: ScenarioReach
     if let data = FileManager.default.contents(atPath: cacheFile.path),
@@ -89,9 +89,11 @@ extension ApplyAndBoot {
         .infra, "the reach boot printed no coverage (\(CoverageReading.read(text)?.unavailable ?? "no profiler lines"))",
         hint: "see \(out.path)/reach-console.log; name the scenarios with --scenarios")
     }
-    return ScenarioReach(
+    var reach = ScenarioReach(
       observation: observation, names: probe.scenarios.map(\.name), base: base.description, folders: folders,
       config: probe.configHash, watched: watched.count)
+    reach.skipped = KTAPParser.parse(text, expected: probe.scenarios.map(\.name)).filter { $0.result == .skip }.map(\.name)
+    return reach
   }
 }
 
