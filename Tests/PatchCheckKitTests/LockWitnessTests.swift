@@ -139,6 +139,7 @@ import Testing
     #expect(try !RunPlan.resolve(off, home: home).runnerScript.contains("witness_start"))
     let fragment = try String(contentsOf: ProjectData.kernelConfigs.appendingPathComponent("trace.config"), encoding: .utf8)
     let options = Set(KernelConfigFile.parse(fragment).map { "\($0.name)=\($0.value)" })
-    #expect(options.isSuperset(of: ["CONFIG_FTRACE=y", "CONFIG_ENABLE_DEFAULT_TRACERS=y"]))
+    // The function tracer brings the event tracer with it (GENERIC_TRACER selects TRACING).
+    #expect(options.isSuperset(of: ["CONFIG_FTRACE=y", "CONFIG_FUNCTION_TRACER=y"]))
   }
 }
