@@ -11,8 +11,8 @@
 # TARGET/ (plus, for console, the real boot logs in Tests/PatchCheckKitTests/Fixtures/).
 # Each run appends one row to fuzz/results.tsv: date, commit (with "-dirty" when the tree
 # had changes), target, seed, seconds, inputs, coverage, exit, findings. The corpus the run
-# grew is minimised (libFuzzer -merge=1) with the kept one, inputs over 4 KB left out, and
-# written back to fuzz/corpus/TARGET/ to commit.
+# grew is minimised (libFuzzer's set-cover merge over edges, inputs of at most 4 KB, nothing
+# the committed fixtures already cover) and written back to fuzz/corpus/TARGET/ to commit.
 # A crash, a leak or an input slower than 10 s stops the target and is written to
 # fuzz/findings/; once fixed, turn it into a fixture under Tests/PatchCheckKitTests/Fixtures/
 # fuzz/TARGET/ (FuzzRegressionTests runs each one, with a time bound).
@@ -77,14 +77,17 @@ for target in "${targets[@]}"; do
     "$findings" >> fuzz/results.tsv
   echo "== $target: exit $rc after ${elapsed}s, $runs inputs, coverage $cov, findings $findings (log: $work/$target.log)"
   tail -3 "$work/$target.log"
-  # Keep what the run grew: minimised against the kept corpus, small inputs only.
+  # Keep what the run grew: the smallest set of inputs of at most 4 KB that covers the edges
+  # the committed inputs do not (libFuzzer's set-cover merge over edges, not hit counts).
   small="$work/small-$target"
   rm -rf "$small" && mkdir -p "$small"
-  find "$grown" -type f -size -4k -exec cp {} "$small/" \;
+  find "$grown" -type f -size -4097c -exec cp {} "$small/" \;
   merged="$work/merged-$target"
   rm -rf "$merged" && mkdir -p "$merged"
+  cp "$seedDir"/* "$merged/"
   LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp" \
-    "$work/$target" -merge=1 -max_len=4096 "$merged" "$small" > "$work/$target.merge.log" 2>&1 || true
+    "$work/$target" -set_cover_merge=1 -use_counters=0 -max_len=4096 "$merged" "$small" > "$work/$target.merge.log" 2>&1 || true
+  for f in "$seedDir"/*; do rm -f "$merged/$(basename "$f")"; done
   if [ -n "$(ls "$merged")" ]; then
     rm -f "$kept"/* && cp "$merged"/* "$kept/"
   fi
