@@ -115,4 +115,113 @@ import Testing
     #expect(cut.count == 0, "\(cut.count) of \(reads) reads saw a cut entry (sizes \(cut.prefix(5)))")
     #expect(cache.get("key") == small)
   }
+
+  /// A toy kernel history whose build fails after a second (BUILD-FAIL, a skip to bisect),
+  /// so a real `patchcheck bisect` takes its steps without building Linux: v1.0, then c1..c6.
+  static func toyKernelHistory(at url: URL) throws -> (GitRepository, [ObjectID]) {
+    let repo = try GitRepository.create(at: url.path, bare: true)
+    let makefile = """
+      VERSION = 1
+      PATCHLEVEL = 0
+      SUBLEVEL = 0
+      EXTRAVERSION =
+      tinyconfig:
+      \tmkdir -p $(O) && echo CONFIG_TOY=y > $(O)/.config
+      olddefconfig:
+      \t@true
+      bzImage:
+      \t@sleep 1; echo "drivers/toy.c:1:1: error: toys do not boot"; exit 1
+
+      """
+    let merge = "#!/bin/sh\nout=\"$3\"; base=\"$4\"; shift 4; cat \"$@\" >> \"$base\"\n"
+    var parent: ObjectID?
+    var ids: [ObjectID] = []
+    for i in 0...6 {
+      let sig = Signature(
+        name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000 + Double(i) * 60), offsetMinutes: 0)
+      let entries = [
+        TreeEntry(path: "Makefile", blob: try repo.writeBlob(Data(makefile.utf8)), mode: .file),
+        TreeEntry(path: "Kconfig", blob: try repo.writeBlob(Data("mainmenu \"toy\"\n".utf8)), mode: .file),
+        TreeEntry(path: "scripts/kconfig/merge_config.sh", blob: try repo.writeBlob(Data(merge.utf8)), mode: .executable),
+        TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(numberedLines(1...(10 + i)).utf8)), mode: .file),
+      ]
+      let commit = try repo.createCommit(
+        tree: repo.writeTree(entries), parents: parent.map { [$0] } ?? [], author: sig, committer: sig,
+        message: i == 0 ? "base\n" : "c\(i)\n")
+      if i == 0 { try repo.createLightweightTag("v1.0", at: commit) }
+      ids.append(commit)
+      parent = commit
+    }
+    try repo.setReference("refs/heads/main", to: ids[6], log: "toy")
+    return (repo, ids)
+  }
+
+  /// A SIGINT sent to a real `patchcheck bisect` as soon as its second step is logged (the
+  /// third is starting): exit 130 and an unfinished bisect.json holding every step taken.
+  /// `--resume` then finishes it judging none of those steps again: the verdict cache is
+  /// emptied of them first, so only the log can know them. The ends' verdicts (FAIL, PASS)
+  /// are put in the cache under the keys the command computes, so no step boots.
+  @Test func aSIGINTBetweenBisectStepsThenResumeJudgesNothingTwice() throws {
+    let dir = try TempDir()
+    let (repo, ids) = try Self.toyKernelHistory(at: dir.path("toy.git"))
+    let home = dir.path("home")
+    let arguments = ["bisect", "--repo", repo.gitDirectory, "--good", "v1.0", "--bad", "main", "--scenarios", "numvfs"]
+
+    // First, learn the request the command records, and check the cache key it implies
+    // against the entry the command itself wrote for the bad end (BUILD-FAIL: not a FAIL).
+    let probe = try Child(arguments + ["--out", dir.path("probe").path], home: home, in: dir, name: "probe")
+    #expect(probe.wait(120) == 17, "\(probe.errorText)")
+    let request = try BisectLog.read(dir.path("probe/bisect.json")).request
+    let judge = try KernelJudge(
+      home: PatchCheckHome(root: home), options: RunOptions(bisect: request, json: false), stepsFolder: dir.path("unused"))
+    // The key holds a hash of the running executable: the command's, not this test's.
+    var plan = judge.plan
+    plan.tool = "\(PatchCheckVersion.current)+\(SHA256Hex.of(try Data(contentsOf: CLITests.binary)).prefix(16))"
+    let inputsKey = plan.key
+    func key(_ commit: ObjectID) -> String { SHA256Hex.of(Data((inputsKey + "\n" + commit.description).utf8)) }
+    let verdicts = PatchCheckHome(root: home).verdicts
+    let badEntry = verdicts.appendingPathComponent(key(ids[6]) + ".json")
+    try #require(
+      FileManager.default.fileExists(atPath: badEntry.path),
+      "the cache key is not the command's: \((try? FileManager.default.contentsOfDirectory(atPath: verdicts.path)) ?? [])")
+    let cache = VerdictCache(folder: verdicts)
+    try cache.put(key(ids[6]), Judgement(verdict: .fail, titles: ["bug A"], reason: "kernel report: bug A"))
+    try cache.put(key(ids[0]), Judgement(verdict: .pass, titles: [], reason: "all scenarios passed"))
+    let seeds: Set<String> = [key(ids[6]) + ".json", key(ids[0]) + ".json"]
+
+    let out = dir.path("bisect")
+    let run = try Child(arguments + ["--out", out.path], home: home, in: dir, name: "run")
+    let deadline = Date().addingTimeInterval(120)
+    while run.process.isRunning, Date() < deadline, !run.errorText.contains("step 2 (of about") {
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    try #require(run.errorText.contains("step 2 (of about"), "\(run.errorText)")
+    kill(run.process.processIdentifier, SIGINT)
+    #expect(run.wait(60) == 130, "\(run.errorText)")
+    #expect(run.errorText.contains("interrupted"), "\(run.errorText)")
+    let partial = try BisectLog.read(out.appendingPathComponent("bisect.json"))
+    #expect(!partial.finished)
+    let taken = partial.steps.filter { $0.role == "step" }
+    #expect(taken.count == 2, "\(partial.steps.map(\.role))")
+    #expect(partial.steps.count == 4, "the two ends and two steps: \(partial.steps.map(\.role))")
+
+    // Only the log knows the steps now.
+    for name in try FileManager.default.contentsOfDirectory(atPath: verdicts.path) where !seeds.contains(name) {
+      try FileManager.default.removeItem(at: verdicts.appendingPathComponent(name))
+    }
+    let resumed = try Child(["bisect", "--resume", "--out", out.path], home: home, in: dir, name: "resume")
+    let status = resumed.wait(120)
+    #expect(status == 8 || status == 0, "\(resumed.errorText)")
+    let log = try BisectLog.read(out.appendingPathComponent("bisect.json"))
+    #expect(log.finished)
+    let judged = resumed.errorText.split(separator: "\n").filter { $0.contains("judging ") }
+    for step in partial.steps {
+      let short = String(step.commit.prefix(7))
+      #expect(!judged.contains { $0.contains(short) }, "\(short) was judged again: \(resumed.errorText)")
+      let again = try #require(log.steps.first { $0.commit == step.commit })
+      #expect(again.cached && again.verdict == step.verdict)
+    }
+    #expect(judged.count == log.steps.count - partial.steps.count, "\(resumed.errorText)")
+    #expect(log.steps.count > partial.steps.count, "the resumed run took no step of its own")
+  }
 }
