@@ -163,4 +163,97 @@ import Testing
     #expect(shown.status == 0, "\(shown.stderr)")
     #expect(shown.stdout.contains("warning: patch 1/1 'toy: dated': unreadable Date 'the day after tomorrow'"), "\(shown.stdout)")
   }
+
+  static let toyDiff =
+    "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
+
+  /// A mail of the series without a diff (patch 2/4), a number no mail holds (4/4) and a
+  /// reply: each left out with one warning line that names and counts it, in the series,
+  /// summary.md, `series show` and `apply`'s stderr; what is there is still applied.
+  @Test func messagesLeftOutOfASeriesAreWarningsThatCountThem() throws {
+    func mail(_ subject: String, diff: String?, id: String) -> String {
+      let text = patchMail(subject: "x", diff: diff ?? "", messageID: id)
+        .replacingOccurrences(of: "[PATCH v2 1/1] x", with: subject)
+      return diff == nil ? text.replacingOccurrences(of: " drivers/toy.c | 2 +-\n", with: "") : text
+    }
+    let mbox = [
+      mail("[PATCH 0/4] toy: a series", diff: nil, id: "c@x"),
+      mail("[PATCH 1/4] toy: one", diff: Self.toyDiff, id: "p1@x"),
+      mail("[PATCH 2/4] toy: two", diff: nil, id: "p2@x"),
+      mail("[PATCH 3/4] toy: three", diff: Self.toyDiff.replacingOccurrences(of: "line3 = 3", with: "line3 = 33"), id: "p3@x"),
+      mail("Re: [PATCH 1/4] toy: one", diff: nil, id: "r1@x"),
+    ].joined(separator: "\n")
+    let series = try SeriesParser.parse(Mbox.split(mbox), source: "t")
+    #expect(series.patches.map(\.number) == [1, 3])
+    let warnings = try #require(series.warnings)
+    #expect(warnings.count == 3, "\(warnings)")
+    #expect(warnings.contains { $0.contains("patch 2/4 'toy: two' has no diff; skipped") }, "\(warnings)")
+    #expect(warnings.contains { $0.hasPrefix("1 of 4 patches not in the series: 4/4") }, "\(warnings)")
+    #expect(warnings.contains { $0.hasPrefix("skipped 1 message(s) with no diff") && $0.contains("Re: [PATCH 1/4]") }, "\(warnings)")
+    #expect(warnings.allSatisfy { !$0.contains("\n") })
+    var report = Report(run: "r", startedAt: Date())
+    report.series = SeriesSummary(series, manifest: nil, variant: "as-posted")
+    let summary = SummaryWriter.markdown(for: report)
+    for warning in warnings { #expect(summary.contains("- Warning: \(warning)")) }
+
+    let dir = try TempDir()
+    let file = dir.path("gappy.mbox")
+    try mbox.write(to: file, atomically: true, encoding: .utf8)
+    let cli = CLITests()
+    let shown = try cli.run(["series", "show", file.path], home: dir.path("home"))
+    #expect(shown.status == 0, "\(shown.stderr)")
+    #expect(shown.stdout.split(separator: "\n").filter { $0.hasPrefix("warning: ") }.count == 3, "\(shown.stdout)")
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...40))
+    let applied = try cli.run(
+      ["apply", "--repo", toy.repo.gitDirectory, "--series", file.path, "--base", "v1.0", "--check"], home: dir.path("home"))
+    #expect(applied.stderr.split(separator: "\n").filter { $0.hasPrefix("patchcheck: warning: ") }.count == 3, "\(applied.stderr)")
+
+    // Numbers two mails share are said too.
+    let twice = try SeriesParser.parse(
+      Mbox.split(
+        mail("[PATCH 1/1] toy: a", diff: Self.toyDiff, id: "a@x") + "\n" + mail("[PATCH 1/1] toy: b", diff: Self.toyDiff, id: "b@x")),
+      source: "t")
+    #expect(twice.warnings == ["two mails are patch 1/1: 'toy: a' and 'toy: b'; both are applied, in that order"])
+    // A whole series: nothing to say.
+    #expect(try SeriesParser.parse(Mbox.split(mail("[PATCH 1/1] toy: a", diff: Self.toyDiff, id: "a@x")), source: "t").warnings == nil)
+  }
+
+  /// A folder series reads *.patch, *.mbox and *.eml; any other file in it is named in a
+  /// warning with the count (a `.diff` was left out without a word).
+  @Test func filesASeriesFolderDoesNotReadAreNamedAndCounted() throws {
+    let dir = try TempDir()
+    let folder = dir.path("series")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try patchMail(subject: "toy: one", diff: Self.toyDiff).write(
+      to: folder.appendingPathComponent("0001-toy-one.patch"), atomically: true, encoding: .utf8)
+    try patchMail(subject: "toy: two", diff: Self.toyDiff).write(
+      to: folder.appendingPathComponent("0002-toy-two.diff"), atomically: true, encoding: .utf8)
+    try "notes\n".write(to: folder.appendingPathComponent("README"), atomically: true, encoding: .utf8)
+    try "x".write(to: folder.appendingPathComponent(".hidden"), atomically: true, encoding: .utf8)
+    let series = try SeriesParser.read(folder)
+    #expect(series.patches.count == 1)
+    #expect(series.warnings == ["ignored 2 file(s) in series/ not named *.patch, *.mbox or *.eml: 0002-toy-two.diff, README"])
+  }
+
+  /// A source tarball holding what git cannot store (a FIFO): imported without it, and the
+  /// import says so, with the count and the path.
+  @Test func aTarballEntryGitCannotHoldIsAWarning() throws {
+    let dir = try TempDir()
+    let src = dir.path("src/linux-toy")
+    try FileManager.default.createDirectory(at: src, withIntermediateDirectories: true)
+    try "VERSION = 9\nPATCHLEVEL = 9\nSUBLEVEL = 7\nEXTRAVERSION =\n".write(
+      to: src.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+    try "mainmenu \"toy\"\n".write(to: src.appendingPathComponent("Kconfig"), atomically: true, encoding: .utf8)
+    #expect(mkfifo(src.appendingPathComponent("pipe").path, 0o644) == 0)
+    let tarball = dir.path("linux-toy.tar.gz")
+    #expect(try ProcessRunner.run(["tar", "-czf", tarball.path, "-C", dir.path("src").path, "linux-toy"]).succeeded)
+    let cli = CLITests()
+    let result = try cli.run(["tree", "import", "--tarball", tarball.path], home: dir.path("home"))
+    #expect(result.status == 0, "\(result.stderr)")
+    let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("patchcheck: warning: ") }
+    #expect(warnings.count == 1 && warnings[0].contains("skipped 1 entry") && warnings[0].contains("pipe"), "\(result.stderr)")
+    let repo = try GitRepository(path: PatchCheckHome(root: dir.path("home")).treeRepository.path)
+    let commit = try #require(try repo.commit(for: "v9.9.7"))
+    #expect(try repo.treePaths(repo.commitInfo(commit).tree).sorted() == ["Kconfig", "Makefile"])
+  }
 }
