@@ -47,10 +47,14 @@ import Testing
     _ = first
   }
 
+  /// A mail saved with CRLF line endings applies to an LF tree, and leaves no CR behind.
   @Test func crlfMailsApply() throws {
     let dir = try TempDir()
-    let (_, outcome) = try apply(patchMail(subject: "crlf", diff: diff).replacingOccurrences(of: "\n", with: "\r\n"), in: dir)
+    let mail = patchMail(subject: "crlf", diff: diff).replacingOccurrences(of: "\n", with: "\r\n")
+    #expect(mail.utf8.contains(0x0D))
+    let (toy, outcome) = try apply(mail, in: dir)
     #expect(outcome.applied)
+    #expect(try appliedFile(toy, outcome) == expectedAfterDiff)
   }
 
   /// drivers/toy.c as a patch that applied leaves it: the expected bytes, not just "applied".
@@ -152,16 +156,6 @@ import Testing
     }
     let (_, tenth) = try timed(mbox(1_000))
     #expect(seconds < max(tenth, 0.05) * 30, "10,000 messages took \(seconds) s, 1,000 took \(tenth) s")
-  }
-
-  /// Console logs are untrusted: terminal escape sequences in kernel output must not reach
-  /// the user's terminal through our summaries.
-  @Test func consoleTextCannotCarryTerminalEscapes() throws {
-    let log = "[    1.0] WARNING: CPU: 0 PID: 1 at drivers/x.c:1 evil+0x1/0x2\n\u{1B}]0;pwned\u{07}\u{1B}[2J\n"
-    let splats = ConsoleAnalyzer.analyze(log)
-    #expect(splats.count == 1)
-    #expect(!splats[0].excerpt.joined().contains("\u{1B}"))
-    #expect(!splats[0].title.contains("\u{1B}"))
   }
 
   /// A binary patch (git format-patch --binary, made by git itself as the peer) applies
@@ -299,5 +293,47 @@ import Testing
       at: dir.path("repo.git/worktrees/\(fresh.worktreeName)"), withIntermediateDirectories: true)
     _ = try fresh.checkout(toy.base)
     #expect(FileManager.default.fileExists(atPath: fresh.worktreePath.appendingPathComponent("Makefile").path))
+  }
+}
+
+/// docs/reliability.md is a list of claims, each backed by a test: every row of its tables
+/// with a "test" column names at least one `Suite.test`, and each named test exists.
+@Suite struct ReliabilityDocTests {
+  @Test func everyRowNamesATestThatExists() throws {
+    let root = ProjectData.root
+    let doc = try String(contentsOf: root.appendingPathComponent("docs/reliability.md"), encoding: .utf8)
+    let folder = root.appendingPathComponent("Tests/PatchCheckKitTests")
+    let sources = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+      .map { try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) }
+    func exists(_ suite: String, _ test: String) -> Bool {
+      sources.contains { text in
+        (text.contains("struct \(suite) {") || text.contains("struct \(suite): "))
+          && (text.contains("func \(test)(") || text.contains("func \(test) ("))
+      }
+    }
+    var testColumn: Int?
+    var rows = 0
+    for line in doc.split(separator: "\n", omittingEmptySubsequences: false) {
+      guard line.hasPrefix("|") else {
+        testColumn = nil
+        continue
+      }
+      let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+        .map { $0.trimmingCharacters(in: .whitespaces) }
+      if line.hasPrefix("|---") { continue }
+      if testColumn == nil {
+        testColumn = cells.firstIndex(of: "test") ?? -1
+        continue
+      }
+      guard let column = testColumn, column >= 0 else { continue }
+      rows += 1
+      let cell = column < cells.count ? cells[column] : ""
+      let names = cell.matches(of: #/`([A-Z][A-Za-z0-9]*)\.([a-z][A-Za-z0-9]*)`/#).map { (String($0.output.1), String($0.output.2)) }
+      #expect(!names.isEmpty || cell == "same", "a row names no test: \(line.prefix(100))")
+      for (suite, test) in names {
+        #expect(exists(suite, test), "\(suite).\(test) is not a test (row: \(line.prefix(80)))")
+      }
+    }
+    #expect(rows > 40, "read only \(rows) rows")
   }
 }
