@@ -256,4 +256,23 @@ import Testing
     let commit = try #require(try repo.commit(for: "v9.9.7"))
     #expect(try repo.treePaths(repo.commitInfo(commit).tree).sorted() == ["Kconfig", "Makefile"])
   }
+
+  /// A manifest's mbox is looked for in the patch folders; a file there that cannot be read
+  /// (here a folder named like an mbox) may be the one, so the miss names it and counts it.
+  @Test func aManifestsMboxSearchNamesWhatItCouldNotRead() throws {
+    let dir = try TempDir()
+    let manifests = dir.path("manifests")
+    try FileManager.default.createDirectory(at: manifests.appendingPathComponent("toy"), withIntermediateDirectories: true)
+    try "name: toy\nmessage-id: nowhere@example.com\n".write(
+      to: manifests.appendingPathComponent("toy/manifest.yaml"), atomically: true, encoding: .utf8)
+    let home = PatchCheckHome(root: dir.path("home"))
+    try FileManager.default.createDirectory(at: home.patches.appendingPathComponent("broken.mbox"), withIntermediateDirectories: true)
+    #expect {
+      try SeriesSource.load("toy", home: home, manifests: manifests)
+    } throws: { error in
+      guard let error = error as? PatchCheckError else { return false }
+      return error.exitCode == 12 && error.message.contains("1 file(s) there could not be read")
+        && error.message.contains("broken.mbox") && !error.message.contains("\n")
+    }
+  }
 }

@@ -126,18 +126,23 @@ package struct SeriesManifest: Sendable, Codable {
     return try all(in: folder).first { ids.contains($0.manifest.messageID) }?.manifest
   }
 
-  /// Looks for the mbox holding this manifest's message-id in the given folders.
-  package func locateMbox(in folders: [URL]) -> URL? {
+  /// Looks for the mbox holding this manifest's message-id in the given folders; also the
+  /// files it could not read, so a miss can name them (they may hold it).
+  package func locateMbox(in folders: [URL]) -> (found: URL?, unreadable: [String]) {
+    var unreadable: [String] = []
     for folder in folders {
       let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
       for name in names.sorted() where name.hasSuffix(".mbox") || name.hasSuffix(".patch") {
         let url = folder.appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: url.path) else { continue }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+          unreadable.append(url.path)
+          continue
+        }
         let text = String(decoding: data, as: UTF8.self)
-        if Mbox.split(text).contains(where: { $0.messageID == messageID }) { return url }
+        if Mbox.split(text).contains(where: { $0.messageID == messageID }) { return (url, unreadable) }
       }
     }
-    return nil
+    return (nil, unreadable)
   }
 }
 
