@@ -89,10 +89,13 @@ import Testing
   }
 
   /// A mail cut off inside a hunk (as a truncated download or a mail client's size limit
-  /// leaves it): the hunk promises three lines and gets fewer. Refused as malformed or
-  /// APPLY-FAIL, never applied as far as it goes, and never "no patches" (the patch is there).
-  @Test(arguments: ["-int line3;\n", "-int line3;\n+int li", " int line2;\n"])
-  func aTruncatedMailIsRefusedNotApplied(_ lastKept: String) throws {
+  /// leaves it): the hunk promises three lines and gets fewer. Cut where an added or removed
+  /// line is missing: malformed (14), never applied as far as it goes (the parser used to
+  /// pad the hunk with a blank line). Cut where the counts still balance (after a context
+  /// line, or mid-line so the partial line counts): malformed or APPLY-FAIL. Never "no
+  /// patches": the patch is there.
+  @Test(arguments: [("-int line3;\n", true), ("-int line3;\n+int li", false), (" int line2;\n", false)])
+  func aTruncatedMailIsRefusedNotApplied(_ lastKept: String, mustBeMalformed: Bool) throws {
     let whole = patchMail(subject: "cut", diff: diff)
     let hunk = try #require(whole.range(of: "@@ -2,3 +2,3 @@\n"))
     let end = try #require(whole.range(of: lastKept, range: hunk.upperBound..<whole.endIndex))
@@ -102,13 +105,22 @@ import Testing
     let dir = try TempDir()
     do {
       let (toy, outcome) = try apply(cut, in: dir)
+      #expect(!mustBeMalformed, "a hunk missing an added or removed line was not refused as malformed")
       #expect(!outcome.applied, "a hunk cut short was applied")
       #expect(outcome.head == nil)
       #expect(try toy.repo.reference("refs/heads/patchcheck/t/as-posted") == nil)
     } catch let error as PatchCheckError {
       #expect(error.kind == .patchMalformed, "\(error)")
       #expect(error.exitCode == 14)
+      #expect(error.message.contains("cut short") || !mustBeMalformed, "\(error.message)")
     }
+  }
+
+  /// A hunk short only of blank context lines (a mailer stripped them) is not taken for a cut.
+  @Test func aHunkShortOnlyOfBlankContextIsNotMalformed() throws {
+    let files = try UnifiedDiff.parse(
+      "diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,4 +1,4 @@\n a\n-b\n+c\n\n")
+    #expect(files.first?.hunks.count == 1)
   }
 
   @Test func pathsThatLeaveTheTreeAreRefused() throws {
