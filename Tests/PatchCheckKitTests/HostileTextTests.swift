@@ -166,4 +166,31 @@ import Testing
     #expect(missing.status == 12)
     expectShown(missing.stderr, on: "error:")
   }
+
+  /// Every write to stdout or stderr in the sources goes through the escaper or writes only
+  /// our own bytes (JSON, which escapes control characters itself; the progress line's
+  /// frame; fixed text), and only the executable's `print` calls the standard library's.
+  @Test func everyWriteToTheTerminalGoesThroughTheEscaper() throws {
+    let root = ProjectData.root.appendingPathComponent("Sources")
+    let walker = try #require(FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil))
+    let ours = [
+      "VisibleText", "Self.frame(", "jsonData()", ".write(data)", "Data(\"\\n\".utf8)", "\"\\r\\u{1B}[K\"",
+      "interrupted; children stopped",
+    ]
+    var writes = 0
+    for case let url as URL in walker where url.pathExtension == "swift" {
+      let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+      for (number, line) in lines.enumerated() {
+        if line.contains("Swift.print(") {
+          #expect(url.lastPathComponent == "Print.swift", "\(url.lastPathComponent):\(number + 1): \(line)")
+        }
+        guard line.contains("standardError.write(") || line.contains("standardOutput.write(") else { continue }
+        writes += 1
+        // A write whose text is on the next line (a multi-line call) is checked there too.
+        let text = line + (number + 1 < lines.count ? lines[number + 1] : "")
+        #expect(ours.contains { text.contains($0) }, "\(url.lastPathComponent):\(number + 1) writes unescaped text: \(line)")
+      }
+    }
+    #expect(writes >= 8, "found only \(writes) writes")
+  }
 }
