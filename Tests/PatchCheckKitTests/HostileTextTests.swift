@@ -193,4 +193,27 @@ import Testing
     }
     #expect(writes >= 8, "found only \(writes) writes")
   }
+
+  /// JSON on stdout (`--json`) and in report.json: control characters are \u escapes, the
+  /// C1 ones and DEL too (JSON itself requires only U+0000-U+001F); the value is unchanged.
+  @Test func jsonCarriesTheEscapesOnlyAsEscapes() throws {
+    let subject = "toy: subject\(Self.evil)\u{7F}"
+    let data = try JSON.encode(["title": subject])
+    #expect(!data.contains(0x1B) && !data.contains(0x07) && !data.contains(0x7F))
+    #expect(data.firstRange(of: Data([0xC2, 0x9B])) == nil, "a raw U+009B in the JSON")
+    #expect(try JSONDecoder().decode([String: String].self, from: data)["title"] == subject)
+    #expect(JSON.escapingControls(Data("{\"a\": \"caf\u{E9} \u{A0}\"}".utf8)) == Data("{\"a\": \"caf\u{E9} \u{A0}\"}".utf8))
+
+    let dir = try TempDir()
+    let mbox = dir.path("evil.mbox")
+    try patchMail(subject: subject, diff: HostileTextTests.toyDiff).write(to: mbox, atomically: true, encoding: .utf8)
+    let shown = try CLITests().run(["series", "show", "--json", mbox.path], home: dir.path("home"))
+    #expect(shown.status == 0, "\(shown.stderr)")
+    let bytes = Data(shown.stdout.utf8)
+    #expect(!bytes.contains(0x1B) && !bytes.contains(0x7F) && bytes.firstRange(of: Data([0xC2, 0x9B])) == nil)
+    #expect(shown.stdout.contains("\\u009b"), "\(shown.stdout.prefix(300))")
+  }
+
+  static let toyDiff =
+    "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
 }
