@@ -69,6 +69,20 @@ import Testing
     expectShown(KTAPParser.extract(Self.log), on: "step-")
   }
 
+  /// A console line of 100,000 characters in a report and a KTAP name: cut where it is
+  /// shown, saying how much was left out, and still read (the report found, the step named).
+  @Test func aVeryLongConsoleLineIsCutWhereItIsShown() throws {
+    let long = String(repeating: "A", count: 100_000)
+    let log = Self.log.replacingOccurrences(of: "Modules linked in: evil", with: "Modules linked in: evil\(long)")
+      .replacingOccurrences(of: "step-", with: "step-\(long)")
+    let splat = try #require(ConsoleAnalyzer.analyze(log).first)
+    let modules = try #require(splat.excerpt.first { $0.contains("Modules linked in") })
+    #expect(modules.count < 1100 && modules.hasSuffix("more characters)"), "\(modules.count)")
+    let step = try #require(KTAPParser.parse(log, expected: []).first?.steps.first)
+    #expect(step.name.hasPrefix("step-AAA") && step.name.count < 1100, "\(step.name.count)")
+    #expect(KTAPParser.extract(log).split(separator: "\n").allSatisfy { $0.count < 1100 })
+  }
+
   /// The boot's progress line redraws one terminal line; the guest's last line rides on it.
   @Test func theProgressLineShowsTheEscapesAndStaysOneLine() {
     let frame = ProgressLine.frame("boot (tcg): 3 s, 40 console lines, last: \(Self.evil)\n" + String(repeating: "x", count: 5000))
