@@ -37,6 +37,14 @@ sources_console=(Sources/PatchCheckKit/Console/*.swift Sources/PatchCheckKit/Gue
   fuzz/RunnerScriptMarkers.swift
   Sources/PatchCheckKit/Base/VisibleText.swift fuzz/ConsoleTarget.swift)
 
+# fuzz/run.sh --typecheck: only type-check each target's sources (FuzzRegressionTests does,
+# so a moved file or a missing symbol fails a test instead of the next fuzz run).
+if [ "$seconds" = "--typecheck" ]; then
+  swiftc -typecheck -suppress-warnings -parse-as-library -module-name PatchCheckFuzz -package-name PatchCheck -I Sources/CGit2 "${sources_mbox[@]}"
+  swiftc -typecheck -suppress-warnings -parse-as-library -module-name PatchCheckFuzz -package-name PatchCheck -I Sources/CGit2 "${sources_console[@]}"
+  exit 0
+fi
+
 [ -s fuzz/results.tsv ] || printf 'date\tcommit\ttarget\tseed\tseconds\tinputs\tcoverage\texit\tfindings\n' > fuzz/results.tsv
 
 for target in "${targets[@]}"; do
