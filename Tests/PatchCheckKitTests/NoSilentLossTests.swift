@@ -275,4 +275,22 @@ import Testing
         && error.message.contains("broken.mbox") && !error.message.contains("\n")
     }
   }
+
+  /// A series manifest saved as manifest.yml would be left out of every lookup without a
+  /// word: it is a manifest error naming the file.
+  @Test func aManifestUnderAnotherNameIsAnErrorNotIgnored() throws {
+    let dir = try TempDir()
+    let folder = dir.path("manifests/toy")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try "name: toy\nmessage-id: toy@example.com\n".write(
+      to: folder.appendingPathComponent("manifest.yml"), atomically: true, encoding: .utf8)
+    #expect {
+      try SeriesManifest.all(in: dir.path("manifests"))
+    } throws: { error in
+      guard let error = error as? PatchCheckError else { return false }
+      return error.exitCode == 16 && error.message.contains("toy/manifest.yml") && error.hint.contains("manifest.yaml")
+    }
+    try FileManager.default.moveItem(at: folder.appendingPathComponent("manifest.yml"), to: folder.appendingPathComponent("manifest.yaml"))
+    #expect(try SeriesManifest.all(in: dir.path("manifests")).map(\.manifest.name) == ["toy"])
+  }
 }

@@ -105,7 +105,16 @@ package struct SeriesManifest: Sendable, Codable {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     return try names.sorted().compactMap { name in
       let url = folder.appendingPathComponent(name).appendingPathComponent("manifest.yaml")
-      guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        // A manifest under another name would be left out without a word.
+        for other in ["manifest.yml", "Manifest.yaml", "manifest.yaml.txt"]
+        where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).appendingPathComponent(other).path) {
+          throw PatchCheckError(
+            .manifest, "\(folder.appendingPathComponent(name).appendingPathComponent(other).path) is not read: a manifest is manifest.yaml",
+            hint: "rename it to manifest.yaml")
+        }
+        return nil
+      }
       return (url, try load(url))
     }
   }
