@@ -293,4 +293,25 @@ import Testing
     try FileManager.default.moveItem(at: folder.appendingPathComponent("manifest.yml"), to: folder.appendingPathComponent("manifest.yaml"))
     #expect(try SeriesManifest.all(in: dir.path("manifests")).map(\.manifest.name) == ["toy"])
   }
+
+  /// A bare `git diff` saved as .patch beside the mails has no mail headers: it was dropped
+  /// without a word and the series applied without it. Now a warning names the file; alone,
+  /// it is "no patches" saying why.
+  @Test func aPartThatIsNotAMailIsNamedNotDropped() throws {
+    let dir = try TempDir()
+    let folder = dir.path("series")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try patchMail(subject: "toy: one", diff: Self.toyDiff).write(
+      to: folder.appendingPathComponent("0001-toy-one.patch"), atomically: true, encoding: .utf8)
+    try Self.toyDiff.write(to: folder.appendingPathComponent("0002-fixup.patch"), atomically: true, encoding: .utf8)
+    let series = try SeriesParser.read(folder)
+    #expect(series.patches.count == 1)
+    let warnings = try #require(series.warnings)
+    #expect(warnings.count == 1 && warnings[0].hasPrefix("left out 1 part(s) with no mail headers"), "\(warnings)")
+    #expect(warnings[0].contains("0002-fixup.patch ('diff --git a/drivers/toy.c b/drivers/toy.c')"), "\(warnings)")
+
+    let cli = CLITests()
+    let alone = try cli.run(["series", "show", folder.appendingPathComponent("0002-fixup.patch").path], home: dir.path("home"))
+    cli.expectOneLineError(alone, code: 13, mentioning: "no mail headers")
+  }
 }

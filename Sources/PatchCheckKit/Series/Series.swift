@@ -69,15 +69,34 @@ package enum SeriesParser {
     }
     var messages: [MailMessage] = []
     var ignored: [String] = []
+    var notMail: [String] = []
+    func read(_ file: URL) throws {
+      let (mails, rest) = Mbox.splitCounting(try readText(file))
+      messages += mails
+      notMail += rest.map { "\(file.lastPathComponent) ('\($0.prefix(60))')" }
+    }
     if isDirectory.boolValue {
       let all = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { !$0.hasPrefix(".") }.sorted()
       let names = all.filter { $0.hasSuffix(".patch") || $0.hasSuffix(".mbox") || $0.hasSuffix(".eml") }
       ignored = all.filter { !names.contains($0) }
-      for name in names { messages += Mbox.split(try readText(url.appendingPathComponent(name))) }
+      for name in names { try read(url.appendingPathComponent(name)) }
     } else {
-      messages = Mbox.split(try readText(url))
+      try read(url)
     }
-    var series = try parse(messages, source: url.path)
+    var series: Series
+    do {
+      series = try parse(messages, source: url.path)
+    } catch let error as PatchCheckError where error.kind == .seriesEmpty && !notMail.isEmpty {
+      throw PatchCheckError(
+        .seriesEmpty, "\(url.path) holds no patches: \(notMail.count) part(s) have no mail headers, e.g. \(notMail[0])",
+        hint: "give the mails (git format-patch, b4 mbox), not a bare diff")
+    }
+    if !notMail.isEmpty {
+      let warning = VisibleText.of(
+        "left out \(notMail.count) part(s) with no mail headers (not a mail, e.g. a bare diff): "
+          + notMail.prefix(3).joined(separator: ", ") + (notMail.count > 3 ? ", ..." : ""))
+      series.warnings = [warning] + (series.warnings ?? [])
+    }
     if !ignored.isEmpty {
       // A folder from `git format-patch -o` holds only .patch files; anything else was not read.
       let warning = VisibleText.of(
