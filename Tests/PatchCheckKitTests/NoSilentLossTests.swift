@@ -314,4 +314,32 @@ import Testing
     let alone = try cli.run(["series", "show", folder.appendingPathComponent("0002-fixup.patch").path], home: dir.path("home"))
     cli.expectOneLineError(alone, code: 13, mentioning: "no mail headers")
   }
+
+  /// A misspelt key in a manifest was passed over by the decoder: `verdit: FAIL` made a
+  /// negative control that checks nothing. Each place's unknown key is a manifest error with
+  /// its line; the shipped manifests load.
+  @Test(arguments: [
+    ("nmae: toy\nname: toy\nmessage-id: x@y\n", 1, "'nmae'"),
+    ("name: toy\nmessage-id: x@y\nvariants:\n  v:\n    expcet: {verdict: FAIL}\n", 5, "'expcet' in variant 'v'"),
+    ("name: toy\nmessage-id: x@y\nvariants:\n  v:\n    expect:\n      verdit: FAIL\n", 6, "'verdit' in variant 'v' expect"),
+    ("name: toy\nmessage-id: x@y\nvariants:\n  v:\n    edits:\n      - drop: {file: a.c, hnk: 1}\n", 6, "'hnk' in variant 'v' drop"),
+    ("name: toy\nmessage-id: x@y\nvariants:\n  v:\n    edits:\n      - dorp: {file: a.c}\n", 6, "'dorp' in variant 'v' edits"),
+  ])
+  func anUnknownManifestKeyIsAnErrorWithItsLine(_ text: String, line: Int, words: String) throws {
+    let dir = try TempDir()
+    let url = dir.path("manifest.yaml")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    #expect {
+      try SeriesManifest.load(url)
+    } throws: { error in
+      guard let error = error as? PatchCheckError else { return false }
+      return error.exitCode == 16 && error.message.contains("manifest.yaml:\(line): unknown key \(words)")
+        && !error.message.contains("\n")
+    }
+  }
+
+  @Test func theShippedManifestsHaveOnlyKnownKeys() throws {
+    let all = try SeriesManifest.all(in: ProjectData.manifests)
+    #expect(all.count >= 2)
+  }
 }
