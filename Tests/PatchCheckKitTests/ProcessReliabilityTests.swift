@@ -37,8 +37,10 @@ import Testing
       let deadline = Date().addingTimeInterval(seconds)
       while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
       if process.isRunning {
+        // Not waitUntilExit: it was seen to hang for good once the child was killed.
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let grace = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < grace { Thread.sleep(forTimeInterval: 0.05) }
         return nil
       }
       return process.terminationStatus
@@ -118,7 +120,9 @@ import Testing
 
   /// A toy kernel history whose build fails after a second (BUILD-FAIL, a skip to bisect),
   /// so a real `patchcheck bisect` takes its steps without building Linux: v1.0, then c1..c6.
-  static func toyKernelHistory(at url: URL) throws -> (GitRepository, [ObjectID]) {
+  static func toyKernelHistory(at url: URL, bzImage: String = "@sleep 1; echo \"drivers/toy.c:1:1: error: toys do not boot\"; exit 1")
+    throws -> (GitRepository, [ObjectID])
+  {
     let repo = try GitRepository.create(at: url.path, bare: true)
     let makefile = """
       VERSION = 1
@@ -130,7 +134,7 @@ import Testing
       olddefconfig:
       \t@true
       bzImage:
-      \t@sleep 1; echo "drivers/toy.c:1:1: error: toys do not boot"; exit 1
+      \t\(bzImage)
 
       """
     let merge = "#!/bin/sh\nout=\"$3\"; base=\"$4\"; shift 4; cat \"$@\" >> \"$base\"\n"
@@ -223,5 +227,71 @@ import Testing
     }
     #expect(judged.count == log.steps.count - partial.steps.count, "\(resumed.errorText)")
     #expect(log.steps.count > partial.steps.count, "the resumed run took no step of its own")
+  }
+
+  /// A SIGINT while a 1,500-patch series is being applied on a user's toy tree with work in
+  /// progress, and a SIGTERM while the toy kernel's make runs (it never ends on its own):
+  /// exit 130, an ABORTED report with no build, no child left on the run's or the cache's
+  /// files, the user's repository byte for byte as it was. The end-to-end `Interruption`
+  /// suite does the same through a real build, boot and scenario.
+  @Test(arguments: [("apply", SIGINT), ("build", SIGTERM)])
+  func anInterruptDuringApplyOrBuildStopsEverything(phase: String, signal: Int32) throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    let out = dir.path("run")
+    var arguments = ["apply-and-boot", "--scenarios", "numvfs", "--json", "--out", out.path, "--base", "v1.0"]
+    var user: ToyRepo?
+    if phase == "apply" {
+      let toy = try ToyRepo.kernelLike(at: dir.path("user"), source: numberedLines(1...1500), bare: false)
+      user = toy
+      try FileManager.default.createDirectory(at: dir.path("user/drivers"), withIntermediateDirectories: true)
+      try Data("int mine;\n".utf8).write(to: dir.path("user/drivers/toy.c"))
+      try Data("notes\n".utf8).write(to: dir.path("user/NOTES"))
+      let mbox = (1...1500).map { i in
+        let diff =
+          "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -\(i),1 +\(i),1 @@\n-int line\(i);\n+int line\(i) = \(i);\n"
+        return patchMail(subject: "line \(i)", diff: diff, messageID: "l\(i)@x").replacingOccurrences(of: "1/1", with: "\(i)/1500")
+      }.joined(separator: "\n")
+      try mbox.write(to: dir.path("long.mbox"), atomically: true, encoding: .utf8)
+      arguments += ["--repo", dir.path("user").path, "--series", dir.path("long.mbox").path]
+    } else {
+      // make's recipe never ends, writes nothing (so no SIGPIPE ends it when we exit), and
+      // carries the build folder on its shell's command line.
+      let (repo, _) = try Self.toyKernelHistory(at: dir.path("toy.git"), bzImage: "@while :; do sleep 1; done # $(O)")
+      try patchMail(subject: "toy: one", diff: HostileTextTests.toyDiff).write(
+        to: dir.path("one.mbox"), atomically: true, encoding: .utf8)
+      arguments += ["--repo", repo.gitDirectory, "--series", dir.path("one.mbox").path]
+    }
+    let before = try user.map { try RepositorySnapshot($0.repo) }
+    let run = try Child(arguments, home: home, in: dir, name: "run")
+    defer {
+      if run.process.isRunning { kill(run.process.processIdentifier, SIGKILL) }
+      // Whatever this test started and left (when the behaviour under test is broken): by
+      // pid, found by this test's own folder on its command line.
+      let left = (try? ProcessRunner.run(["pgrep", "-f", dir.url.path]))?.output ?? ""
+      for pid in left.split(whereSeparator: \.isWhitespace).compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+    }
+    let deadline = Date().addingTimeInterval(120)
+    func underway() -> Bool {
+      if phase == "apply" { return FileManager.default.fileExists(atPath: out.path) }
+      let left = (try? ProcessRunner.run(["pgrep", "-f", "done # \(home.path)"]))?.status
+      return left == 0
+    }
+    while Date() < deadline, run.process.isRunning, !underway() { Thread.sleep(forTimeInterval: 0.05) }
+    try #require(run.process.isRunning, "the run ended before its \(phase) phase: \(run.errorText)")
+    if phase == "apply" { Thread.sleep(forTimeInterval: 1) }
+    kill(run.process.processIdentifier, signal)
+    #expect(run.wait(60) == 130, "\(run.errorText)")
+    let report = try JSONDecoder.iso.decode(Report.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+    #expect(report.verdict == .aborted)
+    #expect(report.build == nil)
+    if phase == "apply" { #expect(report.patches.count < 1500 || report.head == nil, "the apply had finished before the signal") }
+    for pattern in [out.path, home.path] {
+      let left = try ProcessRunner.run(["pgrep", "-f", pattern])
+      #expect(left.status == 1, "still running: \(left.output)")
+    }
+    if let user, let before {
+      #expect(try RepositorySnapshot(user.repo) == before, "the user's repository changed")
+    }
   }
 }
