@@ -41,7 +41,8 @@ func runReportingErrors(for reader: ExitFailure.Reader = .user, _ body: () throw
     throw error
   } catch {
     let failure = ExitFailure(error, for: reader)
-    FileHandle.standardError.write(Data("patchcheck: error: \(failure.message)\n".utf8))
+    // The message may quote a file name, a mail or a guest: shown, not obeyed.
+    FileHandle.standardError.write(Data("patchcheck: error: \(VisibleText.of(failure.message))\n".utf8))
     throw ExitCode(failure.exitCode)
   }
 }

@@ -104,7 +104,8 @@ import Testing
   @Test func manifestsFindTheirMboxByMessageID() throws {
     let manifest = try SeriesManifest.defaultManifest(in: ProjectData.manifests)
     #expect(manifest.name == "pci-iov-reentrant-v9")
-    #expect(manifest.locateMbox(in: [Shared.root.appendingPathComponent("patches")])?.lastPathComponent == "pci-iov-reentrant-v9.mbox")
+    #expect(
+      manifest.locateMbox(in: [Shared.root.appendingPathComponent("patches")]).found?.lastPathComponent == "pci-iov-reentrant-v9.mbox")
     let v10 = try SeriesParser.read(Shared.v10)
     #expect(try SeriesManifest.matching(v10, in: ProjectData.manifests)?.name == "pci-iov-reentrant-v10")
   }

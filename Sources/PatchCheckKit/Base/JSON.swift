@@ -21,7 +21,30 @@ package enum JSON {
   }
 
   package static func encode<T: Encodable>(_ value: T, _ layout: Layout = .pretty) throws -> Data {
-    try encoder(layout).encode(value)
+    escapingControls(try encoder(layout).encode(value))
+  }
+
+  /// JSON escapes U+0000-U+001F itself but passes DEL and the C1 controls (U+0080-U+009F;
+  /// U+009B is a CSI to some terminals) as they are: written as \u escapes here, so
+  /// `cat report.json` or `--json` on a terminal shows text from a mail or a guest, never
+  /// obeys it. The same JSON value: they only occur inside strings.
+  package static func escapingControls(_ data: Data) -> Data {
+    guard data.contains(0x7F) || data.contains(0xC2) else { return data }
+    var out = Data(capacity: data.count)
+    var bytes = data.makeIterator()
+    var pending = bytes.next()
+    while let byte = pending {
+      pending = bytes.next()
+      if byte == 0x7F {
+        out.append(contentsOf: Array("\\u007f".utf8))
+      } else if byte == 0xC2, let next = pending, (0x80...0x9F).contains(next) {
+        out.append(contentsOf: Array(String(format: "\\u%04x", Int(next)).utf8))
+        pending = bytes.next()
+      } else {
+        out.append(byte)
+      }
+    }
+    return out
   }
 
   /// Reads what `encoder` wrote (ISO 8601 dates).

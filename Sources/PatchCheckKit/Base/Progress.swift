@@ -22,8 +22,14 @@ package final class ProgressLine: @unchecked Sendable {
     guard force || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
     lastDraw = now
     drawn = true
-    // The text may carry guest console output: control characters are shown, not obeyed.
-    FileHandle.standardError.write(Data("\r\u{1B}[K\(VisibleText.of(text))".utf8))
+    FileHandle.standardError.write(Data(Self.frame(text).utf8))
+  }
+
+  /// What one redraw writes: back to the line's start, clear it, the text. The text may carry
+  /// guest console output: control characters are shown, not obeyed, and one line stays one
+  /// line (cut to 200 characters).
+  package static func frame(_ text: String) -> String {
+    "\r\u{1B}[K" + VisibleText.of(text, limit: 200)
   }
 
   package func finish(_ text: String? = nil) {

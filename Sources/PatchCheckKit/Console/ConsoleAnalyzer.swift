@@ -118,6 +118,10 @@ extension ConsoleAnalyzer {
 }
 
 enum ConsoleLine {
+  /// The longest console line shown whole in an excerpt or a KTAP name (printk's own lines
+  /// stay under 1024 characters; a guest can write any length).
+  static let shownLimit = 1024
+
   /// Drops the printk time stamp and caller id: "[  12.345678][ T123] text" -> "text".
   static func strip(_ line: String) -> String {
     String(split(line).text)

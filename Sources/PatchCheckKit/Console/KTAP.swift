@@ -30,7 +30,9 @@ package enum KTAPParser {
     let lines = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
     guard let start = lines.firstIndex(where: { $0 == "KTAP version 1" }) else { return "" }
     let pattern = #/^\s*(KTAP version 1|\d+\.\.\d+|(not )?ok \d+.*|# .*)$/#
-    let kept = lines[start...].filter { (try? pattern.wholeMatch(in: String($0))) != nil }.map { VisibleText.of(String($0)) }
+    let kept = lines[start...].filter { (try? pattern.wholeMatch(in: String($0))) != nil }.map {
+      VisibleText.of(String($0), limit: ConsoleLine.shownLimit)
+    }
     return kept.joined(separator: "\n") + "\n"
   }
 
@@ -43,7 +45,7 @@ package enum KTAPParser {
     // The serial console ends lines with \r\n, which Swift treats as one Character.
     let text = log.replacingOccurrences(of: "\r\n", with: "\n")
     for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      let line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""))
+      let line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""), limit: ConsoleLine.shownLimit)
       if line.hasPrefix("[") { continue }
       if line == "KTAP version 1" {
         started = true

@@ -372,7 +372,10 @@ struct ReportParser {
 
   /// nil: a header of a family that does not fail closed, in no format of it.
   func describe(_ start: Start, _ body: Body) -> Splat? {
-    let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map { VisibleText.of(buffer.line($0)) }
+    // Shown, and cut: a guest can print a line of any length (printk's own are under 1024).
+    let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map {
+      VisibleText.of(buffer.line($0), limit: ConsoleLine.shownLimit)
+    }
     var excerpt: [String] = []
     for line in raw {
       excerpt.append(line)

@@ -75,6 +75,14 @@ package struct BootResult: Sendable, Codable {
   package var wentSilent: Bool = false
   /// The console's last lines when the guest went silent or timed out.
   package var lastLines: [String]? = nil
+
+  /// The last 15 lines of a console as the report and the terminal show them: control
+  /// characters visible, each cut to 300 characters (the guest wrote them, not us).
+  package static func lastLines(of output: String) -> [String] {
+    output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").suffix(15).map {
+      VisibleText.of(String($0), limit: 300)
+    }
+  }
   package var exitStatus: Int32
   package var command: [String]
   /// `uname -r` as the runner printed it: which kernel really booted.
@@ -149,12 +157,7 @@ package struct QemuBooter: Sendable {
       accelerator: accelerator, acceleratorNote: note, seconds: Date().timeIntervalSince(start),
       secondsToRunner: watch.reached, reachedRunner: watch.reached != nil,
       runnerFinished: watch.finished, timedOut: result.timedOut, wentSilent: result.idledOut,
-      lastLines: result.timedOut || result.idledOut
-        ? Array(
-          result.output.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").suffix(15).map {
-            VisibleText.of(String($0))
-          })
-        : nil,
+      lastLines: result.timedOut || result.idledOut ? BootResult.lastLines(of: result.output) : nil,
       exitStatus: result.status, command: command, kernelRelease: watch.release)
   }
 

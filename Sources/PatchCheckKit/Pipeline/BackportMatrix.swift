@@ -53,6 +53,9 @@ package struct BackportMatrix: Sendable {
     let several = request.trees != nil
     let treeList: [String?] = request.trees ?? [request.base]
     let name = loaded.manifest?.name ?? "series"
+    // What reading the series left out or guessed (a patch without a diff, a missing number,
+    // an unreadable Date): said before anything is applied, as apply-and-boot says it.
+    for warning in loaded.series.warnings ?? [] { console.warn(warning) }
 
     var rows: [BackportRow] = []
     for tree in treeList {

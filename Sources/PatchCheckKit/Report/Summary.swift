@@ -1,4 +1,6 @@
-// summary.md: what a maintainer reads first.
+// summary.md: what a maintainer reads first. Mail subjects, titles, excerpts and reasons
+// come from outside; every line is shown through VisibleText, so `cat summary.md` cannot
+// drive the reader's terminal.
 
 import Foundation
 
@@ -71,7 +73,7 @@ enum SummaryWriter {
     out +=
       "\n## Phases (s)\n\n"
       + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n") + "\n"
-    return out
+    return VisibleText.lines(out)
   }
 
   /// Each changed function with the scenarios that reached it and how often.

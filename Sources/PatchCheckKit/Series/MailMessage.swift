@@ -49,7 +49,11 @@ package struct MailMessage: Sendable {
 package enum Mbox {
   /// Splits an mbox into messages at `From ` separator lines (mboxrd `>From ` unescaped).
   /// A text with no separator is one message (a single `.patch` file).
-  package static func split(_ text: String) -> [MailMessage] {
+  package static func split(_ text: String) -> [MailMessage] { splitCounting(text).messages }
+
+  /// `split`, and the first line of each part that is not a mail (no header before its first
+  /// blank line, e.g. a bare `git diff` saved as .patch): left out, so the reader can say so.
+  package static func splitCounting(_ text: String) -> (messages: [MailMessage], notMail: [String]) {
     let lines = text.replacingOccurrences(of: "\r\n", with: "\n")
       .split(separator: "\n", omittingEmptySubsequences: false)
     var messages: [[Substring]] = []
@@ -67,8 +71,17 @@ package enum Mbox {
       previousBlank = line.isEmpty
     }
     if current.contains(where: { !$0.isEmpty }) { messages.append(current) }
-    return messages.map { MailMessage(raw: $0.joined(separator: "\n")) }
-      .filter { !$0.headers.isEmpty }
+    var mails: [MailMessage] = []
+    var notMail: [String] = []
+    for lines in messages {
+      let message = MailMessage(raw: lines.joined(separator: "\n"))
+      if message.headers.isEmpty {
+        notMail.append(String(lines.first { !$0.isEmpty && !$0.hasPrefix("From ") } ?? lines.first ?? ""))
+      } else {
+        mails.append(message)
+      }
+    }
+    return (mails, notMail)
   }
 
   /// `From <id> <date>`: an address or id, then something like a date.

@@ -68,29 +68,69 @@ package enum SeriesParser {
         .seriesUnreadable, "no series at \(url.path)", hint: "give an mbox file or a folder of .patch files")
     }
     var messages: [MailMessage] = []
-    if isDirectory.boolValue {
-      let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
-        .filter { $0.hasSuffix(".patch") || $0.hasSuffix(".mbox") || $0.hasSuffix(".eml") }.sorted()
-      for name in names { messages += Mbox.split(try readText(url.appendingPathComponent(name))) }
-    } else {
-      messages = Mbox.split(try readText(url))
+    var ignored: [String] = []
+    var notMail: [String] = []
+    func read(_ file: URL) throws {
+      let (mails, rest) = Mbox.splitCounting(try readText(file))
+      messages += mails
+      notMail += rest.map { "\(file.lastPathComponent) ('\($0.prefix(60))')" }
     }
-    return try parse(messages, source: url.path)
+    if isDirectory.boolValue {
+      let all = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { !$0.hasPrefix(".") }.sorted()
+      let names = all.filter { $0.hasSuffix(".patch") || $0.hasSuffix(".mbox") || $0.hasSuffix(".eml") }
+      ignored = all.filter { !names.contains($0) }
+      for name in names { try read(url.appendingPathComponent(name)) }
+    } else {
+      try read(url)
+    }
+    var series: Series
+    do {
+      series = try parse(messages, source: url.path)
+    } catch let error as PatchCheckError where error.kind == .seriesEmpty && !notMail.isEmpty {
+      throw PatchCheckError(
+        .seriesEmpty, "\(url.path) holds no patches: \(notMail.count) part(s) have no mail headers, e.g. \(notMail[0])",
+        hint: "give the mails (git format-patch, b4 mbox), not a bare diff")
+    }
+    if !notMail.isEmpty {
+      let warning = VisibleText.of(
+        "left out \(notMail.count) part(s) with no mail headers (not a mail, e.g. a bare diff): "
+          + notMail.prefix(3).joined(separator: ", ") + (notMail.count > 3 ? ", ..." : ""))
+      series.warnings = [warning] + (series.warnings ?? [])
+    }
+    if !ignored.isEmpty {
+      // A folder from `git format-patch -o` holds only .patch files; anything else was not read.
+      let warning = VisibleText.of(
+        "ignored \(ignored.count) file(s) in \(url.lastPathComponent)/ not named *.patch, *.mbox or *.eml: "
+          + ignored.prefix(5).joined(separator: ", ") + (ignored.count > 5 ? ", ..." : ""))
+      series.warnings = [warning] + (series.warnings ?? [])
+    }
+    return series
   }
 
   package static func parse(_ messages: [MailMessage], source: String) throws -> Series {
     var cover: CoverLetter?
     var patches: [Patch] = []
     var warnings: [String] = []
+    // Messages without a diff that are not the cover letter (replies, notes): not applied,
+    // and said so. A numbered patch without one is a gap in the series: said on its own.
+    var withoutDiff: [String] = []
+    var emptyPatches: Set<Int> = []
     for message in messages {
       let subject = SubjectLine(message.header("Subject") ?? "")
       let body = message.body
       let diff = extractDiff(body)
       if diff == nil {
-        if subject.number == 0 || cover == nil && patches.isEmpty {
+        if subject.number == 0 || cover == nil && patches.isEmpty && (subject.number ?? 0) == 0 {
           cover = CoverLetter(
             subject: subject.title, messageID: message.messageID, baseCommit: baseCommit(in: body),
             body: body, envelope: MailEnvelope(message))
+        } else if let number = subject.number, number > 0 {
+          emptyPatches.insert(number)
+          warnings.append(
+            VisibleText.of(
+              "patch \(number)/\(subject.total ?? 0) '\(subject.title)' has no diff; skipped, the series is applied without it"))
+        } else {
+          withoutDiff.append(subject.title)
         }
         continue
       }
@@ -114,10 +154,51 @@ package enum SeriesParser {
         hint: "check the file is the series' mbox, e.g. from 'b4 mbox'")
     }
     patches.sort { $0.number < $1.number }
+    warnings += gaps(in: patches, saidAlready: emptyPatches)
+    if !withoutDiff.isEmpty {
+      warnings.append(
+        VisibleText.of(
+          "skipped \(withoutDiff.count) message(s) with no diff (replies or notes): "
+            + withoutDiff.prefix(3).map { "'\($0.prefix(80))'" }.joined(separator: ", ") + (withoutDiff.count > 3 ? ", ..." : "")))
+    }
     let version = patches.first?.version
     return Series(
       title: cover?.subject ?? patches[0].subject, version: version, cover: cover,
       patches: patches, source: source, warnings: warnings.isEmpty ? nil : warnings)
+  }
+
+  /// Numbers of an "N/M" series that no mail holds, and numbers two mails hold.
+  static func gaps(in patches: [Patch], saidAlready: Set<Int>) -> [String] {
+    var warnings: [String] = []
+    let totals = Set(patches.map(\.total))
+    if totals.count == 1, let total = totals.first, total > 0 {
+      let numbers = Set(patches.map(\.number))
+      var missing: [Int] = []
+      // At most patches.count + 10 steps to find the first ten, whatever `total` claims.
+      var number = 1
+      while number <= total, missing.count < 10 {
+        if !numbers.contains(number), !saidAlready.contains(number) { missing.append(number) }
+        number += 1
+      }
+      let count = total - numbers.union(saidAlready).filter { (1...total).contains($0) }.count
+      if count > 0 {
+        warnings.append(
+          "\(count) of \(total) patches not in the series: "
+            + missing.map { "\($0)/\(total)" }.joined(separator: ", ") + (count > missing.count ? ", ..." : "")
+            + "; the rest is applied without them")
+      }
+    }
+    var seen: [Int: String] = [:]
+    for patch in patches {
+      if let first = seen[patch.number] {
+        warnings.append(
+          VisibleText.of(
+            "two mails are patch \(patch.number)/\(patch.total): '\(first)' and '\(patch.subject)'; both are applied, in that order"))
+      } else {
+        seen[patch.number] = patch.subject
+      }
+    }
+    return warnings
   }
 
   static func readText(_ url: URL) throws -> String {

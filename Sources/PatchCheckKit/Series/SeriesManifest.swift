@@ -76,8 +76,49 @@ package struct SeriesManifest: Sendable, Codable {
         .manifest, "\(url.path)\(line): 'scenarios' is an empty list, so the run would check nothing",
         hint: "name at least one scenario (patchcheck scenarios lists them), or drop the key for the defaults")
     }
+    try manifest.checkKeys(text: text)
     try manifest.checkSplatPatterns(text: text)
     return manifest
+  }
+
+  /// The keys a manifest may have, by where they sit. The decoder passes over any other key,
+  /// so a misspelt one (`verdit:` under `expect:`) would be ignored and its check never made.
+  static let knownKeys: [String: [String]] = [
+    "": ["name", "default", "message-id", "lore", "stated-base", "fallback-base", "scenarios", "scenario-files", "variants"],
+    "variant": ["description", "edits", "expect", "base"],
+    "expect": ["verdict", "splat"],
+    "edit": ["drop", "reverse", "rewrite-context", "keep-files"],
+    "drop": ["file", "hunk", "function", "patch"],
+    "reverse": ["file", "hunk", "function", "patch"],
+    "rewrite-context": ["file", "hunk", "function", "patch", "from", "to"],
+  ]
+
+  /// Every key is one the manifest's format has: an unknown one is a manifest error with its line.
+  func checkKeys(text: String) throws {
+    guard let root = try Yams.compose(yaml: text) else { return }
+    func check(_ node: Node?, as kind: String, at place: String) throws {
+      guard let mapping = node?.mapping, let known = Self.knownKeys[kind] else { return }
+      for (key, _) in mapping {
+        guard let name = key.string, !known.contains(name) else { continue }
+        let line = key.mark.map { ":\($0.line)" } ?? ""
+        throw PatchCheckError(
+          .manifest,
+          "\(path ?? self.name)\(line): unknown key '\(name)'\(place.isEmpty ? "" : " in \(place)") (known: \(known.joined(separator: ", ")))",
+          hint: "fix the key's spelling (see patches/README.md); a key patchcheck does not know would be ignored")
+      }
+    }
+    try check(root, as: "", at: "")
+    for (key, variant) in root["variants"]?.mapping ?? [:] {
+      let name = key.string ?? "?"
+      try check(variant, as: "variant", at: "variant '\(name)'")
+      try check(variant["expect"], as: "expect", at: "variant '\(name)' expect")
+      for edit in variant["edits"]?.sequence ?? [] {
+        try check(edit, as: "edit", at: "variant '\(name)' edits")
+        for kind in ["drop", "reverse", "rewrite-context"] {
+          try check(edit[kind], as: kind, at: "variant '\(name)' \(kind)")
+        }
+      }
+    }
   }
 
   /// Every variant's `splat:` expectation compiles as a regular expression (one that does not
@@ -105,7 +146,16 @@ package struct SeriesManifest: Sendable, Codable {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     return try names.sorted().compactMap { name in
       let url = folder.appendingPathComponent(name).appendingPathComponent("manifest.yaml")
-      guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        // A manifest under another name would be left out without a word.
+        for other in ["manifest.yml", "Manifest.yaml", "manifest.yaml.txt"]
+        where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).appendingPathComponent(other).path) {
+          throw PatchCheckError(
+            .manifest, "\(folder.appendingPathComponent(name).appendingPathComponent(other).path) is not read: a manifest is manifest.yaml",
+            hint: "rename it to manifest.yaml")
+        }
+        return nil
+      }
       return (url, try load(url))
     }
   }
@@ -126,18 +176,23 @@ package struct SeriesManifest: Sendable, Codable {
     return try all(in: folder).first { ids.contains($0.manifest.messageID) }?.manifest
   }
 
-  /// Looks for the mbox holding this manifest's message-id in the given folders.
-  package func locateMbox(in folders: [URL]) -> URL? {
+  /// Looks for the mbox holding this manifest's message-id in the given folders; also the
+  /// files it could not read, so a miss can name them (they may hold it).
+  package func locateMbox(in folders: [URL]) -> (found: URL?, unreadable: [String]) {
+    var unreadable: [String] = []
     for folder in folders {
       let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
       for name in names.sorted() where name.hasSuffix(".mbox") || name.hasSuffix(".patch") {
         let url = folder.appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: url.path) else { continue }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+          unreadable.append(url.path)
+          continue
+        }
         let text = String(decoding: data, as: UTF8.self)
-        if Mbox.split(text).contains(where: { $0.messageID == messageID }) { return url }
+        if Mbox.split(text).contains(where: { $0.messageID == messageID }) { return (url, unreadable) }
       }
     }
-    return nil
+    return (nil, unreadable)
   }
 }
 

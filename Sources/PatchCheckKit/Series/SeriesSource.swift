@@ -32,10 +32,14 @@ package enum SeriesSource {
       manifest = try SeriesManifest.defaultManifest(in: manifests)
     }
     let folders = searchFolders(home: home)
-    guard let mbox = manifest.locateMbox(in: folders) else {
+    let located = manifest.locateMbox(in: folders)
+    guard let mbox = located.found else {
+      let unreadable =
+        located.unreadable.isEmpty
+        ? "" : " (\(located.unreadable.count) file(s) there could not be read: \(located.unreadable.prefix(3).joined(separator: ", ")))"
       throw PatchCheckError(
         .seriesUnreadable,
-        "no mbox with message-id <\(manifest.messageID)> in \(folders.map(\.path).joined(separator: " or "))",
+        "no mbox with message-id <\(manifest.messageID)> in \(folders.map(\.path).joined(separator: " or "))\(unreadable)",
         hint: "save the series there (b4 mbox \(manifest.messageID)) or pass --series FILE")
     }
     return LoadedSeries(series: try SeriesParser.read(mbox), manifest: manifest)

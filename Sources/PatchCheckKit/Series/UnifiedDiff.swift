@@ -142,6 +142,16 @@ package enum UnifiedDiff {
         remainingNew = header.newCount
       }
     }
+    // The diff ended inside a hunk. Short by as many old as new lines, only context can be
+    // missing (a mailer strips trailing blank lines too); short unequally, an added or a
+    // removed line is missing: the mail was cut, and is not applied as far as it goes.
+    if let hunk, remainingOld != remainingNew, remainingOld > 0 || remainingNew > 0 {
+      let file = current?.newPath ?? current?.oldPath ?? "?"
+      throw PatchCheckError(
+        .patchMalformed,
+        "the diff ends inside the hunk at \(file):\(hunk.oldStart) (\(max(0, remainingOld)) old and \(max(0, remainingNew)) new line(s) missing): it was cut short",
+        hint: "the mail was truncated; fetch it again (e.g. with b4)")
+    }
     closeFile()
     return files
   }

@@ -224,7 +224,12 @@ package struct TreeImporter: Sendable {
   /// Writes every file as a blob, two threads at a time (one repository handle each).
   /// Ignore rules do not apply: Debian's tarball has a .gitignore that ignores everything.
   private func writeBlobs(under source: URL, repositoryPath: String) throws -> [TreeEntry] {
-    let files = try SourceWalk.files(under: source)
+    let (files, skipped) = try SourceWalk.files(under: source)
+    if !skipped.isEmpty {
+      console.warn(
+        "skipped \(skipped.count) entr\(skipped.count == 1 ? "y" : "ies") of the source git cannot hold: "
+          + skipped.prefix(5).joined(separator: ", ") + (skipped.count > 5 ? ", ..." : ""))
+    }
     let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     final class Results: @unchecked Sendable {
       var entries: [TreeEntry?]
@@ -301,25 +306,35 @@ enum SourceWalk {
     var mode: TreeEntry.Mode
   }
 
-  static func files(under root: URL) throws -> [File] {
+  /// The regular files and symlinks under `root`, and what git cannot hold (FIFOs, sockets,
+  /// devices) or lstat could not read, by path: the importer says what it left out.
+  static func files(under root: URL) throws -> (files: [File], skipped: [String]) {
     var result: [File] = []
+    var skipped: [String] = []
     let base = root.path
-    guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
+    guard let walker = FileManager.default.enumerator(atPath: base) else {
+      throw PatchCheckError(.treeImport, "cannot list the unpacked source in \(base)", hint: "check the tarball and the disk")
+    }
     while let relative = walker.nextObject() as? String {
       let absolute = base + "/" + relative
       var info = stat()
-      guard lstat(absolute, &info) == 0 else { continue }
+      guard lstat(absolute, &info) == 0 else {
+        skipped.append("\(relative) (unreadable: \(String(cString: strerror(errno))))")
+        continue
+      }
       switch info.st_mode & S_IFMT {
       case S_IFREG:
         let executable = info.st_mode & 0o111 != 0
         result.append(File(relative: relative, absolute: absolute, mode: executable ? .executable : .file))
       case S_IFLNK:
         result.append(File(relative: relative, absolute: absolute, mode: .symlink))
-      default:
+      case S_IFDIR:
         continue
+      default:
+        skipped.append("\(relative) (not a file, link or folder)")
       }
     }
-    return result
+    return (result, skipped)
   }
 }
 

@@ -81,7 +81,7 @@ struct ApplyAndBootCommand: ParsableCommand {
         printOutcome(report, folder: out ?? "results/\(report.run)")
       }
       if let error = report.error {
-        FileHandle.standardError.write(Data("patchcheck: error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("patchcheck: error: \(VisibleText.of(error))\n".utf8))
       }
       if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
