@@ -32,7 +32,7 @@ sources_mbox=(Sources/PatchCheckKit/Series/MailMessage.swift Sources/PatchCheckK
   Sources/PatchCheckKit/Series/Series.swift Sources/PatchCheckKit/Git/Signature.swift Sources/PatchCheckKit/Series/UnifiedDiff.swift
   Sources/PatchCheckKit/Series/SeriesParser+Exercise.swift Sources/PatchCheckKit/Base/PatchCheckError.swift
   Sources/PatchCheckKit/Base/VisibleText.swift fuzz/MboxTarget.swift)
-sources_console=(Sources/PatchCheckKit/Console/*.swift Sources/PatchCheckKit/Guest/LockWitnessProgram.swift
+sources_console=(Sources/PatchCheckKit/Console/*.swift Sources/PatchCheckKit/Guest/LockWitnessProgram.swift Sources/PatchCheckKit/Guest/CoverageProgram.swift
   Sources/PatchCheckKit/Base/ProcessRunner.swift Sources/PatchCheckKit/Git/Git.swift Sources/PatchCheckKit/Git/Signature.swift Sources/PatchCheckKit/Base/PatchCheckError.swift
   fuzz/RunnerScriptMarkers.swift
   Sources/PatchCheckKit/Base/VisibleText.swift fuzz/ConsoleTarget.swift)
