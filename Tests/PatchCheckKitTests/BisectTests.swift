@@ -277,4 +277,21 @@ final class StateJudge: BisectJudge, @unchecked Sendable {
     #expect(try BisectLog.read(aside.appendingPathComponent("bisect.json")).firstBad == log.firstBad)
     #expect(log.summaryLines(logPath: "x/bisect.json").first == "first bad commit: \(log.firstBad ?? "") ")
   }
+
+  /// A cache entry that cannot be read is said and judged again, never a silent miss.
+  @Test func anUnreadableCacheEntryIsJudgedAgain() throws {
+    let temp = try TempDir()
+    let history = try ToyHistory()
+    let ids = try history.line(4, on: history.root, firstBad: 2, name: "c")
+    let judge = StateJudge(repo: history.repo)
+    let cache = VerdictCache(folder: temp.path("cache"), console: Terminal(quiet: true))
+    let first = try cache.judgement(of: ids[3], by: judge, label: "x")
+    #expect(!first.cached)
+    let entry = try #require(try FileManager.default.contentsOfDirectory(atPath: temp.path("cache").path).first)
+    try Data("{ cut".utf8).write(to: temp.path("cache").appendingPathComponent(entry))
+    let again = try cache.judgement(of: ids[3], by: judge, label: "x")
+    #expect(!again.cached, "a cut entry is not a verdict")
+    #expect(again.0.verdict == first.0.verdict)
+    #expect(judge.calls.count == 2)
+  }
 }

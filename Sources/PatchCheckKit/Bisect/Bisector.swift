@@ -357,13 +357,25 @@ package struct Bisector {
 package struct VerdictCache: Sendable {
   /// nil: nothing is kept.
   package let folder: URL?
+  /// Where an entry that cannot be read is said (it is judged again, never taken as a miss
+  /// without a word).
+  let console: Terminal
 
-  package init(folder: URL?) { self.folder = folder }
+  package init(folder: URL?, console: Terminal = Terminal(quiet: false)) {
+    self.folder = folder
+    self.console = console
+  }
 
   package func get(_ key: String) -> Judgement? {
-    guard let folder, let data = FileManager.default.contents(atPath: folder.appendingPathComponent(key + ".json").path)
-    else { return nil }
-    return try? JSONDecoder().decode(Judgement.self, from: data)
+    guard let folder else { return nil }
+    let url = folder.appendingPathComponent(key + ".json")
+    guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+    do {
+      return try JSONDecoder().decode(Judgement.self, from: data)
+    } catch {
+      console.warn("the verdict cache entry \(url.path) cannot be read (\(error)); judging the commit again")
+      return nil
+    }
   }
 
   package func put(_ key: String, _ judgement: Judgement) throws {

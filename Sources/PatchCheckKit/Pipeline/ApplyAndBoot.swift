@@ -317,11 +317,12 @@ package struct ApplyAndBoot {
     // After a signal only the interrupt handler's ABORTED report is written: the run's own
     // thread may be seeing make or QEMU die of our kill and conclude BUILD-FAIL or FAIL.
     guard report.verdict == .aborted || !Interrupts.shared.interrupted else { return }
-    try report.jsonData().write(to: out.appendingPathComponent("report.json"))
+    // Atomic: a reader (or the interrupt handler's own write) never sees half a report.
+    try report.jsonData().write(to: out.appendingPathComponent("report.json"), options: .atomic)
     let patchFolder = out.appendingPathComponent("patches")
     let patchFiles = ((try? FileManager.default.contentsOfDirectory(atPath: patchFolder.path)) ?? [])
       .filter { $0.hasSuffix(".patch") }.sorted().map { patchFolder.appendingPathComponent($0) }
-    try KCIDBWriter.json(for: report, patchFiles: patchFiles).write(to: out.appendingPathComponent("kcidb.json"))
+    try KCIDBWriter.json(for: report, patchFiles: patchFiles).write(to: out.appendingPathComponent("kcidb.json"), options: .atomic)
     try JUnitWriter.xml(for: report).write(to: out.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)
     try SummaryWriter.markdown(for: report).write(to: out.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
   }
