@@ -194,6 +194,15 @@ import Testing
     #expect(without.scenarios == ["numvfs"])
     #expect(without.note.hasSuffix("left out, they do not run whole on the base: pf-remove"))
 
+    // A boot that stopped before some scenarios: those are kept, their reach not known.
+    var stopped = reach
+    stopped.measured = ["numvfs"]
+    let kept = ScenarioChoice.byReach(
+      stopped, changes: Self.changes, candidates: ["numvfs", "pf-remove", "unbind"], fallback: ["numvfs"])
+    #expect(kept.scenarios == ["numvfs", "pf-remove", "unbind"])
+    #expect(kept.reasons["unbind"] == "reach not known: the base's boot stopped before it")
+    #expect(kept.note.hasSuffix("reach not known, kept: pf-remove, unbind"))
+
     let quirk = ChangeMap(functions: [ChangedFunction(name: "quirk_plx_pex_no_d3", file: "drivers/pci/quirks.c", patches: [1], lines: 6)])
     let none = ScenarioChoice.byReach(reach, changes: quirk, candidates: ["numvfs", "pf-remove"], fallback: ["numvfs"])
     #expect(none.scenarios == ["numvfs"])
@@ -256,5 +265,42 @@ import Testing
     #expect(SummaryWriter.markdown(for: report).contains("| `pci_lock_rescan_remove` | drivers/pci/probe.c | 1 | numvfs (3) |"))
     xml = JUnitWriter.xml(for: report)
     #expect(!xml.contains("no scenario reached it"), "only a NOT-EXERCISED run fails an unreached function")
+  }
+
+  /// The guest's coverage program under busybox on the host, against a folder laid out as
+  /// tracefs (never the host's own: the program mounts nothing where the files exist): the
+  /// traceable names go to the filter, the profiler is enabled once, the others are named
+  /// untraceable, and the totals after a scenario add up the per-CPU files.
+  @Test func theGuestProgramFiltersEnablesAndReadsTotals() throws {
+    let dir = try TempDir()
+    let trace = dir.path("tracing")
+    try FileManager.default.createDirectory(at: trace.appendingPathComponent("trace_stat"), withIntermediateDirectories: true)
+    try "pci_lock_rescan_remove\nsriov_numvfs_store\nremove_store\nremove_store\nother\n".write(
+      to: trace.appendingPathComponent("available_filter_functions"), atomically: true, encoding: .utf8)
+    try "0\n".write(to: trace.appendingPathComponent("function_profile_enabled"), atomically: true, encoding: .utf8)
+    let header =
+      "  Function                               Hit    Time            Avg             s^2\n  --------                               ---    ----            ---             ---\n"
+    try (header + "  pci_lock_rescan_remove                     2    10.1 us    5.0 us    1.0 us\n").write(
+      to: trace.appendingPathComponent("trace_stat/function0"), atomically: true, encoding: .utf8)
+    try
+      (header
+      + "  pci_lock_rescan_remove                     3    10.1 us    5.0 us    1.0 us\n  remove_store   1   1.0 us   1.0 us   0.0 us\n")
+      .write(to: trace.appendingPathComponent("trace_stat/function1"), atomically: true, encoding: .utf8)
+    let functions = dir.path(CoverageProgram.functionsFile)
+    try "pci_lock_rescan_remove\nremove_store\nsriov_add_vfs\n".write(to: functions, atomically: true, encoding: .utf8)
+    let program = CoverageProgram.functions.replacingOccurrences(of: "/\(CoverageProgram.functionsFile)", with: functions.path)
+    let script = dir.path("coverage.sh")
+    try ("T=\(trace.path)\n" + program + "coverage_start\ncoverage_end 1\n").write(to: script, atomically: true, encoding: .utf8)
+    let busybox = try Initramfs.findBusybox()
+    let run = try ProcessRunner.run([busybox.path, "sh", script.path])
+    #expect(run.succeeded, "\(run.output)")
+    let seen = try #require(CoverageReading.read(run.output))
+    #expect(seen.traceable == ["pci_lock_rescan_remove": 1, "remove_store": 2])
+    #expect(seen.untraceable == ["sriov_add_vfs"])
+    #expect(seen.hits[1] == ["pci_lock_rescan_remove": 5, "remove_store": 1])
+    let filter = try String(contentsOf: trace.appendingPathComponent("set_ftrace_filter"), encoding: .utf8)
+    #expect(filter.split(separator: "\n") == ["pci_lock_rescan_remove", "remove_store"])
+    let enabled = try String(contentsOf: trace.appendingPathComponent("function_profile_enabled"), encoding: .utf8)
+    #expect(enabled == "1\n")
   }
 }

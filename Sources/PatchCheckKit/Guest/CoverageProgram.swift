@@ -26,8 +26,8 @@ package enum CoverageProgram {
     # Coverage of the series' changed functions (CoverageProgram): the function profiler,
     # filtered to them, around each scenario.
     coverage_start() {
-      T=/sys/kernel/tracing
-      mount -t tracefs nodev $T 2>/dev/null
+      T=${T:-/sys/kernel/tracing}
+      [ -e $T/available_filter_functions ] || mount -t tracefs nodev $T 2>/dev/null
       [ -s /\(functionsFile) ] || return
       if [ ! -e $T/function_profile_enabled ]; then echo "\(prefix)unavailable: this kernel has no function profiler"; return; fi
       grep -Fx -f /\(functionsFile) $T/available_filter_functions | sort | uniq -c > /tmp/coverage.t
@@ -35,9 +35,19 @@ package enum CoverageProgram {
       sed 's/^ *[0-9]* //' /tmp/coverage.t > /tmp/coverage.names
       grep -Fxv -f /tmp/coverage.names /\(functionsFile) | while read -r f; do echo "\(prefix)untraceable $f"; done
       [ -s /tmp/coverage.names ] || return
-      cat /tmp/coverage.names > $T/set_ftrace_filter || { echo "\(prefix)unavailable: set_ftrace_filter refused the names"; return; }
-      echo 1 > $T/function_profile_enabled || { echo "\(prefix)unavailable: the profiler did not start"; return; }
-      coverage=1
+      # Patching hundreds of call sites under TCG can take minutes: the work runs in the
+      # background and the console hears from the runner every 10 s meanwhile (a guest
+      # silent for 150 s is stopped).
+      ( if cat /tmp/coverage.names > $T/set_ftrace_filter; then
+          echo 1 > $T/function_profile_enabled && echo on > /tmp/coverage.state || echo enable > /tmp/coverage.state
+        else echo filter > /tmp/coverage.state; fi ) &
+      n=0
+      while [ ! -f /tmp/coverage.state ]; do sleep 1; n=$((n+1)); [ $((n % 10)) -eq 0 ] && echo "\(prefix)starting the profiler on $(wc -l < /tmp/coverage.names) functions ($n s)"; done
+      case "$(cat /tmp/coverage.state)" in
+        on) coverage=1 ;;
+        filter) echo "\(prefix)unavailable: set_ftrace_filter refused the names" ;;
+        *) echo "\(prefix)unavailable: the profiler did not start" ;;
+      esac
     }
     coverage_end() {
       [ -n "$coverage" ] || return

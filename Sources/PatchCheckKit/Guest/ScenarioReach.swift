@@ -74,8 +74,9 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
     self.note = note
   }
 
-  /// The candidates (in their order) that reach a changed function at the base; none
-  /// reaching any: `fallback`, said so.
+  /// The candidates (in their order) that reach a changed function at the base, and those
+  /// whose reach is not known (the base's boot stopped before them: never narrowed away on
+  /// no evidence); none of either: `fallback`, said so.
   package static func byReach(_ reach: ScenarioReach, changes: ChangeMap, candidates: [String], fallback: [String]) -> ScenarioChoice {
     let names = changes.names
     var reasons: [String: String] = [:]
@@ -84,6 +85,8 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
       let reached = names.compactMap { name in hits[name].map { "\(name) \($0)x" } }
       if !reached.isEmpty { reasons[candidate] = "reaches " + reached.joined(separator: ", ") }
     }
+    let unknown = candidates.filter { !reach.measured.contains($0) && !reach.skipped.contains($0) }
+    for candidate in unknown { reasons[candidate] = "reach not known: the base's boot stopped before it" }
     let reachedAny = Set(reasons.keys.flatMap { reach.scenarios[$0].map { Array($0.keys) } ?? [] })
     let unreached = names.filter { !reachedAny.contains($0) }
     let chosen = candidates.filter { reasons[$0] != nil }
@@ -96,11 +99,13 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
           "no scenario reaches what the series changes (\(names.joined(separator: ", "))) on \(reach.base.prefix(12)); "
           + "running the defaults \(fallback.joined(separator: ", "))")
     }
-    let missing = unreached.isEmpty ? "" : "; reached by none: \(unreached.joined(separator: ", "))"
+    let missing =
+      unreached.isEmpty ? "" : "; reached by none\(unknown.isEmpty ? "" : " measured"): \(unreached.joined(separator: ", "))"
+    let notKnown = unknown.isEmpty ? "" : "; reach not known, kept: \(unknown.joined(separator: ", "))"
     let left = candidates.filter { reach.skipped.contains($0) }
     let skipped = left.isEmpty ? "" : "; left out, they do not run whole on the base: \(left.joined(separator: ", "))"
     return ScenarioChoice(
       how: .reach, scenarios: chosen, reasons: reasons, unreached: unreached,
-      note: "chosen by what they reach on the base: \(chosen.joined(separator: ", "))\(missing)\(skipped)")
+      note: "chosen by what they reach on the base: \(chosen.joined(separator: ", "))\(missing)\(skipped)\(notKnown)")
   }
 }
