@@ -114,5 +114,8 @@ struct CoverageEndToEnd {
     #expect(coverage.exercised == false)
     #expect(coverage.functions.allSatisfy { $0.traceable == true && $0.hits.isEmpty }, "\(coverage.functions)")
     #expect(report.reason.hasPrefix("not exercised: none of the 2 traceable changed functions ran"))
+    // The same base, config, folder and scenarios as the series before: the reach measured
+    // for it is reused, not measured again.
+    #expect(!FileManager.default.fileExists(atPath: dir.path("run/reach-console.log").path), "the reach was measured again")
   }
 }
