@@ -40,18 +40,32 @@ package enum KTAPParser {
     var diagnostics: [String] = []
     var started = false
     let result = #/^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$/#
-    // The serial console ends lines with \r\n, which Swift treats as one Character.
-    let text = log.replacingOccurrences(of: "\r\n", with: "\n")
-    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      let line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""))
-      if line.hasPrefix("[") { continue }
-      if line == "KTAP version 1" {
+    // The serial console ends lines with \r\n, which Swift treats as one Character: split at
+    // every \n on the bytes, and drop every \r (what replacing \r\n by \n, splitting and
+    // dropping \r did). Most lines are passed over from their bytes (see `KTAPLine`).
+    for bytes in KTAPLine.lines(of: log) {
+      let line: String
+      let text: String
+      switch KTAPLine.quick(bytes, started: started) {
+      case .skip: continue
+      case .version:
         started = true
         continue
+      case .plain(let shown, let trimmed):
+        line = String(decoding: shown, as: UTF8.self)
+        text = String(decoding: trimmed, as: UTF8.self)
+      case .read:
+        let raw = String(decoding: bytes, as: UTF8.self)
+        line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""))
+        if line.hasPrefix("[") { continue }
+        if line == "KTAP version 1" {
+          started = true
+          continue
+        }
+        guard started else { continue }
+        text = line.trimmingCharacters(in: .whitespaces)
       }
-      guard started else { continue }
       let nested = line.hasPrefix("    ")
-      let text = line.trimmingCharacters(in: .whitespaces)
       if nested, text.hasPrefix("# "), !text.hasPrefix("# scenario") {
         diagnostics.append(String(text.dropFirst(2)))
         continue
@@ -85,5 +99,41 @@ package enum KTAPParser {
       scenarios.append(ScenarioResult(name: name, result: .missing, steps: []))
     }
     return scenarios
+  }
+}
+
+/// The console's lines as bytes, and what `KTAPParser.parse` would do with one, decided from
+/// its bytes where that cannot differ from reading it as text: for a line of printable
+/// ASCII (tabs and \r aside), which the text would show unchanged.
+enum KTAPLine {
+  enum Quick {
+    case skip, version
+    /// A line of printable ASCII to read: as shown (no \r), and trimmed of blanks.
+    case plain(ArraySlice<UInt8>, trimmed: ArraySlice<UInt8>)
+    /// Any other line: read it as text.
+    case read
+  }
+
+  /// Each line without its \n (a line may keep \r bytes).
+  static func lines(of log: String) -> [ArraySlice<UInt8>] {
+    let bytes = Array(log.utf8)
+    return bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+  }
+
+  static func quick(_ line: ArraySlice<UInt8>, started: Bool) -> Quick {
+    var text = line
+    while text.last == 0x0D { text = text.dropLast() }
+    // Anything but printable ASCII and tabs (a \r inside the line too) is read as text.
+    guard !text.contains(where: { $0 != 0x09 && ($0 < 0x20 || $0 >= 0x7F) }) else { return .read }
+    if text.first == UInt8(ascii: "[") { return .skip }
+    if text.elementsEqual("KTAP version 1".utf8) { return .version }
+    guard started else { return .skip }
+    // What the rest reads: "# " diagnostics and "ok N"/"not ok N" lines, after blanks.
+    var trimmed = text.drop { $0 == 0x20 || $0 == 0x09 }
+    guard trimmed.starts(with: "# ".utf8) || trimmed.starts(with: "ok ".utf8) || trimmed.starts(with: "not ok ".utf8) else {
+      return .skip
+    }
+    while trimmed.last == 0x20 || trimmed.last == 0x09 { trimmed = trimmed.dropLast() }
+    return .plain(text, trimmed: trimmed)
   }
 }

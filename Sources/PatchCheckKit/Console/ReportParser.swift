@@ -313,7 +313,7 @@ struct ReportParser {
   /// The family whose literal the line holds and that does not call it benign, if any.
   static func family(of text: Substring) -> Int? {
     for (i, family) in ReportTable.all.enumerated() {
-      guard let at = text.range(of: family.header) else { continue }
+      guard let at = text.find(family.header) else { continue }
       if family.wordStart, at.lowerBound > text.startIndex {
         let before = text[text.index(before: at.lowerBound)]
         if before.isLetter || before.isNumber || before == "_" { continue }
