@@ -46,7 +46,8 @@ package enum KTAPParser {
     for bytes in KTAPLine.lines(of: log) {
       let line: String
       let text: String
-      switch KTAPLine.quick(bytes, started: started) {
+      let quick = KTAPLine.quick(bytes, started: started)
+      switch quick {
       case .skip: continue
       case .version:
         started = true
@@ -70,15 +71,24 @@ package enum KTAPParser {
         diagnostics.append(String(text.dropFirst(2)))
         continue
       }
-      guard let match = try? result.wholeMatch(in: text) else { continue }
-      let ok = match.output.1 == "ok"
-      let directive = match.output.4.map(String.init)
+      let parsed: KTAPLine.Result
+      if case .plain(_, let trimmed) = quick {
+        guard let read = KTAPLine.result(trimmed) else { continue }
+        parsed = read
+      } else {
+        guard let match = try? result.wholeMatch(in: text) else { continue }
+        parsed = KTAPLine.Result(
+          ok: match.output.1 == "ok", number: String(match.output.2), name: String(match.output.3),
+          directive: match.output.4.map(String.init))
+      }
+      let ok = parsed.ok
+      let directive = parsed.directive
       let outcome: TestOutcome =
         directive?.hasPrefix("SKIP") == true
         ? .skip
         : directive?.hasPrefix("TIMEOUT") == true ? .timeout : ok ? .pass : .fail
-      let number = Int(match.output.2) ?? 0
-      let name = String(match.output.3)
+      let number = Int(parsed.number) ?? 0
+      let name = parsed.name
       if nested {
         steps.append(StepResult(number: number, name: name, result: outcome, directive: directive, diagnostics: diagnostics))
         diagnostics = []
@@ -112,6 +122,44 @@ enum KTAPLine {
     case plain(ArraySlice<UInt8>, trimmed: ArraySlice<UInt8>)
     /// Any other line: read it as text.
     case read
+  }
+
+  struct Result {
+    var ok: Bool
+    var number: String
+    var name: String
+    var directive: String?
+  }
+
+  /// `^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$` on a trimmed line of printable ASCII, where
+  /// \d is 0-9 and \s a blank or a tab: the name is what comes before the first `#` (less
+  /// its trailing blanks), which must open `# ` and the directive; a `#` without a blank
+  /// after it, or a second number-less form, matches nothing.
+  static func result(_ text: ArraySlice<UInt8>) -> Result? {
+    var rest = text
+    let ok: Bool
+    if rest.starts(with: "not ok ".utf8) {
+      ok = false
+      rest = rest.dropFirst(7)
+    } else if rest.starts(with: "ok ".utf8) {
+      ok = true
+      rest = rest.dropFirst(3)
+    } else {
+      return nil
+    }
+    let digits = rest.prefix { $0 >= 0x30 && $0 <= 0x39 }
+    guard !digits.isEmpty, rest.dropFirst(digits.count).first == 0x20 else { return nil }
+    rest = rest.dropFirst(digits.count + 1)
+    var name = rest
+    var directive: String?
+    if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {
+      guard rest.index(after: hash) < rest.endIndex, rest[rest.index(after: hash)] == 0x20 else { return nil }
+      name = rest[..<hash]
+      directive = String(decoding: rest[rest.index(hash, offsetBy: 2)...], as: UTF8.self)
+    }
+    while name.last == 0x20 || name.last == 0x09 { name = name.dropLast() }
+    return Result(
+      ok: ok, number: String(decoding: digits, as: UTF8.self), name: String(decoding: name, as: UTF8.self), directive: directive)
   }
 
   /// Each line without its \n (a line may keep \r bytes).
