@@ -214,4 +214,26 @@ import Testing
     expectOneLineError(try run(["tree", "checkout", "v9.9.7", dir.path("other").path], home: home), code: 15, mentioning: "v9.9.7")
     #expect(!FileManager.default.fileExists(atPath: dir.path("other").path))
   }
+
+  /// `tree checkout --move` moves a folder it made to another version, keeping edits that
+  /// the move does not overwrite, and refuses a folder it did not make.
+  @Test func treeCheckoutMovesAFolderItMade() throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    let importer = TreeImporter(home: PatchCheckHome(root: home), console: Terminal(quiet: true))
+    _ = try importer.importTarball(try KernelTests.toyTarball(in: dir, sublevel: "1", script: "one"))
+    _ = try importer.importTarball(try KernelTests.toyTarball(in: dir, sublevel: "2", script: "two"))
+    #expect(try run(["tree", "checkout", "v9.9.1", dir.path("mine").path], home: home).status == 0)
+    try "edited\n".write(to: dir.path("mine/Kconfig"), atomically: true, encoding: .utf8)
+    let moved = try run(["tree", "checkout", "--move", "v9.9.2", dir.path("mine").path], home: home)
+    #expect(moved.status == 0)
+    #expect(try String(contentsOf: dir.path("mine/scripts/run.sh"), encoding: .utf8) == "#!/bin/sh\necho two\n")
+    #expect(try String(contentsOf: dir.path("mine/Kconfig"), encoding: .utf8) == "edited\n", "an edit the move does not touch is kept")
+    try "mine\n".write(to: dir.path("mine/scripts/run.sh"), atomically: true, encoding: .utf8)
+    expectOneLineError(try run(["tree", "checkout", "--move", "v9.9.1", dir.path("mine").path], home: home), code: 2, mentioning: "edited")
+    #expect(
+      try String(contentsOf: dir.path("mine/scripts/run.sh"), encoding: .utf8) == "mine\n", "an edit the move would overwrite is kept")
+    try FileManager.default.createDirectory(at: dir.path("plain"), withIntermediateDirectories: true)
+    expectOneLineError(try run(["tree", "checkout", "--move", "v9.9.1", dir.path("plain").path], home: home), code: 2, mentioning: "made")
+  }
 }

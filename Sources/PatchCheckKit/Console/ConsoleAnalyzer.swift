@@ -93,11 +93,11 @@ extension ConsoleAnalyzer {
   /// The task named by "INFO: task NAME:PID blocked ...", the owner the kernel names on the
   /// "is blocked on a mutex likely owned by" line, and the locks lockdep lists for it.
   static func blockedTask(_ body: [String], function: String?, log: ArraySlice<String>) -> BlockedTask? {
-    guard let first = body.first, let match = first.firstMatch(of: #/INFO: task (.+):(\d+) blocked/#) else { return nil }
+    guard let first = body.first, let match = first.firstMatch(of: Patterns.hungTask) else { return nil }
     let name = String(match.output.1)
     let pid = String(match.output.2)
     let owner = body.lazy.filter { $0.has(" owned by task ") }.compactMap {
-      $0.firstMatch(of: #/is blocked on .* owned by task (\S+?)\.?$/#)
+      $0.firstMatch(of: Patterns.owner)
     }
     .first.map { String($0.output.1) }
     let header = log.prefix(400).firstIndex { $0.hasPrefix("locks held by \(name)/\(pid):") }
@@ -110,11 +110,19 @@ extension ConsoleAnalyzer {
   static func heldLocks(after header: Int, in lines: ArraySlice<String>) -> [String] {
     var locks: [String] = []
     for line in lines[(header + 1)...].prefix(32) {
-      guard let lock = line.firstMatch(of: #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#) else { break }
+      guard let lock = line.firstMatch(of: Patterns.heldLock) else { break }
       locks.append("\(lock.output.1) at \(Frames.clean(String(lock.output.2)))")
     }
     return locks
   }
+}
+
+/// The patterns of a hung-task report, made once: a regex literal in a function is parsed and
+/// compiled again on every call, which was most of the analyzer's time on a long console.
+enum Patterns {
+  nonisolated(unsafe) static let hungTask = #/INFO: task (.+):(\d+) blocked/#
+  nonisolated(unsafe) static let owner = #/is blocked on .* owned by task (\S+?)\.?$/#
+  nonisolated(unsafe) static let heldLock = #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#
 }
 
 enum ConsoleLine {

@@ -42,31 +42,55 @@ package enum KTAPParser {
     var diagnostics: [String] = []
     var started = false
     let result = #/^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$/#
-    // The serial console ends lines with \r\n, which Swift treats as one Character.
-    let text = log.replacingOccurrences(of: "\r\n", with: "\n")
-    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      let line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""), limit: ConsoleLine.shownLimit)
-      if line.hasPrefix("[") { continue }
-      if line == "KTAP version 1" {
+    // The serial console ends lines with \r\n, which Swift treats as one Character: split at
+    // every \n on the bytes, and drop every \r (what replacing \r\n by \n, splitting and
+    // dropping \r did). Most lines are passed over from their bytes (see `KTAPLine`).
+    for bytes in KTAPLine.lines(of: log) {
+      let line: String
+      let text: String
+      let quick = KTAPLine.quick(bytes, started: started)
+      switch quick {
+      case .skip: continue
+      case .version:
         started = true
         continue
+      case .plain(let shown, let trimmed):
+        line = String(decoding: shown, as: UTF8.self)
+        text = String(decoding: trimmed, as: UTF8.self)
+      case .read:
+        let raw = String(decoding: bytes, as: UTF8.self)
+        line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""), limit: ConsoleLine.shownLimit)
+        if line.hasPrefix("[") { continue }
+        if line == "KTAP version 1" {
+          started = true
+          continue
+        }
+        guard started else { continue }
+        text = line.trimmingCharacters(in: .whitespaces)
       }
-      guard started else { continue }
       let nested = line.hasPrefix("    ")
-      let text = line.trimmingCharacters(in: .whitespaces)
       if nested, text.hasPrefix("# "), !text.hasPrefix("# scenario") {
         diagnostics.append(String(text.dropFirst(2)))
         continue
       }
-      guard let match = try? result.wholeMatch(in: text) else { continue }
-      let ok = match.output.1 == "ok"
-      let directive = match.output.4.map(String.init)
+      let parsed: KTAPLine.Result
+      if case .plain(_, let trimmed) = quick {
+        guard let read = KTAPLine.result(trimmed) else { continue }
+        parsed = read
+      } else {
+        guard let match = try? result.wholeMatch(in: text) else { continue }
+        parsed = KTAPLine.Result(
+          ok: match.output.1 == "ok", number: String(match.output.2), name: String(match.output.3),
+          directive: match.output.4.map(String.init))
+      }
+      let ok = parsed.ok
+      let directive = parsed.directive
       let outcome: TestOutcome =
         directive?.hasPrefix("SKIP") == true
         ? .skip
         : directive?.hasPrefix("TIMEOUT") == true ? .timeout : ok ? .pass : .fail
-      let number = Int(match.output.2) ?? 0
-      let name = String(match.output.3)
+      let number = Int(parsed.number) ?? 0
+      let name = parsed.name
       if nested {
         steps.append(StepResult(number: number, name: name, result: outcome, directive: directive, diagnostics: diagnostics))
         diagnostics = []
@@ -87,5 +111,81 @@ package enum KTAPParser {
       scenarios.append(ScenarioResult(name: name, result: .missing, steps: []))
     }
     return scenarios
+  }
+}
+
+/// The console's lines as bytes, and what `KTAPParser.parse` would do with one, decided from
+/// its bytes where that cannot differ from reading it as text: for a line of printable
+/// ASCII (tabs and \r aside), which the text would show unchanged.
+enum KTAPLine {
+  enum Quick {
+    case skip, version
+    /// A line of printable ASCII to read: as shown (no \r), and trimmed of blanks.
+    case plain(ArraySlice<UInt8>, trimmed: ArraySlice<UInt8>)
+    /// Any other line: read it as text.
+    case read
+  }
+
+  struct Result {
+    var ok: Bool
+    var number: String
+    var name: String
+    var directive: String?
+  }
+
+  /// `^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$` on a trimmed line of printable ASCII, where
+  /// \d is 0-9 and \s a blank or a tab: the name is what comes before the first `#` (less
+  /// its trailing blanks), which must open `# ` and the directive; a `#` without a blank
+  /// after it, or a second number-less form, matches nothing.
+  static func result(_ text: ArraySlice<UInt8>) -> Result? {
+    var rest = text
+    let ok: Bool
+    if rest.starts(with: "not ok ".utf8) {
+      ok = false
+      rest = rest.dropFirst(7)
+    } else if rest.starts(with: "ok ".utf8) {
+      ok = true
+      rest = rest.dropFirst(3)
+    } else {
+      return nil
+    }
+    let digits = rest.prefix { $0 >= 0x30 && $0 <= 0x39 }
+    guard !digits.isEmpty, rest.dropFirst(digits.count).first == 0x20 else { return nil }
+    rest = rest.dropFirst(digits.count + 1)
+    var name = rest
+    var directive: String?
+    if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {
+      guard rest.index(after: hash) < rest.endIndex, rest[rest.index(after: hash)] == 0x20 else { return nil }
+      name = rest[..<hash]
+      directive = String(decoding: rest[rest.index(hash, offsetBy: 2)...], as: UTF8.self)
+    }
+    while name.last == 0x20 || name.last == 0x09 { name = name.dropLast() }
+    return Result(
+      ok: ok, number: String(decoding: digits, as: UTF8.self), name: String(decoding: name, as: UTF8.self), directive: directive)
+  }
+
+  /// Each line without its \n (a line may keep \r bytes).
+  static func lines(of log: String) -> [ArraySlice<UInt8>] {
+    let bytes = Array(log.utf8)
+    return bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+  }
+
+  static func quick(_ line: ArraySlice<UInt8>, started: Bool) -> Quick {
+    var text = line
+    while text.last == 0x0D { text = text.dropLast() }
+    // Anything but printable ASCII and tabs (a \r inside the line too) is read as text.
+    guard !text.contains(where: { $0 != 0x09 && ($0 < 0x20 || $0 >= 0x7F) }) else { return .read }
+    // A line longer than what is shown is cut where it is read as text.
+    guard text.count <= ConsoleLine.shownLimit else { return .read }
+    if text.first == UInt8(ascii: "[") { return .skip }
+    if text.elementsEqual("KTAP version 1".utf8) { return .version }
+    guard started else { return .skip }
+    // What the rest reads: "# " diagnostics and "ok N"/"not ok N" lines, after blanks.
+    var trimmed = text.drop { $0 == 0x20 || $0 == 0x09 }
+    guard trimmed.starts(with: "# ".utf8) || trimmed.starts(with: "ok ".utf8) || trimmed.starts(with: "not ok ".utf8) else {
+      return .skip
+    }
+    while trimmed.last == 0x20 || trimmed.last == 0x09 { trimmed = trimmed.dropLast() }
+    return .plain(text, trimmed: trimmed)
   }
 }

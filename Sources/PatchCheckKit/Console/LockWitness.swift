@@ -50,7 +50,10 @@ package struct LockWitnessResult: Sendable, Codable, Equatable {
 package enum LockWitness {
   /// The witness's block in a console log, or nil when the run had no witness.
   package static func read(_ log: String) -> LockWitnessResult? {
-    guard let begin = log.range(of: LockWitnessProgram.beginMarker),
+    // Most consoles have no witness block: say so from the bytes (Foundation's search goes
+    // through NSString, a copy of the whole log).
+    guard log.has(LockWitnessProgram.beginMarker),
+      let begin = log.range(of: LockWitnessProgram.beginMarker),
       let end = log.range(of: LockWitnessProgram.endMarker, range: begin.upperBound..<log.endIndex)
     else { return nil }
     var edges: [LockOrderEdge] = []

@@ -234,9 +234,18 @@ struct ReportParser {
   func splats() -> [Splat] {
     let starts = findStarts()
     var splats: [Splat] = []
+    // Where each kind and title is in `splats`: a repeat is only counted, so its excerpt and
+    // blocked task (the first report's are kept) are never read.
+    var seen: [Splat.Kind: [String: Int]] = [:]
     for (n, start) in starts.enumerated() {
       let body = self.body(of: start, next: starts[(n + 1)...])
       guard var splat = describe(start, body) else { continue }
+      if let same = seen[splat.kind]?[splat.title] {
+        splats[same].count += 1
+        splats[same].otherLines.append(start.line + 1)
+        continue
+      }
+      splat.excerpt = excerpt(body)
       if splat.kind == .hungTask {
         // lockdep's "locks held by task/pid:" list, if it follows within 400 lines.
         let lines = start.line..<min(buffer.count, start.line + 400)
@@ -244,11 +253,7 @@ struct ReportParser {
         let window = held.map { ($0..<min(buffer.count, $0 + 33)).map { String(buffer.text($0, from: prefixes($0).text)) } } ?? []
         splat.blocked = ConsoleAnalyzer.blockedTask(body.all.prefix(80).map(String.init), function: splat.function, log: window[...])
       }
-      if let same = splats.firstIndex(where: { $0.title == splat.title && $0.kind == splat.kind }) {
-        splats[same].count += 1
-        splats[same].otherLines.append(start.line + 1)
-        continue
-      }
+      seen[splat.kind, default: [:]][splat.title] = splats.count
       splats.append(splat)
     }
     return splats
@@ -313,7 +318,7 @@ struct ReportParser {
   /// The family whose literal the line holds and that does not call it benign, if any.
   static func family(of text: Substring) -> Int? {
     for (i, family) in ReportTable.all.enumerated() {
-      guard let at = text.range(of: family.header) else { continue }
+      guard let at = text.find(family.header) else { continue }
       if family.wordStart, at.lowerBound > text.startIndex {
         let before = text[text.index(before: at.lowerBound)]
         if before.isLetter || before.isNumber || before == "_" { continue }
@@ -371,7 +376,8 @@ struct ReportParser {
   // MARK: Titles
 
   /// nil: a header of a family that does not fail closed, in no format of it.
-  func describe(_ start: Start, _ body: Body) -> Splat? {
+  /// A report's lines as shown, up to the next report, 80 lines or its end-of-trace line.
+  func excerpt(_ body: Body) -> [String] {
     // Shown, and cut: a guest can print a line of any length (printk's own are under 1024).
     let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map {
       VisibleText.of(buffer.line($0), limit: ConsoleLine.shownLimit)
@@ -381,6 +387,12 @@ struct ReportParser {
       excerpt.append(line)
       if line.has("---[ end trace") || line.has("---[ end Kernel panic") { break }
     }
+    return excerpt
+  }
+
+  /// The report's kind and title (its excerpt is left for `excerpt(_:)`).
+  func describe(_ start: Start, _ body: Body) -> Splat? {
+    let excerpt: [String] = []
     func splat(_ kind: Splat.Kind, _ title: String, _ function: String?, unrecognised: Bool = false, corrupted: Bool = false) -> Splat {
       var s = Splat(kind: kind, title: title, function: function, line: start.line + 1, excerpt: excerpt)
       if unrecognised { s.unrecognised = true }

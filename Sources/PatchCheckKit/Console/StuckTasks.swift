@@ -9,7 +9,7 @@ import Foundation
 package enum StuckTasks {
   /// Hung-task reports for the runner's stuck tasks that `kernelReports` does not already name.
   package static func reports(in log: String, besides kernelReports: [Splat]) -> [Splat] {
-    guard log.contains(RunnerScript.stuckMarker) else { return [] }
+    guard log.has(RunnerScript.stuckMarker) else { return [] }
     return reports(in: ConsoleLines(log), besides: kernelReports)
   }
 
@@ -58,12 +58,62 @@ package enum StuckTasks {
   /// lockdep's own report: lockdep stops listing locks once it has reported a bug), as
   /// `lock at function`.
   static func locks(of name: String, pid: String, in lines: ArraySlice<String>) -> [String] {
-    guard
-      let header = lines.lastIndex(where: {
-        $0.hasPrefix("locks held by \(name)/\(pid):") || $0.contains(" locks held by \(name)/\(pid):")
-      })
-    else { return [] }
+    guard let header = lines.lastIndex(where: { isLocksHeader($0, name: name, pid: pid) }) else { return [] }
     return ConsoleAnalyzer.heldLocks(after: header, in: lines)
+  }
+
+  static func isLocksHeader(_ line: String, name: String, pid: String) -> Bool {
+    line.hasPrefix("locks held by \(name)/\(pid):") || line.contains(" locks held by \(name)/\(pid):")
+  }
+
+  /// The lines that can hold a "locks held by" header once shown (see `locks(of:pid:in:headers:console:)`),
+  /// found in one pass over the log for all hung tasks, last first.
+  struct HeaderLines {
+    var lines: [Int]
+    /// Those holding one of the three characters Unicode makes equal to an ASCII one.
+    var special: Set<Int>
+
+    init(_ buffer: ConsoleBuffer) {
+      special = Set(buffer.lines(containing: "\u{212A}")).union(buffer.lines(containing: "\u{037E}"))
+        .union(buffer.lines(containing: "\u{1FEF}"))
+      lines = special.union(buffer.lines(containing: "locks held by ")).sorted(by: >)
+    }
+  }
+
+  /// `locks(of:pid:in:)` over `ConsoleLines(log).stripped`, without splitting the whole log:
+  /// only lines whose bytes hold the header are made into shown, stripped lines and tried,
+  /// then the 32 after the last that matches. A shown line holds an ASCII header with no `^`
+  /// only where its bytes do (showing turns control bytes into `^X`), except through the three
+  /// characters Unicode makes equal to an ASCII one (KELVIN SIGN, GREEK QUESTION MARK, GREEK
+  /// VARIA), so lines holding one of those are tried too; any other name takes the whole split.
+  static func locks(
+    of name: String, pid: String, in buffer: ConsoleBuffer, headers: () -> HeaderLines, console: () -> ConsoleLines
+  ) -> [String] {
+    let header = "locks held by \(name)/\(pid):"
+    guard header.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5E }) else {
+      return locks(of: name, pid: pid, in: console().stripped[...])
+    }
+    let found = headers()
+    func shown(_ i: Int) -> String { ConsoleLine.strip(VisibleText.of(buffer.line(i))) }
+    let last = found.lines.first { i in
+      (found.special.contains(i) || buffer.line(i, holds: header)) && isLocksHeader(shown(i), name: name, pid: pid)
+    }
+    guard let last else { return [] }
+    let window = (last..<min(buffer.count, last + 33)).map(shown)
+    return ConsoleAnalyzer.heldLocks(after: 0, in: window[...])
+  }
+}
+
+extension ConsoleBuffer {
+  /// Whether line `i`'s bytes hold `needle`.
+  func line(_ i: Int, holds needle: String) -> Bool {
+    let end = i + 1 < starts.count ? starts[i + 1] : bytes.count
+    var needle = needle
+    return needle.withUTF8 { n in
+      bytes.withUnsafeBufferPointer { all in
+        ByteSearch.find(n, in: UnsafeBufferPointer(rebasing: all[starts[i]..<end])) != nil
+      }
+    }
   }
 }
 
@@ -71,18 +121,33 @@ extension ConsoleAnalyzer {
   /// Every report a run's console holds: the kernel's own, then the tasks the runner found
   /// stuck at the end that the kernel did not report, then the lock-order witness's cycles.
   package static func reports(in log: String) -> [Splat] {
-    var kernel = analyze(log)
-    let needsLines = kernel.contains { $0.blocked?.locks.isEmpty == true } || log.contains(RunnerScript.stuckMarker)
-    guard needsLines else { return kernel + LockWitness.reports(in: log) }
-    // Split once, only when a hung task or a stuck one needs the lines.
-    let console = ConsoleLines(log)
+    let parser = ReportParser(log)
+    var kernel = parser.splats()
+    // Split into lines once, only when a stuck task (or a name the byte search cannot take)
+    // needs them.
+    var split: ConsoleLines?
+    var headerLines: StuckTasks.HeaderLines?
+    func headers() -> StuckTasks.HeaderLines {
+      if let headerLines { return headerLines }
+      let made = StuckTasks.HeaderLines(parser.buffer)
+      headerLines = made
+      return made
+    }
+    func console() -> ConsoleLines {
+      if let split { return split }
+      let made = ConsoleLines(log)
+      split = made
+      return made
+    }
     // A hung task's locks may be listed before its report (lockdep's own report, after which
     // lockdep lists no more): take them from wherever the log has them last.
     for index in kernel.indices {
       guard let blocked = kernel[index].blocked, blocked.locks.isEmpty, let parts = blocked.nameAndPID else { continue }
-      kernel[index].blocked?.locks = StuckTasks.locks(of: parts.name, pid: parts.pid, in: console.stripped[...])
+      kernel[index].blocked?.locks = StuckTasks.locks(
+        of: parts.name, pid: parts.pid, in: parser.buffer, headers: headers, console: console)
     }
-    return kernel + StuckTasks.reports(in: console, besides: kernel) + LockWitness.reports(in: log)
+    guard log.has(RunnerScript.stuckMarker) else { return kernel + LockWitness.reports(in: log) }
+    return kernel + StuckTasks.reports(in: console(), besides: kernel) + LockWitness.reports(in: log)
   }
 }
 

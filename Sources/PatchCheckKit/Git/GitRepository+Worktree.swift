@@ -48,14 +48,36 @@ extension GitRepository {
   }
 
   /// Makes this (worktree) repository's files those of `commit` and moves its branch there.
-  /// Only files that differ are written, so make rebuilds only what changed.
-  package func checkout(_ commit: ObjectID, branch: String) throws {
+  /// Only files that differ are written, so make rebuilds only what changed. With
+  /// `keepingEdits`, files edited in the worktree stay as they are, and a commit that would
+  /// overwrite one is refused (libgit2's safe checkout) instead of forced.
+  package func checkout(_ commit: ObjectID, branch: String, keepingEdits: Bool = false) throws {
     let object = try lookupCommit(commit)
     defer { git_commit_free(object) }
     var options = git_checkout_options()
     try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
-    options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue
-    try check(git_checkout_tree(handle, object, &options), "check out \(commit.short)")
+    options.checkout_strategy = keepingEdits ? GIT_CHECKOUT_SAFE.rawValue : GIT_CHECKOUT_FORCE.rawValue
+    // A safe checkout touches only files that differ between HEAD and the commit (edits
+    // elsewhere are kept either way): naming them spares libgit2 a walk of every file in
+    // the worktree, most of a move's time on a kernel tree.
+    let paths = try keepingEdits ? headCommit().map { try changedPaths(from: $0, to: commit) } : nil
+    var names: [UnsafeMutablePointer<CChar>?] = (paths ?? []).map { strdup($0) }
+    defer { names.forEach { free($0) } }
+    if paths != nil { options.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue }
+    // No file differs: nothing to write (an empty list would mean every path).
+    let rc: Int32 =
+      paths?.isEmpty == true
+      ? 0
+      : names.withUnsafeMutableBufferPointer { buffer -> Int32 in
+        if paths != nil { options.paths = git_strarray(strings: buffer.baseAddress, count: buffer.count) }
+        return git_checkout_tree(handle, object, &options)
+      }
+    if keepingEdits, rc == GIT_ECONFLICT.rawValue {
+      throw PatchCheckError(
+        .usage, "files edited in \(workdir ?? "the worktree") differ in \(commit.short)",
+        hint: "commit or undo the edits, or check out into a new folder")
+    }
+    try check(rc, "check out \(commit.short)")
     try setReference(branch, to: commit, log: "patchcheck: check out \(commit.short)")
     try setHead(branch)
   }

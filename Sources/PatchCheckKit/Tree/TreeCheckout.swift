@@ -24,6 +24,26 @@ package struct TreeCheckout: Sendable, Encodable {
     return TreeCheckout(folder: url.path, commit: commit.description)
   }
 
+  /// Moves a folder `run` made to `revision`, writing only the files that differ (what
+  /// `git checkout` does in a worktree; what the build worktree does between runs). Edits in
+  /// the folder are kept; a revision that would overwrite one is refused.
+  package static func move(_ folder: URL, to revision: String, repository: GitRepository) throws -> TreeCheckout {
+    guard let commit = try repository.commit(for: revision) else {
+      throw PatchCheckError(.baseMissing, "'\(revision)' is not in the tree", hint: "'patchcheck tree list' shows the imported tags")
+    }
+    let url = folder.standardizedFileURL
+    let branch = "refs/heads/patchcheck/checkout/\(worktreeName(for: url))"
+    guard FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path),
+      let worktree = try? GitRepository(path: url.path), worktree.commonDirectory == repository.commonDirectory,
+      (try? repository.commit(for: branch)) != nil
+    else {
+      throw PatchCheckError(
+        .usage, "\(url.path) is not a folder 'patchcheck tree checkout' made", hint: "check out into it first, without --move")
+    }
+    try worktree.checkout(commit, branch: branch, keepingEdits: true)
+    return TreeCheckout(folder: url.path, commit: commit.description)
+  }
+
   /// Named after the folder and its full path, so two folders called alike never collide.
   package static func worktreeName(for folder: URL) -> String {
     let url = folder.standardizedFileURL

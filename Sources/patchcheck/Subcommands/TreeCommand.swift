@@ -59,20 +59,31 @@ struct TreeCommand: ParsableCommand {
 
   struct Checkout: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Check an imported version out into a folder of your own (a libgit2 worktree on patchcheck/checkout/NAME).")
+      abstract: "Check an imported version out into a folder of your own (a libgit2 worktree on patchcheck/checkout/NAME).",
+      discussion: """
+        With --move, a folder this command made is moved to the revision instead: only the files
+        that differ are written; edits are kept, and a revision that would overwrite one is refused.
+        """)
 
-    @Argument(help: "The revision (e.g. v7.3.4).")
+    @Argument(help: "The revision (e.g. v7.3.4, or a branch 'patchcheck apply' made).")
     var revision: String
 
-    @Argument(help: "The folder to create.")
+    @Argument(help: "The folder to create (with --move: the folder to move).")
     var folder: String
+
+    @Flag(help: "Move an existing checkout folder to the revision.")
+    var move = false
 
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
       try runReportingErrors {
         let repository = try Applier.openRepository(nil, home: global.patchCheckHome)
-        let made = try TreeCheckout.run(revision, into: URL(fileURLWithPath: folder), repository: repository)
+        let url = URL(fileURLWithPath: folder)
+        let made =
+          move
+          ? try TreeCheckout.move(url, to: revision, repository: repository)
+          : try TreeCheckout.run(revision, into: url, repository: repository)
         if global.json {
           try printJSON(made)
         } else {
