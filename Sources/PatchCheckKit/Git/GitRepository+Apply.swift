@@ -148,8 +148,8 @@ extension GitRepository {
   }
 
   /// The diff between two commits' trees, limited to `paths` (files or folders; none: all).
-  private func withDiff<T>(
-    from old: ObjectID, to new: ObjectID, paths: [String], contextLines: Int, _ body: (OpaquePointer?) throws -> T
+  func withDiff<T>(
+    from old: ObjectID, to new: ObjectID, paths: [String] = [], contextLines: Int = 3, _ body: (OpaquePointer?) throws -> T
   ) throws -> T {
     let oldTree = try lookupTree(try commitInfo(old).tree)
     defer { git_tree_free(oldTree) }

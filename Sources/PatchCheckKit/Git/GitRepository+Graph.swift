@@ -33,31 +33,19 @@ extension GitRepository {
   /// How many files differ between two commits' trees: what a checkout moving from one to
   /// the other rewrites.
   package func changedFileCount(from a: ObjectID, to b: ObjectID) throws -> Int {
-    let treeA = try lookupTree(try commitInfo(a).tree)
-    defer { git_tree_free(treeA) }
-    let treeB = try lookupTree(try commitInfo(b).tree)
-    defer { git_tree_free(treeB) }
-    var diff: OpaquePointer?
-    try check(git_diff_tree_to_tree(&diff, handle, treeA, treeB, nil), "diff \(a.short)..\(b.short)")
-    defer { git_diff_free(diff) }
-    return git_diff_num_deltas(diff)
+    try withDiff(from: a, to: b) { git_diff_num_deltas($0) }
   }
 
   /// Every path (before and after) of a file that differs between two commits' trees.
   package func changedPaths(from a: ObjectID, to b: ObjectID) throws -> [String] {
-    let treeA = try lookupTree(try commitInfo(a).tree)
-    defer { git_tree_free(treeA) }
-    let treeB = try lookupTree(try commitInfo(b).tree)
-    defer { git_tree_free(treeB) }
-    var diff: OpaquePointer?
-    try check(git_diff_tree_to_tree(&diff, handle, treeA, treeB, nil), "diff \(a.short)..\(b.short)")
-    defer { git_diff_free(diff) }
-    var paths = Set<String>()
-    for index in 0..<git_diff_num_deltas(diff) {
-      guard let delta = git_diff_get_delta(diff, index)?.pointee else { continue }
-      if let path = delta.old_file.path { paths.insert(String(cString: path)) }
-      if let path = delta.new_file.path { paths.insert(String(cString: path)) }
+    try withDiff(from: a, to: b) { diff in
+      var paths = Set<String>()
+      for index in 0..<git_diff_num_deltas(diff) {
+        guard let delta = git_diff_get_delta(diff, index)?.pointee else { continue }
+        if let path = delta.old_file.path { paths.insert(String(cString: path)) }
+        if let path = delta.new_file.path { paths.insert(String(cString: path)) }
+      }
+      return paths.sorted()
     }
-    return paths.sorted()
   }
 }
