@@ -13,29 +13,11 @@ struct ToyKernelTags {
 
   init(in dir: TempDir) throws {
     repo = try GitRepository.create(at: dir.path("toy.git").path, bare: true)
-    let makefile = """
-      VERSION = 1
-      PATCHLEVEL = 0
-      SUBLEVEL = 0
-      EXTRAVERSION =
-      tinyconfig:
-      \tmkdir -p $(O) && echo CONFIG_TOY=y > $(O)/.config
-      olddefconfig:
-      \t@true
-      bzImage:
-      \t@sleep 2; echo "drivers/toy.c:1:1: error: toys do not boot"; exit 1
-
-      """
-    let merge = "#!/bin/sh\n# toy merge_config.sh: -m -O DIR BASE FRAGMENTS...\nout=\"$3\"; base=\"$4\"; shift 4; cat \"$@\" >> \"$base\"\n"
     let sig = Signature(name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
     var parent: ObjectID?
     for (tag, source) in [("v1.0", numberedLines(1...40)), ("v1.1", numberedLines(1...41)), ("v1.9", "int other;\n")] {
-      let entries = [
-        TreeEntry(path: "Makefile", blob: try repo.writeBlob(Data(makefile.utf8)), mode: .file),
-        TreeEntry(path: "Kconfig", blob: try repo.writeBlob(Data("mainmenu \"toy\"\n".utf8)), mode: .file),
-        TreeEntry(path: "scripts/kconfig/merge_config.sh", blob: try repo.writeBlob(Data(merge.utf8)), mode: .executable),
-        TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(source.utf8)), mode: .file),
-      ]
+      let entries = try toyKernelFiles(
+        in: repo, bzImage: "@sleep 2; echo \"drivers/toy.c:1:1: error: toys do not boot\"; exit 1", source: source)
       let commit = try repo.createCommit(
         tree: repo.writeTree(entries), parents: parent.map { [$0] } ?? [], author: sig, committer: sig, message: "\(tag)\n")
       try repo.createLightweightTag(tag, at: commit)

@@ -124,31 +124,12 @@ import Testing
     throws -> (GitRepository, [ObjectID])
   {
     let repo = try GitRepository.create(at: url.path, bare: true)
-    let makefile = """
-      VERSION = 1
-      PATCHLEVEL = 0
-      SUBLEVEL = 0
-      EXTRAVERSION =
-      tinyconfig:
-      \tmkdir -p $(O) && echo CONFIG_TOY=y > $(O)/.config
-      olddefconfig:
-      \t@true
-      bzImage:
-      \t\(bzImage)
-
-      """
-    let merge = "#!/bin/sh\nout=\"$3\"; base=\"$4\"; shift 4; cat \"$@\" >> \"$base\"\n"
     var parent: ObjectID?
     var ids: [ObjectID] = []
     for i in 0...6 {
       let sig = Signature(
         name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000 + Double(i) * 60), offsetMinutes: 0)
-      let entries = [
-        TreeEntry(path: "Makefile", blob: try repo.writeBlob(Data(makefile.utf8)), mode: .file),
-        TreeEntry(path: "Kconfig", blob: try repo.writeBlob(Data("mainmenu \"toy\"\n".utf8)), mode: .file),
-        TreeEntry(path: "scripts/kconfig/merge_config.sh", blob: try repo.writeBlob(Data(merge.utf8)), mode: .executable),
-        TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(numberedLines(1...(10 + i)).utf8)), mode: .file),
-      ]
+      let entries = try toyKernelFiles(in: repo, bzImage: bzImage, source: numberedLines(1...(10 + i)))
       let commit = try repo.createCommit(
         tree: repo.writeTree(entries), parents: parent.map { [$0] } ?? [], author: sig, committer: sig,
         message: i == 0 ? "base\n" : "c\(i)\n")

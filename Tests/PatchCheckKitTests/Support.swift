@@ -150,3 +150,29 @@ struct HostRunner {
     }
   }
 }
+
+/// The files of a toy kernel tree that patchcheck can configure and "build" without Linux:
+/// a Makefile whose tinyconfig writes one option and whose bzImage runs `bzImage` (a recipe
+/// line), a Kconfig, a merge_config.sh that appends the fragments, and `drivers/toy.c`.
+func toyKernelFiles(in repo: GitRepository, bzImage: String, source: String) throws -> [TreeEntry] {
+  let makefile = """
+    VERSION = 1
+    PATCHLEVEL = 0
+    SUBLEVEL = 0
+    EXTRAVERSION =
+    tinyconfig:
+    \tmkdir -p $(O) && echo CONFIG_TOY=y > $(O)/.config
+    olddefconfig:
+    \t@true
+    bzImage:
+    \t\(bzImage)
+
+    """
+  let merge = "#!/bin/sh\n# toy merge_config.sh: -m -O DIR BASE FRAGMENTS...\nout=\"$3\"; base=\"$4\"; shift 4; cat \"$@\" >> \"$base\"\n"
+  return [
+    TreeEntry(path: "Makefile", blob: try repo.writeBlob(Data(makefile.utf8)), mode: .file),
+    TreeEntry(path: "Kconfig", blob: try repo.writeBlob(Data("mainmenu \"toy\"\n".utf8)), mode: .file),
+    TreeEntry(path: "scripts/kconfig/merge_config.sh", blob: try repo.writeBlob(Data(merge.utf8)), mode: .executable),
+    TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(source.utf8)), mode: .file),
+  ]
+}
