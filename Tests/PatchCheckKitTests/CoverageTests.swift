@@ -303,4 +303,27 @@ import Testing
     let enabled = try String(contentsOf: trace.appendingPathComponent("function_profile_enabled"), encoding: .utf8)
     #expect(enabled == "1\n")
   }
+
+  /// A series that changes no C function has nothing to choose by: no reach boot (nothing
+  /// is built or booted), the defaults, said so.
+  @Test func aSeriesWithNoChangedFunctionRunsTheDefaultsWithoutAReachBoot() throws {
+    let dir = try TempDir()
+    let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: numberedLines(1...10))
+    let home = PatchCheckHome(root: dir.path("home"))
+    var plan = try RunPlan.resolve(RunOptions(), home: home)
+    plan.scenarios = try ScenarioLibrary.all()
+    plan.choice = ScenarioChoice(how: .reach, scenarios: plan.scenarios.map(\.name), note: "to be chosen")
+    let slot = BuildSlot(home: home, repository: toy.repo, console: Terminal(quiet: true))
+    let pipeline = ApplyAndBoot(home: home, options: RunOptions())
+    let choice = try pipeline.chooseByReach(
+      &plan, changes: ChangeMap(outside: ["Kconfig": 2]), base: toy.base, slot: slot, worktree: toy.repo,
+      builder: slot.builder(fragments: []),
+      tools: .init(busybox: URL(fileURLWithPath: "/bin/false"), qemu: QemuInfo(path: "/bin/false", version: "0")),
+      out: dir.path("out"))
+    #expect(choice.how == .default)
+    #expect(plan.scenarios.map(\.name) == ScenarioLibrary.defaultNames)
+    #expect(choice.note.hasPrefix("the series changes no C function"))
+    #expect(!FileManager.default.fileExists(atPath: dir.path("out/reach-console.log").path))
+    #expect(!FileManager.default.fileExists(atPath: home.root.appendingPathComponent("reach").path))
+  }
 }

@@ -16,6 +16,16 @@ extension ApplyAndBoot {
   ) throws -> ScenarioChoice {
     let folders = ScenarioReach.folders(of: changes)
     let candidates = plan.scenarios
+    // Nothing to reach (no C function changed): no reach boot, the defaults.
+    guard !changes.names.isEmpty else {
+      let defaults = Set(ScenarioLibrary.defaultNames)
+      plan.scenarios = candidates.filter { defaults.contains($0.name) }
+      plan.choice = ScenarioChoice(
+        how: .default, scenarios: plan.scenarios.map(\.name),
+        note: "the series changes no C function, so nothing can choose by reach: the defaults")
+      console.say(plan.choice.note)
+      return plan.choice
+    }
     var probe = plan
     probe.guest.lockWitness = false
     probe.guest.coverage = true
