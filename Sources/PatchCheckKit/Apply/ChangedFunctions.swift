@@ -57,7 +57,7 @@ package enum ChangedFunctions {
           outside[file.path, default: 0] += changed
           continue
         }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = Self.lines(of: String(decoding: data, as: UTF8.self))
         let functions = Self.functions(in: lines)
         for (index, hunk) in file.hunks.enumerated() {
           let landed = result.hunks.first { $0.file == file.path && $0.hunk == index + 1 }
@@ -118,6 +118,14 @@ package enum ChangedFunctions {
     }
     return changed
   }
+
+  /// A file's lines, numbered from 1 by their index + 1.
+  static func lines(of text: String) -> [String] {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  }
+
+  /// The function definitions of a C file's text (`functions(in:)` on its lines).
+  package static func functions(inText text: String) -> [CFunction] { functions(in: lines(of: text)) }
 
   /// The function definitions of a C file in the kernel's style: a body opens with `{`
   /// alone at the start of a line and closes with `}` at the start of a line; the name is

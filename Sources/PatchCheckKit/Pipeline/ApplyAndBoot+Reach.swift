@@ -1,7 +1,7 @@
 // The reach stage, for a series that names no scenarios: what every scenario reaches on
 // the unpatched base (one boot of the base with every candidate scenario, the function
 // profiler filtered to every function of the folders the series touches), cached in the
-// cache folder per base, config, folders, candidates and patchcheck build; then the
+// cache folder per base, config, folders and guest program (the candidates'); then the
 // candidates that reach a changed function are the run's scenarios.
 
 import Foundation
@@ -76,8 +76,7 @@ extension ApplyAndBoot {
           console.warn("reach: cannot read \(folder)/\(name) as text; its functions are not watched")
           continue
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        watched.formUnion(ChangedFunctions.functions(in: lines).map(\.name))
+        watched.formUnion(ChangedFunctions.functions(inText: text).map(\.name))
       }
     }
     let build = try buildStage(builder, commit: base, log: out.appendingPathComponent("reach-build.log"))
@@ -94,9 +93,10 @@ extension ApplyAndBoot {
       kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"))
     _ = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
     let text = String(decoding: FileManager.default.contents(atPath: options.consoleLog.path) ?? Data(), as: UTF8.self)
-    guard let observation = CoverageReading.read(text), observation.unavailable == nil else {
+    let read = CoverageReading.read(text)
+    guard let observation = read, observation.unavailable == nil else {
       throw PatchCheckError(
-        .infra, "the reach boot printed no coverage (\(CoverageReading.read(text)?.unavailable ?? "no profiler lines"))",
+        .infra, "the reach boot printed no coverage (\(read?.unavailable ?? "no profiler lines"))",
         hint: "see \(out.path)/reach-console.log; name the scenarios with --scenarios")
     }
     var reach = ScenarioReach(
