@@ -28,8 +28,8 @@ package enum RunnerScript {
 
   /// - Parameter lockWitness: trace every lock acquisition during the scenarios and print
   ///   the lock-order edges at the end (`LockWitnessProgram`).
-  /// - Parameter coverage: profile the functions the initramfs lists around each scenario
-  ///   and print each scenario's hits (`CoverageProgram`).
+  /// - Parameter coverage: profile the functions the initramfs lists from the first scenario
+  ///   on and print the totals after each (`CoverageProgram`).
   package static func generate(
     _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false
   ) -> String {

@@ -21,7 +21,7 @@ package struct GuestPlan: Sendable {
   package var boots: Int
   /// The guest traces lock acquisitions (`LockWitness`): the runner script is made with it.
   package var lockWitness = true
-  /// The guest profiles the series' changed functions around each scenario
+  /// The guest profiles the series' changed functions during the scenarios, read after each
   /// (`CoverageProgram`): the runner script is made with it.
   package var coverage = true
 }
@@ -34,7 +34,7 @@ package struct RunPlan: Sendable {
   /// Build and boot the base alone (bisecting the tree itself).
   package var noSeries: Bool
   package var scenarios: [Scenario]
-  /// How the scenarios were chosen. With "reach", `scenarios` are the candidates until the
+  /// How the scenarios were chosen. With `.reach`, `scenarios` are the candidates until the
   /// pipeline has measured what each reaches and kept those that reach the changed code.
   package var choice: ScenarioChoice
   package var guest: GuestPlan
