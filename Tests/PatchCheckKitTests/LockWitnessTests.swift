@@ -129,6 +129,29 @@ import Testing
     #expect(text.contains("echo 16384 > $T/buffer_size_kb"))
   }
 
+  /// A reader still draining the trace at the end: the runner waits by the clock, says it is
+  /// alive every 10 s (the host stops a guest silent for 150 s; a v9 race on the base once
+  /// was, after "ok 1", while awk read its events), and then prints what it has.
+  @Test func aSlowReaderIsWaitedForOutLoud() throws {
+    let host = try HostRunner(try TempDir())
+    let t = host.dir.path("tracing")
+    for event in ["lock_acquire", "lock_release"] {
+      try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
+    }
+    // An edge, and no "done": the reader never got to the end marker.
+    try "edge\t&a\t&b\t1\n".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
+    let functions = RunnerScript.witnessFunctions(drainLimit: 12)
+      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: "T=\(t.path)")
+    let result = try host.run(functions + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: 60)
+    let lines = result.output.split(separator: "\n").map(String.init)
+    let beats = lines.filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
+    #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s)"], "\(lines)")
+    let begin = try #require(lines.firstIndex(of: LockWitnessProgram.beginMarker), "\(lines)")
+    #expect(lines[begin + 1] == "edge\t&a\t&b\t1")
+    #expect(lines.contains(LockWitnessProgram.endMarker))
+    #expect(LockWitness.read(result.output)?.complete == false, "no done: the witness is incomplete")
+  }
+
   /// On by default (the plan's guest program carries it); --no-lock-witness leaves it out;
   /// the kernel config asks for the trace events it reads.
   @Test func theWitnessIsOnByDefaultAndTheConfigHasTraceEvents() throws {

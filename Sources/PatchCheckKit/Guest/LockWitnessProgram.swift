@@ -14,6 +14,8 @@ package enum LockWitnessProgram {
   /// Printed before and after the edge list on the console.
   package static let beginMarker = "patchcheck-witness: begin"
   package static let endMarker = "patchcheck-witness: end"
+  /// The runner's heartbeat while the reader drains the trace at the end, with the seconds so far.
+  package static let drainingMarker = "patchcheck-witness: still reading the trace"
   /// The kernel booted has no lock events (a config without tracing): no witness this run.
   package static let unavailableMarker = "patchcheck-witness: unavailable"
   /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".

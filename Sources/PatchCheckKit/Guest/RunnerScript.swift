@@ -31,7 +31,8 @@ package enum RunnerScript {
   /// - Parameter coverage: profile the functions the initramfs lists from the first scenario
   ///   on and print the totals after each (`CoverageProgram`).
   package static func generate(
-    _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false
+    _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false,
+    witnessDrainLimit: Int = witnessDrainLimit
   ) -> String {
     // With the witness, the step's subshell names itself to tracefs before it forks the step
     // (event-fork traces a traced task's children from then on).
@@ -85,7 +86,7 @@ package enum RunnerScript {
 
       """
     if lockWitness {
-      out += witnessFunctions
+      out += witnessFunctions(drainLimit: witnessDrainLimit)
       out += "cat > /tmp/witness.awk <<'PATCHCHECK_AWK'\n\(LockWitnessProgram.awk)\nPATCHCHECK_AWK\nwitness_start\n"
     }
     if coverage { out += CoverageProgram.functions + "coverage_start\n" }
@@ -146,7 +147,12 @@ package enum RunnerScript {
     return out
   }
 
-  static let witnessFunctions = """
+  /// How long, in seconds of guest uptime, the runner lets the witness's reader drain the
+  /// trace at the end (the boot's time limit allows for it: `RunPlan.bootTimeout`).
+  package static let witnessDrainLimit = 120
+
+  static func witnessFunctions(drainLimit: Int) -> String {
+    """
       # The lock-order witness: lock events from tracefs, streamed into awk (see
       # LockWitnessProgram); the reader's own tasks are not traced.
       T=/sys/kernel/tracing
@@ -178,8 +184,15 @@ package enum RunnerScript {
         echo 0 > $T/events/lock/lock_acquire/enable
         echo 0 > $T/events/lock/lock_release/enable
         echo "\(LockWitnessProgram.stepMarkerPrefix)end" > $T/trace_marker
-        i=0
-        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done
+        # awk may still be draining the buffer (a race's thousands of acquisitions take a TCG
+        # vCPU minutes): up to \(drainLimit) s of guest uptime, counted by the clock (a loop
+        # of sleeps and greps runs slower than it counts under TCG), with a line every 10 s
+        # so the host, which stops a guest silent for 150 s, knows the runner is alive.
+        s=$(cut -d. -f1 /proc/uptime); e=0; said=0
+        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $e -lt \(drainLimit) ]; do
+          sleep 1; e=$(($(cut -d. -f1 /proc/uptime) - s))
+          if [ $e -ge $((said + 10)) ]; then said=$e; echo "\(LockWitnessProgram.drainingMarker) ($e s)"; fi
+        done
         kill $wa 2>/dev/null
         echo "\(LockWitnessProgram.beginMarker)"
         [ -f /\(LockWitnessProgram.focusFile) ] && sed 's/^/focus\t/' /\(LockWitnessProgram.focusFile)
@@ -189,6 +202,7 @@ package enum RunnerScript {
       }
 
     """
+  }
 
   /// Text safe inside a single-quoted shell word.
   static func quoted(_ text: String) -> String {

@@ -167,11 +167,12 @@ package struct RunPlan: Sendable {
 
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
   package var bootTimeout: TimeInterval {
-    guest.bootTimeout
-      ?? TimeInterval(
-        120 + scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout } + 30 + guest.hungTaskTimeout
-          // The witness's reader drains the trace for up to 120 s at the end (the guest stays
-          // under the 150 s silence limit while it does).
-          + (guest.lockWitness ? 120 : 0))
+    if let fixed = guest.bootTimeout { return fixed }
+    let steps = scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout }
+    // The witness's reader drains the trace for up to this long at the end (the runner says
+    // so every 10 s, under the 150 s silence limit).
+    let drain = guest.lockWitness ? RunnerScript.witnessDrainLimit : 0
+    return TimeInterval(120 + steps + 30 + guest.hungTaskTimeout + drain)
   }
+
 }
