@@ -121,7 +121,7 @@ import Testing
     #expect(check.succeeded, "\(check.output)")
     // Each step's subshell puts itself in set_event_pid before it forks the step.
     let text = try String(contentsOf: script, encoding: .utf8)
-    #expect(text.contains(#"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
+    #expect(text.contains(#"( if [ -z "$untraced" ]; then read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
     #expect(!RunnerScript.generate(try ScenarioLibrary.all()).contains("set_event_pid"), "no tracing without the witness")
     // Filtered at the source, into a 16 MB buffer per CPU (README, "The lock-order witness").
     #expect(text.contains("echo '\(LockWitnessProgram.acquireFilter)' > $T/events/lock/lock_acquire/filter"))
@@ -141,15 +141,47 @@ import Testing
     // An edge, and no "done": the reader never got to the end marker.
     try "edge\t&a\t&b\t1\n".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
     let functions = RunnerScript.witnessFunctions(drainLimit: 12)
-      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: "T=\(t.path)")
+      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: #"T="$(dirname "$0")/tracing""#)
     let result = try host.run(functions + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: 60)
     let lines = result.output.split(separator: "\n").map(String.init)
     let beats = lines.filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
-    #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s)"], "\(lines)")
+    #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s, 0 events left)"], "\(lines)")
     let begin = try #require(lines.firstIndex(of: LockWitnessProgram.beginMarker), "\(lines)")
     #expect(lines[begin + 1] == "edge\t&a\t&b\t1")
     #expect(lines.contains(LockWitnessProgram.endMarker))
     #expect(LockWitness.read(result.output)?.complete == false, "no done: the witness is incomplete")
+  }
+
+  /// The real runner with the witness, under busybox on a stand-in tracefs: a race scenario's
+  /// steps run with the lock events off, and the next sequential step turns them back on for
+  /// its own task. The built-in races say `race: true`.
+  @Test func raceScenariosAreNotTraced() throws {
+    let host = try HostRunner(try TempDir())
+    let t = host.dir.path("tracing")
+    for event in ["lock_acquire", "lock_release"] {
+      try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
+      try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
+    }
+    try "".write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
+    // The host runner puts the runner and the steps' files in its folder, beside `tracing`
+    // (it rewrites every /tmp/ path, so the folder is found from $0).
+    let probe = ##"t="$(dirname "$0")/tracing"; echo "# traced $(cat $t/events/lock/lock_acquire/enable)$(cat $t/events/lock/lock_release/enable)""##
+    func scenario(_ name: String, race: Bool) -> Scenario {
+      Scenario(name: name, summary: name, steps: [ScenarioStep(name: "probe", timeout: 10, script: probe)], race: race)
+    }
+    let script = RunnerScript.generate(
+      [scenario("one", race: false), scenario("racing", race: true), scenario("two", race: false)], lockWitness: true,
+      witnessDrainLimit: 1
+    ).replacingOccurrences(of: "T=/sys/kernel/tracing", with: #"T="$(dirname "$0")/tracing""#)
+      // Never a real tracefs on the host.
+      .replacingOccurrences(of: "mount -t tracefs", with: ": no mount")
+    #expect(!script.contains("mount -t tracefs"))
+    let result = try host.run(script, timeout: 60)
+    let probes = result.output.split(separator: "\n").filter { $0.contains("# traced ") }.map { $0.trimmingCharacters(in: .whitespaces) }
+    #expect(probes == ["# traced 11", "# traced 00", "# traced 11"], "\(result.output)")
+    #expect(result.output.contains("# the lock-order witness does not trace race scenario racing"))
+    let builtIn = try ScenarioLibrary.all()
+    #expect(builtIn.filter(\.race).map(\.name).sorted() == ["race-numvfs-remove", "race-unbind-remove"])
   }
 
   /// On by default (the plan's guest program carries it); --no-lock-witness leaves it out;

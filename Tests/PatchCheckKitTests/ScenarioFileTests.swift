@@ -62,6 +62,7 @@ import Testing
     ("name: x\nsummary: s\ninclude: [include/sriov-pf.yaml]\nsteps:\n  - use: find-the-pf\n", 5, "no shared step 'find-the-pf'"),
     ("name: x\nsummary: s\ninclude: [nowhere.yaml]\nsteps:\n  - use: find-pf\n", 3, "include 'nowhere.yaml'"),
     ("name: two words\nsummary: s\nsteps:\n  - name: a\n    timeout: 5\n    shell: true\n", 1, "may hold only"),
+    ("name: x\nsummary: s\nrace: often\nsteps:\n  - name: a\n    timeout: 5\n    shell: true\n", 3, "'race' is true or false"),
     (
       "name: x\nsummary: s\nsteps:\n  - repeat: \"{{vfs}}\"\n    step: {name: a, timeout: 5, shell: true}\n    shell: x\n", 6,
       "does not go with 'repeat'"

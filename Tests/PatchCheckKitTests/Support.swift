@@ -9,7 +9,12 @@ final class TempDir {
     url = FileManager.default.temporaryDirectory.appendingPathComponent("patchcheck-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   }
-  deinit { try? FileManager.default.removeItem(at: url) }
+  /// PATCHCHECK_KEEP_TEST_FILES=1 keeps every test's folder (its runs' consoles and reports)
+  /// for a failure to be looked into.
+  deinit {
+    if ProcessInfo.processInfo.environment["PATCHCHECK_KEEP_TEST_FILES"] == "1" { return }
+    try? FileManager.default.removeItem(at: url)
+  }
   func path(_ name: String) -> URL { url.appendingPathComponent(name) }
 }
 

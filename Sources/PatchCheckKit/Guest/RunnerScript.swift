@@ -38,8 +38,8 @@ package enum RunnerScript {
     // (event-fork traces a traced task's children from then on).
     let launch =
       lockWitness
-      ? #"( read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#
-        + #"echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable; "#
+      ? #"( if [ -z "$untraced" ]; then read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#
+        + #"echo 1 > $T/events/lock/lock_acquire/enable; echo 1 > $T/events/lock/lock_release/enable; fi; "#
         + #"sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#
       : #"( sh "$2" > "$o" 2>&1; echo $? > "$m" ) &"#
     var out = """
@@ -97,6 +97,7 @@ package enum RunnerScript {
       out += "if [ -n \"$blocked\" ]; then echo 'ok \(index + 1) \(quoted(scenario.name)) # SKIP a blocked step wedged the device'; else\n"
       out += "echo '    KTAP version 1'\necho '    # scenario \(quoted(scenario.name)): \(quoted(scenario.summary))'\n"
       out += "echo '    1..\(scenario.steps.count)'\n"
+      if lockWitness { out += scenario.race ? "witness_pause '\(quoted(scenario.name))'\n" : "untraced=''\n" }
       out += "failed=0; skipped=''\n"
       for (stepIndex, var step) in scenario.steps.enumerated() {
         // Names go inside single quotes, and '#' would start a KTAP directive.
@@ -178,6 +179,15 @@ package enum RunnerScript {
         echo 16384 > $T/buffer_size_kb
         witness=1
       }
+      # A race scenario is not traced (Scenario.race): the events go off until the next
+      # traced step turns them on again for its own task.
+      witness_pause() {
+        untraced=1
+        [ -n "$witness" ] || return
+        echo 0 > $T/events/lock/lock_acquire/enable
+        echo 0 > $T/events/lock/lock_release/enable
+        echo "    # the lock-order witness does not trace race scenario $1"
+      }
       mark() { [ -n "$witness" ] && echo "\(LockWitnessProgram.stepMarkerPrefix)$1" > $T/trace_marker; }
       witness_stop() {
         [ -n "$witness" ] || return
@@ -191,7 +201,10 @@ package enum RunnerScript {
         s=$(cut -d. -f1 /proc/uptime); e=0; said=0
         while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $e -lt \(drainLimit) ]; do
           sleep 1; e=$(($(cut -d. -f1 /proc/uptime) - s))
-          if [ $e -ge $((said + 10)) ]; then said=$e; echo "\(LockWitnessProgram.drainingMarker) ($e s)"; fi
+          if [ $e -ge $((said + 10)) ]; then
+            said=$e; left=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^entries: //p' | awk '{ n += $1 } END { print n + 0 }')
+            echo "\(LockWitnessProgram.drainingMarker) ($e s, $left events left)"
+          fi
         done
         kill $wa 2>/dev/null
         echo "\(LockWitnessProgram.beginMarker)"

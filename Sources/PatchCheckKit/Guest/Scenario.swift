@@ -25,12 +25,20 @@ package struct Scenario: Sendable {
   package var steps: [ScenarioStep]
   /// igb PFs the guest must have for the scenario to mean anything.
   package var igbPFs = 0
+  /// Its steps race writers against each other (`race: true` in its file). The lock-order
+  /// witness does not trace it: tracing every lock event slows the racers several times over,
+  /// which moves the very window the race is after, and a few iterations fill the trace
+  /// faster than a TCG guest can read it. Its evidence is the kernel's own (hung-task
+  /// detector, lockdep); the lock orders of the same writes, one at a time, are the
+  /// sequential scenarios' to trace.
+  package var race = false
 
-  package init(name: String, summary: String, steps: [ScenarioStep], igbPFs: Int = 0) {
+  package init(name: String, summary: String, steps: [ScenarioStep], igbPFs: Int = 0, race: Bool = false) {
     self.name = name
     self.summary = summary
     self.steps = steps
     self.igbPFs = igbPFs
+    self.race = race
   }
 }
 

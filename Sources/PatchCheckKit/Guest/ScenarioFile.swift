@@ -54,6 +54,8 @@ package struct ScenarioDefinition: Sendable {
   var summary: LocatedText
   /// igb PFs the guest must have (`devices: {igb: N}`).
   package var igbPFs: Int
+  /// `race: true`: its steps race writers against each other (`Scenario.race`).
+  package var race = false
   package var origin: ScenarioOrigin
   /// The line of `name:`, for errors about the scenario as a whole.
   package var line: Int
@@ -84,7 +86,7 @@ package struct ScenarioDefinition: Sendable {
         }
       }
     }
-    return Scenario(name: name, summary: try expand(summary, knobs), steps: steps, igbPFs: igbPFs)
+    return Scenario(name: name, summary: try expand(summary, knobs), steps: steps, igbPFs: igbPFs, race: race)
   }
 
   func instance(_ step: StepTemplate, _ values: [String: String]) throws -> ScenarioStep {
@@ -128,7 +130,7 @@ package enum ScenarioFile {
   package static func load(_ url: URL, origin: ScenarioOrigin, builtIn: URL = ProjectData.scenarios) throws -> ScenarioDefinition {
     let file = url.path
     let root = try compose(url)
-    let keys = try mapping(root, file, allowed: ["name", "summary", "devices", "include", "steps"], what: "a scenario")
+    let keys = try mapping(root, file, allowed: ["name", "summary", "devices", "race", "include", "steps"], what: "a scenario")
     guard let nameNode = keys["name"], let name = nameNode.scalar?.string, !name.isEmpty else {
       throw error(file, root.mark?.line, "no 'name'")
     }
@@ -144,6 +146,11 @@ package enum ScenarioFile {
         guard let count = node.int, count >= 0 else { throw error(file, node.mark?.line, "'igb' is not a count of PFs") }
         igb = count
       }
+    }
+    var race = false
+    if let node = keys["race"] {
+      guard let value = node.bool else { throw error(file, node.mark?.line, "'race' is true or false") }
+      race = value
     }
     var shared = Shared()
     if let include = keys["include"] {
@@ -193,9 +200,10 @@ package enum ScenarioFile {
         steps.append(.step(try step(item, file)))
       }
     }
-    let definition = ScenarioDefinition(
+    var definition = ScenarioDefinition(
       name: name, summary: summary, igbPFs: igb, origin: origin, line: nameNode.mark?.line ?? 1, steps: steps,
       snippets: shared.snippets)
+    definition.race = race
     // Every '{{...}}' must name something: found now, not in the middle of a run.
     _ = try definition.scenario(ScenarioSettings())
     return definition
