@@ -165,7 +165,9 @@ import Testing
     try "".write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
     // The host runner puts the runner and the steps' files in its folder, beside `tracing`
     // (it rewrites every /tmp/ path, so the folder is found from $0).
-    let probe = ##"t="$(dirname "$0")/tracing"; echo "# traced $(cat $t/events/lock/lock_acquire/enable)$(cat $t/events/lock/lock_release/enable)""##
+    let probe =
+      ##"t="$(dirname "$0")/tracing/events/lock"; "##
+      + ##"echo "# traced $(cat $t/lock_acquire/enable)$(cat $t/lock_release/enable)""##
     func scenario(_ name: String, race: Bool) -> Scenario {
       Scenario(name: name, summary: name, steps: [ScenarioStep(name: "probe", timeout: 10, script: probe)], race: race)
     }
