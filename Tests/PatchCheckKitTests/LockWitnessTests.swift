@@ -152,6 +152,24 @@ import Testing
     #expect(LockWitness.read(result.output)?.complete == false, "no done: the witness is incomplete")
   }
 
+  /// A reader whose backlog stops shrinking has stopped: the runner gives up on it after three
+  /// beats without progress, long before the drain limit, and the witness is incomplete.
+  @Test func aReaderThatStopsIsGivenUpOn() throws {
+    let host = try HostRunner(try TempDir())
+    let t = host.dir.path("tracing")
+    try FileManager.default.createDirectory(at: t.appendingPathComponent("per_cpu/cpu0"), withIntermediateDirectories: true)
+    try "entries: 5000\noverrun: 0\n".write(to: t.appendingPathComponent("per_cpu/cpu0/stats"), atomically: true, encoding: .utf8)
+    try "".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
+    let functions = RunnerScript.witnessFunctions(drainLimit: 600)
+      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: #"T="$(dirname "$0")/tracing""#)
+    let result = try host.run(functions + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: 120)
+    let beats = result.output.split(separator: "\n").filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
+    #expect(beats.count == 4, "\(beats)")
+    #expect(beats.allSatisfy { $0.hasSuffix(", 5000 events left)") })
+    #expect(result.output.contains(LockWitnessProgram.endMarker))
+    #expect(LockWitness.read(result.output)?.complete == false)
+  }
+
   /// The real runner with the witness, under busybox on a stand-in tracefs: a race scenario's
   /// steps run with the lock events off, and the next sequential step turns them back on for
   /// its own task. The built-in races say `race: true`.

@@ -9,16 +9,22 @@ import Testing
 /// run's to say (README "Review" writes it down).
 @Suite(.serialized, .enabled(if: EndToEndGate.enabled))
 struct ReviewEndToEnd {
-  @Test func reviewsV9WithASmallBudget() throws {
-    let dir = try TempDir()
+  /// A review on the shared cache: three race iterations a boot, TCG, quiet.
+  static func review(_ series: String?, _ scenarios: [String], budget: ReviewBudget, out: URL) throws -> Review {
     var options = RunOptions()
-    options.scenarios = ["numvfs", "race-numvfs-remove"]
+    options.series = series
+    options.scenarios = scenarios
     options.iterations = 3
     options.accelerator = "tcg"
-    options.output = dir.path("review")
+    options.output = out
     options.json = true
+    return try ReviewRunner(home: EndToEnd.home, options: options, budget: budget).run()
+  }
+
+  @Test func reviewsV9WithASmallBudget() throws {
+    let dir = try TempDir()
     let budget = ReviewBudget(maxBoots: 8, maxMinutes: 8, block: 2)
-    let review = try ReviewRunner(home: EndToEnd.home, options: options, budget: budget).run()
+    let review = try Self.review(nil, ["numvfs", "race-numvfs-remove"], budget: budget, out: dir.path("review"))
 
     // Two kernels (the base, patch 1/1), both judged; each scenario ran on each.
     #expect(review.kernels.map(\.label) == ["base", "patch 1/1"])
@@ -62,5 +68,37 @@ struct ReviewEndToEnd {
     let decoded = try JSON.decoder().decode(Review.self, from: Data(contentsOf: dir.path("review/review.json")))
     #expect(decoded.findings == review.findings)
     #expect(FileManager.default.fileExists(atPath: dir.path("review/review.html").path))
+  }
+
+  /// v10 on its race: the base, patch 1 (v9's locking, the AB-BA deadlock) and patches 1-2
+  /// (remove_store's fix), each in a build of its own in the one build folder. A deadlock
+  /// patch 1 introduces and patch 2 fixes is neither new nor fixed for the series as a
+  /// whole: it breaks bisection, and the review names both patches.
+  @Test func reviewsV10PatchByPatch() throws {
+    let dir = try TempDir()
+    let review = try Self.review(
+      Shared.v10.path, ["race-numvfs-remove"], budget: ReviewBudget(maxBoots: 9, maxMinutes: 7, block: 2), out: dir.path("review"))
+    print("review v10: \(review.boots) boots, \(Int(review.seconds)) s, stopped: \(review.stopped)")
+    for line in ReviewMail.table(review) { print(line) }
+    for finding in review.findings { print("  \(finding.title): \(finding.claim)") }
+
+    #expect(review.kernels.map(\.label) == ["base", "patch 1/2", "patches 1-2/2"])
+    #expect(review.kernels.allSatisfy { $0.problem == nil }, "\(review.kernels.compactMap(\.problem))")
+    // Each kernel built from the one before: three heads, each prefix's head the parent of the next.
+    #expect(Set(review.kernels.compactMap(\.head)).count == 3)
+    for k in 0...2 { #expect(review.runs.contains { $0.patches == k && !$0.boots.isEmpty }, "kernel \(k) booted") }
+    let hung = review.findings.filter { $0.kind == Splat.Kind.hungTask.rawValue }
+    #expect(!hung.isEmpty, "patch 1's deadlock: \(review.findings.map(\.title))")
+    for finding in hung {
+      #expect(finding.label == .breaksBisection, "\(finding.title): \(finding.label)")
+      #expect(finding.introducedBy == 1 && finding.fixedBy == 2, "\(finding.title)")
+      #expect(finding.kernels[1].hits > 0 && finding.kernels[0].hits == 0 && finding.kernels[2].hits == 0)
+      #expect(finding.deadlock != nil, "\(finding.title)")
+    }
+    let text = try String(contentsOf: dir.path("review/review.txt"), encoding: .utf8)
+    #expect(text.contains("breaks-bisection"))
+    // No cover letter in the posting: the reply answers patch 1.
+    #expect(text.contains("In-Reply-To: <20260318210316.61975-2-ionut.nechita@windriver.com>"))
+    #expect(text.hasPrefix("Subject: Re: [PATCH v10 1/2] PCI/IOV: Make pci_lock_rescan_remove() reentrant"))
   }
 }

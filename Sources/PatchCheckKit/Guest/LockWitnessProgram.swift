@@ -27,12 +27,27 @@ package enum LockWitnessProgram {
     "rcu_read_lock", "rcu_read_lock_sched", "rcu_read_lock_bh", "&p->pi_lock", "&rq->__lock", "&zone->lock",
     "&pcp->lock", "&n->list_lock",
   ]
-  /// tracefs filters (kernel/trace/trace_events_filter.c syntax).
-  package static var acquireFilter: String {
-    "!(common_flags & 25) && " + ignoredClasses.map { "name != \"\($0)\"" }.joined(separator: " && ")
-  }
-  package static var releaseFilter: String {
-    ignoredClasses.map { "name != \"\($0)\"" }.joined(separator: " && ")
+  /// Spinning locks left out at the source too. A cycle through a sleeping class (the focus
+  /// classes are a mutex and an rwsem) holds each of its locks while it takes the next, and
+  /// nothing sleeps under a spinning lock, so every lock of such a cycle sleeps: a spinning
+  /// lock's events only cost reading. These are the spinning classes that dominate the PCI
+  /// paths' trace: on 7.3.4, one numvfs enable and disable of 4 VFs made 53,346 events, of
+  /// which these (with the releases in interrupt context) were 68%; the rest, 17,275, are
+  /// mostly kernfs's rwsems. `*` is tracefs's glob.
+  package static let spinningClasses = [
+    "*&pcs->lock", "*(&acpi_gbl_reference_count_lock)", "&____s->seqcount", "&root->kernfs_idr_lock", "hrtimer_bases.lock",
+    "semaphore->lock", "pci_config_lock", "&k->k_lock", "&k->list_lock", "&mm->page_table_lock", "sysfs_symlink_target_lock",
+    "&xa->xa_lock", "sched_map-wait-type-override",
+  ]
+  /// tracefs filters (kernel/trace/trace_events_filter.c syntax): no acquisition with
+  /// interrupts off or in interrupt context (common_flags: irqs-off 0x1, hardirq 0x8,
+  /// softirq 0x10), no release in interrupt context (the reader keys interrupt context
+  /// apart, and never saw those acquisitions), and none of the classes above.
+  package static var acquireFilter: String { "!(common_flags & 25) && " + classFilter }
+  package static var releaseFilter: String { "!(common_flags & 24) && " + classFilter }
+  static var classFilter: String {
+    (ignoredClasses + spinningClasses).map { $0.contains("*") ? "!(name ~ \"\($0)\")" : "name != \"\($0)\"" }
+      .joined(separator: " && ")
   }
 
   /// In the initramfs: the lock classes lockdep does not validate in the kernel booted, one

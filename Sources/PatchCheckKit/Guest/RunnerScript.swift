@@ -150,7 +150,7 @@ package enum RunnerScript {
 
   /// How long, in seconds of guest uptime, the runner lets the witness's reader drain the
   /// trace at the end (the boot's time limit allows for it: `RunPlan.bootTimeout`).
-  package static let witnessDrainLimit = 120
+  package static let witnessDrainLimit = 600
 
   static func witnessFunctions(drainLimit: Int) -> String {
     """
@@ -194,15 +194,19 @@ package enum RunnerScript {
         echo 0 > $T/events/lock/lock_acquire/enable
         echo 0 > $T/events/lock/lock_release/enable
         echo "\(LockWitnessProgram.stepMarkerPrefix)end" > $T/trace_marker
-        # awk may still be draining the buffer (a race's thousands of acquisitions take a TCG
-        # vCPU minutes): up to \(drainLimit) s of guest uptime, counted by the clock (a loop
-        # of sleeps and greps runs slower than it counts under TCG), with a line every 10 s
-        # so the host, which stops a guest silent for 150 s, knows the runner is alive.
-        s=$(cut -d. -f1 /proc/uptime); e=0; said=0
-        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $e -lt \(drainLimit) ]; do
+        # awk is still reading what the steps left in the buffer (the sequential scenarios
+        # leave 150,000-200,000 events, which a TCG vCPU reads at 1,500-2,000 a second):
+        # waited for by the guest's clock (a loop of sleeps and greps runs slower than it
+        # counts under TCG) as long as the backlog shrinks, up to \(drainLimit) s, with a line
+        # every 10 s so the host, which stops a guest silent for 150 s, knows it is alive. A
+        # backlog that has not shrunk in 30 s is a reader that has stopped.
+        s=$(cut -d. -f1 /proc/uptime); e=0; said=0; last=-1; still=0
+        while ! grep -q '^done' /tmp/witness.out 2>/dev/null && [ $e -lt \(drainLimit) ] && [ $still -lt 3 ]; do
           sleep 1; e=$(($(cut -d. -f1 /proc/uptime) - s))
           if [ $e -ge $((said + 10)) ]; then
             said=$e; left=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^entries: //p' | awk '{ n += $1 } END { print n + 0 }')
+            if [ $last -ge 0 ] && [ $left -ge $last ]; then still=$((still+1)); else still=0; fi
+            last=$left
             echo "\(LockWitnessProgram.drainingMarker) ($e s, $left events left)"
           fi
         done
