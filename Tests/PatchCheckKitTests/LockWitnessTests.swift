@@ -134,15 +134,13 @@ import Testing
   /// was, after "ok 1", while awk read its events), and then prints what it has.
   @Test func aSlowReaderIsWaitedForOutLoud() throws {
     let host = try HostRunner(try TempDir())
-    let t = host.dir.path("tracing")
     for event in ["lock_acquire", "lock_release"] {
-      try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(
+        at: host.tracing.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
     }
     // An edge, and no "done": the reader never got to the end marker.
     try "edge\t&a\t&b\t1\n".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
-    let functions = RunnerScript.witnessFunctions(drainLimit: 12)
-      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: #"T="$(dirname "$0")/tracing""#)
-    let result = try host.run(functions + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: 60)
+    let result = try Self.witnessStop(host, drainLimit: 12, timeout: 60)
     let lines = result.output.split(separator: "\n").map(String.init)
     let beats = lines.filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
     #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s, 0 events left)"], "\(lines)")
@@ -156,13 +154,11 @@ import Testing
   /// beats without progress, long before the drain limit, and the witness is incomplete.
   @Test func aReaderThatStopsIsGivenUpOn() throws {
     let host = try HostRunner(try TempDir())
-    let t = host.dir.path("tracing")
-    try FileManager.default.createDirectory(at: t.appendingPathComponent("per_cpu/cpu0"), withIntermediateDirectories: true)
-    try "entries: 5000\noverrun: 0\n".write(to: t.appendingPathComponent("per_cpu/cpu0/stats"), atomically: true, encoding: .utf8)
+    let stats = host.tracing.appendingPathComponent("per_cpu/cpu0/stats")
+    try FileManager.default.createDirectory(at: stats.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try "entries: 5000\noverrun: 0\n".write(to: stats, atomically: true, encoding: .utf8)
     try "".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
-    let functions = RunnerScript.witnessFunctions(drainLimit: 600)
-      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: #"T="$(dirname "$0")/tracing""#)
-    let result = try host.run(functions + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: 120)
+    let result = try Self.witnessStop(host, drainLimit: 600, timeout: 120)
     let beats = result.output.split(separator: "\n").filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
     #expect(beats.count == 4, "\(beats)")
     #expect(beats.allSatisfy { $0.hasSuffix(", 5000 events left)") })
@@ -170,12 +166,19 @@ import Testing
     #expect(LockWitness.read(result.output)?.complete == false)
   }
 
+  /// `witness_stop` alone, under busybox, with a reader (a `sleep`) that never says "done".
+  static func witnessStop(_ host: HostRunner, drainLimit: Int, timeout: TimeInterval) throws -> ProcessResult {
+    try host.run(
+      RunnerScript.witnessFunctions(drainLimit: drainLimit)
+        + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: timeout)
+  }
+
   /// The real runner with the witness, under busybox on a stand-in tracefs: a race scenario's
   /// steps run with the lock events off, and the next sequential step turns them back on for
   /// its own task. The built-in races say `race: true`.
   @Test func raceScenariosAreNotTraced() throws {
     let host = try HostRunner(try TempDir())
-    let t = host.dir.path("tracing")
+    let t = host.tracing
     for event in ["lock_acquire", "lock_release"] {
       try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
       try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
@@ -191,11 +194,8 @@ import Testing
     }
     let script = RunnerScript.generate(
       [scenario("one", race: false), scenario("racing", race: true), scenario("two", race: false)], lockWitness: true,
-      witnessDrainLimit: 1
-    ).replacingOccurrences(of: "T=/sys/kernel/tracing", with: #"T="$(dirname "$0")/tracing""#)
-      // Never a real tracefs on the host.
-      .replacingOccurrences(of: "mount -t tracefs", with: ": no mount")
-    #expect(!script.contains("mount -t tracefs"))
+      witnessDrainLimit: 1)
+    #expect(script.contains("mount -t tracefs"), "the host runner is what keeps it off the host")
     let result = try host.run(script, timeout: 60)
     let probes = result.output.split(separator: "\n").filter { $0.contains("# traced ") }.map { $0.trimmingCharacters(in: .whitespaces) }
     #expect(probes == ["# traced 11", "# traced 00", "# traced 11"], "\(result.output)")

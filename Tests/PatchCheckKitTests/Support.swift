@@ -129,6 +129,9 @@ struct HostRunner {
   let dir: TempDir
   var kernelLog: URL { dir.path("kmsg") }
   var taskStates: URL { dir.path("stat") }
+  /// Stands in for /sys/kernel/tracing: the runner's `T` points here, and it never mounts a
+  /// tracefs (the host's own would hide these files, and must not be touched).
+  var tracing: URL { dir.path("tracing") }
 
   init(_ dir: TempDir) throws {
     self.dir = dir
@@ -144,6 +147,8 @@ struct HostRunner {
       .replacingOccurrences(of: "dmesg 2>/dev/null", with: "cat \(kernelLog.path)")
       .replacingOccurrences(of: "cat /proc/[0-9]*/stat", with: "cat \(taskStates.path)")
       .replacingOccurrences(of: "@KMSG@", with: kernelLog.path).replacingOccurrences(of: "@STAT@", with: taskStates.path)
+      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: "T=\(tracing.path)")
+      .replacingOccurrences(of: "mount -t tracefs", with: ": no tracefs on the host:")
     let file = dir.path("runner.sh")
     try hostScript.write(to: file, atomically: true, encoding: .utf8)
     // A step left running outlives the runner; stop its group once the runner is done.

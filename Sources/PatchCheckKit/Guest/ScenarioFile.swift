@@ -200,10 +200,9 @@ package enum ScenarioFile {
         steps.append(.step(try step(item, file)))
       }
     }
-    var definition = ScenarioDefinition(
-      name: name, summary: summary, igbPFs: igb, origin: origin, line: nameNode.mark?.line ?? 1, steps: steps,
+    let definition = ScenarioDefinition(
+      name: name, summary: summary, igbPFs: igb, race: race, origin: origin, line: nameNode.mark?.line ?? 1, steps: steps,
       snippets: shared.snippets)
-    definition.race = race
     // Every '{{...}}' must name something: found now, not in the middle of a run.
     _ = try definition.scenario(ScenarioSettings())
     return definition

@@ -174,5 +174,4 @@ package struct RunPlan: Sendable {
     let drain = guest.lockWitness ? RunnerScript.witnessDrainLimit : 0
     return TimeInterval(120 + steps + 30 + guest.hungTaskTimeout + drain)
   }
-
 }
