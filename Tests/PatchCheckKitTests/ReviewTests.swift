@@ -9,6 +9,7 @@ enum ReviewFixtures {
   /// Every scenario of the library passes (vf-remove SKIP): a clean boot of any one of them.
   static let clean = "boot-v7.3.4-v10-all-scenarios.log"
   static let raceDeadlock = "boot-v7.3.4-v9-race-numvfs-remove.log"
+  static let raceDeadlockProfiled = "boot-v7.3.4-v9-race-coverage.log"
   static let recursive = "boot-v7.3.4-v9-no-reentrancy.log"
   static let v10 = "boot-v7.3.4-v10-all-scenarios.log"
 
@@ -72,6 +73,13 @@ enum ReviewFixtures {
     #expect(abs(Rates.fisherOneSided(more: Tally(hits: 1, runs: 1), than: Tally(hits: 0, runs: 1)) - 0.5) < 1e-9)
     #expect(abs(Rates.fisherOneSided(more: Tally(hits: 3, runs: 3), than: Tally(hits: 0, runs: 3)) - 0.05) < 1e-9)
     #expect(Rates.fisherOneSided(more: Tally(hits: 12, runs: 30), than: Tally(hits: 0, runs: 30)) < 0.001)
+    // Past chance is p at most 0.05, whichever side of 1/20 the sum of logs lands: 3 of 3
+    // against 0 of 3 is; 2 of 2 against 0 of 2 (1/6) is not.
+    #expect(Rates.pastChance(Rates.fisherOneSided(more: Tally(hits: 3, runs: 3), than: Tally(hits: 0, runs: 3))))
+    #expect(Rates.pastChance(0.05) && Rates.pastChance(0.0499) && !Rates.pastChance(0.0501))
+    #expect(!Rates.pastChance(Rates.fisherOneSided(more: Tally(hits: 2, runs: 2), than: Tally(hits: 0, runs: 2))))
+    let threeOfThree = ReviewFindings.judge(title: "t", kernels: [Tally(hits: 0, runs: 3), Tally(hits: 3, runs: 3)], racy: true)
+    #expect(threeOfThree.label == .new && threeOfThree.clear, "\(threeOfThree.claim)")
     #expect(Rates.percent(Rates.upperBound(Tally(hits: 0, runs: 30))) == "9.6%")
     #expect(Rates.percent(0.63) == "63%")
   }
@@ -108,6 +116,26 @@ enum ReviewFixtures {
       explained.lines.contains(
         "\(numvfs.task) holds &dev->mutex (taken in sriov_numvfs_store) and waits in sriov_enable for pci_rescan_remove_lock, held by \(remove.task)"
       ), "\(explained.lines)")
+  }
+
+  /// The same race with the coverage profiler on (as every run has it since): lockdep lists
+  /// the rescan lock of both writers "at return_to_handler", since `pci_lock_rescan_remove`
+  /// is profiled and takes the mutex in a tail call. The numvfs writer only waits for that
+  /// lock (the remove writer, its owner, holds it): still AB-BA, never "recursive".
+  @Test func theProfilersTrampolineHidesNoCycle() throws {
+    let text = try Fixtures.text(ReviewFixtures.raceDeadlockProfiled)
+    #expect(text.contains("(pci_rescan_remove_lock){+.+.}-{4:4}, at: return_to_handler"), "the fixture shows the trampoline")
+    let explained = try #require(Deadlock.explain(ConsoleAnalyzer.reports(in: text).compactMap(\.blocked)))
+    #expect(explained.kind == .abba, "\(explained.lines)")
+    #expect(explained.summary == "AB-BA deadlock between &dev->mutex and pci_rescan_remove_lock", "\(explained.summary)")
+    let numvfs = try #require(explained.tasks.first { $0.waitsIn == "sriov_enable" })
+    #expect(numvfs.holds == "&dev->mutex" && numvfs.heldSince == "sriov_numvfs_store")
+    #expect(numvfs.waitsFor == "pci_rescan_remove_lock")
+    let remove = try #require(explained.tasks.first { $0.waitsIn == "device_release_driver_internal" })
+    #expect(remove.holds == "pci_rescan_remove_lock" && remove.heldSince == nil, "where it was taken is not known")
+    #expect(remove.waitsFor == "&dev->mutex")
+    #expect(numvfs.owner == remove.task && remove.owner == numvfs.task)
+    #expect(!explained.lines.joined().contains("return_to_handler"), "\(explained.lines)")
   }
 
   /// The negative control: the remove writer waits for the lock it already holds.

@@ -41,10 +41,15 @@ package struct DeadlockExplanation: Sendable, Codable, Equatable {
 }
 
 package enum Deadlock {
-  /// A lock as the hung-task report lists it: "&dev->mutex at sriov_numvfs_store".
+  /// A lock as the hung-task report lists it: "&dev->mutex at sriov_numvfs_store". Where
+  /// it was taken is unknown when lockdep names ftrace's return trampoline: a function the
+  /// graph tracer or the function profiler hooks (the coverage of the series' functions) has
+  /// its return address replaced, so a lock it takes in a tail call is listed "at
+  /// return_to_handler".
   static func split(_ lock: String) -> (name: String, at: String?) {
     guard let range = lock.range(of: " at ", options: .backwards) else { return (lock, nil) }
-    return (String(lock[..<range.lowerBound]), String(lock[range.upperBound...]))
+    let at = String(lock[range.upperBound...])
+    return (String(lock[..<range.lowerBound]), at.hasPrefix("return_to_handler") ? nil : at)
   }
 
   /// The locks lockdep's own reports say a task "is trying to acquire", by task ("sh:142").
@@ -84,9 +89,19 @@ package enum Deadlock {
     }
     func heldLocks(_ task: BlockedTask) -> [(name: String, at: String?)] {
       var locks = task.locks.map(split)
-      // The entry being taken is listed last, at the function the task waits in.
-      if let wanted = waited(task), let last = locks.last, last.name == wanted, last.at == task.waitsIn { locks.removeLast() }
+      // The entry being taken is listed last, at the function the task waits in; or, where
+      // that function is hidden (see `split`), last and held by the owner the kernel names:
+      // a mutex has one owner, so this task only waits for it.
+      if let wanted = waited(task), let last = locks.last, last.name == wanted,
+        last.at == task.waitsIn || ownerHolds(task, wanted)
+      {
+        locks.removeLast()
+      }
       return locks
+    }
+    func ownerHolds(_ task: BlockedTask, _ lock: String) -> Bool {
+      guard let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task else { return false }
+      return owner.locks.map(split).contains { $0.name == lock }
     }
     func owner(of task: BlockedTask) -> String? {
       if let named = task.blockedOn { return named }

@@ -102,7 +102,7 @@ package enum ReviewFindings {
       // One side hits, the other never: past chance, the bound on the side that never hits.
       let (hit, never) = label == .new ? (series, base) : (base, series)
       let p = Rates.fisherOneSided(more: hit, than: never)
-      clear = !racy || p < 0.05
+      clear = !racy || Rates.pastChance(p)
       let bound =
         label == .new
         ? "rate with the series above \(Rates.percent(Rates.lowerBound(series))), on the base below "
@@ -121,13 +121,13 @@ package enum ReviewFindings {
       var text = flaky ? "flaky: seen on the base too (\(sides))" : "pre-existing: \(sides)"
       let more = Rates.fisherOneSided(more: series, than: base)
       let less = Rates.fisherOneSided(more: base, than: series)
-      if more < 0.05 { text += String(format: "; more often with the series (p = %.3f)", more) }
-      if less < 0.05 { text += String(format: "; less often with the series (p = %.3f)", less) }
+      if Rates.pastChance(more) { text += String(format: "; more often with the series (p = %.3f)", more) }
+      if Rates.pastChance(less) { text += String(format: "; less often with the series (p = %.3f)", less) }
       claim = text
     case .breaksBisection:
       let at = introducedBy ?? 1
       let p = Rates.fisherOneSided(more: kernels[at], than: base)
-      clear = !racy || p < 0.05
+      clear = !racy || Rates.pastChance(p)
       claim =
         "breaks bisection: \(kernels[at]) with \(ReviewKernel.label(at, of: n)), \(sides)"
         + (fixedBy.map { "; gone with patch \($0)/\(n)" } ?? "")

@@ -84,7 +84,7 @@ package struct ReviewFinding: Sendable, Codable, Equatable {
   package var racy: Bool
   /// The claim the numbers support, with its bound.
   package var claim: String
-  /// The difference is past chance (one-sided Fisher p < 0.05), or it needs no test.
+  /// The difference is past chance (one-sided Fisher p ≤ 0.05, `Rates.pastChance`), or it needs no test.
   package var clear: Bool
   package var excerpt: [String]
   /// The run folder the excerpt is from.
