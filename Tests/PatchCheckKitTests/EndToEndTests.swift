@@ -323,6 +323,10 @@ struct Interruption {
     process.arguments = arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
+    // A build folder that already holds this kernel skips make: have make run, to stop it.
+    if phase == .build {
+      process.environment = ProcessInfo.processInfo.environment.merging([KernelBuilder.alwaysMakeVariable: "1"]) { $1 }
+    }
     try process.run()
     defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 

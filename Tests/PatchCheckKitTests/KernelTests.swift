@@ -148,6 +148,65 @@ import Testing
     #expect(try builder.configKey() != changedFragment, "no list yet: made again")
   }
 
+  /// A build folder whose last successful build was of this very commit, config and make
+  /// command skips make (its walk of an unchanged tree would rebuild nothing); another commit,
+  /// a build that failed, or a source that is no known commit runs it. Real make, on a toy
+  /// tree with the targets the builder calls; `runs` counts make's bzImage recipe.
+  @Test func aBuildOfTheSameCommitSkipsMake() throws {
+    let dir = try TempDir()
+    let source = dir.path("src")
+    let folder = dir.path("build")
+    let makefile = [
+      "VERSION = 7", "PATCHLEVEL = 3", "SUBLEVEL = 4", "tinyconfig olddefconfig:", "\tmkdir -p $(O)/include/config",
+      "\techo CONFIG_PCI_IOV=y > $(O)/.config",
+      "\tprintf 'deps_config := \\\\\\n\\tKconfig \\\\\\n\\n' > $(O)/include/config/auto.conf.cmd",
+      "bzImage:", "\ttest ! -e fail", "\techo run >> $(O)/runs", "\tmkdir -p $(O)/arch/x86/boot",
+      "\techo image > $(O)/arch/x86/boot/bzImage", "\techo 7.3.4$(LOCALVERSION) > $(O)/include/config/kernel.release", "",
+    ].joined(separator: "\n")
+    for (path, text) in [
+      ("Makefile", makefile), ("Kconfig", "config PCI_IOV\n\tbool\n"), ("scripts/kconfig/merge_config.sh", "#!/bin/sh\n"),
+    ] {
+      let url = source.appendingPathComponent(path)
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: source.path + "/scripts/kconfig/merge_config.sh")
+    let fragment = dir.path("pci.config")
+    try "CONFIG_PCI_IOV=y\n".write(to: fragment, atomically: true, encoding: .utf8)
+    var builder = KernelBuilder(source: source, buildDirectory: folder, fragments: [fragment], home: PatchCheckHome(root: dir.url))
+    let log = dir.path("build.log")
+    func runs() -> Int {
+      ((try? String(contentsOf: folder.appendingPathComponent("runs"), encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+    func make(_ commit: String?) throws -> BuildResult {
+      builder.checkedOut = commit
+      builder.localVersion = commit.map { "-pc" + $0.prefix(12) }
+      try? FileManager.default.removeItem(at: log)
+      return try builder.build(log: log, progress: ProgressLine(enabled: false))
+    }
+    let a = String(repeating: "a", count: 40)
+    let b = String(repeating: "b", count: 40)
+
+    let first = try make(a)
+    #expect(first.succeeded && first.upToDate == nil && runs() == 1, "\(first)")
+    let again = try make(a)
+    #expect(again.succeeded && again.upToDate == true && runs() == 1, "the same commit: make not run")
+    #expect(again.image == first.image && again.release == "7.3.4-pcaaaaaaaaaaaa" && again.configCheck != nil)
+    #expect(try String(contentsOf: log, encoding: .utf8).contains("make not run"), "the log says why")
+    #expect(try make(b).upToDate == nil && runs() == 2, "another commit: make runs")
+    #expect(try make(b).upToDate == true && runs() == 2)
+    #expect(try make(nil).upToDate == nil && runs() == 3, "a source that is no known commit: make runs")
+    // A failed build leaves no stamp: the next build of the last good commit runs make.
+    try "x".write(to: source.appendingPathComponent("fail"), atomically: true, encoding: .utf8)
+    #expect(try make(a).succeeded == false)
+    try FileManager.default.removeItem(at: source.appendingPathComponent("fail"))
+    #expect(try make(b).upToDate == nil && runs() == 4, "after a failure: make runs")
+    // Another config: made again, so make runs.
+    try "CONFIG_PCI_IOV=y\nCONFIG_LOCKDEP=y\n".write(to: fragment, atomically: true, encoding: .utf8)
+    #expect(try make(b).upToDate == nil && runs() == 5, "another config: make runs")
+    #expect(try make(b).upToDate == true && runs() == 5)
+  }
+
   @Test func theShippedFragmentsAreValid() throws {
     for fragment in try KernelConfigFile.defaultFragments() { try KernelConfigFile.validate(fragment: fragment) }
     let dir = try TempDir()

@@ -23,6 +23,9 @@ package struct BuildResult: Sendable, Codable {
   /// The release the build made (include/config/kernel.release): what `uname -r` must say in
   /// the guest, which ties a boot to this build.
   package var release: String? = nil
+  /// make did not run: the build folder holds the image of this very commit, config and make
+  /// command (`KernelBuilder.checkedOut`), so its walk of the tree would have rebuilt nothing.
+  package var upToDate: Bool? = nil
 }
 
 package struct KernelBuilder: Sendable {
@@ -35,6 +38,10 @@ package struct KernelBuilder: Sendable {
   /// Appended to the kernel release (make's LOCALVERSION), e.g. "-pc" and the commit's id:
   /// the guest's `uname -r` then names the commit that was built.
   package var localVersion: String?
+  /// The commit `source` was just force-checked-out at (every tracked file as the commit has
+  /// it), or nil when its files may differ from any commit. With it, a build whose stamp says
+  /// the last successful build was of this commit, config and make command skips make.
+  package var checkedOut: String?
 
   package init(source: URL, buildDirectory: URL, fragments: [URL], home: PatchCheckHome) {
     self.source = source
@@ -74,6 +81,19 @@ package struct KernelBuilder: Sendable {
 
   var configKeyFile: URL { buildDirectory.appendingPathComponent(".patchcheck-config-key") }
   var objectCountFile: URL { buildDirectory.appendingPathComponent(".patchcheck-objects") }
+  var builtStampFile: URL { buildDirectory.appendingPathComponent(".patchcheck-built") }
+  package static let alwaysMakeVariable = "PATCHCHECK_ALWAYS_MAKE"
+
+  /// What the last successful build was made of: the commit, the config's key and the make
+  /// command and environment. nil when the source is not a known commit, or the config was
+  /// just made again (configure removes its key).
+  func builtStamp() -> String? {
+    guard let checkedOut, let key = try? String(contentsOf: configKeyFile, encoding: .utf8) else { return nil }
+    // make every time, as before the stamp (the interruption test needs a make to stop).
+    if ProcessInfo.processInfo.environment[Self.alwaysMakeVariable] == "1" { return nil }
+    let environment = self.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    return ([checkedOut, key] + makeBase + environment).joined(separator: "\n")
+  }
 
   /// Writes .config unless one made from the same fragments and the same Kconfig files is
   /// already there (regenerating an unchanged config would cost seconds each run for
@@ -157,6 +177,15 @@ package struct KernelBuilder: Sendable {
   package func build(log: URL, progress: ProgressLine) throws -> BuildResult {
     let configSeconds = try configure(log: log)
     let start = Date()
+    let image = buildDirectory.appendingPathComponent("arch/x86/boot/bzImage")
+    let stamp = builtStamp()
+    if let stamp, (try? String(contentsOf: builtStampFile, encoding: .utf8)) == stamp,
+      FileManager.default.fileExists(atPath: image.path)
+    {
+      return try upToDate(image: image, log: log, configSeconds: configSeconds, start: start)
+    }
+    // Whatever make leaves if it fails or is stopped is no known build.
+    try? FileManager.default.removeItem(at: builtStampFile)
     let expected = (try? String(contentsOf: objectCountFile, encoding: .utf8)).flatMap {
       Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -172,13 +201,13 @@ package struct KernelBuilder: Sendable {
       progress.update("build: \(counter.objects)\(of) objects, \(elapsed / 60):\(String(format: "%02d", elapsed % 60))")
     }
     progress.finish()
-    let image = buildDirectory.appendingPathComponent("arch/x86/boot/bzImage")
     let ok = result.succeeded && FileManager.default.fileExists(atPath: image.path)
     if !ok { try checkSpace((try? String(contentsOf: log, encoding: .utf8)) ?? result.output) }
     // The check reads the .config this build used (the build may have refreshed it).
     let configText = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
     let check = try KernelConfigFile.check(fragments: fragments, config: configText)
     if ok, let key = try? configKey() { try? key.write(to: configKeyFile, atomically: true, encoding: .utf8) }
+    if ok, let stamp = builtStamp() { try? stamp.write(to: builtStampFile, atomically: true, encoding: .utf8) }
     let release = (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
       .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     if ok, expected == nil || counter.objects > (expected ?? 0) / 2 {
@@ -193,6 +222,22 @@ package struct KernelBuilder: Sendable {
       image: ok ? image.path : nil,
       errors: ok ? [] : Self.compilerErrors(in: (try? String(contentsOf: log, encoding: .utf8)) ?? result.output),
       configCheck: check, compiler: nil, release: ok ? release : nil)
+  }
+
+  /// The result of a build make was spared: the image, the release and the config check as
+  /// the last build left them, and a line in the log saying why make did not run.
+  func upToDate(image: URL, log: URL, configSeconds: Double, start: Date) throws -> BuildResult {
+    let note = "patchcheck: \(image.path) is the build of \(checkedOut ?? "?") with this config and make command: make not run\n"
+    let before = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    try (before + note).write(to: log, atomically: true, encoding: .utf8)
+    let configText = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
+    let release = (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
+      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    return BuildResult(
+      succeeded: true, seconds: Date().timeIntervalSince(start), configSeconds: configSeconds, objects: 0,
+      ccache: ProcessRunner.which("ccache") != nil, image: image.path, errors: [],
+      configCheck: try KernelConfigFile.check(fragments: fragments, config: configText), compiler: nil, release: release,
+      upToDate: true)
   }
 
   /// `path/file.c:12:5: error: message` lines, first ten, paths relative to the source.

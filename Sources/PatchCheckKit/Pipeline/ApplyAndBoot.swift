@@ -208,6 +208,8 @@ package struct ApplyAndBoot {
   func buildStage(_ builder: KernelBuilder, commit: ObjectID, log: URL) throws -> BuildResult {
     var builder = builder
     builder.localVersion = Self.localVersion(for: commit)
+    // Every caller has just force-checked-out `commit` in the build worktree.
+    builder.checkedOut = commit.description
     console.say("building in \(builder.buildDirectory.path) (log: \(log.path))")
     try? FileManager.default.removeItem(at: log)
     var build = try builder.build(log: log, progress: progress)
@@ -215,7 +217,11 @@ package struct ApplyAndBoot {
     if let dropped = build.configCheck?.dropped, !dropped.isEmpty {
       console.warn("Kconfig dropped: " + dropped.map { "\($0.name)=\($0.wanted) (got \($0.actual))" }.joined(separator: ", "))
     }
-    if build.succeeded { console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds)) }
+    if build.upToDate == true {
+      console.say("the build folder already holds this commit's kernel: make not run")
+    } else if build.succeeded {
+      console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds))
+    }
     return build
   }
 
