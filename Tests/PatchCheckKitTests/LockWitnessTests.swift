@@ -28,6 +28,36 @@ import Testing
     "             sh-80      [001] .....    12.300000: tracing_mark_write: patchcheck: \(text)"
   }
 
+  /// The reader takes a lock event's fields as awk splits them (cheap under TCG) and any
+  /// other line by position; both read the same events the same: a task whose name has a
+  /// space (only the by-position path can tell where it ends), "try read" prefixes, a lock
+  /// name with a space, and a line ending in CR give the edges the plain lines give.
+  @Test func fieldsAndPositionsReadTheSameEvents() throws {
+    func trace(_ task: String, cr: Bool) -> [String] {
+      let end = cr ? "\r" : ""
+      return [
+        Self.marker("numvfs: enable 4 VFs"),
+        Self.event(task, "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex") + end,
+        Self.event(task, "....1", "lock_acquire", "00000000ffff0001", "try read (wq_completion)a b") + end,
+        Self.event(task, "....1", "lock_release", "00000000ffff0001", "(wq_completion)a b") + end,
+        Self.event(task, "....1", "lock_acquire", "00000000bbbb0001", "read pci_rescan_remove_lock") + end,
+        Self.event(task, "....1", "lock_acquire", "00000000cccc0001", "&other->lock") + end,
+        Self.event(task, "....1", "lock_release", "00000000cccc0001", "&other->lock") + end,
+        Self.event(task, "....1", "lock_release", "00000000bbbb0001", "pci_rescan_remove_lock") + end,
+        Self.event(task, "....1", "lock_release", "00000000aaaa0001", "&dev->mutex") + end,
+        Self.marker("end"),
+      ]
+    }
+    let plain = try runAwk(trace("sh-82", cr: false))
+    #expect(plain.contains("edge\t&dev->mutex\tpci_rescan_remove_lock\t1\tsh-82\t"), "\(plain)")
+    #expect(plain.contains("edge\tpci_rescan_remove_lock\t&other->lock\t1\tsh-82\t"), "\(plain)")
+    #expect(!plain.contains("(wq_completion)"), "a trylock makes no edge, and leaves the stack: \(plain)")
+    #expect(plain.contains("done\t3\t3"), "\(plain)")
+    #expect(try runAwk(trace("sh-82", cr: true)) == plain, "CR line ends")
+    let spaced = try runAwk(trace("Web Content-82", cr: false))
+    #expect(spaced == plain.replacingOccurrences(of: "\tsh-82\t", with: "\tWeb Content-82\t"), "\(spaced)")
+  }
+
   /// Two sequential steps take the same two locks in opposite orders: one cycle, on the same
   /// instances; nesting one class in itself, interrupts, trylocks and RCU readers add nothing.
   @Test func oppositeOrdersInTwoStepsMakeOneCycle() throws {
