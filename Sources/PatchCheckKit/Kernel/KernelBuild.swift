@@ -204,12 +204,10 @@ package struct KernelBuilder: Sendable {
     let ok = result.succeeded && FileManager.default.fileExists(atPath: image.path)
     if !ok { try checkSpace((try? String(contentsOf: log, encoding: .utf8)) ?? result.output) }
     // The check reads the .config this build used (the build may have refreshed it).
-    let configText = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
-    let check = try KernelConfigFile.check(fragments: fragments, config: configText)
+    let check = try configCheck()
     if ok, let key = try? configKey() { try? key.write(to: configKeyFile, atomically: true, encoding: .utf8) }
     if ok, let stamp = builtStamp() { try? stamp.write(to: builtStampFile, atomically: true, encoding: .utf8) }
-    let release = (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
-      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    let release = builtRelease()
     if ok, expected == nil || counter.objects > (expected ?? 0) / 2 {
       // Only a full build tells how many objects a full build has.
       if expected == nil || counter.objects > (expected ?? 0) {
@@ -230,14 +228,22 @@ package struct KernelBuilder: Sendable {
     let note = "patchcheck: \(image.path) is the build of \(checkedOut ?? "?") with this config and make command: make not run\n"
     let before = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     try (before + note).write(to: log, atomically: true, encoding: .utf8)
-    let configText = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
-    let release = (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
-      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     return BuildResult(
       succeeded: true, seconds: Date().timeIntervalSince(start), configSeconds: configSeconds, objects: 0,
-      ccache: ProcessRunner.which("ccache") != nil, image: image.path, errors: [],
-      configCheck: try KernelConfigFile.check(fragments: fragments, config: configText), compiler: nil, release: release,
-      upToDate: true)
+      ccache: ProcessRunner.which("ccache") != nil, image: image.path, errors: [], configCheck: try configCheck(), compiler: nil,
+      release: builtRelease(), upToDate: true)
+  }
+
+  /// The fragments' options checked in the build folder's .config.
+  func configCheck() throws -> ConfigCheck {
+    let text = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
+    return try KernelConfigFile.check(fragments: fragments, config: text)
+  }
+
+  /// The release the build folder's last build made (include/config/kernel.release).
+  func builtRelease() -> String? {
+    (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
+      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
   }
 
   /// `path/file.c:12:5: error: message` lines, first ten, paths relative to the source.

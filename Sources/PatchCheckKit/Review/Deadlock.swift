@@ -73,6 +73,11 @@ package enum Deadlock {
     var byTask: [String: BlockedTask] = [:]
     for task in blocked where byTask[task.task] == nil { byTask[task.task] = task }
     let trying = acquiring(in: reports)
+    // Whether the owner the kernel names for `task` (another reported task) lists `lock`.
+    func ownerHolds(_ task: BlockedTask, _ lock: String) -> Bool {
+      guard let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task else { return false }
+      return owner.locks.map(split).contains { $0.name == lock }
+    }
     // What each task waits for: lockdep lists a mutex being taken with the held ones, last,
     // at the function the task waits in; else lockdep's own report names it.
     func waited(_ task: BlockedTask) -> String? {
@@ -80,11 +85,7 @@ package enum Deadlock {
       if let waitsIn = task.waitsIn, let lock = parsed.last(where: { $0.at == waitsIn }) { return lock.name }
       if let lock = trying[task.task] { return lock }
       // Else the last lock listed that the owner (another task) also lists.
-      if let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task, let last = parsed.last,
-        owner.locks.map(split).contains(where: { $0.name == last.name })
-      {
-        return last.name
-      }
+      if let last = parsed.last, ownerHolds(task, last.name) { return last.name }
       return nil
     }
     func heldLocks(_ task: BlockedTask) -> [(name: String, at: String?)] {
@@ -98,10 +99,6 @@ package enum Deadlock {
         locks.removeLast()
       }
       return locks
-    }
-    func ownerHolds(_ task: BlockedTask, _ lock: String) -> Bool {
-      guard let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task else { return false }
-      return owner.locks.map(split).contains { $0.name == lock }
     }
     func owner(of task: BlockedTask) -> String? {
       if let named = task.blockedOn { return named }

@@ -40,13 +40,13 @@ package enum Rates {
     return solve { alpha - (1 - atMost(tally.hits - 1, of: tally.runs, rate: $0)) }
   }
 
-  /// Fisher's exact test, one-sided: the chance of `more`'s hits being this high or higher
-  /// if both sides had the same rate (given the hits of both together).
   /// Whether a one-sided p is past chance: at most 0.05. The sum of exp(lgamma) terms lands
   /// a hair either side of an exact 0.05 (3 of 3 against 0 of 3 is 1/20, computed as
   /// 0.04999999999999998), so the comparison allows for it instead of deciding by rounding.
   package static func pastChance(_ p: Double) -> Bool { p <= 0.05 + 1e-9 }
 
+  /// Fisher's exact test, one-sided: the chance of `more`'s hits being this high or higher
+  /// if both sides had the same rate (given the hits of both together).
   package static func fisherOneSided(more: Tally, than less: Tally) -> Double {
     let total = more.runs + less.runs
     let hits = more.hits + less.hits
