@@ -205,6 +205,10 @@ import Testing
     try "CONFIG_PCI_IOV=y\nCONFIG_LOCKDEP=y\n".write(to: fragment, atomically: true, encoding: .utf8)
     #expect(try make(b).upToDate == nil && runs() == 5, "another config: make runs")
     #expect(try make(b).upToDate == true && runs() == 5)
+    // PATCHCHECK_ALWAYS_MAKE=1: make runs whatever the stamp says.
+    setenv(KernelBuilder.alwaysMakeVariable, "1", 1)
+    defer { unsetenv(KernelBuilder.alwaysMakeVariable) }
+    #expect(try make(b).upToDate == nil && runs() == 6, "PATCHCHECK_ALWAYS_MAKE=1: make runs")
   }
 
   @Test func theShippedFragmentsAreValid() throws {
