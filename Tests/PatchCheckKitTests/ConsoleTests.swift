@@ -63,6 +63,26 @@ struct CorpusCase: CustomStringConvertible {
     #expect(agree >= 40, "agree \(agree)/\(total); disagree: \(disagree.joined(separator: "; "))")
   }
 
+  /// A long log is read on several threads (its header searches, then its reports in
+  /// parts, each with a prefix cache of its own): it gives what one thread gives, every
+  /// title, count, excerpt and line, in the same order.
+  @Test func aLongLogReadOnSeveralThreadsGivesWhatOneThreadGives() throws {
+    let boots = try ["boot-v7.3.4-v9-race-numvfs-remove.log", "boot-v7.3.4-v9-no-reentrancy.log"].map(Fixtures.text)
+    let parts = try boots + CorpusCase.all().map { try $0.log() }
+    var log = ""
+    while log.utf8.count <= 1 << 22 { for part in parts { log += part + "\n" } }
+    var one = ReportParser(log)
+    one.cores = 1
+    var several = ReportParser(log)
+    several.cores = 4
+    let serial = one.splats()
+    #expect(serial.count > 40)
+    #expect(serial.reduce(0) { $0 + $1.count } > 256)
+    #expect(several.splats() == serial)
+    let (splats, _) = ConsoleAnalyzer.reportsAndResults(in: log)
+    #expect(splats == ConsoleAnalyzer.reports(in: log))
+  }
+
   @Test func aCleanBootOfOurKernelHasNoReportsAndPassingKTAP() throws {
     let log = try Fixtures.text("boot-v7.3.4-clean.log")
     #expect(ConsoleAnalyzer.analyze(log).isEmpty)

@@ -29,22 +29,24 @@ package enum JSON {
   /// `cat report.json` or `--json` on a terminal shows text from a mail or a guest, never
   /// obeys it. The same JSON value: they only occur inside strings.
   package static func escapingControls(_ data: Data) -> Data {
-    guard data.contains(0x7F) || data.contains(0xC2) else { return data }
-    var out = Data(capacity: data.count)
-    var bytes = data.makeIterator()
-    var pending = bytes.next()
-    while let byte = pending {
-      pending = bytes.next()
+    let bytes = [UInt8](data)
+    guard bytes.contains(where: { $0 == 0x7F || $0 == 0xC2 }) else { return data }
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count + 64)
+    var i = 0
+    while i < bytes.count {
+      let byte = bytes[i]
+      i += 1
       if byte == 0x7F {
-        out.append(contentsOf: Array("\\u007f".utf8))
-      } else if byte == 0xC2, let next = pending, (0x80...0x9F).contains(next) {
-        out.append(contentsOf: Array(String(format: "\\u%04x", Int(next)).utf8))
-        pending = bytes.next()
+        out.append(contentsOf: "\\u007f".utf8)
+      } else if byte == 0xC2, i < bytes.count, (0x80...0x9F).contains(bytes[i]) {
+        out.append(contentsOf: String(format: "\\u%04x", Int(bytes[i])).utf8)
+        i += 1
       } else {
         out.append(byte)
       }
     }
-    return out
+    return Data(out)
   }
 
   /// Reads what `encoder` wrote (ISO 8601 dates).

@@ -87,6 +87,19 @@ package enum ConsoleAnalyzer {
   package static func analyze(_ log: String) -> [Splat] {
     ReportParser(log).splats()
   }
+
+  /// A console's reports (`reports(in:)`) and its KTAP results (`KTAPParser.parse`), read at
+  /// the same time: neither reads what the other finds, and a console can be hundreds of MB.
+  package static func reportsAndResults(in log: String, expected: [String] = []) -> (splats: [Splat], scenarios: [ScenarioResult]) {
+    // Not a concurrentPerform of two: the reports' own concurrentPerform would then run on
+    // one thread (libdispatch runs a nested apply inline).
+    nonisolated(unsafe) var scenarios: [ScenarioResult] = []
+    let ktap = DispatchGroup()
+    DispatchQueue.global().async(group: ktap) { scenarios = KTAPParser.parse(log, expected: expected) }
+    let splats = reports(in: log)
+    ktap.wait()
+    return (splats, scenarios)
+  }
 }
 
 extension ConsoleAnalyzer {

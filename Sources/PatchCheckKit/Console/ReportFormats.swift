@@ -71,43 +71,74 @@ struct ReportFamily: Sendable {
 enum Match {
   static let pc = "[<"
 
+  // These read ASCII, so they walk the UTF-8 bytes: a Character is a grapheme cluster,
+  // and breaking a stack trace into them was most of a busy log's analysis.
+
   /// `func` in `func+0x1/0x2` or `func.isra.0+0x1/0x2` at `s` (syzkaller's {{FUNC}}).
   static func function(at s: Substring) -> (name: String, rest: Substring)? {
-    var end = s.startIndex
-    while end < s.endIndex, let a = s[end].asciiValue, isIdent(a) { end = s.index(after: end) }
-    guard end > s.startIndex, end < s.endIndex, s[end] == "+" || s[end] == "." else { return nil }
-    return (String(s[s.startIndex..<end]), s[end...])
+    let u = s.utf8
+    var end = u.startIndex
+    while end < u.endIndex, isIdent(u[end]) { u.formIndex(after: &end) }
+    guard end > u.startIndex, end < u.endIndex, u[end] == 0x2B || u[end] == 0x2E else { return nil }
+    return (String(s[..<end]), s[end...])
   }
 
   static func isIdent(_ a: UInt8) -> Bool {
     (a >= 97 && a <= 122) || (a >= 65 && a <= 90) || (a >= 48 && a <= 57) || a == 95
   }
 
+  static func isHex(_ a: UInt8) -> Bool {
+    (a >= 48 && a <= 57) || (a >= 97 && a <= 102) || (a >= 65 && a <= 70)
+  }
+
+  /// `s` past its leading blanks (spaces, and tabs when `tabs`).
+  static func skipBlanks(_ s: Substring, tabs: Bool = true) -> Substring {
+    let u = s.utf8
+    var i = u.startIndex
+    while i < u.endIndex, u[i] == 0x20 || (tabs && u[i] == 0x09) { u.formIndex(after: &i) }
+    return s[i...]
+  }
+
+  /// Whether `s` starts with the ASCII `prefix`.
+  static func starts(_ s: Substring, with prefix: StaticString) -> Bool {
+    let u = s.utf8
+    let count = prefix.utf8CodeUnitCount
+    guard u.count >= count else { return false }
+    var i = u.startIndex
+    for k in 0..<count {
+      if u[i] != prefix.utf8Start[k] { return false }
+      u.formIndex(after: &i)
+    }
+    return true
+  }
+
   /// Skips `[<ffffffff81000000>]` (or `[ffff...]`) and the blanks after it.
   static func skipPC(_ s: Substring) -> Substring? {
-    guard s.first == "[" else { return nil }
-    var rest = s.dropFirst()
-    if rest.first == "<" { rest = rest.dropFirst() }
-    if rest.hasPrefix("0x") { rest = rest.dropFirst(2) }
-    let digits = rest.prefix { $0.isHexDigit }
-    guard !digits.isEmpty else { return nil }
-    rest = rest[digits.endIndex...]
-    if rest.first == ">" { rest = rest.dropFirst() }
-    guard rest.first == "]" else { return nil }
-    return rest.dropFirst()
+    let u = s.utf8
+    var i = u.startIndex
+    guard i < u.endIndex, u[i] == 0x5B else { return nil }  // [
+    u.formIndex(after: &i)
+    if i < u.endIndex, u[i] == 0x3C { u.formIndex(after: &i) }  // <
+    if starts(s[i...], with: "0x") { i = u.index(i, offsetBy: 2) }
+    let digits = i
+    while i < u.endIndex, isHex(u[i]) { u.formIndex(after: &i) }
+    guard i > digits else { return nil }
+    if i < u.endIndex, u[i] == 0x3E { u.formIndex(after: &i) }  // >
+    guard i < u.endIndex, u[i] == 0x5D else { return nil }  // ]
+    return s[u.index(after: i)...]
   }
 
   /// A stack frame line: blanks, up to two `[<pc>]`, then `func+0x..`. `questionable` frames
   /// (`? func`) are the unwinder's guesses.
   static func frame(_ line: Substring, allowQuestionable: Bool = false) -> String? {
-    var s = line.drop { $0 == " " || $0 == "\t" }
+    var s = skipBlanks(line)
     for _ in 0..<2 {
       guard let rest = skipPC(s) else { break }
-      s = rest.drop { $0 == " " || $0 == "\t" }
+      s = skipBlanks(rest)
     }
-    if s.hasPrefix("? ") {
+    if starts(s, with: "? ") {
       guard allowQuestionable else { return nil }
-      s = s.dropFirst(2).drop { $0 == " " }
+      s = skipBlanks(s.dropFirst(2), tabs: false)
     }
     return function(at: s)?.name
   }
@@ -116,7 +147,7 @@ enum Match {
   /// `[<pc>] (caller) from [<pc>] (callee+0x1/0x2)` names two.
   static func frames(_ line: Substring, allowQuestionable: Bool = false) -> [String] {
     if let name = frame(line, allowQuestionable: allowQuestionable) { return [name] }
-    var s = line.drop { $0 == " " }
+    var s = skipBlanks(line, tabs: false)
     guard let afterPC = skipPC(s), afterPC.hasPrefix(" (") else { return [] }
     s = afterPC.dropFirst(2)
     let first = s.prefix { $0.asciiValue.map(isIdent) ?? false || $0 == "." }
@@ -128,11 +159,12 @@ enum Match {
   }
 
   static func isQuestionable(_ line: Substring) -> Bool {
-    if line.hasSuffix(" (unreliable)") { return true }  // powerpc's guesses
-    guard line.has(" ? ") || line.hasPrefix("? ") else { return false }
-    var s = line.drop { $0 == " " || $0 == "\t" }
-    if let rest = skipPC(s) { s = rest.drop { $0 == " " } }
-    return s.hasPrefix("? ") && !line.has("<EOI>")
+    let u = line.utf8
+    if u.count >= 13, starts(line[u.index(u.endIndex, offsetBy: -13)...], with: " (unreliable)") { return true }  // powerpc's guesses
+    guard line.has(" ? ") || starts(line, with: "? ") else { return false }
+    var s = skipBlanks(line)
+    if let rest = skipPC(s) { s = skipBlanks(rest, tabs: false) }
+    return starts(s, with: "? ") && !line.has("<EOI>")
   }
 
   /// syzkaller's RIP frame: `RIP: 0010:func+0x..`, `IP: [<..>] func+0x..`, `pc : func+0x..`,

@@ -33,7 +33,15 @@ struct ConsoleBuffer {
     }
     self.bytes = bytes
     self.starts = starts
+    // How often each byte occurs in the log's first MB: a search anchors on its needle's
+    // rarest byte (what ripgrep does with a fixed table), so memchr stops at few false hits.
+    var seen = [Int](repeating: 0, count: 256)
+    for byte in bytes.prefix(1 << 20) { seen[Int(byte)] += 1 }
+    frequency = seen
   }
+
+  /// Counts of each byte value in the first MB.
+  let frequency: [Int]
 
   var count: Int { starts.count }
 
@@ -115,6 +123,20 @@ struct ConsoleBuffer {
     return low
   }
 
+  /// `lines(containing:)` of each needle; a long log's needles are searched on `cores` cores.
+  func lines(containingEach needles: [String], cores: Int) -> [[Int]] {
+    let parts = bytes.count >= 1 << 22 ? min(cores, needles.count) : 1
+    guard parts > 1 else { return needles.map(lines(containing:)) }
+    var found = [[Int]](repeating: [], count: needles.count)
+    found.withUnsafeMutableBufferPointer { out in
+      nonisolated(unsafe) let out = out
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        for n in stride(from: part, to: needles.count, by: parts) { out[n] = lines(containing: needles[n]) }
+      }
+    }
+    return found
+  }
+
   /// The lines holding `needle`, each once, in order.
   func lines(containing needle: String) -> [Int] {
     let pattern = Array(needle.utf8)
@@ -122,10 +144,13 @@ struct ConsoleBuffer {
     bytes.withUnsafeBufferPointer { buf in
       pattern.withUnsafeBufferPointer { pat in
         guard let base = buf.baseAddress, let p = pat.baseAddress else { return }
+        guard !pat.isEmpty else { return }
+        // memchr for the needle's rarest byte (at `k` in it), memcmp for the whole needle
+        // (memmem is not in every libc module).
+        let k = pat.indices.min { frequency[Int(pat[$0])] < frequency[Int(pat[$1])] } ?? 0
         var pos = 0
-        // memchr for the first byte, memcmp for the rest (memmem is not in every libc module).
-        while pos + pat.count <= buf.count, let hit = memchr(base + pos, Int32(pat[0]), buf.count - pos - pat.count + 1) {
-          let offset = hit.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base)
+        while pos + pat.count <= buf.count, let hit = memchr(base + pos + k, Int32(pat[k]), buf.count - pos - pat.count + 1) {
+          let offset = hit.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base) - k
           guard memcmp(base + offset, p, pat.count) == 0 else {
             pos = offset + 1
             continue
@@ -184,29 +209,53 @@ extension ConsoleLine {
 struct ReportParser {
   let buffer: ConsoleBuffer
   let prefixes: PrefixCache
+  /// How many threads a long log is read on (tests compare 1 with more).
+  var cores = ProcessInfo.processInfo.activeProcessorCount
 
   init(_ log: String) {
     buffer = ConsoleBuffer(log)
     prefixes = PrefixCache(buffer)
   }
 
-  /// Each line's printk prefix, read once: reports in a busy log read the same lines.
+  private init(_ buffer: ConsoleBuffer, prefixes: PrefixCache) {
+    self.buffer = buffer
+    self.prefixes = prefixes
+  }
+
+  /// Each line's printk prefix, read once: reports in a busy log read the same lines. The
+  /// table is calloc'd, so a cache that reads a part of the log touches only that part's pages.
   final class PrefixCache {
     let buffer: ConsoleBuffer
-    var callers: [Int32]
-    var offsets: [Int]
+    /// Per line: 0 not read yet, else the caller + 2 (`Caller.none` is -1).
+    private let callers: UnsafeMutablePointer<Int32>
+    /// Per line: where its text starts, from the line's start.
+    private let offsets: UnsafeMutablePointer<Int32>
 
     init(_ buffer: ConsoleBuffer) {
       self.buffer = buffer
-      callers = Array(repeating: Int32.min, count: buffer.count)
-      offsets = Array(repeating: 0, count: buffer.count)
+      callers = Self.zeroed(buffer.count)
+      offsets = Self.zeroed(buffer.count)
+    }
+
+    /// calloc's pages stay the kernel's zero page until written.
+    static func zeroed(_ count: Int) -> UnsafeMutablePointer<Int32> {
+      guard let raw = calloc(max(1, count), MemoryLayout<Int32>.stride) else { preconditionFailure("out of memory") }
+      return raw.assumingMemoryBound(to: Int32.self)
+    }
+
+    deinit {
+      free(callers)
+      free(offsets)
     }
 
     func callAsFunction(_ i: Int) -> (caller: Int, text: Int) {
-      if callers[i] != Int32.min { return (Int(callers[i]), offsets[i]) }
+      if callers[i] != 0 { return (Int(callers[i]) - 2, buffer.starts[i] + Int(offsets[i])) }
       let (caller, text) = buffer.prefix(i)
-      callers[i] = Int32(truncatingIfNeeded: caller)
-      offsets[i] = text
+      // A caller number past Int32 (no kernel prints one) or a prefix past 2 GB is read again.
+      if let stored = Int32(exactly: caller + 2), stored != 0, let offset = Int32(exactly: text - buffer.starts[i]) {
+        callers[i] = stored
+        offsets[i] = offset
+      }
       return (caller, text)
     }
   }
@@ -237,14 +286,15 @@ struct ReportParser {
     // Where each kind and title is in `splats`: a repeat is only counted, so its excerpt and
     // blocked task (the first report's are kept) are never read.
     var seen: [Splat.Kind: [String: Int]] = [:]
-    for (n, start) in starts.enumerated() {
-      let body = self.body(of: start, next: starts[(n + 1)...])
-      guard var splat = describe(start, body) else { continue }
+    for (n, described) in describeAll(starts).enumerated() {
+      guard var splat = described else { continue }
+      let start = starts[n]
       if let same = seen[splat.kind]?[splat.title] {
         splats[same].count += 1
         splats[same].otherLines.append(start.line + 1)
         continue
       }
+      let body = self.body(of: start, next: starts[(n + 1)...])
       splat.excerpt = excerpt(body)
       if splat.kind == .hungTask {
         // lockdep's "locks held by task/pid:" list, if it follows within 400 lines.
@@ -257,6 +307,29 @@ struct ReportParser {
       splats.append(splat)
     }
     return splats
+  }
+
+  /// Each report's kind and title (no excerpt), in the order of `starts`. Each report is read
+  /// alone, so a busy log's reports are read on every core, in contiguous parts; each part
+  /// has a prefix cache of its own (the cache is not shared between threads).
+  func describeAll(_ starts: [Start]) -> [Splat?] {
+    // More parts than cores, so a core slowed by other work (the KTAP reader) takes fewer.
+    let parts = cores > 1 ? min(4 * cores, starts.count / 64) : 1
+    guard parts > 1 else { return starts.indices.map { describe(starts[$0], body(of: starts[$0], next: starts[($0 + 1)...])) } }
+    var described = [Splat?](repeating: nil, count: starts.count)
+    let size = (starts.count + parts - 1) / parts
+    // Part 0 alone uses this parser's cache; the others read only `buffer` (immutable).
+    nonisolated(unsafe) let this = self
+    described.withUnsafeMutableBufferPointer { out in
+      nonisolated(unsafe) let out = out
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let parser = part == 0 ? this : ReportParser(this.buffer, prefixes: PrefixCache(this.buffer))
+        for n in part * size..<min(starts.count, (part + 1) * size) {
+          out[n] = parser.describe(starts[n], parser.body(of: starts[n], next: starts[(n + 1)...]))
+        }
+      }
+    }
+    return described
   }
 
   /// Whether line `i` lists the locks of the task a hung-task report at `start` names.
@@ -272,10 +345,10 @@ struct ReportParser {
   // MARK: Finding reports
 
   func findStarts() -> [Start] {
+    let found = buffer.lines(containingEach: ReportTable.all.map(\.header) + [ReportTable.cutHere], cores: cores)
     var candidates = Set<Int>()
-    for family in ReportTable.all { candidates.formUnion(buffer.lines(containing: family.header)) }
-    let cutHere = Set(buffer.lines(containing: ReportTable.cutHere))
-    candidates.formUnion(cutHere)
+    for lines in found { candidates.formUnion(lines) }
+    let cutHere = Set(found.last ?? [])
     var starts: [Start] = []
     var headerLines = Set<Int>()
     for i in candidates.sorted() {

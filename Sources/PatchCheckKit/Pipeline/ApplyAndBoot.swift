@@ -240,8 +240,7 @@ package struct ApplyAndBoot {
       let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
       let analysisStart = Date()
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
-      let results = KTAPParser.parse(text, expected: plan.scenarios.map(\.name))
-      let splats = ConsoleAnalyzer.reports(in: text)
+      let (splats, results) = ConsoleAnalyzer.reportsAndResults(in: text, expected: plan.scenarios.map(\.name))
       // A witness asked for must have read the whole trace, or its silence is no evidence.
       let witnessComplete =
         !plan.guest.lockWitness || !booted.runnerFinished || LockWitness.read(text)?.complete == true

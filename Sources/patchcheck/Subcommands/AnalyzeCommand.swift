@@ -23,7 +23,8 @@ struct AnalyzeCommand: ParsableCommand {
         throw PatchCheckError(.usage, "cannot read \(log)", hint: "give the path of a console log")
       }
       let text = String(decoding: data, as: UTF8.self)
-      let output = Output(splats: ConsoleAnalyzer.reports(in: text), scenarios: KTAPParser.parse(text))
+      let (splats, scenarios) = ConsoleAnalyzer.reportsAndResults(in: text)
+      let output = Output(splats: splats, scenarios: scenarios)
       if global.json {
         try printJSON(output)
         return
