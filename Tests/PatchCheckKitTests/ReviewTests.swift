@@ -10,6 +10,7 @@ enum ReviewFixtures {
   static let clean = "boot-v7.3.4-v10-all-scenarios.log"
   static let raceDeadlock = "boot-v7.3.4-v9-race-numvfs-remove.log"
   static let raceDeadlockProfiled = "boot-v7.3.4-v9-race-coverage.log"
+  static let raceOneReported = "boot-v7.3.4-v9-race-one-reported.log"
   static let recursive = "boot-v7.3.4-v9-no-reentrancy.log"
   static let v10 = "boot-v7.3.4-v10-all-scenarios.log"
 
@@ -136,6 +137,26 @@ enum ReviewFixtures {
     #expect(remove.waitsFor == "&dev->mutex")
     #expect(numvfs.owner == remove.task && remove.owner == numvfs.task)
     #expect(!explained.lines.joined().contains("return_to_handler"), "\(explained.lines)")
+  }
+
+  /// The same race where the kernel reported only the remove writer: the numvfs writer is
+  /// known from the runner's stuck-task line and lockdep's list of held locks, with no owner
+  /// named for it. Its last lock, `pci_rescan_remove_lock` (listed at the trampoline), is one
+  /// the remove writer holds: it waits for it, and the cycle is AB-BA, not "no cycle".
+  @Test func aCycleWithOneWriterReportedIsStillAnABBA() throws {
+    let text = try Fixtures.text(ReviewFixtures.raceOneReported)
+    let splats = ConsoleAnalyzer.reports(in: text)
+    let reportedByKernel = Set(splats.compactMap { $0.excerpt.first?.contains("INFO: task ") == true ? $0.blocked?.task : nil })
+    #expect(reportedByKernel == ["sh:96"], "the kernel reported the remove writer alone")
+    let hung = try #require(splats.first { $0.kind == .hungTask })
+    let explained = try #require(Deadlock.explain(hung, among: splats))
+    #expect(explained.kind == .abba, "\(explained.lines)")
+    #expect(explained.summary == "AB-BA deadlock between &dev->mutex and pci_rescan_remove_lock", "\(explained.summary)")
+    let numvfs = try #require(explained.tasks.first { $0.waitsIn == "sriov_enable" })
+    #expect(numvfs.holds == "&dev->mutex" && numvfs.waitsFor == "pci_rescan_remove_lock", "\(numvfs)")
+    let remove = try #require(explained.tasks.first { $0.waitsIn == "device_release_driver_internal" })
+    #expect(remove.holds == "pci_rescan_remove_lock" && remove.waitsFor == "&dev->mutex", "\(remove)")
+    #expect(numvfs.owner == remove.task && remove.owner == numvfs.task)
   }
 
   /// The negative control: the remove writer waits for the lock it already holds.

@@ -78,6 +78,12 @@ package enum Deadlock {
       guard let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task else { return false }
       return owner.locks.map(split).contains { $0.name == lock }
     }
+    // Whether another blocked task holds `lock`: lists it before its last entry (lockdep lists
+    // the lock a task sleeps on last, so every entry before it is held). For a task no owner
+    // is named for (the runner found it stuck; the kernel reported only the other one).
+    func otherHolds(_ task: BlockedTask, _ lock: String) -> Bool {
+      blocked.contains { $0.task != task.task && $0.locks.dropLast().map(split).contains { $0.name == lock } }
+    }
     // What each task waits for: lockdep lists a mutex being taken with the held ones, last,
     // at the function the task waits in; else lockdep's own report names it.
     func waited(_ task: BlockedTask) -> String? {
@@ -86,6 +92,8 @@ package enum Deadlock {
       if let lock = trying[task.task] { return lock }
       // Else the last lock listed that the owner (another task) also lists.
       if let last = parsed.last, ownerHolds(task, last.name) { return last.name }
+      // Else, with no owner named, the last lock listed when another blocked task holds it.
+      if task.blockedOn == nil, let last = parsed.last, otherHolds(task, last.name) { return last.name }
       return nil
     }
     func heldLocks(_ task: BlockedTask) -> [(name: String, at: String?)] {
@@ -94,7 +102,7 @@ package enum Deadlock {
       // that function is hidden (see `split`), last and held by the owner the kernel names:
       // a mutex has one owner, so this task only waits for it.
       if let wanted = waited(task), let last = locks.last, last.name == wanted,
-        last.at == task.waitsIn || ownerHolds(task, wanted)
+        last.at == task.waitsIn || ownerHolds(task, wanted) || (task.blockedOn == nil && otherHolds(task, wanted))
       {
         locks.removeLast()
       }
@@ -165,8 +173,9 @@ package enum Deadlock {
         kind: .recursive, summary: "\(ring[0].task) waits for a lock it owns itself", tasks: tasks, lines: lines)
     }
     if ring.count == 2 {
-      return DeadlockExplanation(
-        kind: .abba, summary: "AB-BA deadlock between \(locks.joined(separator: " and "))", tasks: tasks, lines: lines)
+      // In name order: the same deadlock reads the same whichever writer the kernel reported first.
+      let pair = locks.sorted().joined(separator: " and ")
+      return DeadlockExplanation(kind: .abba, summary: "AB-BA deadlock between \(pair)", tasks: tasks, lines: lines)
     }
     return DeadlockExplanation(
       kind: .cycle, summary: "deadlock: \(ring.count) tasks in a ring over \(locks.joined(separator: ", "))", tasks: tasks,
