@@ -29,8 +29,9 @@ package enum JSON {
   /// `cat report.json` or `--json` on a terminal shows text from a mail or a guest, never
   /// obeys it. The same JSON value: they only occur inside strings.
   package static func escapingControls(_ data: Data) -> Data {
+    // Looked for in place: most output has nothing to escape and is returned as it is.
+    guard data.withUnsafeBytes({ raw in raw.contains { $0 == 0x7F || $0 == 0xC2 } }) else { return data }
     let bytes = [UInt8](data)
-    guard bytes.contains(where: { $0 == 0x7F || $0 == 0xC2 }) else { return data }
     var out: [UInt8] = []
     out.reserveCapacity(bytes.count + 64)
     var i = 0
