@@ -152,7 +152,9 @@ import Testing
     #expect(table[1].hasPrefix("v1.0  as-posted  applies") && table[1].hasSuffix("toy.c#1:ok"))
     #expect(table[2].contains("APPLY-FAIL") && table[2].hasSuffix("toy.c#1:FAIL"))
     // Several trees are a dry run: no branch is made.
-    #expect(try toy.repo.reference("refs/heads/patchcheck/series/as-posted") == nil)
+    for name in ["as-posted", "as-posted-on-v1.0", "as-posted-on-v2.0"] {
+      #expect(try toy.repo.reference("refs/heads/patchcheck/toy/\(name)") == nil)
+    }
     #expect(try toy.repo.reference("refs/heads/main") == refsBefore)
   }
 
@@ -163,9 +165,44 @@ import Testing
       try loaded(dir), BackportRequest(variants: ["as-posted"], trees: nil, base: "v1.0"), repository: toy.repo,
       home: PatchCheckHome(root: dir.path("home")), console: Terminal(quiet: true))
     #expect(matrix.exitCode == 0)
-    #expect(try toy.repo.reference("refs/heads/patchcheck/series/as-posted") != nil)
+    #expect(try toy.repo.reference("refs/heads/patchcheck/toy/as-posted-on-v1.0") != nil)
     #expect(matrix.text.first?.hasPrefix("base: v1.0") == true)
-    #expect(matrix.text.contains { $0.hasPrefix("branch: refs/heads/patchcheck/series/as-posted -> ") })
+    #expect(matrix.text.contains { $0.hasPrefix("branch: refs/heads/patchcheck/toy/as-posted-on-v1.0 -> ") })
+  }
+
+  /// One series applied on two bases the user chose, then on the one its manifest picks:
+  /// three branches, each still holding the head its own apply reported (before, the
+  /// second apply moved the one branch the first report named).
+  @Test func eachBaseTheUserChoosesKeepsItsOwnBranch() throws {
+    let dir = try TempDir()
+    let toy = try twoTags(dir)
+    // v1.1: v1.0 with line 9 changed, far from the hunk: the patch applies, on another parent.
+    let v1 = try #require(try toy.repo.commit(for: "v1.0"))
+    let text = numberedLines(1...10).replacingOccurrences(of: "int line9;", with: "long line9;")
+    let tree = try toy.repo.replacing(
+      "drivers/toy.c", with: try toy.repo.writeBlob(Data(text.utf8)), in: try toy.repo.commitInfo(v1).tree)
+    let sig = Signature(name: "Test", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_200), offsetMinutes: 0)
+    try toy.repo.createLightweightTag(
+      "v1.1", at: try toy.repo.createCommit(tree: tree, parents: [v1], author: sig, committer: sig, message: "v1.1\n"))
+    try "name: toy\nmessage-id: toy-1@example.com\nfallback-base: v1.0\n".write(
+      to: dir.path("manifest.yaml"), atomically: true, encoding: .utf8)
+    var series = try loaded(dir)
+    series.manifest = try SeriesManifest.load(dir.path("manifest.yaml"))
+    var heads: [String: String] = [:]
+    for base in ["v1.0", "v1.1", nil] {
+      let matrix = try BackportMatrix.run(
+        series, BackportRequest(variants: ["as-posted"], trees: nil, base: base), repository: toy.repo,
+        home: PatchCheckHome(root: dir.path("home")), console: Terminal(quiet: true))
+      let outcome = try #require(matrix.rows.first?.outcome)
+      heads[try #require(outcome.branch)] = try #require(outcome.head)
+    }
+    #expect(
+      heads.keys.sorted() == [
+        "refs/heads/patchcheck/toy/as-posted", "refs/heads/patchcheck/toy/as-posted-on-v1.0",
+        "refs/heads/patchcheck/toy/as-posted-on-v1.1",
+      ])
+    #expect(Set(heads.values).count == 2, "v1.0 chosen and v1.0 as the fallback make one commit; v1.1 another")
+    for (branch, head) in heads { #expect(try toy.repo.reference(branch)?.description == head, "\(branch)") }
   }
 
   /// A variant expected not to apply meets its expectation on its own base only.
@@ -205,5 +242,36 @@ import Testing
     let b = TreeCheckout.worktreeName(for: URL(fileURLWithPath: "/tmp/b/linux"))
     #expect(a.hasPrefix("linux-") && b.hasPrefix("linux-") && a != b)
     #expect(a == TreeCheckout.worktreeName(for: URL(fileURLWithPath: "/tmp/a/../a/linux")))
+  }
+}
+
+/// The branch name of a series on a base: plain on the series' own, named after one the
+/// user chose, none for a review's parts and bisect's steps.
+@Suite struct SeriesBranchTests {
+  @Test(arguments: [
+    ("v7.2.11", "v7.2.11"), ("origin/master", "origin-master"), ("HEAD~2", "HEAD-2"), ("v1..v2", "v1.v2"),
+    (".hidden.lock", "hidden"), ("a:b^c", "a-b-c"), (String(repeating: "ab", count: 20), "abababababab"), ("/", "-"),
+  ])
+  func aRevisionBecomesOneRefComponent(_ revision: String, _ component: String) {
+    #expect(SeriesBranch.component(revision) == component)
+  }
+
+  @Test func thePlanNamesItsBranchByWhoChoseTheBase() throws {
+    let dir = try TempDir()
+    try patchMail(subject: "PCI: Toy change", diff: BackportMatrixTests.diff).write(
+      to: dir.path("toy.mbox"), atomically: true, encoding: .utf8)
+    var options = RunOptions()
+    options.series = dir.path("toy.mbox").path
+    let plan = try RunPlan.resolve(options, home: PatchCheckHome(root: dir.path("home")))
+    func base(_ requested: String?) -> BaseResolution {
+      BaseResolution(
+        requested: requested, stated: nil, used: requested ?? "v7.3.4", commit: String(repeating: "0", count: 40),
+        substituted: false, note: nil)
+    }
+    #expect(plan.branch(on: base(nil)) == "refs/heads/patchcheck/pci-toy-change/as-posted")
+    #expect(plan.branch(on: base("v7.2.11")) == "refs/heads/patchcheck/pci-toy-change/as-posted-on-v7.2.11")
+    let part = plan.part(
+      scenario: plan.scenarios[0], patches: 1, base: String(repeating: "1", count: 40), boots: 1, output: dir.path("p"))
+    #expect(part.branch(on: base(String(repeating: "1", count: 40))) == nil)
   }
 }

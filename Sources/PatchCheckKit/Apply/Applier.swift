@@ -1,7 +1,7 @@
 // Applying a series with libgit2 only, as `git am` would: each patch applied to the tree of
 // the previous commit (git_apply_to_tree) and committed with the mail's author, date and
 // message. Everything happens in the object database; the result is a branch
-// `patchcheck/<series>/<variant>`. The user's HEAD, index and working tree are not touched.
+// `patchcheck/<series>/<variant>` (`SeriesBranch`). The user's HEAD, index and working tree are not touched.
 
 import Foundation
 

@@ -23,6 +23,7 @@ package struct KernelJudge: BisectJudge {
   package func judge(_ commit: ObjectID, label: String) throws -> Judgement {
     var step = plan
     step.requestedBase = commit.description
+    step.keepsBranch = false
     let folder = stepsFolder.appendingPathComponent(label)
     step.output = folder
     let report = try ApplyAndBoot(home: home, options: options).run(step, tools: .locate())

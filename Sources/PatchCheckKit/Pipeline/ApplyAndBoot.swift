@@ -80,7 +80,7 @@ package struct ApplyAndBoot {
       // Apply.
       console.say("applying \(plan.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
       var t = Date()
-      let applied = try applier.apply(plan.series, base: base, branch: plan.branch, check: false, threeWay: plan.threeWay)
+      let applied = try applier.apply(plan.series, base: base, branch: plan.branch(on: base), check: false, threeWay: plan.threeWay)
       report.phases["apply"] = Date().timeIntervalSince(t)
       try Self.writePatches(plan.series, to: out.appendingPathComponent("patches"))
       report.patches = applied.patches

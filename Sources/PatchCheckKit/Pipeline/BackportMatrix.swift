@@ -52,7 +52,7 @@ package struct BackportMatrix: Sendable {
     let selected = try request.variants.map { try SelectedVariant.select($0, from: loaded) }
     let several = request.trees != nil
     let treeList: [String?] = request.trees ?? [request.base]
-    let name = loaded.manifest?.name ?? "series"
+    let name = loaded.name
     // What reading the series left out or guessed (a patch without a diff, a missing number,
     // an unreadable Date): said before anything is applied, as apply-and-boot says it.
     for warning in loaded.series.warnings ?? [] { console.warn(warning) }
@@ -64,7 +64,10 @@ package struct BackportMatrix: Sendable {
           requested: tree ?? variant.variant.base, stated: variant.series.statedBase, fallback: loaded.manifest?.fallbackBase)
         if let note = base.note, !several { console.warn(note) }
         let outcome = try applier.apply(
-          variant.series, base: base, branch: several ? nil : "refs/heads/patchcheck/\(name)/\(variant.name)",
+          variant.series, base: base,
+          branch: several
+            ? nil
+            : SeriesBranch.name(series: name, variant: variant.name, chosen: tree == variant.variant.base ? nil : tree),
           check: request.check || (several && !request.build), threeWay: request.threeWay)
         var row = BackportRow(
           tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: variant.variant.expect?.verdict,

@@ -18,6 +18,7 @@ extension RunPlan {
       note: "one scenario of the review")
     plan.guest.boots = max(1, boots)
     plan.requestedBase = base
+    plan.keepsBranch = false
     plan.output = output
     plan.compareBase = false
     // The part is judged by the review, not against the variant's expectation.

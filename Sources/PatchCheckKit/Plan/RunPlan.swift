@@ -66,8 +66,19 @@ package struct RunPlan: Sendable {
   package var manifest: SeriesManifest? { loaded.manifest }
   package var variantName: String { selected.name }
   /// The series' name in branch names, run names and the results database.
-  package var seriesName: String { manifest?.name ?? slug(series.title) }
-  package var branch: String { "refs/heads/patchcheck/\(seriesName)/\(variantName)" }
+  package var seriesName: String { loaded.name }
+  /// Whether the run keeps its commits on a branch. A review's parts and bisect's steps
+  /// apply on bases (and prefixes of the series) of their own and leave no branch behind:
+  /// their reports' `head` names the commit.
+  package var keepsBranch = true
+
+  /// The branch the series is committed on (`SeriesBranch`): plain on the base the series
+  /// picks, named after the base when the user chose another (--base, a ci tag).
+  package func branch(on base: BaseResolution) -> String? {
+    guard keepsBranch else { return nil }
+    let chosen = base.requested == selected.variant.base ? nil : base.requested
+    return SeriesBranch.name(series: seriesName, variant: variantName, chosen: chosen)
+  }
 
   /// Resolves `options` once: a bad series, variant, scenario list or fragment is a usage
   /// error here, before anything is applied or built.

@@ -6,6 +6,10 @@ import Foundation
 package struct LoadedSeries: Sendable {
   package var series: Series
   package var manifest: SeriesManifest?
+
+  /// The series' name in branch names, run names and the results database: its manifest's
+  /// name, else its title made a slug (`apply` and `apply-and-boot` name one branch alike).
+  package var name: String { manifest?.name ?? slug(series.title) }
 }
 
 package enum SeriesSource {
