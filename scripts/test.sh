@@ -20,4 +20,14 @@ swift build
 .build/debug/patchcheck tree import --debian 6.12
 .build/debug/patchcheck tree import --debian 7.2.11
 .build/debug/patchcheck tree import --debian 7.2.12
-PATCHCHECK_E2E=1 swift test "$@"
+# The suite's output is also kept in a file, and every failed expectation is printed again
+# at the end, with the lines after it (the values it compared): a CI log cut to its head and
+# tail still shows what failed and why.
+log=$(mktemp /tmp/patchcheck-test-output.XXXXXX)
+status=0
+PATCHCHECK_E2E=1 swift test "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "== what failed (the whole output: $log) =="
+  grep -A6 -E "recorded an issue|error: |Fatal error|Test .* failed" "$log" | head -c 20000 || true
+fi
+exit "$status"
