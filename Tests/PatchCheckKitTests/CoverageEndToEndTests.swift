@@ -91,6 +91,8 @@ struct CoverageEndToEnd {
     let summary = try String(contentsOf: dir.path("run/summary.md"), encoding: .utf8)
     #expect(summary.contains("## Coverage of the changed code"))
     #expect(summary.contains("| `set_pcie_port_type` | drivers/pci/probe.c | 1 |"))
+    #expect(summary.contains("## Compared with the base v7.2.12"))
+    #expect(summary.contains("- pre-existing: WARNING in pci_stop_and_remove_bus_device (series 1/1, base 1/1 boot(s))"), "\(summary)")
   }
 
   /// 7.3's new quirks for a PLX switch and Samsung SSDs: the guest has neither, so no

@@ -151,3 +151,61 @@ import Testing
     #expect(ToolVersions().patchcheck == PatchCheckVersion.build)
   }
 }
+
+/// --compare-base on real consoles: each title labelled by the boots that hit it on each
+/// side, and a `new` or `fixed` label said past chance only when the counts make it so.
+@Suite struct BaseComparisonTests {
+  static func boots(_ names: [String]) throws -> [BootOutcome] {
+    try names.enumerated().map { index, name in
+      let text = try Fixtures.text(name)
+      let results = KTAPParser.parse(text, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])
+      let splats = ConsoleAnalyzer.reports(in: text)
+      let (verdict, reason, code) = Judge.verdict(boot: VerdictTests.finished, scenarios: results, splats: splats)
+      return BootOutcome(
+        index: index + 1, console: name, boot: VerdictTests.finished, scenarios: results, splats: splats, verdict: verdict,
+        reason: reason, exitCode: code)
+    }
+  }
+
+  static let deadlock = "INFO: task hung in sriov_enable"
+
+  @Test func oneBootOnEachSideIsNotYetClear() throws {
+    let comparison = BaseComparison(
+      series: try Self.boots([ReviewFixtures.raceDeadlock]), base: try Self.boots([ReviewFixtures.clean]), baseName: "v7.3.4")
+    let title = try #require(comparison.titles.first { $0.title == Self.deadlock }, "\(comparison.titles.map(\.title))")
+    #expect(title.label == .new)
+    #expect((title.seriesBoots, title.seriesRuns, title.baseBoots, title.baseRuns) == (1, 1, 0, 1))
+    #expect(abs((title.p ?? 0) - 0.5) < 1e-9)
+    #expect(title.clear == false)
+    #expect(title.sentence.hasSuffix("(series 1/1, base 0/1 boot(s); not yet clear, p = 0.50: more boots on both sides (--repeat N) tell)"))
+  }
+
+  @Test func threeOfThreeAgainstNoneOfThreeIsPastChance() throws {
+    let series = try Self.boots(Array(repeating: ReviewFixtures.raceDeadlock, count: 3))
+    let base = try Self.boots(Array(repeating: ReviewFixtures.clean, count: 3))
+    let new = try #require(BaseComparison(series: series, base: base, baseName: "v7.3.4").titles.first { $0.title == Self.deadlock })
+    #expect(new.label == .new && new.clear == true, "\(new.sentence)")
+    #expect(new.sentence.contains("series 3/3, base 0/3 boot(s); past chance, p = 0.05"))
+    // The other way round, the series takes it away.
+    let fixed = try #require(BaseComparison(series: base, base: series, baseName: "v7.3.4").titles.first { $0.title == Self.deadlock })
+    #expect(fixed.label == .fixed && fixed.clear == true)
+    // Seen on both sides: pre-existing, and no p.
+    let both = try #require(
+      BaseComparison(series: series, base: try Self.boots([ReviewFixtures.raceDeadlock]), baseName: "v7.3.4").titles.first {
+        $0.title == Self.deadlock
+      })
+    #expect(both.label == .preExisting && both.p == nil && both.clear == nil)
+    #expect(both.sentence == "pre-existing: \(Self.deadlock) (series 3/3, base 1/1 boot(s))")
+  }
+
+  @Test func theSummarySaysWhatTheBaseShowed() throws {
+    var report = Report(run: "fixture", startedAt: Date())
+    report.absorb(try Self.boots([ReviewFixtures.raceDeadlock]))
+    report.baseComparison = BaseComparison(
+      series: try Self.boots([ReviewFixtures.raceDeadlock]), base: try Self.boots([ReviewFixtures.clean]), baseName: "v7.3.4")
+    let summary = SummaryWriter.markdown(for: report)
+    let verdict = try #require(report.baseComparison?.verdict.rawValue)
+    #expect(summary.contains("## Compared with the base v7.3.4\n\n\(verdict) on the base: "), "\(summary)")
+    #expect(summary.contains("- new: \(Self.deadlock) (series 1/1, base 0/1 boot(s); not yet clear, p = 0.50"))
+  }
+}

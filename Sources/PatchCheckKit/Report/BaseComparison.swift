@@ -18,6 +18,28 @@ package struct TitleComparison: Sendable, Codable, Equatable {
   /// Boots that hit it, with the series and on the base.
   package var seriesBoots: Int
   package var baseBoots: Int
+  /// Boots run with the series and on the base (nil in reports written before they were kept).
+  package var seriesRuns: Int?
+  package var baseRuns: Int?
+  /// For `new` (`fixed`): Fisher's one-sided p of the series' boots (the base's) hitting it
+  /// more often than the other side's by chance. nil for `pre-existing`.
+  package var p: Double?
+  /// Whether `p` is past chance (at most 0.05): only then does the comparison show that the
+  /// series brings the report (takes it away). One boot on each side never does (p = 0.50).
+  package var clear: Bool?
+
+  /// One line for a person: the label, the counts, and how sure they make it.
+  package var sentence: String {
+    let counts =
+      "series \(seriesBoots)\(seriesRuns.map { "/\($0)" } ?? ""), base \(baseBoots)\(baseRuns.map { "/\($0)" } ?? "") boot(s)"
+    guard let p, let clear, label != .preExisting else { return "\(label.rawValue): \(title) (\(counts))" }
+    let odds = String(format: "p = %.2f", p)
+    let how =
+      clear
+      ? "past chance, \(odds)"
+      : "not yet clear, \(odds): more boots on both sides (--repeat N) tell"
+    return "\(label.rawValue): \(title) (\(counts); \(how))"
+  }
 }
 
 package struct BaseComparison: Sendable, Codable {
@@ -52,12 +74,20 @@ package struct BaseComparison: Sendable, Codable {
     let onBase = hits(base)
     var titles: [TitleComparison] = []
     for title in Set(withSeries.keys).union(onBase.keys).sorted() {
-      let s = withSeries[title]?.1 ?? 0
-      let b = onBase[title]?.1 ?? 0
+      let s = Tally(hits: withSeries[title]?.1 ?? 0, runs: series.count)
+      let b = Tally(hits: onBase[title]?.1 ?? 0, runs: base.count)
       let kind = withSeries[title]?.0 ?? onBase[title]?.0 ?? .warning
+      let label: TitleComparison.Label = s.seen && b.seen ? .preExisting : s.seen ? .new : .fixed
+      let p: Double? =
+        switch label {
+        case .new: Rates.fisherOneSided(more: s, than: b)
+        case .fixed: Rates.fisherOneSided(more: b, than: s)
+        case .preExisting: nil
+        }
       titles.append(
         TitleComparison(
-          title: title, kind: kind, label: s > 0 && b > 0 ? .preExisting : s > 0 ? .new : .fixed, seriesBoots: s, baseBoots: b))
+          title: title, kind: kind, label: label, seriesBoots: s.hits, baseBoots: b.hits, seriesRuns: s.runs, baseRuns: b.runs,
+          p: p, clear: p.map(Rates.pastChance)))
     }
     let first = base.first { $0.verdict != .pass } ?? base.first
     self.init(

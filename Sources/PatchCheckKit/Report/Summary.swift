@@ -62,6 +62,11 @@ enum SummaryWriter {
       }
     }
     if let coverage = report.coverage { out += coverageSection(coverage) }
+    if let comparison = report.baseComparison {
+      out += "\n## Compared with the base \(comparison.base)\n\n\(comparison.verdict.rawValue) on the base: \(comparison.reason)\n"
+      if !comparison.titles.isEmpty { out += "\n" }
+      for title in comparison.titles { out += "- \(title.sentence)\n" }
+    }
     if report.boot != nil {
       out += "\n## Kernel reports\n\n"
       if report.splats.isEmpty { out += "None.\n" }

@@ -113,7 +113,7 @@ struct ApplyAndBootCommand: ParsableCommand {
     if let comparison = report.baseComparison {
       print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
       for title in comparison.titles {
-        print("  \(title.label.rawValue): \(title.title) (series \(title.seriesBoots), base \(title.baseBoots) boot(s))")
+        print("  \(title.sentence)")
       }
     }
     print("report: \(folder)/summary.md")
