@@ -17,20 +17,22 @@ enum ReviewFixtures {
   /// A report of `consoles.count` boots of one build running `scenario`, judged as the
   /// pipeline judges each boot.
   static func report(_ consoles: [String], scenario: String) throws -> Report {
-    var boots: [BootOutcome] = []
-    for (index, name) in consoles.enumerated() {
+    var report = Report(run: "fixture", startedAt: Date())
+    report.absorb(try boots(consoles, expected: [scenario]))
+    return report
+  }
+
+  /// One boot per console, each judged as the pipeline judges a boot.
+  static func boots(_ consoles: [String], expected: [String]) throws -> [BootOutcome] {
+    try consoles.enumerated().map { index, name in
       let text = try Fixtures.text(name)
-      let results = KTAPParser.parse(text, expected: [scenario])
+      let results = KTAPParser.parse(text, expected: expected)
       let splats = ConsoleAnalyzer.reports(in: text)
       let (verdict, reason, code) = Judge.verdict(boot: VerdictTests.finished, scenarios: results, splats: splats)
-      boots.append(
-        BootOutcome(
-          index: index + 1, console: "console-\(index + 1).log", boot: VerdictTests.finished, scenarios: results, splats: splats,
-          verdict: verdict, reason: reason, exitCode: code))
+      return BootOutcome(
+        index: index + 1, console: "console-\(index + 1).log", boot: VerdictTests.finished, scenarios: results, splats: splats,
+        verdict: verdict, reason: reason, exitCode: code)
     }
-    var report = Report(run: "fixture", startedAt: Date())
-    report.absorb(boots)
-    return report
   }
 
   /// Runs and evidence as the review records them, for (kernel, scenario, consoles) parts.

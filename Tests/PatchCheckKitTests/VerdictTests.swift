@@ -156,15 +156,7 @@ import Testing
 /// side, and a `new` or `fixed` label said past chance only when the counts make it so.
 @Suite struct BaseComparisonTests {
   static func boots(_ names: [String]) throws -> [BootOutcome] {
-    try names.enumerated().map { index, name in
-      let text = try Fixtures.text(name)
-      let results = KTAPParser.parse(text, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])
-      let splats = ConsoleAnalyzer.reports(in: text)
-      let (verdict, reason, code) = Judge.verdict(boot: VerdictTests.finished, scenarios: results, splats: splats)
-      return BootOutcome(
-        index: index + 1, console: name, boot: VerdictTests.finished, scenarios: results, splats: splats, verdict: verdict,
-        reason: reason, exitCode: code)
-    }
+    try ReviewFixtures.boots(names, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])
   }
 
   static let deadlock = "INFO: task hung in sriov_enable"

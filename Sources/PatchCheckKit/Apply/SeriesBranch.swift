@@ -14,6 +14,12 @@ package enum SeriesBranch {
     return "\(plain)-on-\(component(base))"
   }
 
+  /// The branch on `base`, resolved for a variant whose own base is `variantBase`: the user
+  /// chose the base when the one asked for is not the variant's.
+  package static func name(series: String, variant: String, on base: BaseResolution, variantBase: String?) -> String {
+    name(series: series, variant: variant, chosen: base.requested == variantBase ? nil : base.requested)
+  }
+
   /// `revision` as one ref-name component (git check-ref-format): a commit id shortened to
   /// 12 digits; anything but letters, digits, '.', '_' and '-' (a '/', '~', '^', ':') a '-';
   /// no "..", no leading '.', no trailing '.' or ".lock".

@@ -65,9 +65,7 @@ package struct BackportMatrix: Sendable {
         if let note = base.note, !several { console.warn(note) }
         let outcome = try applier.apply(
           variant.series, base: base,
-          branch: several
-            ? nil
-            : SeriesBranch.name(series: name, variant: variant.name, chosen: tree == variant.variant.base ? nil : tree),
+          branch: several ? nil : SeriesBranch.name(series: name, variant: variant.name, on: base, variantBase: variant.variant.base),
           check: request.check || (several && !request.build), threeWay: request.threeWay)
         var row = BackportRow(
           tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: variant.variant.expect?.verdict,

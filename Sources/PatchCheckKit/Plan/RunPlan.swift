@@ -76,8 +76,7 @@ package struct RunPlan: Sendable {
   /// picks, named after the base when the user chose another (--base, a ci tag).
   package func branch(on base: BaseResolution) -> String? {
     guard keepsBranch else { return nil }
-    let chosen = base.requested == selected.variant.base ? nil : base.requested
-    return SeriesBranch.name(series: seriesName, variant: variantName, chosen: chosen)
+    return SeriesBranch.name(series: seriesName, variant: variantName, on: base, variantBase: selected.variant.base)
   }
 
   /// Resolves `options` once: a bad series, variant, scenario list or fragment is a usage

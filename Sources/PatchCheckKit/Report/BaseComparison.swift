@@ -32,7 +32,7 @@ package struct TitleComparison: Sendable, Codable, Equatable {
   package var sentence: String {
     let counts =
       "series \(seriesBoots)\(seriesRuns.map { "/\($0)" } ?? ""), base \(baseBoots)\(baseRuns.map { "/\($0)" } ?? "") boot(s)"
-    guard let p, let clear, label != .preExisting else { return "\(label.rawValue): \(title) (\(counts))" }
+    guard let p, let clear else { return "\(label.rawValue): \(title) (\(counts))" }
     let odds = String(format: "p = %.2f", p)
     let how =
       clear
