@@ -273,5 +273,9 @@ import Testing
     let part = plan.part(
       scenario: plan.scenarios[0], patches: 1, base: String(repeating: "1", count: 40), boots: 1, output: dir.path("p"))
     #expect(part.branch(on: base(String(repeating: "1", count: 40))) == nil)
+    let judge = try KernelJudge(home: PatchCheckHome(root: dir.path("home")), options: options, stepsFolder: dir.path("steps"))
+    let step = judge.step(try #require(ObjectID(hex: String(repeating: "2", count: 40))), output: dir.path("steps/0001"))
+    #expect(step.requestedBase == String(repeating: "2", count: 40))
+    #expect(step.branch(on: base(String(repeating: "2", count: 40))) == nil)
   }
 }

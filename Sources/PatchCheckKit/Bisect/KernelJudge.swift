@@ -20,12 +20,19 @@ package struct KernelJudge: BisectJudge {
     plan = try RunPlan.resolve(options, home: home)
   }
 
-  package func judge(_ commit: ObjectID, label: String) throws -> Judgement {
+  /// The plan of the step judging `commit`: on that commit, its report in `folder`, and no
+  /// branch left behind (the report's `head` names what was built).
+  package func step(_ commit: ObjectID, output folder: URL) -> RunPlan {
     var step = plan
     step.requestedBase = commit.description
     step.keepsBranch = false
-    let folder = stepsFolder.appendingPathComponent(label)
     step.output = folder
+    return step
+  }
+
+  package func judge(_ commit: ObjectID, label: String) throws -> Judgement {
+    let folder = stepsFolder.appendingPathComponent(label)
+    let step = step(commit, output: folder)
     let report = try ApplyAndBoot(home: home, options: options).run(step, tools: .locate())
     // A variant's expectation is about the series, not about this commit.
     let verdict = report.expectation?.observed ?? report.verdict
