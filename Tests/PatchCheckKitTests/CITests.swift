@@ -144,9 +144,15 @@ struct ToyKernelTags {
     try process.run()
     let deadline = Date().addingTimeInterval(120)
     var rows = 0
+    // The database is opened only once the first tag's report is written (just before its
+    // row): opening it creates and migrates it, which must not race the child's own
+    // creation of the same new file as it starts.
+    let firstReport = dir.path("out").appendingPathComponent(slug("v1.0")).appendingPathComponent("report.json")
     while Date() < deadline, process.isRunning {
-      rows = (try? ResultsDatabase(url: dbURL).runs().count) ?? 0
-      if rows >= 1 { break }
+      if FileManager.default.fileExists(atPath: firstReport.path) {
+        rows = (try? ResultsDatabase(url: dbURL).runs().count) ?? 0
+        if rows >= 1 { break }
+      }
       Thread.sleep(forTimeInterval: 0.1)
     }
     kill(process.processIdentifier, SIGKILL)
