@@ -504,7 +504,7 @@ struct RealTreeVariants {
     #expect(control.applied)
     #expect(control.patches[0].hunks.allSatisfy { $0.file == "drivers/pci/iov.c" })
     guard try repo.commit(for: "v6.12.117") != nil else {
-      #expect(ProcessInfo.processInfo.environment["PATCHCHECK_E2E"] != "1", "scripts/test.sh imports 6.12")
+      #expect(ProcessInfo.processInfo.environment["PATCHCHECK_E2E"] != "1", "scripts/test.sh imports 6.12.117")
       return
     }
     let posted = try outcome("as-posted", on: "v6.12.117")
