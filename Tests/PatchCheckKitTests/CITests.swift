@@ -121,6 +121,42 @@ struct ToyKernelTags {
     #expect(try Data(contentsOf: junk) == bytes)
   }
 
+  /// Two processes open a new file at once: both see no migration applied, the first makes
+  /// the tables while the second waits for the write lock, then the second's migration fails
+  /// on a table that is already there. The database is as it should be, so the second opens.
+  @Test func aMigrationLostToAnotherProcessStillOpensTheDatabase() throws {
+    let dir = try TempDir()
+    let url = dir.path("r.sqlite")
+    let other = try ResultsDatabase(url: url)
+    // Undo v1 so the file looks new, keeping its statements to make it again.
+    let schema = try other.queue.write { db in
+      let statements = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE tbl_name = 'run' AND sql IS NOT NULL")
+      try db.execute(sql: "DROP TABLE run; DELETE FROM grdb_migrations")
+      return statements
+    }
+    #expect(schema.count > 1, "the run table and its indexes")
+    let migrating = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      // The other process's migration: the write lock taken, v1 made, committed a second later.
+      try? other.queue.inDatabase { db in
+        try db.execute(sql: "BEGIN IMMEDIATE")
+        for statement in schema { try db.execute(sql: statement) }
+        try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v1')")
+        migrating.signal()
+        Thread.sleep(forTimeInterval: 1)
+        try db.execute(sql: "COMMIT")
+      }
+      finished.signal()
+    }
+    migrating.wait()
+    let database = try ResultsDatabase(url: url)
+    finished.wait()
+    _ = try database.insert(Self.record("v1", .pass, id: 1))
+    #expect(try database.runs().map(\.tag) == ["v1"])
+    #expect(try database.integrity() == "ok")
+  }
+
   /// The real ci command on toy tags: SIGKILL after the first result; the database is
   /// intact with that result, and the next run picks up the rest without redoing it.
   @Test func theDatabaseSurvivesARunKilledInTheMiddle() throws {
