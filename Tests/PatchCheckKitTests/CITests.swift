@@ -121,6 +121,41 @@ struct ToyKernelTags {
     #expect(try Data(contentsOf: junk) == bytes)
   }
 
+  /// ci holds the build slot across its tags and each tag's run takes it again on the same
+  /// thread: that must not wait for itself, and another thread (another run in the same
+  /// process) waits until the outermost hold ends, not the inner one.
+  @Test func theSlotLockIsTakenAgainOnItsThreadAndWaitedForOnAnother() throws {
+    let dir = try TempDir()
+    let url = dir.path("slot/build.lock")
+    let held = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    // The holder, on a thread of its own: a lock that waits for itself never gets past `inner`.
+    Thread.detachNewThread {
+      var outer = try? FileLock(url) {}
+      var inner = try? FileLock(url) {}
+      held.signal()
+      release.wait()
+      inner = nil
+      held.signal()
+      release.wait()
+      outer = nil
+      withExtendedLifetime((outer, inner)) {}
+    }
+    #expect(held.wait(timeout: .now() + 10) == .success, "the holder waited for itself")
+    let taken = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      let other = try? FileLock(url) {}
+      taken.signal()
+      withExtendedLifetime(other) {}
+    }
+    #expect(taken.wait(timeout: .now() + 0.5) == .timedOut, "another thread took a held lock")
+    release.signal()
+    #expect(held.wait(timeout: .now() + 10) == .success)
+    #expect(taken.wait(timeout: .now() + 0.5) == .timedOut, "the inner hold's end released the lock")
+    release.signal()
+    #expect(taken.wait(timeout: .now() + 10) == .success, "the outer hold's end did not release the lock")
+  }
+
   /// Two processes open a new file at once: both see no migration applied, the first makes
   /// the tables while the second waits for the write lock, then the second's migration fails
   /// on a table that is already there. The database is as it should be, so the second opens.

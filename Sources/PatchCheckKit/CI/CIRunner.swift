@@ -67,6 +67,10 @@ package struct CIRunner {
     let inputs = plan.key
     let configHash = plan.configHash
     let slot = BuildSlot(home: home, repository: repository, console: console)
+    // Held from the first tag run to the last: each tag's checkout moves from the tag before,
+    // so a step costs what changed between the two, not a whole build after another run's tree.
+    var lock: FileLock?
+    defer { withExtendedLifetime(lock) {} }
     var outcomes: [CIOutcome] = []
     for (index, (tag, commit)) in tags.enumerated() {
       let key = SHA256Hex.of(Data((inputs + "\n" + commit.description).utf8))
@@ -81,6 +85,7 @@ package struct CIRunner {
         continue
       }
       console.say("[\(index + 1)/\(tags.count)] \(tag) (\(commit.short))")
+      if lock == nil { lock = try slot.lock() }
       // What the build worktree holds now: the files a checkout of this tag will rewrite.
       let previous = try? GitRepository(path: slot.worktreePath.path).headCommit()
       var tagPlan = plan
