@@ -187,6 +187,13 @@ package final class GitRepository: @unchecked Sendable {
     git_reference_free(ref)
   }
 
+  /// Removes `refName`; nothing to do when there is none.
+  package func deleteReference(_ refName: String) throws {
+    let rc = git_reference_remove(handle, refName)
+    if rc == GIT_ENOTFOUND.rawValue { return }
+    try check(rc, "delete \(refName)")
+  }
+
   package func reference(_ refName: String) throws -> ObjectID? {
     var oid = git_oid()
     let rc = git_reference_name_to_id(&oid, handle, refName)
