@@ -160,7 +160,8 @@ import Testing
       "VERSION = 7", "PATCHLEVEL = 3", "SUBLEVEL = 4", "tinyconfig olddefconfig:", "\tmkdir -p $(O)/include/config",
       "\techo CONFIG_PCI_IOV=y > $(O)/.config",
       "\tprintf 'deps_config := \\\\\\n\\tKconfig \\\\\\n\\n' > $(O)/include/config/auto.conf.cmd",
-      "bzImage:", "\ttest ! -e fail", "\techo run >> $(O)/runs", "\tmkdir -p $(O)/arch/x86/boot",
+      "bzImage:", "\ttest ! -e fail", "\techo run >> $(O)/runs", "\techo \"$$CCACHE_DEPEND\" > $(O)/ccache-depend",
+      "\tmkdir -p $(O)/arch/x86/boot",
       "\techo image > $(O)/arch/x86/boot/bzImage", "\techo 7.3.4$(LOCALVERSION) > $(O)/include/config/kernel.release", "",
     ].joined(separator: "\n")
     for (path, text) in [
@@ -189,6 +190,8 @@ import Testing
 
     let first = try make(a)
     #expect(first.succeeded && first.upToDate == nil && runs() == 1, "\(first)")
+    // make runs with ccache in depend mode (README: the cache folder's ccache).
+    #expect(try String(contentsOf: folder.appendingPathComponent("ccache-depend"), encoding: .utf8) == "1\n")
     let again = try make(a)
     #expect(again.succeeded && again.upToDate == true && runs() == 1, "the same commit: make not run")
     #expect(again.image == first.image && again.release == "7.3.4-pcaaaaaaaaaaaa" && again.configCheck != nil)

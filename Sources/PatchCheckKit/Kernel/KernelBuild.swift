@@ -69,13 +69,17 @@ package struct KernelBuilder: Sendable {
   }
 
   /// Build environment: reproducible version strings (so ccache can hit init/version.c) and
-  /// ccache in the cache folder with paths taken relative to it.
+  /// ccache in the cache folder with paths taken relative to it. ccache runs in depend mode:
+  /// in its default mode every miss runs the preprocessor once more to hash the output, and
+  /// an empty cache misses on every object. Depend mode takes the headers from the .d file
+  /// kbuild asks gcc for, and hits as well (bench/ccache-modes: a cold build 360 s against
+  /// 440 s, ccache off 305 s; from a full cache 41 s against 44 s).
   var environment: [String: String] {
     [
       "KBUILD_BUILD_USER": "patchcheck", "KBUILD_BUILD_HOST": "patchcheck",
       "KBUILD_BUILD_TIMESTAMP": "1970-01-01", "CCACHE_DIR": home.ccache.path,
       "CCACHE_BASEDIR": home.root.path, "CCACHE_NOHASHDIR": "1", "CCACHE_MAXSIZE": "5G",
-      "LC_ALL": "C",
+      "CCACHE_DEPEND": "1", "LC_ALL": "C",
     ]
   }
 
