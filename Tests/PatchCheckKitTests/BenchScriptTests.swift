@@ -21,4 +21,19 @@ import Testing
     #expect(result.output.contains("use bench/run --only fresh"))
     #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []) == before)
   }
+
+  /// bench/ccache-modes builds the cache folder's worktree with its .config (README: the
+  /// ccache row); a cache folder no run has built in is refused with what to do, and no
+  /// figure is written.
+  @Test func ccacheModesRefusesACacheFolderWithNoBuild() throws {
+    let root = ProjectData.root.path
+    let home = try TempDir()
+    let folder = ProjectData.root.appendingPathComponent("bench/results/ccache-modes").path
+    let before = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    let result = try ProcessRunner.run(
+      ["env", "PATCHCHECK_HOME=\(home.url.path)", "python3", "\(root)/bench/ccache-modes", "--samples", "1"], cwd: root, timeout: 60)
+    #expect(result.status == 1)
+    #expect(result.output.contains("no build worktree or .config under \(home.url.path): run patchcheck apply-and-boot once first"))
+    #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []) == before)
+  }
 }
