@@ -470,7 +470,7 @@ struct CIEndToEnd {
     // Neither the tag nor ci's branch on it stays in the cache's repository for a user's glob to find.
     defer {
       try? repo.deleteReference("refs/tags/\(Self.stepTag)")
-      try? repo.deleteReference("refs/heads/patchcheck/pci-iov-reentrant-v9/as-posted-on-\(Self.stepTag)")
+      try? repo.deleteReference(SeriesBranch.name(series: "pci-iov-reentrant-v9", variant: "as-posted", chosen: Self.stepTag))
     }
     let dir = try TempDir()
     let database = try ResultsDatabase(url: dir.path("results.sqlite"))
