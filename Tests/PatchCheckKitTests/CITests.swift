@@ -156,6 +156,49 @@ struct ToyKernelTags {
     #expect(taken.wait(timeout: .now() + 10) == .success, "the outer hold's end did not release the lock")
   }
 
+  /// The real ci command holds the build slot from its first tag to its last (README): a run
+  /// that starts waiting for the slot while ci builds its first tag gets it only once ci has
+  /// done both tags, not in between (where ci's second tag would then wait for it).
+  @Test func aCIRunKeepsTheBuildSlotUntilItsLastTag() throws {
+    let binary = CLITests.binary
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    let dir = try TempDir()
+    let toy = try ToyKernelTags(in: dir)
+    let home = PatchCheckHome(root: dir.path("home"))
+    let slotLock = home.worktrees.appendingPathComponent(BuildSlot.key(for: toy.repo)).appendingPathComponent("build.lock")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = [
+      "ci", "--repo", toy.repo.gitDirectory, "--series", toy.series.path, "--tags", "v1.0,v1.1", "--db",
+      dir.path("results.sqlite").path, "--out", dir.path("out").path, "--scenarios", "numvfs",
+    ]
+    var environment = ProcessInfo.processInfo.environment
+    environment["PATCHCHECK_HOME"] = home.root.path
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    // Take the slot once ci holds it for v1.0 (each toy build sleeps 2 s); a lock got without
+    // waiting came before ci's: let go and try again.
+    let report = { (tag: String) in dir.path("out").appendingPathComponent(slug(tag)).appendingPathComponent("report.json") }
+    let deadline = Date().addingTimeInterval(60)
+    var waited = false
+    var secondTagDone = false
+    while !waited, Date() < deadline, process.isRunning {
+      let lock = try FileLock(slotLock) { waited = true }
+      // Read while holding the slot: ci's second tag cannot be running now.
+      if waited { secondTagDone = FileManager.default.fileExists(atPath: report("v1.1").path) }
+      withExtendedLifetime(lock) {}
+      if !waited { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    try #require(waited, "the slot was never held by ci")
+    #expect(secondTagDone, "the slot was free between ci's tags")
+    process.waitUntilExit()
+    #expect(process.terminationStatus != 0, "both toy tags fail to build")
+    #expect(FileManager.default.fileExists(atPath: report("v1.0").path))
+  }
+
   /// Two processes open a new file at once: both see no migration applied, the first makes
   /// the tables while the second waits for the write lock, then the second's migration fails
   /// on a table that is already there. The database is as it should be, so the second opens.
