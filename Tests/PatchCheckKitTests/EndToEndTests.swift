@@ -96,7 +96,7 @@ struct EndToEnd {
 
     // The files a maintainer and a CI system read.
     let out = dir.path("run")
-    for name in ["report.json", "junit.xml", "summary.md", "console.log", "build.log", "initramfs.cpio", "kcidb.json"] {
+    for name in ["report.json", "junit.xml", "summary.md", "console.log", "build.log", "initramfs.cpio", "kcidb.json", "bzImage"] {
       #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
     }
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any]
@@ -135,6 +135,11 @@ struct EndToEnd {
     #expect(report.patches[1].hunks.first?.offset == -1, "pci-sysfs.c lands one line up on 7.3.4")
     #expect(report.scenarios.map(\.name) == ["numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove"])
     #expect(report.scenarios.map(\.result) == [.pass, .pass, .pass, .skip, .pass, .pass])
+    // What booted is the run's own copy of the image, naming the build's release (the
+    // shared build folder may hold another kernel by now).
+    let kernel = dir.path("run").appendingPathComponent(try #require(report.files["kernel"]))
+    #expect(report.build?.release != nil && KernelImage.release(of: kernel) == report.build?.release)
+    #expect(report.boot?.command.contains(kernel.path) == true, "\(report.boot?.command ?? [])")
   }
 
   /// The lock-order witness on v10: the same class-and-instance cycle as on the base and v9.

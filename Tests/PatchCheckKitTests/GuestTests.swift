@@ -129,4 +129,16 @@ import Testing
       + Verdict.allCases.map(\.exitCode)
     #expect(Set(codes).count == codes.count)
   }
+
+  /// README "Exit codes" has a row for every code an error or a verdict exits with.
+  @Test func theReadmeListsEveryExitCode() throws {
+    let readme = try String(contentsOf: ProjectData.root.appendingPathComponent("README.md"), encoding: .utf8)
+    let section = try #require(readme.components(separatedBy: "## Exit codes").dropFirst().first?.components(separatedBy: "\n## ").first)
+    let listed = Set(
+      section.split(separator: "\n").compactMap { line in
+        Int32(line.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? "")
+      })
+    let codes = Set(PatchCheckError.Kind.allCases.map(\.exitCode) + Verdict.allCases.map(\.exitCode))
+    #expect(codes.subtracting(listed).isEmpty, "not in README: \(codes.subtracting(listed).sorted())")
+  }
 }

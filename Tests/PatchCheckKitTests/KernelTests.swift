@@ -148,24 +148,21 @@ import Testing
     #expect(try builder.configKey() != changedFragment, "no list yet: made again")
   }
 
-  /// A build folder whose last successful build was of this very commit, config and make
-  /// command skips make (its walk of an unchanged tree would rebuild nothing); another commit,
-  /// a build that failed, or a source that is no known commit runs it. Real make, on a toy
-  /// tree with the targets the builder calls; `runs` counts make's bzImage recipe.
-  @Test func aBuildOfTheSameCommitSkipsMake() throws {
-    let dir = try TempDir()
+  /// A toy kernel source with the targets the builder calls, its bzImage made by `recipe`
+  /// (make lines), and a builder on it building into `build`: real make, no compiler.
+  static func toyBuilder(in dir: TempDir, recipe: [String]) throws -> (builder: KernelBuilder, source: URL, fragment: URL) {
     let source = dir.path("src")
-    let folder = dir.path("build")
-    let makefile = [
-      "VERSION = 7", "PATCHLEVEL = 3", "SUBLEVEL = 4", "tinyconfig olddefconfig:", "\tmkdir -p $(O)/include/config",
-      "\techo CONFIG_PCI_IOV=y > $(O)/.config",
-      "\tprintf 'deps_config := \\\\\\n\\tKconfig \\\\\\n\\n' > $(O)/include/config/auto.conf.cmd",
-      "bzImage:", "\ttest ! -e fail", "\techo run >> $(O)/runs", "\techo \"$$CCACHE_DEPEND\" > $(O)/ccache-depend",
-      "\tmkdir -p $(O)/arch/x86/boot",
-      "\techo image > $(O)/arch/x86/boot/bzImage", "\techo 7.3.4$(LOCALVERSION) > $(O)/include/config/kernel.release", "",
-    ].joined(separator: "\n")
+    let makefile =
+      [
+        "VERSION = 7", "PATCHLEVEL = 3", "SUBLEVEL = 4", "tinyconfig olddefconfig:", "\tmkdir -p $(O)/include/config",
+        "\techo CONFIG_PCI_IOV=y > $(O)/.config",
+        "\tprintf 'deps_config := \\\\\\n\\tKconfig \\\\\\n\\n' > $(O)/include/config/auto.conf.cmd",
+        "bzImage:", "\ttest ! -e fail", "\techo run >> $(O)/runs", "\tmkdir -p $(O)/arch/x86/boot",
+        "\techo 7.3.4$(LOCALVERSION) > $(O)/include/config/kernel.release",
+      ] + recipe.map { "\t" + $0 } + [""]
     for (path, text) in [
-      ("Makefile", makefile), ("Kconfig", "config PCI_IOV\n\tbool\n"), ("scripts/kconfig/merge_config.sh", "#!/bin/sh\n"),
+      ("Makefile", makefile.joined(separator: "\n")), ("Kconfig", "config PCI_IOV\n\tbool\n"),
+      ("scripts/kconfig/merge_config.sh", "#!/bin/sh\n"),
     ] {
       let url = source.appendingPathComponent(path)
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -174,7 +171,21 @@ import Testing
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: source.path + "/scripts/kconfig/merge_config.sh")
     let fragment = dir.path("pci.config")
     try "CONFIG_PCI_IOV=y\n".write(to: fragment, atomically: true, encoding: .utf8)
-    var builder = KernelBuilder(source: source, buildDirectory: folder, fragments: [fragment], home: PatchCheckHome(root: dir.url))
+    let builder = KernelBuilder(
+      source: source, buildDirectory: dir.path("build"), fragments: [fragment], home: PatchCheckHome(root: dir.url))
+    return (builder, source, fragment)
+  }
+
+  /// A build folder whose last successful build was of this very commit, config and make
+  /// command skips make (its walk of an unchanged tree would rebuild nothing); another commit,
+  /// a build that failed, or a source that is no known commit runs it. Real make, on a toy
+  /// tree with the targets the builder calls; `runs` counts make's bzImage recipe.
+  @Test func aBuildOfTheSameCommitSkipsMake() throws {
+    let dir = try TempDir()
+    let toy = try Self.toyBuilder(
+      in: dir, recipe: ["echo \"$$CCACHE_DEPEND\" > $(O)/ccache-depend", "echo image > $(O)/arch/x86/boot/bzImage"])
+    var builder = toy.builder
+    let (source, fragment, folder) = (toy.source, toy.fragment, builder.buildDirectory)
     let log = dir.path("build.log")
     func runs() -> Int {
       ((try? String(contentsOf: folder.appendingPathComponent("runs"), encoding: .utf8)) ?? "").split(separator: "\n").count
@@ -212,6 +223,97 @@ import Testing
     setenv(KernelBuilder.alwaysMakeVariable, "1", 1)
     defer { unsetenv(KernelBuilder.alwaysMakeVariable) }
     #expect(try make(b).upToDate == nil && runs() == 6, "PATCHCHECK_ALWAYS_MAKE=1: make runs")
+  }
+
+  /// An x86 boot header as Documentation/arch/x86/boot.rst lays it out (the "HdrS" magic at
+  /// 0x202, the protocol version at 0x206, kernel_version at 0x20E pointing 0x200 bytes short
+  /// of the string), naming `version`: what a real bzImage starts with.
+  static func bootHeader(naming version: String, protocol: UInt16 = 0x020F) -> Data {
+    var bytes = [UInt8](repeating: 0, count: 0x400)
+    bytes.replaceSubrange(0x202..<0x206, with: Array("HdrS".utf8))
+    bytes[0x206] = UInt8(`protocol` & 0xFF)
+    bytes[0x207] = UInt8(`protocol` >> 8)
+    bytes[0x20E] = 0x00
+    bytes[0x20F] = 0x01
+    let text = Array(version.utf8)
+    bytes.replaceSubrange(0x300..<(0x300 + text.count), with: text)
+    return Data(bytes)
+  }
+
+  @Test func theImageNamesItsRelease() throws {
+    let dir = try TempDir()
+    let image = dir.path("bzImage")
+    try Self.bootHeader(naming: "7.3.4-pcb6f8aa0cb5ff (patchcheck@patchcheck) #3 SMP PREEMPT 1970-01-01").write(to: image)
+    #expect(KernelImage.release(of: image) == "7.3.4-pcb6f8aa0cb5ff")
+    // Not an image, a protocol without kernel_version, a missing file: nothing to say.
+    try Data("image\n".utf8).write(to: image)
+    #expect(KernelImage.release(of: image) == nil)
+    try Self.bootHeader(naming: "2.4.0 (x@y) #1", protocol: 0x0105).write(to: image)
+    #expect(KernelImage.release(of: image) == nil)
+    #expect(KernelImage.release(of: dir.path("absent")) == nil)
+  }
+
+  /// Another process writing into the build folder (a make of its own, a run that lost its
+  /// lock): an image that no longer names the stamped build makes make run again, and a build
+  /// whose image names another kernel when make ends is refused with exit 29, naming both
+  /// kernels and what is running there, and leaves no stamp. Real make on a toy tree; its
+  /// bzImage recipe writes a boot header naming 7.3.4$(LOCALVERSION), or copies `intruder`.
+  @Test func anImageAnotherProcessWroteIsNeverThisBuilds() throws {
+    let dir = try TempDir()
+    let toy = try Self.toyBuilder(
+      in: dir,
+      recipe: [
+        "cp $(CURDIR)/images/7.3.4$(LOCALVERSION) $(O)/arch/x86/boot/bzImage",
+        "if [ -e $(O)/intruder ]; then cp $(O)/intruder $(O)/arch/x86/boot/bzImage; fi",
+      ])
+    var builder = toy.builder
+    let folder = builder.buildDirectory
+    let images = toy.source.appendingPathComponent("images")
+    try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+    for id in ["aaaaaaaaaaaa", "bbbbbbbbbbbb"] {
+      try Self.bootHeader(naming: "7.3.4-pc\(id) (patchcheck@patchcheck) #1 SMP").write(to: images.appendingPathComponent("7.3.4-pc\(id)"))
+    }
+    let log = dir.path("build.log")
+    func runs() -> Int {
+      ((try? String(contentsOf: folder.appendingPathComponent("runs"), encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+    func make(_ commit: String) throws -> BuildResult {
+      builder.checkedOut = commit
+      builder.localVersion = "-pc" + commit.prefix(12)
+      return try builder.build(log: log, progress: ProgressLine(enabled: false))
+    }
+    let a = String(repeating: "a", count: 40)
+    let image = folder.appendingPathComponent("arch/x86/boot/bzImage")
+
+    #expect(try make(a).release == "7.3.4-pcaaaaaaaaaaaa" && runs() == 1)
+    #expect(try make(a).upToDate == true && runs() == 1)
+    // Another kernel's image over this build's: the stamp no longer vouches for it.
+    try FileManager.default.copyItem(at: images.appendingPathComponent("7.3.4-pcbbbbbbbbbbbb"), to: dir.path("b"))
+    try FileManager.default.removeItem(at: image)
+    try FileManager.default.copyItem(at: dir.path("b"), to: image)
+    let rebuilt = try make(a)
+    #expect(rebuilt.upToDate == nil && runs() == 2, "make runs again")
+    #expect(KernelImage.release(of: image) == "7.3.4-pcaaaaaaaaaaaa")
+
+    // Another kernel's image written while make runs: refused, naming both and the writer.
+    try FileManager.default.copyItem(at: dir.path("b"), to: folder.appendingPathComponent("intruder"))
+    let writer = Process()
+    writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+    writer.arguments = ["-c", "sleep 60 # make O=\(folder.path)"]
+    try writer.run()
+    defer { writer.terminate() }
+    try FileManager.default.removeItem(at: image)
+    do {
+      _ = try make(a)
+      Issue.record("a build whose image names another kernel was taken as this build's")
+    } catch let error as PatchCheckError {
+      #expect(error.kind == .buildFolderChanged && error.exitCode == 29)
+      #expect(error.message.contains("7.3.4-pcbbbbbbbbbbbb's, not this build's (7.3.4-pcaaaaaaaaaaaa)"), "\(error.message)")
+      #expect(error.message.contains("running there now: \(writer.processIdentifier) /bin/sh -c sleep 60"), "\(error.message)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".patchcheck-built").path), "no stamp left")
+    try FileManager.default.removeItem(at: folder.appendingPathComponent("intruder"))
+    #expect(try make(a).upToDate == nil && runs() == 4, "the next build runs make")
   }
 
   @Test func theShippedFragmentsAreValid() throws {

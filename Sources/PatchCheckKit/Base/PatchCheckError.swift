@@ -27,6 +27,7 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case infra
     case bisectRange
     case bisectLog
+    case buildFolderChanged
     case interrupted
 
     /// Documented in README.md ("Exit codes"); keep the two in step.
@@ -53,6 +54,7 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .noSpace: 25
       case .noTags: 26
       case .database: 27
+      case .buildFolderChanged: 29
       case .interrupted: 130
       }
     }

@@ -183,8 +183,9 @@ package struct KernelBuilder: Sendable {
     let start = Date()
     let image = buildDirectory.appendingPathComponent("arch/x86/boot/bzImage")
     let stamp = builtStamp()
+    // The stamp vouches for the image only while the image still names the stamped build.
     if let stamp, (try? String(contentsOf: builtStampFile, encoding: .utf8)) == stamp,
-      FileManager.default.fileExists(atPath: image.path)
+      FileManager.default.fileExists(atPath: image.path), imageMatchesRelease(image)
     {
       return try upToDate(image: image, log: log, configSeconds: configSeconds, start: start)
     }
@@ -209,9 +210,12 @@ package struct KernelBuilder: Sendable {
     if !ok { try checkSpace((try? String(contentsOf: log, encoding: .utf8)) ?? result.output) }
     // The check reads the .config this build used (the build may have refreshed it).
     let check = try configCheck()
+    let release = builtRelease()
+    if ok, let release, let named = KernelImage.release(of: image), named != release {
+      throw changedUnderBuild(image: named, release: release)
+    }
     if ok, let key = try? configKey() { try? key.write(to: configKeyFile, atomically: true, encoding: .utf8) }
     if ok, let stamp = builtStamp() { try? stamp.write(to: builtStampFile, atomically: true, encoding: .utf8) }
-    let release = builtRelease()
     if ok, expected == nil || counter.objects > (expected ?? 0) / 2 {
       // Only a full build tells how many objects a full build has.
       if expected == nil || counter.objects > (expected ?? 0) {
@@ -236,6 +240,28 @@ package struct KernelBuilder: Sendable {
       succeeded: true, seconds: Date().timeIntervalSince(start), configSeconds: configSeconds, objects: 0,
       ccache: ProcessRunner.which("ccache") != nil, image: image.path, errors: [], configCheck: try configCheck(), compiler: nil,
       release: builtRelease(), upToDate: true)
+  }
+
+  /// False when the image names another release than the build folder's last build: the
+  /// image was written by something else since. True when the file is no x86 image to read.
+  func imageMatchesRelease(_ image: URL) -> Bool {
+    guard let named = KernelImage.release(of: image), let release = builtRelease() else { return true }
+    return named == release
+  }
+
+  /// The build finished, but the image it left names another kernel: another process (a make
+  /// of its own, a run that lost its lock) wrote into the build folder meanwhile. Nothing of
+  /// it can be booted as this build; the stamp is gone, so the next run builds again.
+  func changedUnderBuild(image named: String, release: String) -> PatchCheckError {
+    try? FileManager.default.removeItem(at: builtStampFile)
+    let me = ProcessInfo.processInfo.processIdentifier
+    let listed = (try? ProcessRunner.run(["pgrep", "-af", buildDirectory.path]))?.output ?? ""
+    let others = listed.split(separator: "\n").filter { !$0.hasPrefix("\(me) ") }.prefix(2).map { String($0.prefix(200)) }
+    let running = others.isEmpty ? "" : "; running there now: " + others.joined(separator: " | ")
+    return PatchCheckError(
+      .buildFolderChanged,
+      "the image in \(buildDirectory.path) is \(named)'s, not this build's (\(release)): another process wrote into the build folder during the build\(running)",
+      hint: "let the other build finish (or stop it), then run again; a make of your own needs another O= folder")
   }
 
   /// The fragments' options checked in the build folder's .config.

@@ -79,7 +79,8 @@ extension ApplyAndBoot {
         watched.formUnion(ChangedFunctions.functions(inText: text).map(\.name))
       }
     }
-    let build = try buildStage(builder, commit: base, log: out.appendingPathComponent("reach-build.log"))
+    let build = try buildStage(
+      builder, commit: base, log: out.appendingPathComponent("reach-build.log"), keep: out.appendingPathComponent("reach-bzImage"))
     guard build.succeeded, let image = build.image else {
       throw PatchCheckError(
         .infra, "the base \(base.short) does not build, so what each scenario reaches cannot be measured",

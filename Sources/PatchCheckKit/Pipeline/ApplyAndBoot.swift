@@ -115,7 +115,7 @@ package struct ApplyAndBoot {
         report.scenarioChoice = plan.choice
       }
       box.report = report
-      let build = try buildStage(builder, commit: head, log: files.buildLog)
+      let build = try buildStage(builder, commit: head, log: files.buildLog, keep: out.appendingPathComponent("bzImage"))
       report.tools.compiler = build.compiler
       report.phases["configure"] = build.configSeconds
       report.phases["build"] = build.seconds
@@ -200,12 +200,20 @@ package struct ApplyAndBoot {
       }
       for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
       if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
+      // The kernel the consoles came from (and the base's, when compared): boot it again with
+      // the report's `boot.command`.
+      for (key, name) in [("kernel", "bzImage"), ("base-kernel", "base-bzImage")]
+      where FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path) {
+        report.files[key] = name
+      }
     }
   }
 
   /// Configures and builds `commit` (checked out in the builder's source), its release named
-  /// for the commit. The build's seconds exclude configuring.
-  func buildStage(_ builder: KernelBuilder, commit: ObjectID, log: URL) throws -> BuildResult {
+  /// for the commit. The build's seconds exclude configuring. The image is copied to `keep`,
+  /// and the copy is what boots: the shared build folder may hold another kernel by the time
+  /// a later boot of this run starts, and the run's folder keeps the kernel its consoles came from.
+  func buildStage(_ builder: KernelBuilder, commit: ObjectID, log: URL, keep: URL) throws -> BuildResult {
     var builder = builder
     builder.localVersion = Self.localVersion(for: commit)
     // Every caller has just force-checked-out `commit` in the build worktree.
@@ -221,6 +229,16 @@ package struct ApplyAndBoot {
       console.say("the build folder already holds this commit's kernel: make not run")
     } else if build.succeeded {
       console.say(String(format: "built %d objects in %.0f s", build.objects, build.seconds))
+    }
+    if build.succeeded, let image = build.image {
+      try? FileManager.default.removeItem(at: keep)
+      try FileManager.default.copyItem(at: URL(fileURLWithPath: image), to: keep)
+      // Checked on the copy: a writer between the build's own check and the copy shows here.
+      if let release = build.release, let named = KernelImage.release(of: keep), named != release {
+        try? FileManager.default.removeItem(at: keep)
+        throw builder.changedUnderBuild(image: named, release: release)
+      }
+      build.image = keep.path
     }
     return build
   }
@@ -269,7 +287,8 @@ package struct ApplyAndBoot {
     }
     console.say("building the base \(base.used) for comparison")
     try worktree.checkout(baseCommit, branch: slot.branch)
-    let build = try buildStage(builder, commit: baseCommit, log: out.appendingPathComponent("base-build.log"))
+    let build = try buildStage(
+      builder, commit: baseCommit, log: out.appendingPathComponent("base-build.log"), keep: out.appendingPathComponent("base-bzImage"))
     guard build.succeeded, let baseImage = build.image else {
       return BaseComparison(base: base.used, verdict: .buildFail, reason: "the base does not build", titles: [], scenarios: [])
     }
