@@ -256,7 +256,7 @@ import Testing
   /// Another process writing into the build folder (a make of its own, a run that lost its
   /// lock): an image that no longer names the stamped build makes make run again, and a build
   /// whose image names another kernel when make ends is refused with exit 29, naming both
-  /// kernels and what is running there, and leaves no stamp. Real make on a toy tree; its
+  /// kernels and what is running there (or make's clock-skew warning), and leaves no stamp. Real make on a toy tree; its
   /// bzImage recipe writes a boot header naming 7.3.4$(LOCALVERSION), or copies `intruder`.
   @Test func anImageAnotherProcessWroteIsNeverThisBuilds() throws {
     let dir = try TempDir()
@@ -265,6 +265,7 @@ import Testing
       recipe: [
         "cp $(CURDIR)/images/7.3.4$(LOCALVERSION) $(O)/arch/x86/boot/bzImage",
         "if [ -e $(O)/intruder ]; then cp $(O)/intruder $(O)/arch/x86/boot/bzImage; fi",
+        "@if [ -e $(O)/skewed ]; then echo 'make[1]: warning:  Clock skew detected.  Your build may be incomplete.'; fi",
       ])
     var builder = toy.builder
     let folder = builder.buildDirectory
@@ -314,6 +315,59 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".patchcheck-built").path), "no stamp left")
     try FileManager.default.removeItem(at: folder.appendingPathComponent("intruder"))
     #expect(try make(a).upToDate == nil && runs() == 4, "the next build runs make")
+
+    // make itself leaving an earlier build's image (files dated after a clock stepped back):
+    // said as that, from make's own warning in the log.
+    try FileManager.default.copyItem(at: dir.path("b"), to: folder.appendingPathComponent("intruder"))
+    try Data().write(to: folder.appendingPathComponent("skewed"))
+    try FileManager.default.removeItem(at: folder.appendingPathComponent(".patchcheck-built"))
+    do {
+      _ = try make(a)
+      Issue.record("an earlier build's image was taken as this build's")
+    } catch let error as PatchCheckError {
+      #expect(error.exitCode == 29 && error.message.contains("dated in the future"), "\(error.message)")
+      #expect(error.message.contains("Clock skew detected") && error.hint.contains("clock"), "\(error.message)")
+    }
+  }
+
+  /// ccache in depend mode keys an object on its source, its flags and the headers gcc's .d
+  /// file lists, never on a file `.incbin` pulls in: two kernels of one compressed size give
+  /// one piggy.S text, and the later build got the earlier one's piggy.o, an earlier kernel
+  /// under its own boot header. Real gcc and ccache on a piggy.S-like source: through ccache
+  /// alone the second payload's build returns the first payload (why the wrapper exists);
+  /// through the compiler wrapper kbuild is given, each build holds its own payload, and an
+  /// ordinary source still hits the cache.
+  @Test func aSourceThatIncludesABinaryIsNeverServedFromTheCache() throws {
+    try #require(ProcessRunner.which("ccache") != nil && ProcessRunner.which("gcc") != nil, "setup.sh installs gcc and ccache")
+    let dir = try TempDir()
+    let builder = KernelBuilder(
+      source: dir.url, buildDirectory: dir.path("build"), fragments: [], home: PatchCheckHome(root: dir.path("home")))
+    try builder.writeCompilerWrapper()
+    let wrapper = builder.home.compilerWrapper.path
+    try "input_data:\n.incbin \"payload.bin\"\ninput_data_end:\n".write(to: dir.path("piggy.S"), atomically: true, encoding: .utf8)
+    try "int answer(void) { return 42; }\n".write(to: dir.path("plain.c"), atomically: true, encoding: .utf8)
+    func compile(_ command: [String], _ source: String) throws -> ProcessResult {
+      try ProcessRunner.run(
+        command + ["gcc", "-Wp,-MMD,.\(source).d", "-c", "-o", "\(source).o", source], cwd: dir.url.path,
+        environment: builder.environment)
+    }
+    func build(_ payload: String, via command: [String]) throws -> String {
+      try Data(payload.utf8).write(to: dir.path("payload.bin"))
+      try? FileManager.default.removeItem(at: dir.path("piggy.S.o"))
+      let result = try compile(command, "piggy.S")
+      #expect(result.succeeded, "\(result.output)")
+      let object = try Data(contentsOf: dir.path("piggy.S.o"))
+      return ["AAAAAAAA", "BBBBBBBB", "CCCCCCCC", "DDDDDDDD"].first { object.range(of: Data($0.utf8)) != nil } ?? "none"
+    }
+    #expect(try build("AAAAAAAA", via: ["ccache"]) == "AAAAAAAA")
+    #expect(try build("BBBBBBBB", via: ["ccache"]) == "AAAAAAAA", "ccache alone in depend mode serves the first payload's object")
+    #expect(try build("CCCCCCCC", via: [wrapper]) == "CCCCCCCC")
+    #expect(try build("DDDDDDDD", via: [wrapper]) == "DDDDDDDD", "through the wrapper each build holds its own payload")
+    // An ordinary source goes through ccache: its second compile is a hit.
+    for _ in 0..<2 { #expect(try compile([wrapper], "plain.c").succeeded) }
+    let stats = try ProcessRunner.run(["ccache", "--print-stats"], environment: builder.environment).output
+    let hits = stats.split(separator: "\n").first { $0.hasPrefix("direct_cache_hit\t") }.flatMap { Int($0.split(separator: "\t")[1]) }
+    #expect(hits == 2, "the second ccache-alone piggy.S and the second plain.c: \(stats)")
   }
 
   @Test func theShippedFragmentsAreValid() throws {

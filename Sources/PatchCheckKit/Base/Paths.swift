@@ -22,6 +22,8 @@ package struct PatchCheckHome: Sendable {
   package var worktrees: URL { root.appendingPathComponent("worktrees") }
   package var builds: URL { root.appendingPathComponent("build") }
   package var ccache: URL { root.appendingPathComponent("ccache") }
+  /// The compiler command kbuild runs: ccache, except for sources that `.incbin` a file.
+  package var compilerWrapper: URL { root.appendingPathComponent("bin/patchcheck-cc") }
   package var debs: URL { root.appendingPathComponent("debs") }
   package var patches: URL { root.appendingPathComponent("patches") }
   package var guest: URL { root.appendingPathComponent("guest") }

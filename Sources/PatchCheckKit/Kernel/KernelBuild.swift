@@ -63,9 +63,44 @@ package struct KernelBuilder: Sendable {
 
   var makeBase: [String] {
     var args = ["make", "-C", source.path, "O=\(buildDirectory.path)", "ARCH=\(arch)"]
-    if ProcessRunner.which("ccache") != nil { args.append("CC=ccache gcc") }
+    if ProcessRunner.which("ccache") != nil { args.append("CC=\(home.compilerWrapper.path) gcc") }
     if let localVersion { args.append("LOCALVERSION=\(localVersion)") }
     return args
+  }
+
+  /// The compiler command: `ccache gcc`, or plain `gcc` for a source that says `.incbin`.
+  /// ccache in depend mode keys an object on its source, its flags and the headers gcc's .d
+  /// file lists; a file `.incbin` pulls in is none of those. arch/x86/boot/compressed/piggy.S
+  /// is the same text for any two kernels whose compressed and uncompressed sizes agree, and
+  /// its object holds the whole compressed kernel: from the cache, it was an earlier build's
+  /// kernel under this build's boot header (CI booted 7.3.4-pc2d9d2db36669 built as
+  /// 7.3.4-pcb3f469d6b7c0). kernel/configs.c and usr/initramfs_data.S are the same kind.
+  static let compilerWrapperScript = """
+    #!/bin/sh
+    # Written by patchcheck (KernelBuilder.compilerWrapperScript): $1 is the compiler.
+    cc=$1
+    shift
+    for arg; do
+      case $arg in
+      *.c | *.S)
+        if [ -f "$arg" ] && grep -q '[.]incbin' "$arg"; then exec "$cc" "$@"; fi
+        ;;
+      esac
+    done
+    exec ccache "$cc" "$@"
+
+    """
+
+  /// Writes the compiler wrapper unless it is already there as this version writes it.
+  func writeCompilerWrapper() throws {
+    let url = home.compilerWrapper
+    guard
+      (try? String(contentsOf: url, encoding: .utf8)) != Self.compilerWrapperScript
+        || !FileManager.default.isExecutableFile(atPath: url.path)
+    else { return }
+    try FileManager.default.ensureDirectory(url.deletingLastPathComponent())
+    try Self.compilerWrapperScript.write(to: url, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
   }
 
   /// Build environment: reproducible version strings (so ccache can hit init/version.c) and
@@ -105,6 +140,7 @@ package struct KernelBuilder: Sendable {
   package func configure(log: URL) throws -> Double {
     let start = Date()
     try FileManager.default.ensureDirectory(buildDirectory)
+    if ProcessRunner.which("ccache") != nil { try writeCompilerWrapper() }
     let key = try configKey()
     let config = buildDirectory.appendingPathComponent(".config")
     let previous = try? String(contentsOf: configKeyFile, encoding: .utf8)
@@ -212,7 +248,7 @@ package struct KernelBuilder: Sendable {
     let check = try configCheck()
     let release = builtRelease()
     if ok, let release, let named = KernelImage.release(of: image), named != release {
-      throw changedUnderBuild(image: named, release: release)
+      throw changedUnderBuild(image: named, release: release, log: log)
     }
     if ok, let key = try? configKey() { try? key.write(to: configKeyFile, atomically: true, encoding: .utf8) }
     if ok, let stamp = builtStamp() { try? stamp.write(to: builtStampFile, atomically: true, encoding: .utf8) }
@@ -252,8 +288,21 @@ package struct KernelBuilder: Sendable {
   /// The build finished, but the image it left names another kernel: another process (a make
   /// of its own, a run that lost its lock) wrote into the build folder meanwhile. Nothing of
   /// it can be booted as this build; the stamp is gone, so the next run builds again.
-  func changedUnderBuild(image named: String, release: String) -> PatchCheckError {
+  func changedUnderBuild(image named: String, release: String, log: URL? = nil) -> PatchCheckError {
     try? FileManager.default.removeItem(at: builtStampFile)
+    // make leaves an earlier build's image in place, with no other writer, when files in the
+    // folder are dated after the clock (a clock stepped back): it says so in the log.
+    let text = log.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
+    let skewWarning = { (line: Substring) in
+      line.hasPrefix("make")
+        && (line.contains("Clock skew detected") || line.contains("modification time") && line.contains("in the future"))
+    }
+    if let skew = text.split(separator: "\n").first(where: skewWarning) {
+      return PatchCheckError(
+        .buildFolderChanged,
+        "the image in \(buildDirectory.path) is \(named)'s, not this build's (\(release)): make found files dated in the future and took them as up to date (\(skew.trimmingCharacters(in: .whitespaces).prefix(160)))",
+        hint: "check the machine's clock, then remove \(buildDirectory.path) and run again")
+    }
     let me = ProcessInfo.processInfo.processIdentifier
     let listed = (try? ProcessRunner.run(["pgrep", "-af", buildDirectory.path]))?.output ?? ""
     let others = listed.split(separator: "\n").filter { !$0.hasPrefix("\(me) ") }.prefix(2).map { String($0.prefix(200)) }
