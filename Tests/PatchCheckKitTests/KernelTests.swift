@@ -183,7 +183,10 @@ import Testing
   @Test func aBuildOfTheSameCommitSkipsMake() throws {
     let dir = try TempDir()
     let toy = try Self.toyBuilder(
-      in: dir, recipe: ["echo \"$$CCACHE_DEPEND\" > $(O)/ccache-depend", "echo image > $(O)/arch/x86/boot/bzImage"])
+      in: dir,
+      recipe: [
+        "echo \"$$CCACHE_DEPEND\" > $(O)/ccache-depend", "echo '$(CC)' > $(O)/cc", "echo image > $(O)/arch/x86/boot/bzImage",
+      ])
     var builder = toy.builder
     let (source, fragment, folder) = (toy.source, toy.fragment, builder.buildDirectory)
     let log = dir.path("build.log")
@@ -203,6 +206,10 @@ import Testing
     #expect(first.succeeded && first.upToDate == nil && runs() == 1, "\(first)")
     // make runs with ccache in depend mode (README: the cache folder's ccache).
     #expect(try String(contentsOf: folder.appendingPathComponent("ccache-depend"), encoding: .utf8) == "1\n")
+    // and kbuild's compiler is the wrapper that keeps `.incbin` sources out of the cache (README).
+    #expect(ProcessRunner.which("ccache") != nil, "setup.sh installs ccache")
+    #expect(try String(contentsOf: folder.appendingPathComponent("cc"), encoding: .utf8) == "\(builder.home.compilerWrapper.path) gcc\n")
+    #expect(FileManager.default.isExecutableFile(atPath: builder.home.compilerWrapper.path))
     let again = try make(a)
     #expect(again.succeeded && again.upToDate == true && runs() == 1, "the same commit: make not run")
     #expect(again.image == first.image && again.release == "7.3.4-pcaaaaaaaaaaaa" && again.configCheck != nil)

@@ -221,7 +221,7 @@ package struct KernelBuilder: Sendable {
     let stamp = builtStamp()
     // The stamp vouches for the image only while the image still names the stamped build.
     if let stamp, (try? String(contentsOf: builtStampFile, encoding: .utf8)) == stamp,
-      FileManager.default.fileExists(atPath: image.path), imageMatchesRelease(image)
+      FileManager.default.fileExists(atPath: image.path), KernelImage.otherRelease(in: image, than: builtRelease()) == nil
     {
       return try upToDate(image: image, log: log, configSeconds: configSeconds, start: start)
     }
@@ -247,7 +247,7 @@ package struct KernelBuilder: Sendable {
     // The check reads the .config this build used (the build may have refreshed it).
     let check = try configCheck()
     let release = builtRelease()
-    if ok, let release, let named = KernelImage.release(of: image), named != release {
+    if ok, let release, let named = KernelImage.otherRelease(in: image, than: release) {
       throw changedUnderBuild(image: named, release: release, log: log)
     }
     if ok, let key = try? configKey() { try? key.write(to: configKeyFile, atomically: true, encoding: .utf8) }
@@ -276,13 +276,6 @@ package struct KernelBuilder: Sendable {
       succeeded: true, seconds: Date().timeIntervalSince(start), configSeconds: configSeconds, objects: 0,
       ccache: ProcessRunner.which("ccache") != nil, image: image.path, errors: [], configCheck: try configCheck(), compiler: nil,
       release: builtRelease(), upToDate: true)
-  }
-
-  /// False when the image names another release than the build folder's last build: the
-  /// image was written by something else since. True when the file is no x86 image to read.
-  func imageMatchesRelease(_ image: URL) -> Bool {
-    guard let named = KernelImage.release(of: image), let release = builtRelease() else { return true }
-    return named == release
   }
 
   /// The build finished, but the image it left names another kernel: another process (a make

@@ -25,4 +25,11 @@ package enum KernelImage {
     guard let release = String(decoding: string, as: UTF8.self).split(separator: " ").first, !release.isEmpty else { return nil }
     return String(release)
   }
+
+  /// The release the image at `url` names when it is not `release`: a build folder's image that
+  /// another kernel's build wrote. nil when they agree, or when either cannot be told.
+  package static func otherRelease(in url: URL, than release: String?) -> String? {
+    guard let release, let named = self.release(of: url), named != release else { return nil }
+    return named
+  }
 }

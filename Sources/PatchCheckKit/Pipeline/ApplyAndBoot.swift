@@ -234,7 +234,7 @@ package struct ApplyAndBoot {
       try? FileManager.default.removeItem(at: keep)
       try FileManager.default.copyItem(at: URL(fileURLWithPath: image), to: keep)
       // Checked on the copy: a writer between the build's own check and the copy shows here.
-      if let release = build.release, let named = KernelImage.release(of: keep), named != release {
+      if let release = build.release, let named = KernelImage.otherRelease(in: keep, than: release) {
         try? FileManager.default.removeItem(at: keep)
         throw builder.changedUnderBuild(image: named, release: release)
       }
