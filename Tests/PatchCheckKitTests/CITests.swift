@@ -199,6 +199,31 @@ struct ToyKernelTags {
     #expect(FileManager.default.fileExists(atPath: report("v1.0").path))
   }
 
+  /// A tag already recorded with the same inputs is answered from the database; with --force
+  /// it runs again (the ci command once parsed --force and never passed it on). Through the
+  /// real command, on the toy tree: v1.9's toy series does not apply, so each run is quick.
+  @Test func forceRunsARecordedTagAgain() throws {
+    let dir = try TempDir()
+    let toy = try ToyKernelTags(in: dir)
+    let cli = CLITests()
+    func ci(_ extra: [String]) throws -> CIOutcome {
+      let result = try cli.run(
+        [
+          "ci", "--repo", toy.repo.gitDirectory, "--series", toy.series.path, "--tags", "v1.9", "--db",
+          dir.path("results.sqlite").path, "--out", dir.path("out").path, "--scenarios", "numvfs", "--json",
+        ] + extra, home: dir.path("home"))
+      let outcomes = try JSON.decoder().decode([CIOutcome].self, from: Data(result.stdout.utf8))
+      try #require(outcomes.count == 1, "\(result.stderr)")
+      return outcomes[0]
+    }
+    let first = try ci([])
+    #expect(!first.recorded && first.verdict == Verdict.applyFail.rawValue, "\(first)")
+    #expect(try ci([]).recorded, "the same inputs again: answered from the record")
+    let forced = try ci(["--force"])
+    #expect(!forced.recorded, "--force runs the tag again: \(forced)")
+    #expect(forced.verdict == first.verdict)
+  }
+
   /// Two processes open a new file at once: both see no migration applied, the first makes
   /// the tables while the second waits for the write lock, then the second's migration fails
   /// on a table that is already there. The database is as it should be, so the second opens.

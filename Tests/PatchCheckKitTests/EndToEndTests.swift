@@ -486,7 +486,7 @@ struct CIEndToEnd {
     // What is asserted is the verdict and the step's cost; the witness's trace would add
     // about 40 s to each boot and says nothing here.
     run.lockWitness = false
-    let options = CIOptions(tags: tags.joined(separator: ","), run: run, out: dir.path("ci"))
+    let options = CIOptions(tags: tags.joined(separator: ","), run: run, out: dir.path("ci"), force: false)
     let outcomes = try CIRunner(home: EndToEnd.home, options: options, database: database).run()
     #expect(outcomes.map(\.tag) == tags)
     #expect(outcomes.map(\.verdict) == ["PASS", "PASS"], "\(outcomes.map(\.reason))")

@@ -12,12 +12,16 @@ package struct CIOptions: Sendable {
   package var run: RunOptions
   /// Each tag's report goes to `out/<tag>/`.
   package var out: URL
-  package var force = false
+  /// Runs tags already recorded with the same inputs again instead of answering from the record.
+  package var force: Bool
 
-  package init(tags: String, run: RunOptions, out: URL) {
+  /// `force` has no default: a caller that leaves it out does not compile (the ci command once
+  /// parsed --force and never passed it on, so a forced run answered from the database).
+  package init(tags: String, run: RunOptions, out: URL, force: Bool) {
     self.tags = tags
     self.run = run
     self.out = out
+    self.force = force
   }
 }
 

@@ -61,7 +61,7 @@ struct CICommand: ParsableCommand {
       run.repository = repo
       run.accelerator = accel
       run.json = global.json
-      let options = CIOptions(tags: tags, run: run, out: URL(fileURLWithPath: out))
+      let options = CIOptions(tags: tags, run: run, out: URL(fileURLWithPath: out), force: force)
       if let emit {
         print(try WorkflowEmitter.workflow(emit, options: options, home: home), terminator: "")
         return
