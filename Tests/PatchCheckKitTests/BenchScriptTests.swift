@@ -22,6 +22,43 @@ import Testing
     #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []) == before)
   }
 
+  /// README "Benchmarks": a run adds to the newest results file only on the same machine
+  /// (CPUs, memory, OS, kernel, the tools' versions) and when nothing in it was measured on
+  /// uncommitted code; otherwise it starts a file of its own. bench/run's own Results, on a
+  /// results folder of the test's, at this checkout's commit.
+  @Test func aResultsFileIsAddedToOnlyFromTheSameMachine() throws {
+    let root = ProjectData.root.path
+    let dir = try TempDir()
+    let script = """
+      import importlib.machinery, importlib.util, json, pathlib, subprocess, sys
+      sys.argv = ["bench/run"]
+      loader = importlib.machinery.SourceFileLoader("bench_run", "\(root)/bench/run")
+      spec = importlib.util.spec_from_loader("bench_run", loader)
+      bench = importlib.util.module_from_spec(spec)
+      loader.exec_module(bench)
+      head = subprocess.run(["git", "-C", "\(root)", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+      machine = dict(bench.machine_facts(), dirty=False)
+      def case(name, old_machine, dirty=False):
+          folder = pathlib.Path("\(dir.url.path)") / name
+          folder.mkdir()
+          figure = {"unit": "s", "samples": [1.0], "median": 1.0, "n": 1, "group": "analyzer", "commit": head,
+                    "dirty": dirty, "measured": "2026-01-01T00:00:00+00:00"}
+          (folder / "2026-01-01.json").write_text(json.dumps({"machine": old_machine, "commit": head,
+              "started": "2026-01-01T00:00:00+00:00", "figures": {"f": figure}}))
+          results = bench.Results(folder, machine, head)
+          print(name, "adds" if results.path.name == "2026-01-01.json" else "starts")
+      case("same", machine)
+      case("kernel", dict(machine, host_kernel="another"))
+      case("tools", dict(machine, versions=dict(machine["versions"], qemu="QEMU emulator version 9.2.0")))
+      case("patchcheck", dict(machine, versions=dict(machine["versions"], patchcheck="0000000")))
+      case("dirty", machine, dirty=True)
+      """
+    let result = try ProcessRunner.run(["python3", "-c", script], cwd: root, timeout: 120)
+    #expect(result.status == 0, "\(result.output)")
+    let lines = result.output.split(separator: "\n").filter { !$0.hasPrefix("bench:") }.map(String.init)
+    #expect(lines == ["same adds", "kernel starts", "tools starts", "patchcheck adds", "dirty starts"], "\(result.output)")
+  }
+
   /// bench/ccache-modes builds the cache folder's worktree with its .config (README: the
   /// ccache row); a cache folder no run has built in is refused with what to do, and no
   /// figure is written.
