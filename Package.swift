@@ -25,10 +25,16 @@ let package = Package(
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"])]
     ),
+    // gzip, for lore's t.mbox.gz; zlib comes with libgit2's own dependencies.
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
       name: "PatchCheckKit",
       dependencies: [
-        "CGit2", "CCrypto", .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
+        "CGit2", "CCrypto", "CZlib", .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
     .executableTarget(

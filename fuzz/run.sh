@@ -31,6 +31,7 @@ mkdir -p "$work" fuzz/findings
 sources_mbox=(Sources/PatchCheckKit/Series/MailMessage.swift Sources/PatchCheckKit/Series/MailEnvelope.swift
   Sources/PatchCheckKit/Series/Series.swift Sources/PatchCheckKit/Git/Signature.swift Sources/PatchCheckKit/Series/UnifiedDiff.swift
   Sources/PatchCheckKit/Series/SeriesParser+Exercise.swift Sources/PatchCheckKit/Base/PatchCheckError.swift
+  Sources/PatchCheckKit/Series/MailThread.swift Sources/PatchCheckKit/Series/SubjectTags.swift
   Sources/PatchCheckKit/Base/VisibleText.swift fuzz/MboxTarget.swift)
 sources_console=(Sources/PatchCheckKit/Console/*.swift Sources/PatchCheckKit/Guest/LockWitnessProgram.swift Sources/PatchCheckKit/Guest/CoverageProgram.swift
   Sources/PatchCheckKit/Base/ProcessRunner.swift Sources/PatchCheckKit/Git/Git.swift Sources/PatchCheckKit/Git/Signature.swift Sources/PatchCheckKit/Base/PatchCheckError.swift

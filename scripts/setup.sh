@@ -32,8 +32,9 @@ missing() {
   done
 }
 
+# zlib1g-dev: gunzip of lore's t.mbox.gz; curl: Swift's URLSession fetches through libcurl.
 base_pkgs=(pkg-config gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils ccache
-  busybox-static python3 libsqlite3-dev)
+  busybox-static python3 libsqlite3-dev zlib1g-dev curl)
 # --tests: what only the test suite needs (headless Chromium renders the HTML report).
 if [ "${1:-}" = "--tests" ]; then base_pkgs+=(chromium); fi
 todo=$(missing "${base_pkgs[@]}")

@@ -9,11 +9,34 @@ protocol RunFlagsHelp {
   static var iterations: String { get }
 }
 
+/// How a series named by a thread is read: which revision, and where lore is. Shared by every
+/// command that takes a series.
+struct SeriesQueryFlags: ParsableArguments {
+  @Option(
+    name: [.customShort("v"), .long],
+    help: "The revision of the series' thread to take (default: the newest complete one).")
+  var revision: Int?
+
+  @Option(help: "The archive a message-id is fetched from (default $PATCHCHECK_LORE_URL, else https://lore.kernel.org/all).")
+  var lore: String?
+
+  @Flag(help: "Fetch a thread named by message-id or URL again, even when the cache folder has it.")
+  var refresh = false
+
+  func validate() throws {
+    if let revision, revision < 1 { throw ValidationError("--revision takes 1 or more") }
+  }
+
+  var query: SeriesQuery { SeriesQuery(revision: revision, lore: lore, refresh: refresh) }
+}
+
 /// What a run runs, for every command that runs the series: apply-and-boot, ci, bisect and
 /// bisect-run (each with its own wording in --help, `Help`).
 struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   @Option(help: ArgumentHelp(Help.series))
   var series: String?
+
+  @OptionGroup var seriesQuery: SeriesQueryFlags
 
   @Option(help: "Variant of the series from its manifest.")
   var variant: String = "as-posted"
@@ -44,6 +67,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   func runOptions() -> RunOptions {
     var options = RunOptions()
     options.series = series
+    options.seriesQuery = seriesQuery.query
     options.variant = variant
     options.scenarios = scenarios?.split(separator: ",").map(String.init)
     options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
@@ -56,7 +80,8 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
 }
 
 enum ApplyAndBootHelp: RunFlagsHelp {
-  static let series = "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series)."
+  static let series =
+    "The series: an mbox, a folder of .patch files, a message-id, a lore URL, or a manifest name (default: the default manifest's series)."
   static var scenarios: String {
     "Comma-separated scenarios (default: the manifest's; 'patchcheck scenarios' lists what is available)."
   }
@@ -64,13 +89,14 @@ enum ApplyAndBootHelp: RunFlagsHelp {
 }
 
 enum CIHelp: RunFlagsHelp {
-  static let series = "The series (an mbox, a folder or a manifest name; default: the default manifest's)."
+  static let series = "The series (an mbox, a folder, a message-id, a lore URL or a manifest name; default: the default manifest's)."
   static let scenarios = "Comma-separated scenarios (default: the manifest's)."
   static let iterations = "Iterations of each race scenario."
 }
 
 enum BisectHelp: RunFlagsHelp {
-  static let series = "The series to apply at every step (an mbox, a folder or a manifest name); none: the commits alone."
+  static let series =
+    "The series to apply at every step (an mbox, a folder, a message-id, a lore URL or a manifest name); none: the commits alone."
   static let scenarios = "Comma-separated scenarios (default: the manifest's, else numvfs,pf-remove)."
   static let iterations = CIHelp.iterations
 }

@@ -11,6 +11,8 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case notAKernelTree
     case seriesUnreadable
     case seriesEmpty
+    case seriesFetch
+    case seriesRevision
     case patchMalformed
     case baseMissing
     case qemuMissing
@@ -55,6 +57,8 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .noTags: 26
       case .database: 27
       case .buildFolderChanged: 29
+      case .seriesRevision: 30
+      case .seriesFetch: 31
       case .interrupted: 130
       }
     }

@@ -11,6 +11,11 @@ package struct Terminal: Sendable {
     guard !quiet else { return }
     FileHandle.standardError.write(Data("patchcheck: \(VisibleText.of(line))\n".utf8))
   }
+  /// What the user should know about the input (which revision of a thread was taken): on
+  /// stderr in --json mode too, like a warning, but not one.
+  package func note(_ line: String) {
+    FileHandle.standardError.write(Data("patchcheck: \(VisibleText.of(line))\n".utf8))
+  }
   /// Warnings are shown even in --json mode: they are on stderr, not stdout.
   package func warn(_ line: String) {
     FileHandle.standardError.write(Data("patchcheck: warning: \(VisibleText.of(line))\n".utf8))

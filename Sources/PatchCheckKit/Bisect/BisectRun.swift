@@ -56,6 +56,8 @@ extension BisectRequest {
     self.anyFailure = anyFailure
     self.title = title
     series = options.series
+    seriesRevision = options.seriesQuery.revision
+    lore = options.seriesQuery.lore
     variant = options.variant
     scenarios = options.scenarios
     // Absolute, so a resumed bisect or git bisect run finds them from any folder.
@@ -72,6 +74,7 @@ extension RunOptions {
     self.init()
     series = request.series
     noSeries = request.series == nil
+    seriesQuery = SeriesQuery(revision: request.seriesRevision, lore: request.lore)
     variant = request.variant
     scenarios = request.scenarios
     scenarioDirs = (request.scenarioDirs ?? []).map { URL(fileURLWithPath: $0) }

@@ -59,6 +59,9 @@ package struct BisectRequest: Codable, Sendable {
   /// A FAIL is bad when one of its titles contains this (default: shares a title with the bad end).
   package var title: String?
   package var series: String?
+  /// The revision of the series' thread (`--revision`), and the archive it is fetched from.
+  package var seriesRevision: Int?
+  package var lore: String?
   package var variant = "as-posted"
   package var scenarios: [String]?
   /// Folders of the user's scenario files (absent in logs written before there were any).

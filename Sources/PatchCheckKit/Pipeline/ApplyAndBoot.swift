@@ -44,6 +44,7 @@ package struct ApplyAndBoot {
     let applier = Applier(repository: repository, console: console)
     let base = try applier.resolveBase(requested: plan.requestedBase, stated: plan.series.statedBase, fallback: plan.manifest?.fallbackBase)
     if let note = base.note { console.warn(note) }
+    if let thread = plan.series.thread, thread.leftSomething { console.note("series: \(thread.line)") }
     for warning in plan.series.warnings ?? [] { console.warn(warning) }
 
     let runName = Self.runName(started: started, series: plan.seriesName, variant: plan.variantName)

@@ -55,6 +55,7 @@ package struct BackportMatrix: Sendable {
     let name = loaded.name
     // What reading the series left out or guessed (a patch without a diff, a missing number,
     // an unreadable Date): said before anything is applied, as apply-and-boot says it.
+    if let thread = loaded.series.thread, thread.leftSomething { console.note("series: \(thread.line)") }
     for warning in loaded.series.warnings ?? [] { console.warn(warning) }
 
     var rows: [BackportRow] = []

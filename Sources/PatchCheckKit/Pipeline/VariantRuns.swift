@@ -19,7 +19,7 @@ package struct VariantRuns: Sendable {
   /// Runs `options` once per variant of `list` ('all', or comma-separated names), each in
   /// `root/<variant>`; every name is checked before the first run.
   package static func run(_ list: String, options: RunOptions, home: PatchCheckHome, root: URL) throws -> VariantRuns {
-    let loaded = try SeriesSource.load(options.series, home: home)
+    let loaded = try SeriesSource.load(options.series, home: home, query: options.seriesQuery)
     let names = SelectedVariant.names(list, of: loaded)
     for name in names { _ = try SelectedVariant.select(name, from: loaded) }  // all valid before any run
     let console = Terminal(quiet: options.json)

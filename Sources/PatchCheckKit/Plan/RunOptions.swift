@@ -5,6 +5,8 @@ import Foundation
 
 package struct RunOptions: Sendable {
   package var series: String?
+  /// Which revision of the series' thread, and where lore is (`--revision`, `--lore`, `--refresh`).
+  package var seriesQuery = SeriesQuery()
   package var repository: String?
   package var base: String?
   package var variant = "as-posted"

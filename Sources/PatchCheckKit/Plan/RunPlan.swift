@@ -87,7 +87,7 @@ package struct RunPlan: Sendable {
     let loaded =
       options.noSeries
       ? LoadedSeries(series: .none, manifest: nil)
-      : try SeriesSource.load(options.series, home: home)
+      : try SeriesSource.load(options.series, home: home, query: options.seriesQuery)
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let settings = ScenarioSettings(iterations: options.iterations, vfs: options.vfs)
     let scenarios: [Scenario]

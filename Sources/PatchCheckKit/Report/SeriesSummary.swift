@@ -13,6 +13,8 @@ package struct SeriesSummary: Sendable, Codable {
   package var patchCount: Int
   /// The series' reading warnings (e.g. a Date dated now because it could not be read).
   package var warnings: [String]?
+  /// Which revision of the thread was taken and what else it held (`ThreadReading.line`).
+  package var thread: String?
 
   package init(_ series: Series, manifest: SeriesManifest?, variant: String) {
     title = series.title
@@ -23,5 +25,6 @@ package struct SeriesSummary: Sendable, Codable {
     self.variant = variant
     patchCount = series.patches.count
     warnings = series.warnings
+    thread = series.thread.map(\.line)
   }
 }

@@ -45,6 +45,19 @@ package struct Series: Sendable, Codable {
   /// No series: the base built and booted as it is (bisecting the tree itself).
   package static let none = Series(title: "no series", patches: [], source: "none")
 
+  package init(
+    title: String, version: Int? = nil, cover: CoverLetter? = nil, patches: [Patch], source: String,
+    warnings: [String]? = nil, thread: ThreadReading? = nil
+  ) {
+    self.title = title
+    self.version = version
+    self.cover = cover
+    self.patches = patches
+    self.source = source
+    self.warnings = warnings
+    self.thread = thread
+  }
+
   package var title: String
   package var version: Int?
   package var cover: CoverLetter?
@@ -53,6 +66,8 @@ package struct Series: Sendable, Codable {
   /// What reading the mails could not do as asked and what was done instead (a Date that
   /// could not be read is dated now): carried by `series show` and the report.
   package var warnings: [String]?
+  /// What the thread the series was read from held, and which revision was taken.
+  package var thread: ThreadReading?
 
   /// The base the series says it applies to: the cover letter's `base-commit:`, else the
   /// first patch's.
@@ -60,8 +75,12 @@ package struct Series: Sendable, Codable {
 }
 
 package enum SeriesParser {
-  /// Reads an mbox file, a single .patch file, or a folder of .patch/.mbox files.
-  package static func read(_ url: URL) throws -> Series {
+  /// Reads an mbox file, a single .patch file, or a folder of .patch/.mbox files: the thread
+  /// they hold, and from it the revision asked for (else the newest complete one,
+  /// `MailThread`). `messageID` keeps the thread that holds that message.
+  package static func read(_ url: URL, revision: Int? = nil, messageID: String? = nil, itsRevision: Bool = false) throws
+    -> Series
+  {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
       throw PatchCheckError(
@@ -85,7 +104,11 @@ package enum SeriesParser {
     }
     var series: Series
     do {
-      series = try parse(messages, source: url.path)
+      let (chosen, reading) = try MailThread.select(
+        messages, revision: revision, messageID: messageID, itsRevision: itsRevision)
+      series = try parse(chosen, source: url.path)
+      series.thread = reading
+      if series.version == nil, reading.chosen > 1 { series.version = reading.chosen }
     } catch let error as PatchCheckError where error.kind == .seriesEmpty && !notMail.isEmpty {
       throw PatchCheckError(
         .seriesEmpty, "\(url.path) holds no patches: \(notMail.count) part(s) have no mail headers, e.g. \(notMail[0])",
@@ -119,6 +142,10 @@ package enum SeriesParser {
       let subject = SubjectLine(message.header("Subject") ?? "")
       let body = message.body
       let diff = extractDiff(body)
+      if diff == nil, SubjectTags(message.header("Subject") ?? "").reply {
+        withoutDiff.append(message.header("Subject") ?? "")
+        continue
+      }
       if diff == nil {
         if subject.number == 0 || cover == nil && patches.isEmpty && (subject.number ?? 0) == 0 {
           cover = CoverLetter(
@@ -308,7 +335,7 @@ package enum SeriesParser {
   }
 }
 
-/// `[PATCH v9 1/3] PCI/IOV: title` -> version 9, number 1, total 3, title.
+/// `[PATCH v9 1/3] PCI/IOV: title` -> version 9, number 1, total 3, title (`SubjectTags`).
 struct SubjectLine {
   var title: String
   var version: Int?
@@ -316,21 +343,11 @@ struct SubjectLine {
   var total: Int?
 
   init(_ subject: String) {
-    var rest = subject.trimmingCharacters(in: .whitespaces)[...]
-    // Strip "Re:" and any leading [...] tags; read the PATCH tag's fields.
-    while let open = rest.first, open == "[", let close = rest.firstIndex(of: "]") {
-      let tag = rest[rest.index(after: open == "[" ? rest.startIndex : rest.startIndex)..<close]
-      for word in tag.split(separator: " ") {
-        if word.first == "v" || word.first == "V", let v = Int(word.dropFirst()) { version = v }
-        let parts = word.split(separator: "/")
-        if parts.count == 2, let n = Int(parts[0]), let t = Int(parts[1]) {
-          number = n
-          total = t
-        }
-      }
-      rest = rest[rest.index(after: close)...].drop(while: { $0 == " " })
-    }
-    title = String(rest)
+    let tags = SubjectTags(subject)
+    title = tags.title
+    version = tags.version
+    number = tags.counter
+    total = tags.expected
   }
 }
 

@@ -7,7 +7,13 @@ import Foundation
 extension SeriesParser {
   package static func exercise(_ data: Data) {
     let text = String(decoding: data, as: UTF8.self)
-    if let series = try? parse(Mbox.split(text), source: "fuzz") {
+    let messages = Mbox.split(text)
+    // The thread reading a real run does first (revisions, replies, duplicates), then the parse.
+    if let (chosen, reading) = try? MailThread.select(messages, revision: nil, messageID: messages.first?.messageID) {
+      _ = reading.line
+      _ = try? parse(chosen, source: "fuzz")
+    }
+    if let series = try? parse(messages, source: "fuzz") {
       _ = series.statedBase
       for patch in series.patches {
         _ = diffstat(patch.diff)

@@ -1,5 +1,6 @@
-// Finding the series to run: a path the user gives, or a manifest's message-id looked up in
-// ../shared/patches and the cache folder.
+// Finding the series to run: a path the user gives (an mbox, a folder of mails), a
+// message-id or lore URL (fetched, kept in the cache folder), or a manifest, whose message-id
+// is looked up in ../shared/patches and the cache folder, and fetched when it is nowhere.
 
 import Foundation
 
@@ -12,40 +13,80 @@ package struct LoadedSeries: Sendable {
   package var name: String { manifest?.name ?? slug(series.title) }
 }
 
+/// How a series is looked for beyond its name: which revision of its thread, where lore is,
+/// whether to fetch again.
+package struct SeriesQuery: Sendable {
+  /// `--revision N`: that revision of the thread, holes and all (nil: the newest complete).
+  package var revision: Int?
+  /// `--lore URL`: the archive to fetch from (else PATCHCHECK_LORE_URL, else lore's `all`).
+  package var lore: String?
+  /// `--refresh`: fetch the thread again even when the cache folder has it.
+  package var refresh = false
+
+  package init(revision: Int? = nil, lore: String? = nil, refresh: Bool = false) {
+    self.revision = revision
+    self.lore = lore
+    self.refresh = refresh
+  }
+}
+
 package enum SeriesSource {
   /// Folders searched for a manifest's mbox, in order.
   package static func searchFolders(home: PatchCheckHome) -> [URL] {
     [ProjectData.sharedPatches, home.patches]
   }
 
-  /// `spec` is nil (the default manifest), a manifest name, or a path to an mbox/folder.
-  package static func load(_ spec: String?, home: PatchCheckHome, manifests: URL = ProjectData.manifests) throws -> LoadedSeries {
+  /// `spec` is nil (the default manifest), a path to an mbox or folder, a message-id or lore
+  /// URL, or a manifest name.
+  package static func load(
+    _ spec: String?, home: PatchCheckHome, query: SeriesQuery = SeriesQuery(), manifests: URL = ProjectData.manifests
+  ) throws -> LoadedSeries {
     if let spec, FileManager.default.fileExists(atPath: spec) {
-      let series = try SeriesParser.read(URL(fileURLWithPath: spec))
+      let series = try SeriesParser.read(URL(fileURLWithPath: spec), revision: query.revision)
       return LoadedSeries(series: series, manifest: try SeriesManifest.matching(series, in: manifests))
     }
-    let manifest: SeriesManifest
-    if let spec {
-      guard let found = try SeriesManifest.all(in: manifests).first(where: { $0.manifest.name == spec }) else {
-        throw PatchCheckError(
-          .seriesUnreadable, "'\(spec)' is neither a file nor a series manifest in \(manifests.path)",
-          hint: "give an mbox path or one of: \(try SeriesManifest.all(in: manifests).map(\.manifest.name).joined(separator: ", "))")
-      }
-      manifest = found.manifest
-    } else {
-      manifest = try SeriesManifest.defaultManifest(in: manifests)
+    if let spec, let reference = LoreReference(spec) {
+      let thread = try LoreFetcher.thread(reference, home: home, lore: query.lore, refresh: query.refresh)
+      let series = try SeriesParser.read(thread, revision: query.revision, messageID: reference.messageID)
+      return LoadedSeries(series: series, manifest: try SeriesManifest.matching(series, in: manifests))
     }
+    let manifest = try named(spec, in: manifests)
     let folders = searchFolders(home: home)
-    let located = manifest.locateMbox(in: folders)
-    guard let mbox = located.found else {
-      let unreadable =
-        located.unreadable.isEmpty
-        ? "" : " (\(located.unreadable.count) file(s) there could not be read: \(located.unreadable.prefix(3).joined(separator: ", ")))"
+    let located = query.refresh ? (found: nil, unreadable: []) : manifest.locateMbox(in: folders)
+    let mbox: URL
+    if let found = located.found {
+      mbox = found
+    } else {
+      // Nowhere local: the thread that holds it, from lore (or the archive its manifest names).
+      let reference = LoreReference(
+        messageID: manifest.messageID, archive: manifest.lore.flatMap(LoreReference.init)?.archive)
+      do {
+        mbox = try LoreFetcher.thread(reference, home: home, lore: query.lore, refresh: query.refresh)
+      } catch let error as PatchCheckError where error.kind == .seriesFetch {
+        let unreadable =
+          located.unreadable.isEmpty
+          ? "" : "; \(located.unreadable.count) file(s) there could not be read: \(located.unreadable.prefix(3).joined(separator: ", "))"
+        throw PatchCheckError(
+          .seriesFetch,
+          "no mbox with message-id <\(manifest.messageID)> in \(folders.map(\.path).joined(separator: " or "))\(unreadable), and \(error.message)",
+          hint: "save the series there (b4 mbox \(manifest.messageID)) or pass --series FILE")
+      }
+    }
+    let series = try SeriesParser.read(mbox, revision: query.revision, messageID: manifest.messageID, itsRevision: true)
+    return LoadedSeries(series: series, manifest: manifest)
+  }
+
+  /// The manifest `spec` names (nil: the default one).
+  static func named(_ spec: String?, in manifests: URL) throws -> SeriesManifest {
+    guard let spec else { return try SeriesManifest.defaultManifest(in: manifests) }
+    guard let found = try SeriesManifest.all(in: manifests).first(where: { $0.manifest.name == spec }) else {
       throw PatchCheckError(
         .seriesUnreadable,
-        "no mbox with message-id <\(manifest.messageID)> in \(folders.map(\.path).joined(separator: " or "))\(unreadable)",
-        hint: "save the series there (b4 mbox \(manifest.messageID)) or pass --series FILE")
+        "'\(spec)' is neither a file, a message-id, a lore URL nor a series manifest in \(manifests.path)",
+        hint:
+          "give an mbox path, a message-id, or one of: \(try SeriesManifest.all(in: manifests).map(\.manifest.name).joined(separator: ", "))"
+      )
     }
-    return LoadedSeries(series: try SeriesParser.read(mbox), manifest: manifest)
+    return found.manifest
   }
 }

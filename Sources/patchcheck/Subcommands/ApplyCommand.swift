@@ -35,7 +35,7 @@ struct ApplyCommand: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       let home = global.patchCheckHome
-      let loaded = try SeriesSource.load(seriesOptions.series, home: home)
+      let loaded = try SeriesSource.load(seriesOptions.series, home: home, query: seriesOptions.seriesQuery.query)
       var request = BackportRequest(
         variants: variants.map { SelectedVariant.names($0, of: loaded) } ?? [seriesOptions.variant],
         trees: trees?.split(separator: ",").map(String.init), base: seriesOptions.tree.base)
@@ -52,8 +52,13 @@ struct ApplyCommand: ParsableCommand {
 
 /// What `apply` applies, and where.
 struct SeriesOptions: ParsableArguments {
-  @Option(help: "The series: an mbox, a folder of .patch files, or a manifest name (default: the default manifest's series).")
+  @Option(
+    help:
+      "The series: an mbox, a folder of .patch files, a message-id, a lore URL, or a manifest name (default: the default manifest's series)."
+  )
   var series: String?
+
+  @OptionGroup var seriesQuery: SeriesQueryFlags
 
   @OptionGroup var tree: TreeOptions
 

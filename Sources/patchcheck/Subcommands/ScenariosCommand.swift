@@ -15,8 +15,10 @@ struct ScenariosCommand: ParsableCommand {
   @Option(help: "A folder of your own scenario files (*.yaml), added to the built-in ones (repeatable).")
   var scenarioDir: [String] = []
 
-  @Option(help: "A series (mbox, folder or manifest name) whose manifest's scenario-files are added.")
+  @Option(help: "A series (mbox, folder, message-id, lore URL or manifest name) whose manifest's scenario-files are added.")
   var series: String?
+
+  @OptionGroup var seriesQuery: SeriesQueryFlags
 
   @Option(help: "Iterations of each race scenario.")
   var iterations: Int = ScenarioLibrary.defaultIterations
@@ -36,7 +38,7 @@ struct ScenariosCommand: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      let manifest = try series.flatMap { try SeriesSource.load($0, home: global.patchCheckHome).manifest }
+      let manifest = try series.flatMap { try SeriesSource.load($0, home: global.patchCheckHome, query: seriesQuery.query).manifest }
       let catalog = try RunPlan.scenarioCatalog(dirs: scenarioDir.map { URL(fileURLWithPath: $0) }, manifest: manifest)
       let settings = ScenarioSettings(iterations: iterations, vfs: vfs)
       let entries = try catalog.definitions.map { definition in
