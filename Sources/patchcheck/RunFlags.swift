@@ -59,6 +59,12 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   @Flag(help: "Do not profile the series' changed functions in the guest (no coverage, no NOT-EXERCISED).")
   var noCoverage = false
 
+  @Flag(
+    help: ArgumentHelp(
+      "Any kernel report FAILs, even one the unpatched base shows too (by default such a report is pre-existing: listed, not a FAIL)."
+    ))
+  var strict = false
+
   func validate() throws {
     guard (1...1000).contains(iterations) else { throw ValidationError("--iterations takes 1 to 1000") }
   }
@@ -75,6 +81,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
     options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
     options.lockWitness = !noLockWitness
     options.coverage = !noCoverage
+    options.strict = strict
     return options
   }
 }

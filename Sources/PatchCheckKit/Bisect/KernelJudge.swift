@@ -27,6 +27,9 @@ package struct KernelJudge: BisectJudge {
     step.requestedBase = commit.description
     step.keepsBranch = false
     step.output = folder
+    // Bisect's own base is its good end: what that end fails with is never what makes a
+    // commit bad (`BisectRules`), so a step does not boot a base of its own.
+    step.strict = true
     return step
   }
 

@@ -61,6 +61,9 @@ package struct Splat: Sendable, Codable, Equatable {
   package var corrupted: Bool?
   /// For a lock-order cycle: each order, who took it and where.
   package var lockCycle: LockCycle?
+  /// true: the unpatched base shows this title too with the same scenarios (not by itself a
+  /// FAIL; the report's `preExisting` has the counts). nil: new, or the base was not asked.
+  package var preExisting: Bool?
 }
 
 package struct BlockedTask: Sendable, Codable, Equatable {

@@ -144,22 +144,31 @@ package struct ApplyAndBoot {
       try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs, files: files)
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       t = Date()
-      let boots = try guestStage(
+      var boots = try guestStage(
         plan, image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, qemu: tools.qemu, out: out,
         prefix: "console", changes: changes)
       // The boot phase is QEMU's time; reading the consoles is the analysis phase.
       let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
       report.phases["boot"] = Date().timeIntervalSince(t) - analysis
       report.phases["analysis"] = analysis
+      box.report = report
+      // The verdict is about the series: what the base shows too is pre-existing.
+      let judged = try judgeAgainstBase(
+        boots, plan: plan, base: base, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out, report: &report)
+      boots = judged.boots
+      let (baseline, baseBoots) = (judged.baseline, judged.baseBoots)
       // Verdict: the boots' verdicts, the worst first.
-      report.absorb(boots)
+      report.absorb(boots, baseline: baseline)
       if let changes {
         report.coverage = SeriesCoverage.combine(
           changes, observations: boots.map(\.coverage), scenarios: plan.scenarios.map(\.name))
       }
       box.report = report
 
-      if plan.compareBase {
+      if plan.compareBase, !baseBoots.isEmpty {
+        // The base's boots of this run, same scenarios and number: no second base build.
+        report.baseComparison = BaseComparison(series: boots, base: baseBoots, baseName: base.used)
+      } else if plan.compareBase {
         t = Date()
         report.baseComparison = try compareWithBase(
           plan, base: base, slot: slot, worktree: worktree, builder: builder, initramfs: initramfs, qemu: tools.qemu, out: out,
@@ -201,6 +210,10 @@ package struct ApplyAndBoot {
       }
       for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
       if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
+      for (key, name) in [("base-console", "base-console.log"), ("base-build", "base-build.log")]
+      where FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path) {
+        report.files[key] = name
+      }
       // The kernel the consoles came from (and the base's, when compared): boot it again with
       // the report's `boot.command`.
       for (key, name) in [("kernel", "bzImage"), ("base-kernel", "base-bzImage")]
@@ -269,10 +282,13 @@ package struct ApplyAndBoot {
       let (verdict, reason, code) = Judge.verdict(
         boot: booted, scenarios: results, splats: splats, expectedRelease: release, witnessComplete: witnessComplete,
         coverage: covered)
-      outcomes.append(
-        BootOutcome(
-          index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
-          reason: reason, exitCode: code, analysisSeconds: Date().timeIntervalSince(analysisStart), coverage: coverage))
+      var outcome = BootOutcome(
+        index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
+        reason: reason, exitCode: code, analysisSeconds: Date().timeIntervalSince(analysisStart), coverage: coverage)
+      outcome.expectedRelease = release
+      outcome.witnessComplete = witnessComplete
+      outcome.covered = covered
+      outcomes.append(outcome)
     }
     return outcomes
   }

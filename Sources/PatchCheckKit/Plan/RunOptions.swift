@@ -38,6 +38,8 @@ package struct RunOptions: Sendable {
   package var repeatCount = 1
   /// Also run the unpatched base and label each report new, fixed or pre-existing.
   package var compareBase = false
+  /// Any kernel report FAILs, whether or not the base shows it too (the base is not asked).
+  package var strict = false
   /// Build and boot the base as it is, with no series (bisecting the tree itself).
   package var noSeries = false
 

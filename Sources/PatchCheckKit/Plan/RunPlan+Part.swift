@@ -21,6 +21,8 @@ extension RunPlan {
     plan.keepsBranch = false
     plan.output = output
     plan.compareBase = false
+    // The review labels findings new, fixed or pre-existing against its own base parts.
+    plan.strict = true
     // The part is judged by the review, not against the variant's expectation.
     plan.selected.variant.expect = nil
     if let patches {

@@ -44,6 +44,8 @@ package struct RunPlan: Sendable {
   /// fallback are tried after it.
   package var requestedBase: String?
   package var compareBase: Bool
+  /// Any kernel report FAILs; without it a report the base shows too is pre-existing.
+  package var strict = false
   package var threeWay: Bool
   package var output: URL?
   package var json: Bool
@@ -126,8 +128,8 @@ package struct RunPlan: Sendable {
         bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount), lockWitness: options.lockWitness,
         coverage: options.coverage),
       fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
-      compareBase: options.compareBase, threeWay: options.threeWay, output: options.output, json: options.json,
-      tool: PatchCheckVersion.build)
+      compareBase: options.compareBase, strict: options.strict, threeWay: options.threeWay, output: options.output,
+      json: options.json, tool: PatchCheckVersion.build)
   }
 
   /// The scenarios a run may choose from: the built-in folder, the user's folders, then the
@@ -143,7 +145,7 @@ package struct RunPlan: Sendable {
   /// guest program, the guest's knobs, the fragments' text and patchcheck's build. Not the
   /// base: each user of the key adds the commit it judges.
   package var key: String {
-    var parts = ["patchcheck-verdict/2", tool]
+    var parts = ["patchcheck-verdict/2", tool, strict ? "strict" : "judged against the base"]
     if noSeries {
       parts.append("no series")
     } else {
@@ -157,6 +159,19 @@ package struct RunPlan: Sendable {
     for fragment in fragments {
       parts.append(SHA256Hex.of(FileManager.default.contents(atPath: fragment.path) ?? Data()))
     }
+    return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))
+  }
+
+  /// What the base's findings are known by: patchcheck's build, the base commit, the config,
+  /// the base's guest program (the scenarios and their knobs, the witness; no series, so no
+  /// coverage) and the guest's machine. Not the series, not the number of boots.
+  package func baseFindingsKey(commit: String) -> String {
+    var base = self
+    base.noSeries = true
+    let parts = [
+      "patchcheck-base-findings/1", tool, commit, configHash, SHA256Hex.of(Data(base.runnerScript.utf8)),
+      "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator)",
+    ]
     return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))
   }
 

@@ -34,6 +34,11 @@ package struct TitleComparison: Sendable, Codable, Equatable {
       "series \(seriesBoots)\(seriesRuns.map { "/\($0)" } ?? ""), base \(baseBoots)\(baseRuns.map { "/\($0)" } ?? "") boot(s)"
     guard let p, let clear else { return "\(label.rawValue): \(title) (\(counts))" }
     let odds = String(format: "p = %.2f", p)
+    if label == .preExisting {
+      // Only a base that shows it sometimes gets a p: does the series show it more often?
+      let more = clear ? "more often with the series: past chance, \(odds)" : "not clearly more often with the series, \(odds)"
+      return "\(label.rawValue): \(title) (\(counts); racy on the base, \(more))"
+    }
     let how =
       clear
       ? "past chance, \(odds)"

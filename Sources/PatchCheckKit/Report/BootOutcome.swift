@@ -17,4 +17,21 @@ package struct BootOutcome: Sendable {
   package var analysisSeconds: Double = 0
   /// What the guest's profiler saw (nil: no coverage lines).
   package var coverage: CoverageObservation?
+  /// What else the verdict was decided from, so it can be decided again once the base's
+  /// findings are known (`judged(known:)`).
+  package var expectedRelease: String?
+  package var witnessComplete = true
+  package var covered: SeriesCoverage?
+
+  /// The boot judged again with `known` (the base's titles) pre-existing.
+  package func judged(known: Set<String>) -> BootOutcome {
+    var outcome = self
+    (outcome.verdict, outcome.reason, outcome.exitCode) = Judge.verdict(
+      boot: boot, scenarios: scenarios, splats: splats, expectedRelease: expectedRelease, witnessComplete: witnessComplete,
+      coverage: covered, known: known)
+    for index in outcome.splats.indices where known.contains(outcome.splats[index].title) {
+      outcome.splats[index].preExisting = true
+    }
+    return outcome
+  }
 }

@@ -129,10 +129,16 @@ enum JUnitWriter {
           name: "console",
           cases: report.splats.isEmpty
             ? [JUnitCase(name: "no kernel reports", className: "console")]
-            : report.splats.map {
-              JUnitCase(
-                name: $0.title, className: "console.\($0.kind.rawValue)",
-                failure: $0.excerpt.joined(separator: "\n"))
+            : report.splats.map { splat in
+              // A report the base shows too is listed with its counts, not as a failure.
+              splat.preExisting == true
+                ? JUnitCase(
+                  name: splat.title, className: "console.pre-existing.\(splat.kind.rawValue)",
+                  output: ([report.preExisting?.first { $0.title == splat.title }?.sentence ?? "pre-existing"] + splat.excerpt)
+                    .joined(separator: "\n"))
+                : JUnitCase(
+                  name: splat.title, className: "console.\(splat.kind.rawValue)",
+                  failure: splat.excerpt.joined(separator: "\n"))
             }))
     }
     return suites

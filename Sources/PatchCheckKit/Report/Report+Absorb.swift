@@ -6,7 +6,7 @@ import Foundation
 extension Report {
   /// Takes in the boots of one build: the first boot's details, every boot's reports (one
   /// entry per title, with how many boots hit it), and the worst verdict.
-  package mutating func absorb(_ boots: [BootOutcome]) {
+  package mutating func absorb(_ boots: [BootOutcome], baseline: BaseFindings? = nil) {
     guard let first = boots.first else { return }
     boot = first.boot
     scenarios = first.scenarios
@@ -23,6 +23,15 @@ extension Report {
       }
     }
     splats = merged
+    if let baseline {
+      self.baseline = baseline
+      let known = baseline.titles
+      for index in splats.indices where known.contains(splats[index].title) { splats[index].preExisting = true }
+      let entries = splats.filter { $0.preExisting == true }.compactMap {
+        baseline.preExisting($0, seriesBoots: $0.boots ?? 1, seriesRuns: boots.count)
+      }
+      preExisting = entries.isEmpty ? nil : entries
+    }
     if boots.count > 1 {
       repeats = boots.map {
         RepeatSummary(index: $0.index, verdict: $0.verdict, reason: $0.reason, titles: $0.splats.map(\.title), console: $0.console)
@@ -31,6 +40,10 @@ extension Report {
     let worst = boots.first { $0.verdict != .pass } ?? first
     let hit = boots.filter { $0.verdict == worst.verdict }.count
     let tally = boots.count > 1 ? " (\(hit) of \(boots.count) boots)" : ""
-    conclude(worst.verdict, worst.reason + tally, exitCode: worst.exitCode)
+    // A title the base shows only sometimes, shown more often with the series: said, with p.
+    let oftener = (preExisting ?? []).filter { $0.clear == true }.map {
+      "; \($0.title) is racy on the base and shows more often with the series (\(String(format: "p = %.2f", $0.p ?? 1)))"
+    }.joined()
+    conclude(worst.verdict, worst.reason + tally + oftener, exitCode: worst.exitCode)
   }
 }

@@ -37,6 +37,15 @@ package struct Report: Sendable, Codable {
   package var repeats: [RepeatSummary]?
   /// With --compare-base: the base's run and each title labelled.
   package var baseComparison: BaseComparison?
+  /// What the unpatched base shows with the same scenarios, when the series' boots had
+  /// reports to tell apart (nil: nothing to tell apart, --strict, or no series).
+  package var baseline: BaseFindings?
+  /// The series' reports the base shows too: listed with their counts, not by themselves a FAIL.
+  package var preExisting: [TitleComparison]?
+  /// Why the base could not be asked (then any report fails, as with --strict).
+  package var baselineNote: String?
+  /// Judged with --strict: any kernel report fails.
+  package var strict: Bool?
   package var tools = ToolVersions()
   package var files: [String: String] = [:]
   /// Set by `patchcheck ci`: the tag and the key the results database knows the run by.
@@ -56,13 +65,16 @@ package struct Report: Sendable, Codable {
     self.exitCode = exitCode ?? verdict.exitCode
   }
 
-  /// What failed, by title: the kernel's reports, else the scenarios that did not pass.
-  /// Bisect compares these between commits.
+  /// What failed, by title: the kernel's reports the base does not show too, else the
+  /// scenarios that did not pass. Bisect and ci's history compare these between commits.
   package var failureTitles: [String] {
-    let titles = splats.map(\.title)
+    let titles = newSplats.map(\.title)
     guard titles.isEmpty else { return titles }
     return scenarios.filter { $0.result != .pass && $0.result != .skip }.map { "scenario \($0.name): \($0.result.rawValue)" }
   }
+
+  /// The kernel reports the series brings (all of them when the base was not asked).
+  package var newSplats: [Splat] { splats.filter { $0.preExisting != true } }
 
   package func jsonData() throws -> Data {
     try JSON.encode(self)

@@ -6,7 +6,7 @@ import Foundation
 
 enum SummaryWriter {
   static func markdown(for report: Report) -> String {
-    var out = "# patchcheck: \(report.verdict.rawValue)\n\n\(report.reason)\n\n"
+    var out = "# patchcheck: \(report.verdict.rawValue)\n\n\(report.reason)\n\n" + newSection(report)
     if let series = report.series {
       out +=
         "- Series: \(series.title)" + (series.version.map { " (v\($0))" } ?? "")
@@ -72,13 +72,44 @@ enum SummaryWriter {
       if report.splats.isEmpty { out += "None.\n" }
       for splat in report.splats {
         out +=
-          "### \(splat.title) (\(splat.kind.rawValue), console.log line \(splat.line))\n\n```\n\(splat.excerpt.prefix(40).joined(separator: "\n"))\n```\n"
+          "### \(splat.title) (\(splat.kind.rawValue), console.log line \(splat.line))"
+          + (splat.preExisting == true ? " — pre-existing" : "")
+          + "\n\n```\n\(splat.excerpt.prefix(40).joined(separator: "\n"))\n```\n"
       }
     }
     out +=
       "\n## Phases (s)\n\n"
       + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n") + "\n"
     return VisibleText.lines(out)
+  }
+
+  /// What the series brings, first: its new reports and failed scenarios, then what the base
+  /// shows too (never hidden), or how the run was judged when the base was not asked.
+  static func newSection(_ report: Report) -> String {
+    guard report.boot != nil else { return "" }
+    let failed = report.scenarios.filter { $0.result != .pass && $0.result != .skip }
+    var out = "## New with the series\n\n"
+    let new = report.newSplats
+    if new.isEmpty && failed.isEmpty {
+      out +=
+        report.preExisting == nil
+        ? "Nothing: no kernel report, no failed step.\n" : "Nothing: every kernel report is one the base shows too.\n"
+    }
+    for splat in new { out += "- \(splat.title) (\(splat.kind.rawValue)\(splat.boots.map { ", \($0) boot(s)" } ?? ""))\n" }
+    for scenario in failed { out += "- scenario \(scenario.name): \(scenario.result.rawValue)\n" }
+    if let baseline = report.baseline {
+      out += "\n## Pre-existing on the base \(baseline.base)\n\n"
+      out +=
+        "The base \(baseline.base) (\(baseline.commit.prefix(12))) with the same scenarios, \(baseline.runs) boot(s), "
+        + "\(baseline.source ?? "kept"): "
+        + (baseline.findings.isEmpty
+          ? "no kernel reports" : baseline.findings.map { "\($0.title) (\($0.boots)/\(baseline.runs))" }.joined(separator: "; "))
+        + ".\n\n"
+      for entry in report.preExisting ?? [] { out += "- \(entry.sentence)\n" }
+    }
+    if report.strict == true { out += "\nJudged with --strict: any kernel report fails; the base was not asked.\n" }
+    if let note = report.baselineNote { out += "\n\(note).\n" }
+    return out + "\n"
   }
 
   /// Each changed function with the scenarios that reached it and how often.

@@ -115,7 +115,10 @@ package enum HTMLReport {
         if let objects = run.objects { html += ", \(objects) objects compiled" }
         html += ". Report: <code>\(Escaping.markup(run.reportDir))</code></p>\n"
         for splat in run.splats {
-          html += "<details open><summary>\(Escaping.markup(splat.title)) <small>(\(Escaping.markup(splat.kind)))</small></summary><pre>"
+          // What the base shows too is listed, closed, with its counts: not what failed.
+          let known = splat.preExisting.map { " <small>— \(Escaping.markup($0))</small>" } ?? ""
+          html +=
+            "<details\(splat.preExisting == nil ? " open" : "")><summary>\(Escaping.markup(splat.title)) <small>(\(Escaping.markup(splat.kind)))</small>\(known)</summary><pre>"
           html += splat.excerpt.map { Escaping.markup($0) }.joined(separator: "\n") + "</pre></details>\n"
         }
         html += "</section>\n"

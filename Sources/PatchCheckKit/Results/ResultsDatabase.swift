@@ -43,6 +43,9 @@ package struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     package var title: String
     package var kind: String
     package var excerpt: [String]
+    /// The base shows it too: how often on each side (nil: new, or the base was not asked).
+    /// `titles` holds only the new ones.
+    package var preExisting: String?
   }
 
   package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -59,7 +62,12 @@ extension RunRecord {
       scenarios: report.scenarios.map(\.name), verdict: report.verdict.rawValue,
       reason: report.reason, exitCode: Int(report.exitCode), titles: report.failureTitles,
       scenarioResults: report.scenarios.map { ScenarioCell(name: $0.name, result: $0.result.rawValue) },
-      splats: report.splats.map { SplatCell(title: $0.title, kind: $0.kind.rawValue, excerpt: Array($0.excerpt.prefix(60))) },
+      splats: report.splats.map { splat in
+        SplatCell(
+          title: splat.title, kind: splat.kind.rawValue, excerpt: Array(splat.excerpt.prefix(60)),
+          preExisting: splat.preExisting == true
+            ? (report.preExisting?.first { $0.title == splat.title }?.sentence ?? "pre-existing: \(splat.title)") : nil)
+      },
       phases: report.phases,
       tools: [
         "patchcheck": report.tools.patchcheck, "libgit2": report.tools.libgit2, "compiler": report.tools.compiler ?? "",

@@ -31,7 +31,13 @@ struct SubjectTags: Sendable, Equatable {
         subject.removeSubrange(match)
       }
     }
-    subject = Self.flattenNestedBrackets(subject)
+    // Only a tag that holds a bracket of its own ("[PATCH [net] 1/2]") is flattened: the
+    // title after the tags may hold any text, brackets and escapes included.
+    if subject.hasPrefix("["), let close = subject.firstIndex(of: "]"),
+      subject[subject.index(after: subject.startIndex)..<close].contains("[")
+    {
+      subject = Self.flattenNestedBrackets(subject)
+    }
     while subject.hasPrefix("["), let close = subject.firstIndex(of: "]") {
       let inside = subject[subject.index(after: subject.startIndex)..<close]
       // "[PATCHv3]" is "[PATCH v3]".

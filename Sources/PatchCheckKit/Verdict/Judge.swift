@@ -1,17 +1,28 @@
 // The verdict stage: from what one boot showed (the boot itself, the scenarios' KTAP, the
 // kernel's reports) to PASS, FAIL, SKIP or INFRA-ERROR. Fail closed: PASS only when the
-// kernel that booted is the one built, the kernel reported nothing, and every selected
-// scenario ran every step and passed.
+// kernel that booted is the one built, the kernel reported nothing the base does not report
+// too (`known`: the base's titles; empty under --strict, so any report fails), and every
+// selected scenario ran every step and passed.
 
 import Foundation
 
 package enum Judge {
   /// - Parameter expectedRelease: the kernel release the build produced (`uname -r` of the
   ///   image); when given, a guest that booted any other kernel is an INFRA-ERROR.
+  /// - Parameter known: titles the unpatched base shows with the same scenarios: pre-existing,
+  ///   listed in the reason, not by themselves a FAIL. A stuck task is a report like any other.
   package static func verdict(
-    boot: BootResult, scenarios: [ScenarioResult], splats: [Splat], expectedRelease: String? = nil,
-    witnessComplete: Bool = true, coverage: SeriesCoverage? = nil
+    boot: BootResult, scenarios: [ScenarioResult], splats allSplats: [Splat], expectedRelease: String? = nil,
+    witnessComplete: Bool = true, coverage: SeriesCoverage? = nil, known: Set<String> = []
   ) -> (Verdict, String, Int32?) {
+    let splats = allSplats.filter { !known.contains($0.title) }
+    let preExisting = allSplats.filter { known.contains($0.title) }.map(\.title)
+    // "no kernel reports", or what the base shows too.
+    let quiet =
+      preExisting.isEmpty
+      ? "no kernel reports"
+      : "no new kernel reports (pre-existing, the base shows \(preExisting.count == 1 ? "it" : "them") too: "
+        + preExisting.joined(separator: "; ") + ")"
     if let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease {
       return (
         .infraError, "the guest booted kernel \(booted), not the one just built (\(expectedRelease)); see console.log",
@@ -21,7 +32,8 @@ package enum Judge {
     if let first = splats.first {
       let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
       let unknown = first.kind == .unrecognised ? " [a report in a format patchcheck does not know]" : ""
-      return (.fail, "kernel report: \(first.title)\(unknown)\(more)", nil)
+      let new = preExisting.isEmpty ? "" : " [new: the base does not show it]"
+      return (.fail, "kernel report: \(first.title)\(unknown)\(new)\(more)", nil)
     }
     if !boot.reachedRunner {
       let why = boot.wentSilent ? "the guest went silent" : boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
@@ -60,7 +72,7 @@ package enum Judge {
     }
     // Nothing failed: but a run that never reached the changed code is no evidence.
     if let coverage, coverage.exercised == false {
-      return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, no kernel reports", nil)
+      return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, \(quiet)", nil)
     }
     let skipped = scenarios.filter { $0.result == .skip }
     if !skipped.isEmpty {
@@ -72,11 +84,11 @@ package enum Judge {
       let ran = scenarios.count - skipped.count
       return (
         .skip,
-        "\(skipped.count) of \(scenarios.count) scenarios skipped: \(names.joined(separator: "; ")); \(ran) ran and passed, no kernel reports",
+        "\(skipped.count) of \(scenarios.count) scenarios skipped: \(names.joined(separator: "; ")); \(ran) ran and passed, \(quiet)",
         nil
       )
     }
-    return (.pass, "\(scenarios.count) scenarios passed, no kernel reports", nil)
+    return (.pass, "\(scenarios.count) scenarios passed, \(quiet)", nil)
   }
 
   /// "SKIP not supported by this kernel" -> "not supported by this kernel".

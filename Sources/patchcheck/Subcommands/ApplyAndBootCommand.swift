@@ -110,6 +110,8 @@ struct ApplyAndBootCommand: ParsableCommand {
     print("\(report.verdict.rawValue): \(report.reason)")
     if let choice = report.scenarioChoice, choice.how == .reach { print("scenarios: \(choice.note)") }
     if let coverage = report.coverage { print("coverage: \(coverage.note)") }
+    for entry in report.preExisting ?? [] { print("\(entry.sentence)") }
+    if let note = report.baselineNote { print("note: \(note)") }
     if let comparison = report.baseComparison {
       print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
       for title in comparison.titles {
