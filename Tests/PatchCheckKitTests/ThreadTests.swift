@@ -381,3 +381,34 @@ extension ThreadTests {
     #expect(series.thread?.line == "v2, 1 patch; also in the thread: 1 reply, 1 duplicate message")
   }
 }
+
+extension ThreadTests {
+  /// Subjects from the list are untrusted: a counter that is not a plain number is not one
+  /// (a "-1/3" once indexed before the first place).
+  @Test func oddCountersAreNotNumbers() throws {
+    #expect(SubjectTags("[PATCH -1/3] x").counter == nil)
+    #expect(SubjectTags("[PATCH +1/3] x").counter == nil)
+    #expect(SubjectTags("[PATCH v2 02/10] x").counter == 2)
+    #expect(
+      SubjectTags("Re: [PATCH v2 2/3] x")
+        == {
+          var t = SubjectTags("[PATCH v2 2/3] x"); t.reply = true; return t
+        }())
+    let dir = try TempDir()
+    let diff =
+      "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1,1 +1,1 @@\n-int line1;\n+int line1 = 1;\n"
+    try patchMail(subject: "x", diff: diff).replacingOccurrences(of: "[PATCH v2 1/1]", with: "[PATCH -1/3]")
+      .write(to: dir.path("odd.mbox"), atomically: true, encoding: .utf8)
+    #expect(try SeriesParser.read(dir.path("odd.mbox")).patches.count == 1)
+  }
+
+  /// A manifest's message-id names its revision, but a revision with a hole is still taken
+  /// only when asked for by number.
+  @Test func aManifestsRevisionWithAHoleIsRefusedUnlessAsked() throws {
+    let hole = Fixtures.url("threads/hole.mbox")
+    let text = try String(contentsOf: hole, encoding: .utf8)
+    let v2 = try #require(Mbox.split(text).first { ($0.header("Subject") ?? "").contains("v2 2/3") }?.messageID)
+    #expect(throws: PatchCheckError.self) { try SeriesParser.read(hole, messageID: v2, itsRevision: true) }
+    #expect(try SeriesParser.read(hole, revision: 2, messageID: v2, itsRevision: true).patches.count == 2)
+  }
+}

@@ -24,9 +24,18 @@ extension ApplyAndBoot {
       report.strict = plan.strict ? true : nil
       return (boots, nil, [])
     }
-    guard boots.contains(where: { !$0.splats.isEmpty }) else { return (boots, nil, []) }
+    // Only a judged boot with a report has anything to tell apart (not one that booted another kernel).
+    guard boots.contains(where: { !$0.splats.isEmpty && $0.verdict != .infraError }) else { return (boots, nil, []) }
     let started = Date()
-    let asked = try baseFindings(plan, base: base, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
+    let asked: BaseFindingsOutcome
+    do {
+      asked = try baseFindings(plan, base: base, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
+    } catch let error as PatchCheckError where error.kind == .interrupted {
+      throw error
+    } catch {
+      // The series' own verdict stands; it is judged as with --strict.
+      asked = .unknown("\(error)")
+    }
     report.phases["base-findings"] = Date().timeIntervalSince(started)
     switch asked {
     case .found(let findings, let measured):
@@ -42,7 +51,7 @@ extension ApplyAndBoot {
     _ plan: RunPlan, base: BaseResolution, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder, tools: Tools, out: URL
   ) throws -> BaseFindingsOutcome {
     let cache = BaseFindingsCache(home: home)
-    let key = plan.baseFindingsKey(commit: base.commit)
+    let key = plan.baseFindingsKey(commit: base.commit, qemu: tools.qemu.version, compiler: KernelBuilder.compilerVersion())
     if let cached = cache.get(key) {
       console.say("what the base \(base.used) shows with these scenarios: \(cached.source ?? "from the cache")")
       return .found(cached, boots: [])
@@ -78,7 +87,11 @@ extension ApplyAndBoot {
     }
     var findings = BaseFindings(
       boots: boots.map(\.splats), key: key, base: base.used, commit: base.commit, scenarios: plan.scenarios.map(\.name))
-    try cache.put(findings)
+    do {
+      try cache.put(findings)
+    } catch {
+      console.warn("the base's findings could not be kept in \(cache.folder.path): \(error); the next run measures them again")
+    }
     findings.source = "measured in this run (base-console.log)"
     console.say(
       "the base \(base.used) shows "

@@ -164,13 +164,15 @@ package struct RunPlan: Sendable {
 
   /// What the base's findings are known by: patchcheck's build, the base commit, the config,
   /// the base's guest program (the scenarios and their knobs, the witness; no series, so no
-  /// coverage) and the guest's machine. Not the series, not the number of boots.
-  package func baseFindingsKey(commit: String) -> String {
+  /// coverage), the guest's machine, QEMU and the compiler. Not the series, not the number
+  /// of boots.
+  package func baseFindingsKey(commit: String, qemu: String? = nil, compiler: String? = nil) -> String {
     var base = self
     base.noSeries = true
     let parts = [
       "patchcheck-base-findings/1", tool, commit, configHash, SHA256Hex.of(Data(base.runnerScript.utf8)),
       "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator)",
+      "qemu \(qemu ?? "?") compiler \(compiler ?? "?")",
     ]
     return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))
   }

@@ -86,7 +86,8 @@ enum SummaryWriter {
   /// What the series brings, first: its new reports and failed scenarios, then what the base
   /// shows too (never hidden), or how the run was judged when the base was not asked.
   static func newSection(_ report: Report) -> String {
-    guard report.boot != nil else { return "" }
+    // Only a run that booted its kernel and ran its scenarios has anything new to say.
+    guard report.boot?.reachedRunner == true, ![.infraError, .aborted].contains(report.verdict) else { return "" }
     let failed = report.scenarios.filter { $0.result != .pass && $0.result != .skip }
     var out = "## New with the series\n\n"
     let new = report.newSplats

@@ -152,7 +152,14 @@ enum HTTPGet {
       done.signal()
     }
     task.resume()
-    done.wait()
+    // The client's own timeouts end a stalled transfer; this is the backstop for one that
+    // trickles forever.
+    if done.wait(timeout: .now() + timeout + 30) == .timedOut {
+      task.cancel()
+      box.lock.lock()
+      defer { box.lock.unlock() }
+      return Answer(error: "no complete answer within \(Int(timeout + 30)) s")
+    }
     box.lock.lock()
     defer { box.lock.unlock() }
     return box.answer

@@ -148,6 +148,13 @@ enum MailThread {
       } else {
         try grouping.choose(asked)
       }
+    // A revision with a hole is taken only when asked for by number, however it was named.
+    if asked == nil, let named = grouping.revisions[version], !named.missing.isEmpty {
+      let gap = named.missing.map { "\($0)/\(named.expected)" }.joined(separator: ", ")
+      throw PatchCheckError(
+        .seriesRevision, "v\(version) of the thread lacks \(gap)",
+        hint: "save the missing mails into the thread, or run what is there with --revision \(version)")
+    }
     guard let revision = grouping.revisions[version] else { throw noPatches(messages.count) }
     var chosen: [MailMessage] = []
     if let cover = grouping.cover(of: revision) { chosen.append(cover.mail) }
@@ -223,7 +230,8 @@ enum MailThread {
         let earlier = revisions[entry.revision]?.slots[safe: 1] ?? nil, earlier.countersInferred,
         earlier.sender == entry.sender, earlier.date < entry.date, !MailThread.sameDiff(earlier, entry)
       {
-        entry.revision = revisions.count + 1
+        // The next number no revision has (b4 counts revisions, which can name one that exists).
+        entry.revision = (revisions.keys.max() ?? 0) + 1
         revisions[entry.revision] = Revision(version: entry.revision)
       }
       revisions[entry.revision, default: Revision(version: entry.revision)].add(entry)
@@ -261,7 +269,7 @@ enum MailThread {
     /// The asked revision, else the newest complete one.
     func choose(_ asked: Int?) throws -> (Int, String) {
       let found = ordered
-      guard let newest = found.last else { throw MailThread.noPatches(byID.count) }
+      guard let newest = found.last else { throw MailThread.noPatches(byID.count + replies.count + other) }
       let names = found.map { "v\($0.version)" }.joined(separator: ", ")
       if let asked {
         guard revisions[asked] != nil else {

@@ -108,7 +108,9 @@ package enum SeriesParser {
         messages, revision: revision, messageID: messageID, itsRevision: itsRevision)
       series = try parse(chosen, source: url.path)
       series.thread = reading
-      if series.version == nil, reading.chosen > 1 { series.version = reading.chosen }
+      // The thread's revision (a re-post without a tag, a partial re-roll whose first patch
+      // is borrowed from the revision before) over the first patch's own tag.
+      if reading.chosen > 1 || series.version != nil { series.version = reading.chosen }
     } catch let error as PatchCheckError where error.kind == .seriesEmpty && !notMail.isEmpty {
       throw PatchCheckError(
         .seriesEmpty, "\(url.path) holds no patches: \(notMail.count) part(s) have no mail headers, e.g. \(notMail[0])",

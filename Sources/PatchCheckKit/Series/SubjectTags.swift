@@ -54,7 +54,9 @@ struct SubjectTags: Sendable, Equatable {
   private mutating func read(tag: String) {
     let lower = tag.lowercased()
     let parts = tag.split(separator: "/")
-    if parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), parts[0].count <= 4, parts[1].count <= 4 {
+    let digits =
+      parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+    if digits, let k = Int(parts[0]), let n = Int(parts[1]) {
       counter = k
       expected = n
     } else if lower.hasPrefix("v"), let version = Int(lower.dropFirst()) {
