@@ -121,6 +121,9 @@ import Testing
     let opening = summary.components(separatedBy: "## Pre-existing on the base v7.3.4")[0]
     #expect(opening.contains("## New with the series\n\n- \(new) ("), "\(opening)")
     #expect(summary.contains("- pre-existing: \(splats[0].title) (series 1/1, base 1/1 boot(s))"), "\(summary)")
+    var fixed = report
+    fixed.splats.removeAll { $0.title == splats[0].title }
+    #expect(SummaryWriter.markdown(for: fixed).contains("- not seen with the series: \(splats[0].title) (base 1/1 boot(s))"))
 
     let junit = JUnitWriter.xml(for: report)
     let xml = try XMLDocument(data: Data(junit.utf8))

@@ -107,6 +107,11 @@ enum SummaryWriter {
           ? "no kernel reports" : baseline.findings.map { "\($0.title) (\($0.boots)/\(baseline.runs))" }.joined(separator: "; "))
         + ".\n\n"
       for entry in report.preExisting ?? [] { out += "- \(entry.sentence)\n" }
+      // What the base shows and this run did not: the series may fix it (or a race missed it).
+      let seen = Set(report.splats.map(\.title))
+      for finding in baseline.findings where !seen.contains(finding.title) {
+        out += "- not seen with the series: \(finding.title) (base \(finding.boots)/\(baseline.runs) boot(s))\n"
+      }
     }
     if report.strict == true { out += "\nJudged with --strict: any kernel report fails; the base was not asked.\n" }
     if let note = report.baselineNote { out += "\n\(note).\n" }

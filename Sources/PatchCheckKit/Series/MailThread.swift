@@ -70,7 +70,7 @@ package struct ThreadReading: Sendable, Codable, Equatable {
 
   /// Whether the thread held anything but the series taken (the line is then worth saying).
   package var leftSomething: Bool {
-    revisions.count > 1 || replies + duplicates + resent + other > 0 || how != "newest"
+    revisions.count > 1 || replies + duplicates + resent + other > 0 || revisions.contains { !$0.complete }
   }
 
   static func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
