@@ -10,6 +10,13 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+# Swift 6 builds patchcheck; Debian 12 has no package of it.
+swift_major=$( (swift --version 2>/dev/null || true) | sed -n 's/.*Swift version \([0-9]*\)\..*/\1/p' | head -1)
+if [ "${swift_major:-0}" -lt 6 ]; then
+  echo "setup: Swift 6.0 or newer is needed (found: ${swift_major:-none}); install the toolchain from https://www.swift.org/install/linux/ (Debian 13: apt-get install swiftlang) and put its bin/ on PATH" >&2
+  exit 1
+fi
+
 SOURCES=/etc/apt/sources.list.d/patchcheck-backports.sources
 need_update=0
 if [ ! -f "$SOURCES" ]; then
