@@ -53,17 +53,6 @@ package struct BaseFindings: Sendable, Codable, Equatable {
   package func tally(_ title: String) -> Tally? {
     findings.first { $0.title == title }.map { Tally(hits: $0.boots, runs: runs) }
   }
-
-  /// The report's entry for a title both sides show: the counts, and Fisher's p when the base
-  /// shows it only sometimes (racy there), so "more often with the series" can be said.
-  package func preExisting(_ splat: Splat, seriesBoots: Int, seriesRuns: Int) -> TitleComparison? {
-    guard let base = tally(splat.title) else { return nil }
-    let series = Tally(hits: seriesBoots, runs: seriesRuns)
-    let p: Double? = base.hits < base.runs ? Rates.fisherOneSided(more: series, than: base) : nil
-    return TitleComparison(
-      title: splat.title, kind: splat.kind, label: .preExisting, seriesBoots: series.hits, baseBoots: base.hits,
-      seriesRuns: series.runs, baseRuns: base.runs, p: p, clear: p.map(Rates.pastChance))
-  }
 }
 
 /// The cache folder's `base-findings/`, one file per key.
