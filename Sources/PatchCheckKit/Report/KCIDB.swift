@@ -111,7 +111,9 @@ enum KCIDBWriter {
         excerpt: new.first?.excerpt.joined(separator: "\n"))
       for entry in report.preExisting ?? [] {
         test(
-          "console.pre_existing.\(pathComponent(entry.title))", "DONE", entry.sentence,
+          // The title's hash keeps two titles that differ only in punctuation apart.
+          "console.pre_existing.\(pathComponent(entry.title))_\(SHA256Hex.of(Data(entry.title.utf8)).prefix(8))", "DONE",
+          entry.sentence,
           excerpt: report.splats.first { $0.title == entry.title }?.excerpt.joined(separator: "\n"))
       }
     }
