@@ -101,8 +101,11 @@ package struct CIRunner {
       let changed = try previous.flatMap { prev in try built.map { try repository.changedFileCount(from: prev, to: $0) } }
       report.ci = CIInfo(tag: tag, key: key, configHash: configHash, filesChanged: report.build == nil ? nil : changed)
       try ApplyAndBoot.write(report, to: folder)
+      // A verdict reached without the base's findings (they could not be measured) is kept
+      // for the history under a key of its own, so the next ci run judges the tag again.
+      let recordKey = report.baselineNote == nil ? key : key + "-without-base-findings"
       let record = RunRecord(
-        report: report, tag: tag, key: key, configHash: configHash, filesChanged: report.ci?.filesChanged,
+        report: report, tag: tag, key: recordKey, configHash: configHash, filesChanged: report.ci?.filesChanged,
         reportDir: folder.path)
       // A run that could not judge (INFRA-ERROR) is kept for the history but not reused.
       try database.insert(record)
