@@ -38,9 +38,12 @@ package enum CoverageProgram {
       # Patching hundreds of call sites under TCG can take minutes: the work runs in the
       # background and the console hears from the runner every 10 s meanwhile (a guest
       # silent for 150 s is stopped).
+      # The state appears whole (written aside, then renamed): a reader never sees it empty.
+      rm -f /tmp/coverage.state
       ( if cat /tmp/coverage.names > $T/set_ftrace_filter; then
-          echo 1 > $T/function_profile_enabled && echo on > /tmp/coverage.state || echo enable > /tmp/coverage.state
-        else echo filter > /tmp/coverage.state; fi ) &
+          if echo 1 > $T/function_profile_enabled; then s=on; else s=enable; fi
+        else s=filter; fi
+        echo $s > /tmp/coverage.state.new && mv /tmp/coverage.state.new /tmp/coverage.state ) &
       n=0
       while [ ! -f /tmp/coverage.state ]; do sleep 1; n=$((n+1)); [ $((n % 10)) -eq 0 ] && echo "\(prefix)starting the profiler on $(wc -l < /tmp/coverage.names) functions ($n s)"; done
       case "$(cat /tmp/coverage.state)" in
