@@ -69,15 +69,7 @@ extension ApplyAndBoot {
     // The base's own guest program: the same scenarios and knobs, the witness's focus as the
     // base's source names it, no coverage (there is no series to trace).
     let initramfs = out.appendingPathComponent("base-initramfs.cpio")
-    let focus =
-      basePlan.guest.lockWitness
-      ? try LockWitnessProgram.unvalidatedClasses(
-        inSource: slot.worktreePath, commit: baseCommit,
-        cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
-      : []
-    var files: [String: String] = [:]
-    if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
-    try Initramfs.build(runner: basePlan.runnerScript, busybox: tools.busybox, to: initramfs, files: files)
+    try guestProgram(basePlan, commit: baseCommit, slot: slot, changes: nil, busybox: tools.busybox, to: initramfs)
     let boots = try guestStage(
       basePlan, image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, qemu: tools.qemu, out: out,
       prefix: "base-console")

@@ -132,16 +132,7 @@ package struct ApplyAndBoot {
       // Guest: the same initramfs for every boot (and for the base's, when compared).
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
-      // The witness reports cycles through the classes lockdep cannot see, as this tree names them.
-      let focus =
-        plan.guest.lockWitness
-        ? try LockWitnessProgram.unvalidatedClasses(
-          inSource: slot.worktreePath, commit: head, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
-        : []
-      var files: [String: String] = [:]
-      if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
-      if let changes, !changes.names.isEmpty { files[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
-      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs, files: files)
+      try guestProgram(plan, commit: head, slot: slot, changes: changes, busybox: tools.busybox, to: initramfs)
       report.phases["initramfs"] = Date().timeIntervalSince(t)
       t = Date()
       var boots = try guestStage(
@@ -255,6 +246,21 @@ package struct ApplyAndBoot {
       build.image = keep.path
     }
     return build
+  }
+
+  /// The guest's initramfs for `plan` on `commit` (checked out in the slot): the runner, the
+  /// witness's focus (the classes lockdep cannot see, as this tree names them) and the
+  /// changed functions the coverage program profiles.
+  func guestProgram(_ plan: RunPlan, commit: ObjectID, slot: BuildSlot, changes: ChangeMap?, busybox: URL, to initramfs: URL) throws {
+    let focus =
+      plan.guest.lockWitness
+      ? try LockWitnessProgram.unvalidatedClasses(
+        inSource: slot.worktreePath, commit: commit, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
+      : []
+    var files: [String: String] = [:]
+    if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
+    if let changes, !changes.names.isEmpty { files[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
+    try Initramfs.build(runner: plan.runnerScript, busybox: busybox, to: initramfs, files: files)
   }
 
   /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...

@@ -22,16 +22,19 @@ package struct MailEnvelope: Sendable, Codable, Equatable {
   }
 
   package init(_ message: MailMessage) {
-    let ids = { (value: String?) in
-      (value ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map {
-        $0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
-      }.filter { !$0.isEmpty }
-    }
+    let ids = Self.messageIDs
     let references = ids(message.header("References"))
     self.init(
       subject: message.header("Subject") ?? "", from: message.header("From"),
       to: Self.addresses(message.header("To")), cc: Self.addresses(message.header("Cc")),
       references: references.isEmpty ? ids(message.header("In-Reply-To")) : references)
+  }
+
+  /// The message-ids of a References or In-Reply-To header, without <>.
+  static func messageIDs(_ value: String?) -> [String] {
+    (value ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map {
+      $0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+    }.filter { !$0.isEmpty }
   }
 
   /// An address list split at the commas outside quotes and angle brackets.

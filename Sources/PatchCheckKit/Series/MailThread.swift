@@ -326,11 +326,7 @@ enum MailThread {
   }
 
   static func entry(_ mail: MailMessage) -> Entry {
-    let ids = { (value: String?) in
-      (value ?? "").split(whereSeparator: { " \t,".contains($0) }).map {
-        $0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
-      }.filter { !$0.isEmpty }
-    }
+    let ids = MailEnvelope.messageIDs
     let tags = SubjectTags(mail.header("Subject") ?? "")
     let body = mail.body
     return Entry(
