@@ -4,7 +4,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 @Suite struct BenchScriptTests {
   /// bench/first-run times what only a machine with none of the tools can give, once. Every
@@ -24,20 +30,18 @@ import Testing
 
   /// README "Benchmarks": a run adds to the newest results file only on the same machine
   /// (CPUs, memory, OS, kernel, the tools' versions) and when nothing in it was measured on
-  /// uncommitted code; otherwise it starts a file of its own. bench/run's own Results, on a
-  /// results folder of the test's, at this checkout's commit.
+  /// uncommitted code; otherwise it starts a file of its own. bench/run's own Results (its package,
+  /// bench/benchlib), on a results folder of the test's, at this checkout's commit.
   @Test func aResultsFileIsAddedToOnlyFromTheSameMachine() throws {
     let root = ProjectData.root.path
     let dir = try TempDir()
     let script = """
-      import importlib.machinery, importlib.util, json, pathlib, subprocess, sys
-      sys.argv = ["bench/run"]
-      loader = importlib.machinery.SourceFileLoader("bench_run", "\(root)/bench/run")
-      spec = importlib.util.spec_from_loader("bench_run", loader)
-      bench = importlib.util.module_from_spec(spec)
-      loader.exec_module(bench)
+      import json, pathlib, subprocess, sys
+      sys.path.insert(0, "\(root)/bench")
+      from benchlib.machine import machine_facts
+      from benchlib.results import Results
       head = subprocess.run(["git", "-C", "\(root)", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-      machine = dict(bench.machine_facts(), dirty=False)
+      machine = dict(machine_facts(), dirty=False)
       def case(name, old_machine, dirty=False):
           folder = pathlib.Path("\(dir.url.path)") / name
           folder.mkdir()
@@ -45,7 +49,7 @@ import Testing
                     "dirty": dirty, "measured": "2026-01-01T00:00:00+00:00"}
           (folder / "2026-01-01.json").write_text(json.dumps({"machine": old_machine, "commit": head,
               "started": "2026-01-01T00:00:00+00:00", "figures": {"f": figure}}))
-          results = bench.Results(folder, machine, head)
+          results = Results(folder, machine, head)
           print(name, "adds" if results.path.name == "2026-01-01.json" else "starts")
       case("same", machine)
       case("kernel", dict(machine, host_kernel="another"))
