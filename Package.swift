@@ -31,11 +31,58 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    // The library is one module per group of stages, in the order data flows through them
+    // (README/docs "Modules, in stage order"); each depends only on earlier ones, so a call
+    // from an earlier stage into a later one does not compile. The folders stay one per stage
+    // under Sources/PatchCheckKit; ArchitectureTests checks this graph against the documented
+    // order.
+    .target(
+      name: "PatchCheckBase",
+      dependencies: ["CGit2", "CCrypto", "CZlib"],
+      path: "Sources/PatchCheckKit",
+      sources: ["Base", "Git"]
+    ),
+    .target(
+      name: "PatchCheckSeries",
+      dependencies: ["PatchCheckBase", .product(name: "Yams", package: "Yams")],
+      path: "Sources/PatchCheckKit",
+      sources: ["Tree", "Series", "Apply"]
+    ),
+    .target(
+      name: "PatchCheckKernel",
+      dependencies: ["PatchCheckBase", "PatchCheckSeries", .product(name: "Yams", package: "Yams")],
+      path: "Sources/PatchCheckKit",
+      sources: ["Kernel", "Guest"]
+    ),
+    .target(
+      name: "PatchCheckVerdict",
+      dependencies: ["PatchCheckBase", "PatchCheckSeries", "PatchCheckKernel"],
+      path: "Sources/PatchCheckKit",
+      sources: ["Console", "Verdict"]
+    ),
+    .target(
+      name: "PatchCheckRun",
+      dependencies: [
+        "PatchCheckBase", "PatchCheckSeries", "PatchCheckKernel", "PatchCheckVerdict",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      path: "Sources/PatchCheckKit",
+      sources: ["Report", "Plan", "Pipeline", "Results"]
+    ),
+    .target(
+      name: "PatchCheckWorkflows",
+      dependencies: ["PatchCheckBase", "PatchCheckSeries", "PatchCheckKernel", "PatchCheckVerdict", "PatchCheckRun"],
+      path: "Sources/PatchCheckKit",
+      sources: ["CI", "Bisect", "Review"]
+    ),
+    // What the executable and the tests import: every layer, re-exported.
     .target(
       name: "PatchCheckKit",
       dependencies: [
-        "CGit2", "CCrypto", "CZlib", .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
-      ]
+        "PatchCheckBase", "PatchCheckSeries", "PatchCheckKernel", "PatchCheckVerdict", "PatchCheckRun",
+        "PatchCheckWorkflows",
+      ],
+      path: "Sources/PatchCheckKitExports"
     ),
     .executableTarget(
       name: "patchcheck",

@@ -38,6 +38,20 @@ sources_console=(Sources/PatchCheckKit/Console/*.swift Sources/PatchCheckKit/Gue
   fuzz/RunnerScriptMarkers.swift
   Sources/PatchCheckKit/Base/VisibleText.swift fuzz/ConsoleTarget.swift)
 
+# The library is several modules (one per group of stages); a fuzz target is one module made
+# of the files it needs, so their imports of the library's own modules are dropped in a copy.
+flatten() {
+  local out="$work/flat-$1"; shift
+  rm -rf "$out" && mkdir -p "$out"
+  local file
+  for file in "$@"; do
+    sed '/^import PatchCheck[A-Za-z]*$/d' "$file" > "$out/$(basename "$file")"
+    printf '%s\n' "$out/$(basename "$file")"
+  done
+}
+mapfile -t sources_mbox < <(flatten mbox "${sources_mbox[@]}")
+mapfile -t sources_console < <(flatten console "${sources_console[@]}")
+
 # fuzz/run.sh --typecheck: only type-check each target's sources (FuzzRegressionTests does,
 # so a moved file or a missing symbol fails a test instead of the next fuzz run).
 if [ "$seconds" = "--typecheck" ]; then

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 @Suite struct ApplyTests {
   /// A one-hunk diff against drivers/toy.c replacing `line N` (context: 3 lines each side).

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// The real bisect: 17 commits on top of the imported v7.3.4, each touching drivers/pci, one
 /// of them the no-reentrancy change (v9's iov.c locking without its probe.c reentrancy,

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// A history built with libgit2 whose file `state` says what a judge would find on each
 /// commit: "ok", "bug A" (FAIL with title A), "nobuild", "noapply".

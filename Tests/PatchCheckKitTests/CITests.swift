@@ -2,7 +2,13 @@ import Foundation
 import Testing
 import Yams
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// A toy "kernel" whose build takes a moment and fails like a compiler: enough for the real
 /// ci loop (apply, configure, make, record) without compiling Linux. Tags v1.0, v1.1, v1.9;

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// Series that are not the first one, with no manifest: real changes from the kernel's own
 /// history (v7.2.12 -> v7.3.4, both imported), cut into a one-patch series at test time and

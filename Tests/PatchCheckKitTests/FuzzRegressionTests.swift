@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// Inputs the fuzzers (fuzz/run.sh) found or that were written to probe the parsers' edges,
 /// kept under Fixtures/fuzz/<target>/, and the corpus each fuzz run grew, minimised, under

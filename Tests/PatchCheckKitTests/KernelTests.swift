@@ -2,7 +2,13 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 @Suite struct KernelTests {
   @Test func fragmentOptionsKconfigDroppedAreNamed() throws {

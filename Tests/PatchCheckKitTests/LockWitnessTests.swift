@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// The lock-order witness's two halves on their own: the guest's awk program run by the real
 /// busybox awk on trace_pipe lines in the kernel's format (include/trace/events/lock.h:

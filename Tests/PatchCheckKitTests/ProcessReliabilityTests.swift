@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// Reliability claims that only real processes can show: two `tree import` processes at
 /// once, a SIGINT sent to a real `patchcheck bisect` between its steps, and the verdict

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// Inputs that arrive damaged or unusual from mail: each is read or refused cleanly, and a
 /// refused patch leaves the repository as it was.

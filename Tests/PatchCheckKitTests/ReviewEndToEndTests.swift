@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// `patchcheck review` on the embedded default (v9 on 7.3.4) with a small budget: the base
 /// and the one prefix built, each scenario in a boot of its own, then a few race repeats.

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// Reviews made of real consoles: each run's report is what the pipeline makes of a captured
 /// boot (KTAP, kernel reports, verdict), and the mails are the posted v9 and v10.

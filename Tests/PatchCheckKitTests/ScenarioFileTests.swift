@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// Scenarios are data: the six built-in ones are read from `scenarios/*.yaml`, a user adds
 /// more from a folder or a manifest, and a malformed file is one error with its file:line.

@@ -1,6 +1,12 @@
 import Foundation
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// A fresh folder per test, removed at the end.
 final class TempDir {

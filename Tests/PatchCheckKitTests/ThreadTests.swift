@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// A thread as lore serves it, built at run time from ../shared's two real postings: v9's cover
 /// and 1/1, two review replies (one with a diff of its own, written here), then v10's 1/2 and

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 @Suite struct VariantTests {
   /// Two files, three hunks: toy.c hunks in toy_a() and toy_b(), other.c one hunk.

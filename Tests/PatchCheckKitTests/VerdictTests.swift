@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// The judge fails closed: PASS only when the kernel that booted is the one built, the kernel
 /// reported nothing, and every selected scenario ran whole. Each case here is a hole the

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
 @testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
 
 /// The workflows `patchcheck ci --emit` writes, checked by the linters their users run, not
 /// only by our own reading of our own text: actionlint for GitHub Actions (PyPI

@@ -4,6 +4,7 @@
 // `patchcheck/<series>/<variant>` (`SeriesBranch`). The user's HEAD, index and working tree are not touched.
 
 import Foundation
+import PatchCheckBase
 
 package struct BaseResolution: Sendable, Codable {
   /// What the run asked for (--base), if anything.
@@ -282,7 +283,7 @@ package struct Applier {
   /// Applies the files whose hunks all apply, and merges each other file three ways: the
   /// patch applied to its preimage blob (named on the `index` line), merged into the tree's
   /// version. Returns nil, with the conflicts or the reason in `result`, when that fails.
-  func threeWayApply(
+  package func threeWayApply(
     _ files: [DiffFile], located: [[Int?]], onto parentTree: ObjectID, result: inout PatchResult
   ) throws -> ObjectID? {
     var tree = parentTree
@@ -345,7 +346,7 @@ package struct Applier {
   }
 
   /// True when the reverse of the patch applies to `commit`'s tree.
-  func alreadyApplied(_ files: [DiffFile], on commit: ObjectID) throws -> Bool {
+  package func alreadyApplied(_ files: [DiffFile], on commit: ObjectID) throws -> Bool {
     guard !files.isEmpty else { return false }
     do {
       _ = try repository.apply(diff: UnifiedDiff.reversed(files), to: try repository.commitInfo(commit).tree)
@@ -367,7 +368,7 @@ package struct Applier {
 
   /// Where each hunk lands in the files of `commit`; hunks of one file shift by the
   /// lines that the earlier hunks added or removed, as they do when applied in order.
-  func locateHunks(_ files: [DiffFile], in commit: ObjectID) throws -> [HunkResult] {
+  package func locateHunks(_ files: [DiffFile], in commit: ObjectID) throws -> [HunkResult] {
     var results: [HunkResult] = []
     for file in files {
       let content = try file.oldPath.flatMap { try repository.file($0, in: commit) }

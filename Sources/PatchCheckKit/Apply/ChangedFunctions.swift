@@ -4,6 +4,7 @@
 // series) and the verdict asks whether any of them ran.
 
 import Foundation
+import PatchCheckBase
 
 /// One function the series changes.
 package struct ChangedFunction: Sendable, Codable, Hashable {
@@ -80,11 +81,11 @@ package enum ChangedFunctions {
     return ChangeMap(functions: functions, outside: outside)
   }
 
-  static func isC(_ path: String) -> Bool { path.hasSuffix(".c") || path.hasSuffix(".h") }
+  package static func isC(_ path: String) -> Bool { path.hasSuffix(".c") || path.hasSuffix(".h") }
 
   /// The first line of the hunk's new side in `lines`: where the apply put it, checked
   /// against the text; else the first place the new side stands whole; else `near`.
-  static func position(of hunk: Hunk, in lines: [String], near: Int) -> Int {
+  package static func position(of hunk: Hunk, in lines: [String], near: Int) -> Int {
     let newSide = hunk.lines.compactMap { line -> String? in
       guard let first = line.first else { return "" }
       return first == " " || first == "+" ? String(line.dropFirst()) : nil
@@ -100,7 +101,7 @@ package enum ChangedFunctions {
 
   /// The new-side line numbers a hunk changes, its first new-side line being `start`: each
   /// added line, and for removed lines the line they stood before.
-  static func changedLines(of hunk: Hunk, at start: Int) -> [Int] {
+  package static func changedLines(of hunk: Hunk, at start: Int) -> [Int] {
     var line = start
     var changed: [Int] = []
     for text in hunk.lines {
@@ -120,7 +121,7 @@ package enum ChangedFunctions {
   }
 
   /// A file's lines, numbered from 1 by their index + 1.
-  static func lines(of text: String) -> [String] {
+  package static func lines(of text: String) -> [String] {
     text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
   }
 
@@ -161,14 +162,14 @@ package enum ChangedFunctions {
   }
 
   /// Attribute and annotation macros that take arguments before a function's name.
-  static let annotations: Set<String> = [
+  package static let annotations: Set<String> = [
     "__attribute__", "__printf", "__scanf", "__releases", "__acquires", "__must_hold", "__section", "__aligned",
     "__alloc_size", "__diagnose_as", "__nocfi", "__no_sanitize_address", "__cond_acquires", "__cond_releases",
     "__malloc", "__realloc_size", "EXPORT_SYMBOL", "__free",
   ]
 
   /// The name a declarator declares: the first `identifier (` that is not an annotation.
-  static func declaredName(_ declarator: String) -> String? {
+  package static func declaredName(_ declarator: String) -> String? {
     let scalars = Array(declarator.unicodeScalars)
     var i = 0
     var word = ""
@@ -193,7 +194,7 @@ package enum ChangedFunctions {
 }
 
 extension String {
-  var trimmingTrailingWhitespace: Substring {
+  package var trimmingTrailingWhitespace: Substring {
     var end = endIndex
     while end > startIndex, let last = self[..<end].last, last == " " || last == "\t" || last == "\r" {
       end = index(before: end)

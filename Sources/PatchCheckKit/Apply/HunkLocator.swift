@@ -2,6 +2,7 @@
 // each hunk landed, or why it could not.
 
 import Foundation
+import PatchCheckBase
 
 /// Where a hunk's preimage stands in a file: nearest to where the hunk says, first.
 package enum HunkLocator {
@@ -34,7 +35,7 @@ package enum HunkLocator {
     return best.score * 2 >= preimage.count ? best.index : nil
   }
 
-  static func matches(_ preimage: [String], _ file: [String], at index: Int) -> Bool {
+  package static func matches(_ preimage: [String], _ file: [String], at index: Int) -> Bool {
     for (offset, line) in preimage.enumerated() where file[index + offset] != line { return false }
     return true
   }

@@ -3,6 +3,7 @@
 // names still holds that report's head after another run of the series on another base.
 
 import Foundation
+import PatchCheckBase
 
 package enum SeriesBranch {
   /// `refs/heads/patchcheck/<series>/<variant>` on the base the series picks (its

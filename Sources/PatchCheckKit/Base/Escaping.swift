@@ -4,11 +4,11 @@
 
 import Foundation
 
-enum Escaping {
+package enum Escaping {
   /// `text` safe as element text or as an attribute value (quoted with " or ').
   /// `keepingLineBreaks`: "\n" and "\r" stay as they are (multi-line text in junit.xml);
   /// otherwise they show as "^J" and "^M" like any other control character.
-  static func markup(_ text: String, keepingLineBreaks: Bool = false) -> String {
+  package static func markup(_ text: String, keepingLineBreaks: Bool = false) -> String {
     var out = ""
     var line = ""
     func flush() {
@@ -35,4 +35,11 @@ enum Escaping {
     flush()
     return out
   }
+}
+
+/// A name for a file or folder made from free text: lower-case letters and digits, runs of
+/// anything else one dash, at most 48 characters.
+package func slug(_ text: String) -> String {
+  let allowed = text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+  return String(String(allowed).split(separator: "-").joined(separator: "-").prefix(48))
 }

@@ -53,7 +53,7 @@ package enum ProjectData {
 }
 
 extension FileManager {
-  func ensureDirectory(_ url: URL) throws {
+  package func ensureDirectory(_ url: URL) throws {
     try createDirectory(at: url, withIntermediateDirectories: true)
   }
 }

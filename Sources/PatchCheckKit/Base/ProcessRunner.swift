@@ -33,7 +33,7 @@ package final class ProcessControl: @unchecked Sendable {
       stopAt = when
     }
   }
-  var deadline: Date? { lock.withLock { stopAt } }
+  package var deadline: Date? { lock.withLock { stopAt } }
 }
 
 package enum ProcessRunner {
@@ -196,8 +196,8 @@ package final class ChildRegistry: @unchecked Sendable {
   private let lock = NSLock()
   private var pids = Set<pid_t>()
 
-  func add(_ pid: pid_t) { lock.withLock { _ = pids.insert(pid) } }
-  func remove(_ pid: pid_t) { lock.withLock { _ = pids.remove(pid) } }
+  package func add(_ pid: pid_t) { lock.withLock { _ = pids.insert(pid) } }
+  package func remove(_ pid: pid_t) { lock.withLock { _ = pids.remove(pid) } }
 
   /// Kills every child's process group. Safe to call from a signal-handling queue.
   package func killAll() {

@@ -23,7 +23,7 @@ package enum VisibleText {
     return out
   }
 
-  static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+  package static func isControl(_ scalar: Unicode.Scalar) -> Bool {
     scalar.value < 0x20 && scalar != "\t" || (0x7F...0x9F).contains(scalar.value)
   }
 

@@ -5,20 +5,20 @@
 import Foundation
 
 /// A model that is written as one XML element (and its children).
-protocol XMLRepresentable {
+package protocol XMLRepresentable {
   var xmlElement: XMLWriter.Element { get }
 }
 
-enum XMLWriter {
-  struct Element {
-    var name: String
+package enum XMLWriter {
+  package struct Element {
+    package var name: String
     /// In the order they are written.
-    var attributes: [(name: String, value: String)] = []
+    package var attributes: [(name: String, value: String)] = []
     /// Written before the children; nil or empty for none.
-    var text: String?
-    var children: [Element] = []
+    package var text: String?
+    package var children: [Element] = []
 
-    init(_ name: String, _ attributes: [(name: String, value: String)] = [], text: String? = nil, children: [Element] = []) {
+    package init(_ name: String, _ attributes: [(name: String, value: String)] = [], text: String? = nil, children: [Element] = []) {
       self.name = name
       self.attributes = attributes
       self.text = text
@@ -28,7 +28,7 @@ enum XMLWriter {
 
   /// The XML declaration and `root`. Elements less than `blockDepth` deep put each child on
   /// a line of its own, indented two spaces a level; deeper ones are written on one line.
-  static func document(_ root: some XMLRepresentable, blockDepth: Int = 0) -> String {
+  package static func document(_ root: some XMLRepresentable, blockDepth: Int = 0) -> String {
     var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
     write(root.xmlElement, depth: 0, blockDepth: blockDepth, to: &out)
     return out + "\n"

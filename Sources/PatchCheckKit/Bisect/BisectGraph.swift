@@ -4,14 +4,19 @@
 // position), so merges halve the range as well as a straight line does.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct BisectGraph: Sendable {
   /// Every initial candidate, children before parents (a topological order).
   package let order: [ObjectID]
-  let index: [ObjectID: Int]
+  package let index: [ObjectID: Int]
   /// Parents of each candidate that are candidates themselves.
-  let parents: [[Int]]
-  var alive: [Bool]
+  package let parents: [[Int]]
+  package var alive: [Bool]
   package private(set) var bad: ObjectID
   package private(set) var skipped: Set<ObjectID> = []
 
@@ -91,7 +96,7 @@ package struct BisectGraph: Sendable {
 
   /// Alive ancestors of `i` (itself included), found within the candidates: a path that
   /// leaves them never comes back, since everything behind a good commit is good.
-  func ancestors(of i: Int) -> [Int] {
+  package func ancestors(of i: Int) -> [Int] {
     guard alive[i] else { return [] }
     var seen: Set<Int> = [i]
     var stack = [i]
@@ -107,7 +112,7 @@ package struct BisectGraph: Sendable {
   /// For each alive candidate, how many alive candidates it reaches (itself included).
   /// Exact with bitsets up to 16k candidates; beyond that, by topological position,
   /// which is exact for a straight history.
-  func reachCounts(_ live: [Int]) -> [Int: Int] {
+  package func reachCounts(_ live: [Int]) -> [Int: Int] {
     let count = live.count
     var position: [Int: Int] = [:]
     for (p, i) in live.enumerated() { position[i] = p }

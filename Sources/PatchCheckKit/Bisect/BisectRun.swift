@@ -3,6 +3,11 @@
 // skip by the rules `bisect` uses; the call is the exit code git reads.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct BisectRunResult: Encodable, Sendable {
   package var commit: String

@@ -4,6 +4,11 @@
 // step. The command only parses flags and prints the log this returns.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package enum BisectSession {
   /// What the command asks for: a new bisect with `request`, or `resume` the one in `folder`.
@@ -38,7 +43,7 @@ package enum BisectSession {
 
   /// A finished bisect in `folder` goes to `folder.<its start time>`; an unfinished one is
   /// the user's to continue or move, never overwritten.
-  static func moveFinishedBisectAside(in folder: URL, logURL: URL, console: Terminal) throws {
+  package static func moveFinishedBisectAside(in folder: URL, logURL: URL, console: Terminal) throws {
     guard FileManager.default.fileExists(atPath: logURL.path) else { return }
     let log = try BisectLog.read(logURL)
     guard log.finished else {
@@ -51,7 +56,7 @@ package enum BisectSession {
     console.say("the earlier bisect in \(folder.path) is now in \(aside.path)")
   }
 
-  static func stamp(_ date: Date) -> String {
+  package static func stamp(_ date: Date) -> String {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyyMMdd-HHmmss"
     formatter.timeZone = TimeZone(identifier: "UTC")

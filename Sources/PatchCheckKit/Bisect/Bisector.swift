@@ -4,6 +4,11 @@
 // cached per commit and inputs, so no commit is built twice for the same question.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// What a judge saw on one commit, before any bisect rule is applied.
 package struct Judgement: Codable, Sendable, Equatable {
@@ -164,12 +169,12 @@ package struct BisectLog: Codable, Sendable {
 }
 
 package struct Bisector {
-  let repository: GitRepository
-  let judge: BisectJudge
-  let cache: VerdictCache?
+  package let repository: GitRepository
+  package let judge: BisectJudge
+  package let cache: VerdictCache?
   /// Written after every step.
-  let logURL: URL?
-  let console: Terminal
+  package let logURL: URL?
+  package let console: Terminal
 
   package init(repository: GitRepository, judge: BisectJudge, cache: VerdictCache?, logURL: URL?, console: Terminal) {
     self.repository = repository
@@ -302,13 +307,13 @@ package struct Bisector {
   }
 
   /// good, bad or skip for a judged commit (the bad end already judged).
-  func classify(_ step: BisectStep, log: BisectLog) -> StepCall {
+  package func classify(_ step: BisectStep, log: BisectLog) -> StepCall {
     BisectRules(request: log.request, badTitles: log.badTitles, goodTitles: log.goodTitles ?? []).call(step.verdict, titles: step.titles)
       ?? .skip
   }
 
   /// Judges `commit` (or takes its verdict from the resumed log or the cache).
-  func step(_ commit: ObjectID, role: String, log: BisectLog, earlier: [String: BisectStep]) throws
+  package func step(_ commit: ObjectID, role: String, log: BisectLog, earlier: [String: BisectStep]) throws
     -> BisectStep
   {
     let subject = (try? repository.subject(of: commit)) ?? ""
@@ -336,13 +341,13 @@ package struct Bisector {
     return step
   }
 
-  func stepError(_ step: BisectStep) -> PatchCheckError {
+  package func stepError(_ step: BisectStep) -> PatchCheckError {
     PatchCheckError(
       .infra, "could not judge \(step.commit.prefix(12)): \(step.verdict.rawValue) (\(step.reason))",
       hint: "fix the cause (the step's report: \(step.report ?? "none")), then run again with --resume")
   }
 
-  func resolve(_ rev: String, flag: String) throws -> ObjectID {
+  package func resolve(_ rev: String, flag: String) throws -> ObjectID {
     guard let id = try repository.commit(for: rev) else {
       throw PatchCheckError(
         .baseMissing, "\(flag) \(rev) is not in \(repository.gitDirectory)", hint: "pass a revision the repository has")
@@ -350,7 +355,7 @@ package struct Bisector {
     return id
   }
 
-  func save(_ log: BisectLog) throws {
+  package func save(_ log: BisectLog) throws {
     if let logURL { try log.write(logURL) }
   }
 }
@@ -362,7 +367,7 @@ package struct VerdictCache: Sendable {
   package let folder: URL?
   /// Where an entry that cannot be read is said (it is judged again, never taken as a miss
   /// without a word).
-  let console: Terminal
+  package let console: Terminal
 
   package init(folder: URL?, console: Terminal = Terminal(quiet: false)) {
     self.folder = folder

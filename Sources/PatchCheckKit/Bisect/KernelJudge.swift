@@ -2,6 +2,11 @@
 // the commit alone), each with its own report folder, every console log kept.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct KernelJudge: BisectJudge {
   package let home: PatchCheckHome

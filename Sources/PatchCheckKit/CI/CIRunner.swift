@@ -4,6 +4,11 @@
 // tag after one already built costs what changed between them.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct CIOptions: Sendable {
   /// A glob over tag names (`v7.2.*`) or a comma-separated list (kept in its order).
@@ -54,7 +59,7 @@ package struct CIRunner {
   package let home: PatchCheckHome
   package let options: CIOptions
   package let database: ResultsDatabase
-  let console: Terminal
+  package let console: Terminal
 
   package init(home: PatchCheckHome, options: CIOptions, database: ResultsDatabase) {
     self.home = home

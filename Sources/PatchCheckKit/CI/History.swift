@@ -2,6 +2,11 @@
 // transitions a maintainer asks about: where it stopped applying, started failing, was fixed.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct History: Codable, Sendable {
   package struct Entry: Codable, Sendable {
@@ -53,7 +58,7 @@ package struct History: Codable, Sendable {
     }
   }
 
-  static func kind(from old: String, to new: String) -> String? {
+  package static func kind(from old: String, to new: String) -> String? {
     let apply = Verdict.applyFail.rawValue
     let build = Verdict.buildFail.rawValue
     let pass = Verdict.pass.rawValue

@@ -2,6 +2,11 @@
 // WorkflowEmitter.swift) into one results database, each run once.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// `patchcheck report --merge`: report folders (from ci jobs) into one database.
 package enum ReportMerger {
@@ -63,7 +68,7 @@ package enum ReportMerger {
   }
 
   /// Why a report.json was skipped, in a few words on one line.
-  static func reason(_ error: Error) -> String {
+  package static func reason(_ error: Error) -> String {
     let text: String
     switch error {
     case DecodingError.dataCorrupted(let context): text = "not JSON or not a report (\(context.debugDescription))"

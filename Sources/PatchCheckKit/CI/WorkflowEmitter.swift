@@ -4,6 +4,11 @@
 // merges them into one database and one HTML page with `patchcheck report --merge`.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package enum WorkflowEmitter {
   /// The Swift image the jobs run in: Debian 12, as scripts/setup.sh expects.
@@ -174,7 +179,7 @@ package enum WorkflowEmitter {
       """
   }
 
-  static func shellQuote(_ word: String) -> String {
+  package static func shellQuote(_ word: String) -> String {
     guard word.contains(where: { !($0.isLetter || $0.isNumber || "-_./=,:".contains($0)) }) else { return word }
     return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }

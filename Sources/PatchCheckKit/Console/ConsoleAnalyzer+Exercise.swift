@@ -3,6 +3,9 @@
 // (fuzz/ConsoleTarget.swift) and the regression tests for its findings.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 extension ConsoleAnalyzer {
   package static func exercise(_ data: Data) {

@@ -5,6 +5,9 @@
 // ReportTable.swift, the parser in ReportParser.swift.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct Splat: Sendable, Codable, Equatable {
   package enum Kind: String, Sendable, Codable, CaseIterable {
@@ -76,10 +79,10 @@ package struct BlockedTask: Sendable, Codable, Equatable {
   package var locks: [String]
 
   /// `task` split at its last colon: ("sh", "323").
-  var nameAndPID: (name: String, pid: String)? { Self.split(task) }
+  package var nameAndPID: (name: String, pid: String)? { Self.split(task) }
 
   /// "NAME:PID" split at its last colon (a name may hold colons: "kworker/0:1:34").
-  static func split(_ task: String) -> (name: String, pid: String)? {
+  package static func split(_ task: String) -> (name: String, pid: String)? {
     guard let colon = task.lastIndex(of: ":") else { return nil }
     return (String(task[..<colon]), String(task[task.index(after: colon)...]))
   }
@@ -108,7 +111,7 @@ package enum ConsoleAnalyzer {
 extension ConsoleAnalyzer {
   /// The task named by "INFO: task NAME:PID blocked ...", the owner the kernel names on the
   /// "is blocked on a mutex likely owned by" line, and the locks lockdep lists for it.
-  static func blockedTask(_ body: [String], function: String?, log: ArraySlice<String>) -> BlockedTask? {
+  package static func blockedTask(_ body: [String], function: String?, log: ArraySlice<String>) -> BlockedTask? {
     guard let first = body.first, let match = first.firstMatch(of: Patterns.hungTask) else { return nil }
     let name = String(match.output.1)
     let pid = String(match.output.2)
@@ -123,7 +126,7 @@ extension ConsoleAnalyzer {
 
   /// The "#N: ADDR (name){...}, at: function+0x.." lines after a "locks held by" header, as
   /// `name at function`.
-  static func heldLocks(after header: Int, in lines: ArraySlice<String>) -> [String] {
+  package static func heldLocks(after header: Int, in lines: ArraySlice<String>) -> [String] {
     var locks: [String] = []
     for line in lines[(header + 1)...].prefix(32) {
       guard let lock = line.firstMatch(of: Patterns.heldLock) else { break }
@@ -135,28 +138,28 @@ extension ConsoleAnalyzer {
 
 /// The patterns of a hung-task report, made once: a regex literal in a function is parsed and
 /// compiled again on every call, which was most of the analyzer's time on a long console.
-enum Patterns {
+package enum Patterns {
   nonisolated(unsafe) static let hungTask = #/INFO: task (.+):(\d+) blocked/#
   nonisolated(unsafe) static let owner = #/is blocked on .* owned by task (\S+?)\.?$/#
   nonisolated(unsafe) static let heldLock = #/#\d+: [0-9a-f]+ \((.+?)\)\{.*at: ([A-Za-z_][A-Za-z0-9_.]*)\+/#
 }
 
-enum ConsoleLine {
+package enum ConsoleLine {
   /// The longest console line shown whole in an excerpt or a KTAP name (printk's own lines
   /// stay under 1024 characters; a guest can write any length).
-  static let shownLimit = 1024
+  package static let shownLimit = 1024
 
   /// Drops the printk time stamp and caller id: "[  12.345678][ T123] text" -> "text".
-  static func strip(_ line: String) -> String {
+  package static func strip(_ line: String) -> String {
     String(split(line).text)
   }
 
 }
 
 /// Function names as titles use them.
-enum Frames {
+package enum Frames {
   /// `.isra.0`, `.part.19`, `.constprop.3`, `.cold` suffixes are the compiler's, not the code's.
-  static func clean(_ name: String) -> String {
+  package static func clean(_ name: String) -> String {
     name.split(separator: ".").first.map(String.init) ?? name
   }
 }

@@ -3,6 +3,9 @@
 // differences between the profiler's totals read after each scenario).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct CoverageObservation: Sendable, Equatable {
   /// The kernel has no function profiler (the reason the runner gave).
@@ -61,7 +64,7 @@ package enum CoverageReading {
     return seen
   }
 
-  static func fullName(_ printed: String, among names: Dictionary<String, Int>.Keys) -> String {
+  package static func fullName(_ printed: String, among names: Dictionary<String, Int>.Keys) -> String {
     if names.contains(printed) || printed.count < 30 { return printed }
     let candidates = names.filter { $0.hasPrefix(printed) }
     return candidates.count == 1 ? candidates[candidates.startIndex] : printed

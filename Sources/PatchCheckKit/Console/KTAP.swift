@@ -3,6 +3,9 @@
 // a printk time stamp are not KTAP.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct StepResult: Sendable, Codable, Equatable {
   package var number: Int
@@ -117,8 +120,8 @@ package enum KTAPParser {
 /// The console's lines as bytes, and what `KTAPParser.parse` would do with one, decided from
 /// its bytes where that cannot differ from reading it as text: for a line of printable
 /// ASCII (tabs and \r aside), which the text would show unchanged.
-enum KTAPLine {
-  enum Quick {
+package enum KTAPLine {
+  package enum Quick {
     case skip, version
     /// A line of printable ASCII to read: as shown (no \r), and trimmed of blanks.
     case plain(ArraySlice<UInt8>, trimmed: ArraySlice<UInt8>)
@@ -126,18 +129,18 @@ enum KTAPLine {
     case read
   }
 
-  struct Result {
-    var ok: Bool
-    var number: String
-    var name: String
-    var directive: String?
+  package struct Result {
+    package var ok: Bool
+    package var number: String
+    package var name: String
+    package var directive: String?
   }
 
   /// `^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$` on a trimmed line of printable ASCII, where
   /// \d is 0-9 and \s a blank or a tab: the name is what comes before the first `#` (less
   /// its trailing blanks), which must open `# ` and the directive; a `#` without a blank
   /// after it, or a second number-less form, matches nothing.
-  static func result(_ text: ArraySlice<UInt8>) -> Result? {
+  package static func result(_ text: ArraySlice<UInt8>) -> Result? {
     var rest = text
     let ok: Bool
     if rest.starts(with: "not ok ".utf8) {
@@ -165,12 +168,12 @@ enum KTAPLine {
   }
 
   /// Each line without its \n (a line may keep \r bytes).
-  static func lines(of log: String) -> [ArraySlice<UInt8>] {
+  package static func lines(of log: String) -> [ArraySlice<UInt8>] {
     let bytes = Array(log.utf8)
     return bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
   }
 
-  static func quick(_ line: ArraySlice<UInt8>, started: Bool) -> Quick {
+  package static func quick(_ line: ArraySlice<UInt8>, started: Bool) -> Quick {
     var text = line
     while text.last == 0x0D { text = text.dropLast() }
     // Anything but printable ASCII and tabs (a \r inside the line too) is read as text.

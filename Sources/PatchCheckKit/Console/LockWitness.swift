@@ -7,6 +7,9 @@
 // orders (then two tasks doing those steps at once can deadlock on those very objects).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct LockOrderEdge: Sendable, Codable, Equatable {
   /// Held first.
@@ -84,7 +87,7 @@ package enum LockWitness {
   }
 
   /// Elementary cycles of up to four classes, each once (starting at its smallest class).
-  static func cycles(in edges: [LockOrderEdge], longest: Int = 4) -> [LockCycle] {
+  package static func cycles(in edges: [LockOrderEdge], longest: Int = 4) -> [LockCycle] {
     var next: [String: [LockOrderEdge]] = [:]
     for edge in edges where edge.held != edge.taken { next[edge.held, default: []].append(edge) }
     var found: [LockCycle] = []
@@ -104,7 +107,7 @@ package enum LockWitness {
   }
 
   /// An edge's instance pairs: (held, taken) addresses.
-  static func pairs(_ edge: LockOrderEdge) -> [(String, String)] {
+  package static func pairs(_ edge: LockOrderEdge) -> [(String, String)] {
     edge.instances.compactMap { pair in
       let parts = pair.split(separator: " ").map(String.init)
       return parts.count == 2 ? (parts[0], parts[1]) : nil
@@ -112,7 +115,7 @@ package enum LockWitness {
   }
 
   /// Each edge's taken instance is the next edge's held instance, for some recorded pair.
-  static func sameInstances(_ cycle: [LockOrderEdge]) -> Bool {
+  package static func sameInstances(_ cycle: [LockOrderEdge]) -> Bool {
     for (index, edge) in cycle.enumerated() {
       let following = cycle[(index + 1) % cycle.count]
       let ends = Set(pairs(edge).map(\.1))

@@ -5,10 +5,13 @@
 // looked up on syzbot; the table is our own, written from the kernel's printk formats.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 /// One step of finding the function a title names, after syzkaller's stack formats: either a
 /// line to find (which may yield frames), or a stack trace to read up to its end.
-enum StackPart: Sendable {
+package enum StackPart: Sendable {
   /// Read frames until a line starts another stack trace, or the next part's line is seen.
   case trace
   /// Advance to the first line this accepts; the strings it returns are candidate frames.
@@ -16,7 +19,7 @@ enum StackPart: Sendable {
 }
 
 /// How the guilty frame is picked from the frames read (after the skip list).
-enum FrameExtractor: Sendable {
+package enum FrameExtractor: Sendable {
   case first
   /// Stalls and lockups: the frame before the first dispatch anchor (syscall entry, work item, ...).
   case stall
@@ -24,58 +27,58 @@ enum FrameExtractor: Sendable {
   case hang
 }
 
-struct StackSpec: Sendable {
-  var parts: [StackPart]
+package struct StackSpec: Sendable {
+  package var parts: [StackPart]
   /// Tried when `parts` yield no frame.
-  var parts2: [StackPart] = []
-  var skip: [String] = []
-  var extractor: FrameExtractor = .first
+  package var parts2: [StackPart] = []
+  package var skip: [String] = []
+  package var extractor: FrameExtractor = .first
   /// false: the frame is read off one line the kernel prints for this report (a lock site, the
   /// last work function), so no skip list applies (syzkaller's report regexps).
-  var skipsFrames = true
+  package var skipsFrames = true
 }
 
 /// One way a report of a header family is titled.
-struct ReportFormat: Sendable {
-  var kind: Splat.Kind
+package struct ReportFormat: Sendable {
+  package var kind: Splat.Kind
   /// Captures from the report (nil: this format does not apply). Given the header line (from
   /// the header literal on) and the report's lines (the first is the whole header line).
-  var match: @Sendable (_ header: Substring, _ body: [Substring]) -> [String]?
+  package var match: @Sendable (_ header: Substring, _ body: [Substring]) -> [String]?
   /// `{1}`, `{2}`, ...: the captures, then the frames the stack parts found.
-  var template: String
-  var stack: StackSpec?
-  var corrupted = false
+  package var template: String
+  package var stack: StackSpec?
+  package var corrupted = false
 }
 
 /// A literal that opens a report, its formats in order, and lines with it that are not reports.
-struct ReportFamily: Sendable {
-  var header: String
-  var formats: [ReportFormat]
+package struct ReportFamily: Sendable {
+  package var header: String
+  package var formats: [ReportFormat]
   /// Substrings of a header line that make it a non-report (benign messages, continuations).
-  var benign: [String] = []
+  package var benign: [String] = []
   /// The line opens a report only when this also holds (cheap checks after the literal).
-  var requires: (@Sendable (Substring) -> Bool)? = nil
+  package var requires: (@Sendable (Substring) -> Bool)? = nil
   /// A line of this family inside another report's body belongs to that report.
-  var continuesReport = false
+  package var continuesReport = false
   /// Kind when no format matched.
-  var fallbackKind: Splat.Kind = .unrecognised
+  package var fallbackKind: Splat.Kind = .unrecognised
   /// A header no format matches is still a report (fail closed). Off for the families of
   /// user-space programs, whose literals ("panic:", "fatal error:") are common words.
-  var failClosed = true
+  package var failClosed = true
   /// The literal must start a word ("BUG:" but not "ODEBUG:", "INFO:" but not "BTF_INFO:").
-  var wordStart = false
+  package var wordStart = false
 }
 
 // MARK: - Line matchers
 
-enum Match {
-  static let pc = "[<"
+package enum Match {
+  package static let pc = "[<"
 
   // These read ASCII, so they walk the UTF-8 bytes: a Character is a grapheme cluster,
   // and breaking a stack trace into them was most of a busy log's analysis.
 
   /// `func` in `func+0x1/0x2` or `func.isra.0+0x1/0x2` at `s` (syzkaller's {{FUNC}}).
-  static func function(at s: Substring) -> (name: String, rest: Substring)? {
+  package static func function(at s: Substring) -> (name: String, rest: Substring)? {
     let u = s.utf8
     var end = u.startIndex
     while end < u.endIndex, isIdent(u[end]) { u.formIndex(after: &end) }
@@ -83,16 +86,16 @@ enum Match {
     return (String(s[..<end]), s[end...])
   }
 
-  static func isIdent(_ a: UInt8) -> Bool {
+  package static func isIdent(_ a: UInt8) -> Bool {
     (a >= 97 && a <= 122) || (a >= 65 && a <= 90) || (a >= 48 && a <= 57) || a == 95
   }
 
-  static func isHex(_ a: UInt8) -> Bool {
+  package static func isHex(_ a: UInt8) -> Bool {
     (a >= 48 && a <= 57) || (a >= 97 && a <= 102) || (a >= 65 && a <= 70)
   }
 
   /// `s` past its leading blanks (spaces, and tabs when `tabs`).
-  static func skipBlanks(_ s: Substring, tabs: Bool = true) -> Substring {
+  package static func skipBlanks(_ s: Substring, tabs: Bool = true) -> Substring {
     let u = s.utf8
     var i = u.startIndex
     while i < u.endIndex, u[i] == 0x20 || (tabs && u[i] == 0x09) { u.formIndex(after: &i) }
@@ -100,7 +103,7 @@ enum Match {
   }
 
   /// Whether `s` starts with the ASCII `prefix`.
-  static func starts(_ s: Substring, with prefix: StaticString) -> Bool {
+  package static func starts(_ s: Substring, with prefix: StaticString) -> Bool {
     let u = s.utf8
     let count = prefix.utf8CodeUnitCount
     guard u.count >= count else { return false }
@@ -113,7 +116,7 @@ enum Match {
   }
 
   /// Skips `[<ffffffff81000000>]` (or `[ffff...]`) and the blanks after it.
-  static func skipPC(_ s: Substring) -> Substring? {
+  package static func skipPC(_ s: Substring) -> Substring? {
     let u = s.utf8
     var i = u.startIndex
     guard i < u.endIndex, u[i] == 0x5B else { return nil }  // [
@@ -130,7 +133,7 @@ enum Match {
 
   /// A stack frame line: blanks, up to two `[<pc>]`, then `func+0x..`. `questionable` frames
   /// (`? func`) are the unwinder's guesses.
-  static func frame(_ line: Substring, allowQuestionable: Bool = false) -> String? {
+  package static func frame(_ line: Substring, allowQuestionable: Bool = false) -> String? {
     var s = skipBlanks(line)
     for _ in 0..<2 {
       guard let rest = skipPC(s) else { break }
@@ -145,7 +148,7 @@ enum Match {
 
   /// The frames a stack line names: one for x86 and most others; arm's
   /// `[<pc>] (caller) from [<pc>] (callee+0x1/0x2)` names two.
-  static func frames(_ line: Substring, allowQuestionable: Bool = false) -> [String] {
+  package static func frames(_ line: Substring, allowQuestionable: Bool = false) -> [String] {
     if let name = frame(line, allowQuestionable: allowQuestionable) { return [name] }
     var s = skipBlanks(line, tabs: false)
     guard let afterPC = skipPC(s), afterPC.hasPrefix(" (") else { return [] }
@@ -158,7 +161,7 @@ enum Match {
     return [String(first), callee.name]
   }
 
-  static func isQuestionable(_ line: Substring) -> Bool {
+  package static func isQuestionable(_ line: Substring) -> Bool {
     let u = line.utf8
     if u.count >= 13, starts(line[u.index(u.endIndex, offsetBy: -13)...], with: " (unreliable)") { return true }  // powerpc's guesses
     guard line.has(" ? ") || starts(line, with: "? ") else { return false }
@@ -169,7 +172,7 @@ enum Match {
 
   /// syzkaller's RIP frame: `RIP: 0010:func+0x..`, `IP: [<..>] func+0x..`, `pc : func+0x..`,
   /// `PC is at func+0x..`; a user-space or null RIP matches without a frame.
-  static func rip(_ line: Substring) -> [String]? {
+  package static func rip(_ line: Substring) -> [String]? {
     for key in ["IP: ", "pc : ", "PC is at ", "NIP: "] {
       guard let r = line.find(key) else { continue }
       var s = line[r.upperBound...].drop { $0 == " " }
@@ -187,12 +190,12 @@ enum Match {
     return nil
   }
 
-  static func literal(_ text: String) -> @Sendable (Substring) -> [String]? {
+  package static func literal(_ text: String) -> @Sendable (Substring) -> [String]? {
     { $0.has(text) ? [] : nil }
   }
 
   /// `at: func+0x..` (lockdep's lock sites), possibly `at: [<pc>] func+0x..`.
-  static func lockSite(_ line: Substring) -> [String]? {
+  package static func lockSite(_ line: Substring) -> [String]? {
     guard let r = line.find("at: ") else { return nil }
     var s = line[r.upperBound...].drop { $0 == " " }
     if let rest = skipPC(s) { s = rest.drop { $0 == " " } }
@@ -200,7 +203,7 @@ enum Match {
   }
 
   /// `{{PC}} +{{FUNC}}`: a frame printed with its address.
-  static func pcFrame(_ line: Substring) -> [String]? {
+  package static func pcFrame(_ line: Substring) -> [String]? {
     guard let r = line.find("[<") ?? line.find("[") else { return nil }
     guard let rest = skipPC(line[r.lowerBound...]) else { return nil }
     let s = rest.drop { $0 == " " }
@@ -208,12 +211,12 @@ enum Match {
     return function(at: s).map { [$0.name] }
   }
 
-  static func isCallTrace(_ line: Substring) -> Bool {
+  package static func isCallTrace(_ line: Substring) -> Bool {
     line.has("Call Trace") || line.has("Call trace") || line.has("Backtrace:")
   }
 
   /// Lines that open a stack trace (syzkaller's stack keywords).
-  static func startsStack(_ line: Substring) -> Bool {
+  package static func startsStack(_ line: Substring) -> Bool {
     if isCallTrace(line) { return true }
     if line.has("Allocated:") || line.has("Freed:") { return true }
     if line.has("Allocated by task ") || line.has("Freed by task ") { return true }
@@ -225,14 +228,14 @@ enum Match {
   }
 
   /// Fault injection stacks are interleaved with reports.
-  static func isCorruptingLine(_ line: Substring) -> Bool {
+  package static func isCorruptingLine(_ line: Substring) -> Bool {
     guard line.has("should_fail") else { return false }
     guard let name = frame(line) else { return false }
     return name == "should_fail" || name == "should_failslab"
   }
 
   /// `file.c:123` in the text (syzkaller's {{SRC}}).
-  static func source(_ s: Substring) -> String? {
+  package static func source(_ s: Substring) -> String? {
     var i = s.startIndex
     while let colon = s[i...].firstIndex(of: ":") {
       let before = s[..<colon].reversed().prefix { $0.isLetter || $0.isNumber || "-_/.".contains($0) }
@@ -249,12 +252,12 @@ enum Match {
   }
 
   /// The text after `key` up to the end of the line.
-  static func after(_ key: String, in s: Substring) -> Substring? {
+  package static func after(_ key: String, in s: Substring) -> Substring? {
     s.find(key).map { s[$0.upperBound...] }
   }
 
   /// `KIND in func+0x..` → (KIND, func), with KIND of `[a-z-]+`.
-  static func kindIn(_ s: Substring) -> (String, String?)? {
+  package static func kindIn(_ s: Substring) -> (String, String?)? {
     let kind = s.prefix { $0.isLowercase || $0 == "-" }
     guard !kind.isEmpty else { return nil }
     let rest = s[kind.endIndex...]
@@ -265,10 +268,10 @@ enum Match {
 
 // MARK: - Skip lists
 
-enum SkipList {
+package enum SkipList {
   /// Frames no title names (syzkaller's skip patterns): `^x` a prefix, `x$` a suffix, `^x$`
   /// the whole name, otherwise a substring.
-  static let common: [String] =
+  package static let common: [String] =
     [
       "__sanitizer", "__asan", "kasan", "__msan", "kmsan", "kcsan_setup_watchpoint", "check_memory_region",
       "check_heap_object", "check_object", "read_word_at_a_time", "print_address_description", "panic",
@@ -314,7 +317,7 @@ enum SkipList {
     + ["dec", "inc", "read", "set", "or", "xor", "and", "add", "sub", "fetch", "xchg", "cmpxchg", "try"]
     .flatMap { ["atomic_\($0)", "atomic64_\($0)"] }
 
-  static func matches(_ name: String, _ pattern: String) -> Bool {
+  package static func matches(_ name: String, _ pattern: String) -> Bool {
     let anchoredStart = pattern.hasPrefix("^")
     let anchoredEnd = pattern.hasSuffix("$")
     let core = pattern.dropFirst(anchoredStart ? 1 : 0).dropLast(anchoredEnd ? 1 : 0)
@@ -327,19 +330,19 @@ enum SkipList {
   }
 
   /// A skip list split by anchoring, so a frame is checked with byte searches.
-  struct Compiled: Sendable {
-    var exact: Set<String> = []
-    var prefixes: [String] = []
-    var suffixes: [String] = []
-    var substrings: [String] = []
+  package struct Compiled: Sendable {
+    package var exact: Set<String> = []
+    package var prefixes: [String] = []
+    package var suffixes: [String] = []
+    package var substrings: [String] = []
     /// The substrings' bytes by their first byte: a frame is read once, each of its bytes
     /// tried against the few patterns starting with it (one byte search per pattern read
     /// the frame some 250 times and was most of the analyzer's time in stack traces).
-    var byFirstByte: [[[UInt8]]] = Array(repeating: [], count: 256)
+    package var byFirstByte: [[[UInt8]]] = Array(repeating: [], count: 256)
     /// An empty pattern is in every name (a byte search finds it at 0).
-    var hasEmpty = false
+    package var hasEmpty = false
 
-    init(_ patterns: [String]) {
+    package init(_ patterns: [String]) {
       for pattern in patterns {
         let start = pattern.hasPrefix("^")
         let end = pattern.hasSuffix("$")
@@ -358,7 +361,7 @@ enum SkipList {
       }
     }
 
-    func matches(_ name: String) -> Bool {
+    package func matches(_ name: String) -> Bool {
       if exact.contains(name) { return true }
       if prefixes.contains(where: { name.hasPrefix($0) }) || suffixes.contains(where: { name.hasSuffix($0) }) { return true }
       var name = name
@@ -379,28 +382,28 @@ enum SkipList {
     }
   }
 
-  static let compiledCommon = Compiled(common)
+  package static let compiledCommon = Compiled(common)
 
-  static func skips(_ name: String, _ extra: [String]) -> Bool {
+  package static func skips(_ name: String, _ extra: [String]) -> Bool {
     if name.hasPrefix("crc"), name.dropFirst(3).first?.isNumber == true { return true }
     if name.has("_once_"), name.has("nocheck") { return true }
     return compiledCommon.matches(name) || (!extra.isEmpty && extra.contains { matches(name, $0) })
   }
 
   /// Syscall wrappers' prefixes, removed in this order (syzkaller's stripFramePrefixes).
-  static let strippedPrefixes = [
+  package static let strippedPrefixes = [
     "SYSC_", "SyS_", "sys_", "__x64_", "__ia32_", "__arm64_", "____sys_", "___sys_", "__sys_", "__se_",
     "__do_sys_", "compat_SYSC_", "compat_SyS_", "ksys_",
   ]
 
-  static func strip(_ name: String) -> String {
+  package static func strip(_ name: String) -> String {
     var name = name
     for prefix in strippedPrefixes where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
     return name
   }
 
   /// Where a stall's loop was entered from: a syscall, a work item, a timer, a file operation.
-  static let stallAnchors: [String] = [
+  package static let stallAnchors: [String] = [
     "process_one_work", "do_syscall_", "do_fast_syscall_", "sysenter_dispatch", "tracesys_phase2",
     "el0_svc_handler", "invoke_syscall", "ret_fast_syscall", "netif_receive_skb", "do_softirq",
     "call_timer_fn", "_run_timers", "run_timer_softirq", "hrtimer_run", "run_ksoftirqd", "smpboot_thread_fn",
@@ -417,7 +420,7 @@ enum SkipList {
     "tasklet_hi_action",
   ]
 
-  static func pick(_ frames: [String], _ extractor: FrameExtractor) -> String? {
+  package static func pick(_ frames: [String], _ extractor: FrameExtractor) -> String? {
     guard let first = frames.first else { return nil }
     switch extractor {
     case .first:
@@ -454,7 +457,7 @@ enum SkipList {
 extension StringProtocol {
   /// `contains(needle)` on the UTF-8 bytes (memchr + memcmp): Foundation's `contains` goes
   /// through NSString and dominated the parser's time.
-  @inline(__always) func has(_ needle: String) -> Bool {
+  @inline(__always) package func has(_ needle: String) -> Bool {
     var needle = needle
     return needle.withUTF8 { n in
       if let found = utf8.withContiguousStorageIfAvailable({ h in ByteSearch.find(n, in: h) != nil }) { return found }
@@ -465,7 +468,7 @@ extension StringProtocol {
 
 extension Substring {
   /// `range(of: needle)` on the UTF-8 bytes.
-  @inline(__always) func find(_ needle: String) -> Range<Index>? {
+  @inline(__always) package func find(_ needle: String) -> Range<Index>? {
     var needle = needle
     let length = needle.utf8.count
     let offset: Int? = needle.withUTF8 { n in
@@ -479,9 +482,9 @@ extension Substring {
   }
 }
 
-enum ByteSearch {
+package enum ByteSearch {
   /// Offset of `needle` in `haystack`.
-  static func find(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
+  package static func find(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
     guard let n = needle.baseAddress, let h = haystack.baseAddress else { return needle.isEmpty ? 0 : nil }
     let count = needle.count
     guard count > 0 else { return 0 }

@@ -3,6 +3,9 @@
 // matched against the formats; a report's own lines are read only around its header.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 #if canImport(Glibc)
   import Glibc
@@ -13,11 +16,11 @@ import Foundation
 #endif
 
 /// The log as bytes with its line starts.
-struct ConsoleBuffer {
-  let bytes: [UInt8]
-  let starts: [Int]
+package struct ConsoleBuffer {
+  package let bytes: [UInt8]
+  package let starts: [Int]
 
-  init(_ log: String) {
+  package init(_ log: String) {
     var bytes = Array(log.utf8)
     if bytes.isEmpty { bytes = [] }
     var starts = [0]
@@ -41,13 +44,13 @@ struct ConsoleBuffer {
   }
 
   /// Counts of each byte value in the first MB.
-  let frequency: [Int]
+  package let frequency: [Int]
 
-  var count: Int { starts.count }
+  package var count: Int { starts.count }
 
   /// The printk caller of line `i` (see `Caller`) and the offset where its text starts, read
   /// off the bytes: `[  12.345678]`, optionally `[ T123]`/`[  C1]`, then a blank.
-  func prefix(_ i: Int) -> (caller: Int, text: Int) {
+  package func prefix(_ i: Int) -> (caller: Int, text: Int) {
     let start = starts[i]
     let end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
     var p = start
@@ -101,19 +104,19 @@ struct ConsoleBuffer {
   }
 
   /// Line `i` from byte `offset` on, without its line end.
-  func text(_ i: Int, from offset: Int) -> Substring {
+  package func text(_ i: Int, from offset: Int) -> Substring {
     var end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
     if end > offset, bytes[end - 1] == 0x0D { end -= 1 }
     return Substring(String(decoding: bytes[offset..<max(offset, end)], as: UTF8.self))
   }
 
-  func line(_ i: Int) -> String {
+  package func line(_ i: Int) -> String {
     var end = i + 1 < starts.count ? starts[i + 1] - 1 : bytes.count
     if end > starts[i], bytes[end - 1] == 0x0D { end -= 1 }
     return String(decoding: bytes[starts[i]..<end], as: UTF8.self)
   }
 
-  func lineIndex(ofOffset offset: Int) -> Int {
+  package func lineIndex(ofOffset offset: Int) -> Int {
     var low = 0
     var high = starts.count - 1
     while low < high {
@@ -124,7 +127,7 @@ struct ConsoleBuffer {
   }
 
   /// `lines(containing:)` of each needle; a long log's needles are searched on `cores` cores.
-  func lines(containingEach needles: [String], cores: Int) -> [[Int]] {
+  package func lines(containingEach needles: [String], cores: Int) -> [[Int]] {
     let parts = bytes.count >= 1 << 22 ? min(cores, needles.count) : 1
     guard parts > 1 else { return needles.map(lines(containing:)) }
     var found = [[Int]](repeating: [], count: needles.count)
@@ -138,7 +141,7 @@ struct ConsoleBuffer {
   }
 
   /// The lines holding `needle`, each once, in order.
-  func lines(containing needle: String) -> [Int] {
+  package func lines(containing needle: String) -> [Int] {
     let pattern = Array(needle.utf8)
     var found: [Int] = []
     bytes.withUnsafeBufferPointer { buf in
@@ -167,11 +170,11 @@ struct ConsoleBuffer {
 
 /// A printk caller context as a number: none (no time stamp), console (a time stamp alone),
 /// a task (`[ T123]`, odd) or a CPU (`[  C1]`, even).
-enum Caller {
-  static let none = -1
-  static let console = 0
-  static func isCPU(_ code: Int) -> Bool { code > 0 && code % 2 == 0 }
-  static func code(_ context: Substring) -> Int {
+package enum Caller {
+  package static let none = -1
+  package static let console = 0
+  package static func isCPU(_ code: Int) -> Bool { code > 0 && code % 2 == 0 }
+  package static func code(_ context: Substring) -> Int {
     guard context != "console", let kind = context.first, let n = Int(context.dropFirst()) else { return console }
     return kind == "T" ? 1 + 2 * n : 2 + 2 * n
   }
@@ -181,7 +184,7 @@ extension ConsoleLine {
   /// The printk prefix syzkaller reads (`[  12.3][ T123] `, optionally after `<6>` or a
   /// dropped-messages note): the caller context (`T123`, `C1`, or `console` for a time stamp
   /// alone; nil with no stamp) and the text after it.
-  static func split(_ line: String) -> (context: Substring?, text: Substring) {
+  package static func split(_ line: String) -> (context: Substring?, text: Substring) {
     var rest = line[...]
     if rest.hasPrefix("** "), let end = rest.range(of: " printk messages dropped ** ") { rest = rest[end.upperBound...] }
     if rest.first == "<", let close = rest.firstIndex(of: ">"), rest[rest.index(after: rest.startIndex)..<close].allSatisfy(\.isNumber) {
@@ -206,13 +209,13 @@ extension ConsoleLine {
   }
 }
 
-struct ReportParser {
-  let buffer: ConsoleBuffer
-  let prefixes: PrefixCache
+package struct ReportParser {
+  package let buffer: ConsoleBuffer
+  package let prefixes: PrefixCache
   /// How many threads a long log is read on (tests compare 1 with more).
-  var cores = ProcessInfo.processInfo.activeProcessorCount
+  package var cores = ProcessInfo.processInfo.activeProcessorCount
 
-  init(_ log: String) {
+  package init(_ log: String) {
     buffer = ConsoleBuffer(log)
     prefixes = PrefixCache(buffer)
   }
@@ -224,21 +227,21 @@ struct ReportParser {
 
   /// Each line's printk prefix, read once: reports in a busy log read the same lines. The
   /// table is calloc'd, so a cache that reads a part of the log touches only that part's pages.
-  final class PrefixCache {
-    let buffer: ConsoleBuffer
+  package final class PrefixCache {
+    package let buffer: ConsoleBuffer
     /// Per line: 0 not read yet, else the caller + 2 (`Caller.none` is -1).
     private let callers: UnsafeMutablePointer<Int32>
     /// Per line: where its text starts, from the line's start.
     private let offsets: UnsafeMutablePointer<Int32>
 
-    init(_ buffer: ConsoleBuffer) {
+    package init(_ buffer: ConsoleBuffer) {
       self.buffer = buffer
       callers = Self.zeroed(buffer.count)
       offsets = Self.zeroed(buffer.count)
     }
 
     /// calloc's pages stay the kernel's zero page until written.
-    static func zeroed(_ count: Int) -> UnsafeMutablePointer<Int32> {
+    package static func zeroed(_ count: Int) -> UnsafeMutablePointer<Int32> {
       guard let raw = calloc(max(1, count), MemoryLayout<Int32>.stride) else { preconditionFailure("out of memory") }
       return raw.assumingMemoryBound(to: Int32.self)
     }
@@ -248,7 +251,7 @@ struct ReportParser {
       free(offsets)
     }
 
-    func callAsFunction(_ i: Int) -> (caller: Int, text: Int) {
+    package func callAsFunction(_ i: Int) -> (caller: Int, text: Int) {
       if callers[i] != 0 { return (Int(callers[i]) - 2, buffer.starts[i] + Int(offsets[i])) }
       let (caller, text) = buffer.prefix(i)
       // A caller number past Int32 (no kernel prints one) or a prefix past 2 GB is read again.
@@ -260,27 +263,27 @@ struct ReportParser {
     }
   }
 
-  struct Start {
-    var line: Int
+  package struct Start {
+    package var line: Int
     /// Index into ReportTable.all; nil for a cut-here marker with no known header after it.
-    var family: Int?
+    package var family: Int?
     /// The printk caller (`Caller`).
-    var context: Int
+    package var context: Int
   }
 
   /// The lines a report's header opens: the same printk caller's lines up to the next report.
-  struct Body {
-    var lines: [Int] = []
+  package struct Body {
+    package var lines: [Int] = []
     /// Stripped text; questionable frames (`? func`) left out.
-    var text: [Substring] = []
+    package var text: [Substring] = []
     /// Stripped text with questionable frames.
-    var all: [Substring] = []
-    var allLines: [Int] = []
+    package var all: [Substring] = []
+    package var allLines: [Int] = []
     /// The first line of the next report (the excerpt ends before it).
-    var excerptEnd = Int.max
+    package var excerptEnd = Int.max
   }
 
-  func splats() -> [Splat] {
+  package func splats() -> [Splat] {
     let starts = findStarts()
     var splats: [Splat] = []
     // Where each kind and title is in `splats`: a repeat is only counted, so its excerpt and
@@ -312,7 +315,7 @@ struct ReportParser {
   /// Each report's kind and title (no excerpt), in the order of `starts`. Each report is read
   /// alone, so a busy log's reports are read on every core, in contiguous parts; each part
   /// has a prefix cache of its own (the cache is not shared between threads).
-  func describeAll(_ starts: [Start]) -> [Splat?] {
+  package func describeAll(_ starts: [Start]) -> [Splat?] {
     // More parts than cores, so a core slowed by other work (the KTAP reader) takes fewer.
     let parts = cores > 1 ? min(4 * cores, starts.count / 64) : 1
     guard parts > 1 else { return starts.indices.map { describe(starts[$0], body(of: starts[$0], next: starts[($0 + 1)...])) } }
@@ -333,7 +336,7 @@ struct ReportParser {
   }
 
   /// Whether line `i` lists the locks of the task a hung-task report at `start` names.
-  func isHeldLocks(_ i: Int, of start: Start) -> Bool {
+  package func isHeldLocks(_ i: Int, of start: Start) -> Bool {
     let header = buffer.text(start.line, from: prefixes(start.line).text)
     guard let task = Match.after("INFO: task ", in: header), let end = task.find(" blocked") else { return false }
     let id = task[..<end.lowerBound]
@@ -344,7 +347,7 @@ struct ReportParser {
 
   // MARK: Finding reports
 
-  func findStarts() -> [Start] {
+  package func findStarts() -> [Start] {
     let found = buffer.lines(containingEach: ReportTable.all.map(\.header) + [ReportTable.cutHere], cores: cores)
     var candidates = Set<Int>()
     for lines in found { candidates.formUnion(lines) }
@@ -389,7 +392,7 @@ struct ReportParser {
   }
 
   /// The family whose literal the line holds and that does not call it benign, if any.
-  static func family(of text: Substring) -> Int? {
+  package static func family(of text: Substring) -> Int? {
     for (i, family) in ReportTable.all.enumerated() {
       guard let at = text.find(family.header) else { continue }
       if family.wordStart, at.lowerBound > text.startIndex {
@@ -405,11 +408,11 @@ struct ReportParser {
   }
 
   /// "Booting the kernel." after the kernel has printed: an unexpected reboot, not the boot.
-  func hasKernelOutput(before line: Int) -> Bool {
+  package func hasKernelOutput(before line: Int) -> Bool {
     (max(0, line - 200)..<line).contains { prefixes($0).caller != Caller.none }
   }
 
-  func body(of start: Start, next: ArraySlice<Start>) -> Body {
+  package func body(of start: Start, next: ArraySlice<Start>) -> Body {
     let ownContext = start.context > Caller.console
     // Without a caller id the next report ends this one (its lines cannot be told apart);
     // with one, the caller's lines go on past its next header as in syzkaller, since a report
@@ -450,7 +453,7 @@ struct ReportParser {
 
   /// nil: a header of a family that does not fail closed, in no format of it.
   /// A report's lines as shown, up to the next report, 80 lines or its end-of-trace line.
-  func excerpt(_ body: Body) -> [String] {
+  package func excerpt(_ body: Body) -> [String] {
     // Shown, and cut: a guest can print a line of any length (printk's own are under 1024).
     let raw = body.allLines.prefix { $0 < body.excerptEnd }.prefix(80).map {
       VisibleText.of(buffer.line($0), limit: ConsoleLine.shownLimit)
@@ -464,7 +467,7 @@ struct ReportParser {
   }
 
   /// The report's kind and title (its excerpt is left for `excerpt(_:)`).
-  func describe(_ start: Start, _ body: Body) -> Splat? {
+  package func describe(_ start: Start, _ body: Body) -> Splat? {
     let excerpt: [String] = []
     func splat(_ kind: Splat.Kind, _ title: String, _ function: String?, unrecognised: Bool = false, corrupted: Bool = false) -> Splat {
       var s = Splat(kind: kind, title: title, function: function, line: start.line + 1, excerpt: excerpt)
@@ -508,15 +511,15 @@ struct ReportParser {
 }
 
 /// Reads the function a title names out of a report's lines, following a stack spec.
-enum StackReader {
+package enum StackReader {
   /// One entry per stack trace read: the guilty frame, or "corrupted" when none was found.
-  static func frames(_ stack: StackSpec, _ lines: [Substring], allowQuestionable: Bool) -> [String] {
+  package static func frames(_ stack: StackSpec, _ lines: [Substring], allowQuestionable: Bool) -> [String] {
     let first = read(stack.parts, stack, lines, allowQuestionable)
     if !first.contains("corrupted") || stack.parts2.isEmpty { return first }
     return read(stack.parts2, stack, lines, allowQuestionable)
   }
 
-  static func read(_ parts: [StackPart], _ stack: StackSpec, _ lines: [Substring], _ allowQuestionable: Bool) -> [String] {
+  package static func read(_ parts: [StackPart], _ stack: StackSpec, _ lines: [Substring], _ allowQuestionable: Bool) -> [String] {
     var frames: [String] = []
     var results: [String] = []
     var traces = 0
@@ -568,7 +571,7 @@ enum StackReader {
     return results
   }
 
-  static func isTrace(_ part: StackPart) -> Bool {
+  package static func isTrace(_ part: StackPart) -> Bool {
     if case .trace = part { return true }
     return false
   }
@@ -576,7 +579,7 @@ enum StackReader {
 
 /// syzkaller's title clean-up: nothing that changes from run to run (pids, addresses, line
 /// numbers, offsets, CPU numbers, other numbers) stays in a title.
-enum TitleText {
+package enum TitleText {
   nonisolated(unsafe) static let executor = #/syz-executor\.?[0-9]+(?:[/:][0-9]+)?/#
   nonisolated(unsafe) static let syzkaller = #/syzkaller[0-9]+(?:[/:][0-9]+)?/#
   nonisolated(unsafe) static let address = #/([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}/#
@@ -587,7 +590,7 @@ enum TitleText {
   nonisolated(unsafe) static let number = #/(\W)(\d+)(\W|$)/#
   nonisolated(unsafe) static let longNumber = #/\d{7,}/#
 
-  static func generalise(_ title: String) -> String {
+  package static func generalise(_ title: String) -> String {
     var t = title
     if t.contains(where: \.isNumber) {
       t = repeatedly(t) { $0.replacing(executor, with: "syz-executor") }
@@ -603,7 +606,7 @@ enum TitleText {
     return sanitise(t)
   }
 
-  static func repeatedly(_ s: String, _ step: (String) -> String) -> String {
+  package static func repeatedly(_ s: String, _ step: (String) -> String) -> String {
     var current = s
     for _ in 0..<8 {
       let next = step(current)
@@ -614,7 +617,7 @@ enum TitleText {
   }
 
   /// At most 120 bytes, tabs as blanks, no control bytes or non-ASCII, single blanks.
-  static func sanitise(_ title: String) -> String {
+  package static func sanitise(_ title: String) -> String {
     var out: [UInt8] = []
     var previous: UInt8 = 0x20
     for (i, var byte) in title.utf8.enumerated() {
@@ -629,7 +632,7 @@ enum TitleText {
   }
 
   /// The function a title names: the word after its last " in ".
-  static func function(in title: String) -> String? {
+  package static func function(in title: String) -> String? {
     guard let r = title.range(of: " in ", options: .backwards) else { return nil }
     let name = title[r.upperBound...].prefix { $0.asciiValue.map(Match.isIdent) ?? false }
     return name.isEmpty || name == "corrupted" ? nil : String(name)

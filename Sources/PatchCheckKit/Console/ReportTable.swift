@@ -3,10 +3,13 @@
 // family whose literal it holds, and to that family's first format that matches.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 extension ReportFormat {
   /// A format recognised by a literal in the header, with no captures.
-  static func when(
+  package static func when(
     _ kind: Splat.Kind, _ literal: String, _ template: String, stack: StackSpec? = nil, corrupted: Bool = false
   ) -> ReportFormat {
     ReportFormat(
@@ -16,46 +19,46 @@ extension ReportFormat {
 
 extension StackSpec {
   /// Frames after `Call Trace:`.
-  static func trace(skip: [String] = [], _ extractor: FrameExtractor = .first) -> StackSpec {
+  package static func trace(skip: [String] = [], _ extractor: FrameExtractor = .first) -> StackSpec {
     StackSpec(parts: [.find { Match.isCallTrace($0) ? [] : nil }, .trace], skip: skip, extractor: extractor)
   }
 
   /// The faulting RIP, then the call trace.
-  static func rip(skip: [String] = [], _ extractor: FrameExtractor = .first) -> StackSpec {
+  package static func rip(skip: [String] = [], _ extractor: FrameExtractor = .first) -> StackSpec {
     StackSpec(parts: [.find(Match.rip), .find { Match.isCallTrace($0) ? [] : nil }, .trace], skip: skip, extractor: extractor)
   }
 
-  static let ripOnly = StackSpec(parts: [.find(Match.rip)])
+  package static let ripOnly = StackSpec(parts: [.find(Match.rip)])
 
   /// WARNINGs: the trapping RIP and what follows it, or else the call trace.
-  static func warning(skip: [String] = []) -> StackSpec {
+  package static func warning(skip: [String] = []) -> StackSpec {
     StackSpec(
       parts: [.find { Match.rip($0) ?? Match.interrupt($0) }, .trace],
       parts2: [.find { Match.isCallTrace($0) ? [] : nil }, .trace], skip: skip)
   }
 
   /// The first `at: func` lock site after `marker`.
-  static func lockSite(after marker: String) -> StackSpec {
+  package static func lockSite(after marker: String) -> StackSpec {
     StackSpec(parts: [.find(Match.literal(marker)), .find(Match.lockSite)], skipsFrames: false)
   }
 
   /// The first `[<pc>] func` after `marker`.
-  static func pcFrame(after marker: String) -> StackSpec {
+  package static func pcFrame(after marker: String) -> StackSpec {
     StackSpec(parts: [.find(Match.literal(marker)), .find(Match.pcFrame)], skipsFrames: false)
   }
 }
 
 extension Match {
   /// powerpc's `--- interrupt: 700 at func+0x..`.
-  static func interrupt(_ line: Substring) -> [String]? {
+  package static func interrupt(_ line: Substring) -> [String]? {
     guard let rest = after("--- interrupt: ", in: line), let at = rest.find(" at ") else { return nil }
     return function(at: rest[at.upperBound...]).map { [$0.name] }
   }
 
 }
 
-enum ReportTable {
-  static func kasanAccess(_ body: [Substring]) -> String? {
+package enum ReportTable {
+  package static func kasanAccess(_ body: [Substring]) -> String? {
     for line in body.prefix(12) {
       for key in ["Read of size", "Write of size", "Read at addr", "Write at addr"] where line.has(key) {
         return key.hasPrefix("Read") ? "Read" : "Write"
@@ -64,7 +67,7 @@ enum ReportTable {
     return nil
   }
 
-  static let bug = ReportFamily(
+  package static let bug = ReportFamily(
     header: "BUG:",
     formats: [
       ReportFormat(
@@ -275,14 +278,14 @@ enum ReportTable {
     ],
     benign: ["ODEBUG:", "Boot_DEBUG:", "xlog_status:", "DEBUG:", "BUG: no syscalls can create resource"], wordStart: true)
 
-  static let kfenceStack = StackSpec(parts: [
+  package static let kfenceStack = StackSpec(parts: [
     .find { line in
       guard line.has("BUG: KFENCE: "), let r = line.find(" in ") else { return nil }
       return Match.function(at: line[r.upperBound...]).map { [$0.name] }
     }, .trace,
   ])
 
-  static let warning = ReportFamily(
+  package static let warning = ReportFamily(
     header: "WARNING:",
     formats: [
       ReportFormat(
@@ -389,7 +392,7 @@ enum ReportTable {
       "USES DEPRECATED V2 CAPABILITIES",
     ], wordStart: true)
 
-  static let info = ReportFamily(
+  package static let info = ReportFamily(
     header: "INFO:",
     formats: [
       .when(
@@ -474,7 +477,7 @@ enum ReportTable {
       return !(line.has("INFO: sys_") && line.has(" is not present in /proc/kallsyms"))
     }, wordStart: true)
 
-  static let all: [ReportFamily] = [
+  package static let all: [ReportFamily] = [
     bug, warning, info,
     ReportFamily(
       header: "Unable to handle kernel",
@@ -670,12 +673,13 @@ enum ReportTable {
 
   /// Lines that mark a report without being one of the headers above: reports whose header
   /// got lost or is not in the table still count (fail closed).
-  static let cutHere = "------------[ cut here ]------------"
+  package static let cutHere = "------------[ cut here ]------------"
 }
 
 extension ReportFormat {
   /// `WARNING: ... file ... func`: a WARNING raised in `file` by a function containing `function`.
-  static func warningAt(_ file: String, _ function: String, _ template: String, skip: [String], kind: Splat.Kind = .warning) -> ReportFormat
+  package static func warningAt(_ file: String, _ function: String, _ template: String, skip: [String], kind: Splat.Kind = .warning)
+    -> ReportFormat
   {
     ReportFormat(
       kind: kind,

@@ -5,6 +5,9 @@
 // locks sysrq-d listed, unless the kernel already reported that task.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package enum StuckTasks {
   /// Hung-task reports for the runner's stuck tasks that `kernelReports` does not already name.
@@ -13,7 +16,7 @@ package enum StuckTasks {
     return reports(in: ConsoleLines(log), besides: kernelReports)
   }
 
-  static func reports(in console: ConsoleLines, besides kernelReports: [Splat]) -> [Splat] {
+  package static func reports(in console: ConsoleLines, besides kernelReports: [Splat]) -> [Splat] {
     let (raw, lines) = (console.visible, console.stripped)
     let known = Set(kernelReports.compactMap { $0.blocked?.task })
     var found: [Splat] = []
@@ -43,7 +46,7 @@ package enum StuckTasks {
   }
 
   /// sysrq-w's block for the task: "task:NAME state:D ... pid:PID" then its call trace.
-  static func stackLines(of pid: String, in lines: ArraySlice<String>) -> [String] {
+  package static func stackLines(of pid: String, in lines: ArraySlice<String>) -> [String] {
     guard
       let start = lines.firstIndex(where: {
         $0.hasPrefix("task:") && $0.contains(" state:D") && $0.contains(" pid:\(pid) ")
@@ -57,23 +60,23 @@ package enum StuckTasks {
   /// The task's locks from the last "locks held by NAME/PID:" list in the log (sysrq-d, or
   /// lockdep's own report: lockdep stops listing locks once it has reported a bug), as
   /// `lock at function`.
-  static func locks(of name: String, pid: String, in lines: ArraySlice<String>) -> [String] {
+  package static func locks(of name: String, pid: String, in lines: ArraySlice<String>) -> [String] {
     guard let header = lines.lastIndex(where: { isLocksHeader($0, name: name, pid: pid) }) else { return [] }
     return ConsoleAnalyzer.heldLocks(after: header, in: lines)
   }
 
-  static func isLocksHeader(_ line: String, name: String, pid: String) -> Bool {
+  package static func isLocksHeader(_ line: String, name: String, pid: String) -> Bool {
     line.hasPrefix("locks held by \(name)/\(pid):") || line.contains(" locks held by \(name)/\(pid):")
   }
 
   /// The lines that can hold a "locks held by" header once shown (see `locks(of:pid:in:headers:console:)`),
   /// found in one pass over the log for all hung tasks, last first.
-  struct HeaderLines {
-    var lines: [Int]
+  package struct HeaderLines {
+    package var lines: [Int]
     /// Those holding one of the three characters Unicode makes equal to an ASCII one.
-    var special: Set<Int>
+    package var special: Set<Int>
 
-    init(_ buffer: ConsoleBuffer) {
+    package init(_ buffer: ConsoleBuffer) {
       special = Set(buffer.lines(containing: "\u{212A}")).union(buffer.lines(containing: "\u{037E}"))
         .union(buffer.lines(containing: "\u{1FEF}"))
       lines = special.union(buffer.lines(containing: "locks held by ")).sorted(by: >)
@@ -86,7 +89,7 @@ package enum StuckTasks {
   /// only where its bytes do (showing turns control bytes into `^X`), except through the three
   /// characters Unicode makes equal to an ASCII one (KELVIN SIGN, GREEK QUESTION MARK, GREEK
   /// VARIA), so lines holding one of those are tried too; any other name takes the whole split.
-  static func locks(
+  package static func locks(
     of name: String, pid: String, in buffer: ConsoleBuffer, headers: () -> HeaderLines, console: () -> ConsoleLines
   ) -> [String] {
     let header = "locks held by \(name)/\(pid):"
@@ -106,7 +109,7 @@ package enum StuckTasks {
 
 extension ConsoleBuffer {
   /// Whether line `i`'s bytes hold `needle`.
-  func line(_ i: Int, holds needle: String) -> Bool {
+  package func line(_ i: Int, holds needle: String) -> Bool {
     let end = i + 1 < starts.count ? starts[i + 1] : bytes.count
     var needle = needle
     return needle.withUTF8 { n in
@@ -153,11 +156,11 @@ extension ConsoleAnalyzer {
 
 /// A console log split into lines once: as shown (control characters made visible) and with
 /// the printk prefix stripped.
-struct ConsoleLines {
-  let visible: [String]
-  let stripped: [String]
+package struct ConsoleLines {
+  package let visible: [String]
+  package let stripped: [String]
 
-  init(_ log: String) {
+  package init(_ log: String) {
     visible = log.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
       .map { VisibleText.of(String($0)) }
     stripped = visible.map(ConsoleLine.strip)

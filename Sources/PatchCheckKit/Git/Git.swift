@@ -8,12 +8,17 @@ package struct GitError: Error, CustomStringConvertible, Sendable {
   package let operation: String
   package let code: Int32
   package let message: String
+  package init(operation: String, code: Int32, message: String) {
+    self.operation = operation
+    self.code = code
+    self.message = message
+  }
   package var description: String { "\(operation) failed: \(message)" }
   package var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
 }
 
 @discardableResult
-func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
+package func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
   guard rc < 0 else { return rc }
   let message = git_error_last().map { String(cString: $0.pointee.message) } ?? "error \(rc)"
   throw GitError(operation: operation(), code: rc, message: message)
@@ -37,9 +42,9 @@ package enum LibGit2 {
 }
 
 package struct ObjectID: Hashable, Sendable, CustomStringConvertible {
-  var raw: git_oid
+  package var raw: git_oid
 
-  init(_ raw: git_oid) { self.raw = raw }
+  package init(_ raw: git_oid) { self.raw = raw }
 
   package init?(hex: String) {
     var oid = git_oid()
@@ -64,7 +69,7 @@ package struct ObjectID: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension Signature {
-  func withHandle<T>(_ body: (UnsafeMutablePointer<git_signature>) throws -> T) throws -> T {
+  package func withHandle<T>(_ body: (UnsafeMutablePointer<git_signature>) throws -> T) throws -> T {
     var sig: UnsafeMutablePointer<git_signature>?
     try check(
       git_signature_new(

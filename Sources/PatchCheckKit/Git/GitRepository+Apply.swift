@@ -44,10 +44,10 @@ extension GitRepository {
     defer { git_tree_free(sparseTree) }
 
     final class FilterState {
-      let filter: ((String, Int) -> Bool)?
-      var file = ""
-      var hunk = 0
-      init(_ filter: ((String, Int) -> Bool)?) { self.filter = filter }
+      package let filter: ((String, Int) -> Bool)?
+      package var file = ""
+      package var hunk = 0
+      package init(_ filter: ((String, Int) -> Bool)?) { self.filter = filter }
     }
     let state = FilterState(hunkFilter)
     var options = git_apply_options()
@@ -148,7 +148,7 @@ extension GitRepository {
   }
 
   /// The diff between two commits' trees, limited to `paths` (files or folders; none: all).
-  func withDiff<T>(
+  package func withDiff<T>(
     from old: ObjectID, to new: ObjectID, paths: [String] = [], contextLines: Int = 3, _ body: (OpaquePointer?) throws -> T
   ) throws -> T {
     let oldTree = try lookupTree(try commitInfo(old).tree)
@@ -178,7 +178,7 @@ extension GitRepository {
   /// libgit2 hashes a file whose header has no `index` line differently from git (whose id
   /// ignores that line's content): give every file one. Its ids must not be zero, which
   /// libgit2 reads as "no id".
-  static func withIndexLines(_ diff: String) -> String {
+  package static func withIndexLines(_ diff: String) -> String {
     var out: [Substring] = []
     var pendingHeader = false
     var sawIndex = false

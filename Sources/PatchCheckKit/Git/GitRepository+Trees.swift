@@ -27,7 +27,7 @@ extension GitRepository {
   }
 
   /// A tree from (path, blob, git file mode) entries, any mode git has.
-  func writeTree(raw entries: [(path: String, blob: ObjectID, mode: UInt32)]) throws -> ObjectID {
+  package func writeTree(raw entries: [(path: String, blob: ObjectID, mode: UInt32)]) throws -> ObjectID {
     var index: OpaquePointer?
     try check(git_index_new(&index), "new index")
     defer { git_index_free(index) }

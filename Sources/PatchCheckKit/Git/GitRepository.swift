@@ -5,7 +5,7 @@ import CGit2
 import Foundation
 
 package final class GitRepository: @unchecked Sendable {
-  let handle: OpaquePointer
+  package let handle: OpaquePointer
 
   private init(handle: OpaquePointer) { self.handle = handle }
   deinit { git_repository_free(handle) }
@@ -68,7 +68,7 @@ package final class GitRepository: @unchecked Sendable {
     return (tree, parents, String(cString: git_commit_message(commit)))
   }
 
-  func lookupCommit(_ id: ObjectID) throws -> OpaquePointer {
+  package func lookupCommit(_ id: ObjectID) throws -> OpaquePointer {
     var raw = id.raw
     var commit: OpaquePointer?
     try check(git_commit_lookup(&commit, handle, &raw), "look up commit \(id.short)")
@@ -76,7 +76,7 @@ package final class GitRepository: @unchecked Sendable {
     return commit
   }
 
-  func lookupTree(_ id: ObjectID) throws -> OpaquePointer {
+  package func lookupTree(_ id: ObjectID) throws -> OpaquePointer {
     var raw = id.raw
     var tree: OpaquePointer?
     try check(git_tree_lookup(&tree, handle, &raw), "look up tree \(id.short)")
@@ -123,14 +123,14 @@ package final class GitRepository: @unchecked Sendable {
   }
 
   /// `body` on the entry at `path` in a tree; nil when the tree has no such path.
-  func withEntry<T>(_ path: String, inTree treeID: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T? {
+  package func withEntry<T>(_ path: String, inTree treeID: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T? {
     let tree = try lookupTree(treeID)
     defer { git_tree_free(tree) }
     return try withEntry(path, in: tree, body)
   }
 
   /// `body` on the entry at `path` in an open tree; nil when the tree has no such path.
-  func withEntry<T>(_ path: String, in tree: OpaquePointer?, _ body: (OpaquePointer?) throws -> T) throws -> T? {
+  package func withEntry<T>(_ path: String, in tree: OpaquePointer?, _ body: (OpaquePointer?) throws -> T) throws -> T? {
     var entry: OpaquePointer?
     let rc = git_tree_entry_bypath(&entry, tree, path)
     if rc == GIT_ENOTFOUND.rawValue { return nil }

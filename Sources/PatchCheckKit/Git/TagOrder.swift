@@ -35,7 +35,7 @@ package enum TagOrder {
     return x.count < y.count
   }
 
-  enum Either: Equatable {
+  package enum Either: Equatable {
     case number(Int)
     case text(String)
   }

@@ -8,6 +8,8 @@
 // are named as such, never counted as unreached.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package enum CoverageProgram {
   /// The functions to trace, one name a line, in the initramfs.

@@ -2,6 +2,8 @@
 // generated runner as /init, and the few device nodes the kernel needs before devtmpfs.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package struct CpioArchive {
   private(set) var data = Data()

@@ -9,6 +9,8 @@
 // reaches the console; the host finds the cycles (`LockWitness`).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package enum LockWitnessProgram {
   /// Printed before and after the edge list on the console.
@@ -45,7 +47,7 @@ package enum LockWitnessProgram {
   /// apart, and never saw those acquisitions), and none of the classes above.
   package static var acquireFilter: String { "!(common_flags & 25) && " + classFilter }
   package static var releaseFilter: String { "!(common_flags & 24) && " + classFilter }
-  static var classFilter: String {
+  package static var classFilter: String {
     (ignoredClasses + spinningClasses).map { $0.contains("*") ? "!(name ~ \"\($0)\")" : "name != \"\($0)\"" }
       .joined(separator: " && ")
   }

@@ -3,6 +3,8 @@
 // probe shows a guest really runs under it; otherwise TCG.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 #if canImport(Glibc)
   import Glibc
@@ -124,11 +126,11 @@ package struct QemuBooter: Sendable {
     let start = Date()
     let control = ProcessControl()
     final class Watch: @unchecked Sendable {
-      var reached: Double?
-      var finished = false
-      var lines = 0
-      var last = ""
-      var release: String?
+      package var reached: Double?
+      package var finished = false
+      package var lines = 0
+      package var last = ""
+      package var release: String?
     }
     let watch = Watch()
     let result = try ProcessRunner.run(
@@ -163,7 +165,7 @@ package struct QemuBooter: Sendable {
 
   /// KVM when asked for, or when auto and a probe boot under KVM prints a kernel banner.
   /// The probe's answer is remembered per QEMU version in the cache folder.
-  func chooseAccelerator(_ options: BootOptions) throws -> (String, String?) {
+  package func chooseAccelerator(_ options: BootOptions) throws -> (String, String?) {
     switch options.accelerator {
     case "tcg": return ("tcg", "TCG (asked for)")
     case "kvm": return ("kvm", "KVM (asked for)")

@@ -3,6 +3,8 @@
 // the kernel it booted, and at the end waits out any task stuck in D state.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 /// The generated /init: mounts, lowers the hung-task timeout, runs the scenarios and prints
 /// KTAP v1 on the console, then says it is done and powers off.
@@ -152,7 +154,7 @@ package enum RunnerScript {
   /// trace at the end (the boot's time limit allows for it: `RunPlan.bootTimeout`).
   package static let witnessDrainLimit = 600
 
-  static func witnessFunctions(drainLimit: Int) -> String {
+  package static func witnessFunctions(drainLimit: Int) -> String {
     """
       # The lock-order witness: lock events from tracefs, streamed into awk (see
       # LockWitnessProgram); the reader's own tasks are not traced.
@@ -222,7 +224,7 @@ package enum RunnerScript {
   }
 
   /// Text safe inside a single-quoted shell word.
-  static func quoted(_ text: String) -> String {
+  package static func quoted(_ text: String) -> String {
     text.replacingOccurrences(of: "'", with: "'\\''")
   }
 }

@@ -5,6 +5,8 @@
 // ScenarioCatalog adds the user's own).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package struct ScenarioStep: Sendable {
   package var name: String
@@ -81,7 +83,7 @@ package enum ScenarioLibrary {
     return scenarios
   }
 
-  static func noScenario(_ available: [String]) -> PatchCheckError {
+  package static func noScenario(_ available: [String]) -> PatchCheckError {
     PatchCheckError(
       .usage, "no scenario selected: a run with none would check nothing",
       hint: "name at least one of: \(available.joined(separator: ", "))")

@@ -4,6 +4,8 @@
 // never replaces a built-in one silently (give it another name).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 /// Where scenario files are taken from, besides the built-in folder.
 package enum ScenarioSource: Sendable {
@@ -55,7 +57,7 @@ package struct ScenarioCatalog: Sendable {
     return catalog
   }
 
-  mutating func addFolder(
+  package mutating func addFolder(
     _ folder: URL, kind: ScenarioOrigin.Kind, builtIn: URL, orElse empty: () -> PatchCheckError
   ) throws {
     for file in try Self.yamlFiles(in: folder, orElse: empty) {
@@ -63,7 +65,7 @@ package struct ScenarioCatalog: Sendable {
     }
   }
 
-  mutating func add(_ file: URL, _ origin: ScenarioOrigin, builtIn: URL) throws {
+  package mutating func add(_ file: URL, _ origin: ScenarioOrigin, builtIn: URL) throws {
     // A manifest naming a file of a --scenario-dir: read once.
     guard seen.insert(file.standardizedFileURL.resolvingSymlinksInPath().path).inserted else { return }
     let definition = try ScenarioFile.load(file, origin: origin, builtIn: builtIn)
@@ -77,7 +79,7 @@ package struct ScenarioCatalog: Sendable {
     definitions.append(definition)
   }
 
-  static func yamlFiles(in folder: URL, orElse empty: () -> PatchCheckError) throws -> [URL] {
+  package static func yamlFiles(in folder: URL, orElse empty: () -> PatchCheckError) throws -> [URL] {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
       throw PatchCheckError(.scenarioFile, "cannot read the scenario folder \(folder.path)", hint: "check the path")
     }

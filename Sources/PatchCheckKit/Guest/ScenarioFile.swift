@@ -6,6 +6,8 @@
 // Any mistake is one error naming the file and line.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 import Yams
 
 extension ProjectData {
@@ -28,20 +30,20 @@ package struct ScenarioOrigin: Sendable, Codable, Equatable {
 }
 
 /// Text from a scenario file with where it starts, so that an error can name file:line.
-struct LocatedText: Sendable {
-  var text: String
-  var file: String
+package struct LocatedText: Sendable {
+  package var text: String
+  package var file: String
   /// The line the text's first line is on.
-  var line: Int
+  package var line: Int
 }
 
-struct StepTemplate: Sendable {
-  var name: LocatedText
-  var timeout: Int
-  var shell: LocatedText
+package struct StepTemplate: Sendable {
+  package var name: LocatedText
+  package var timeout: Int
+  package var shell: LocatedText
 }
 
-enum StepEntry: Sendable {
+package enum StepEntry: Sendable {
   case step(StepTemplate)
   /// One step per iteration: `times` expands to a count; each cycle list gives the
   /// iteration's value of its variable (cycled over the iterations).
@@ -51,7 +53,7 @@ enum StepEntry: Sendable {
 /// A scenario as its file defines it, before the run's knobs are filled in.
 package struct ScenarioDefinition: Sendable {
   package var name: String
-  var summary: LocatedText
+  package var summary: LocatedText
   /// igb PFs the guest must have (`devices: {igb: N}`).
   package var igbPFs: Int
   /// `race: true`: its steps race writers against each other (`Scenario.race`).
@@ -59,11 +61,11 @@ package struct ScenarioDefinition: Sendable {
   package var origin: ScenarioOrigin
   /// The line of `name:`, for errors about the scenario as a whole.
   package var line: Int
-  var steps: [StepEntry]
-  var snippets: [String: LocatedText]
+  package var steps: [StepEntry]
+  package var snippets: [String: LocatedText]
 
   /// The knobs a file may use as `{{NAME}}`.
-  static let knobs = ["vfs", "iterations"]
+  package static let knobs = ["vfs", "iterations"]
 
   /// The scenario at these knobs: what the guest runs.
   package func scenario(_ settings: ScenarioSettings) throws -> Scenario {
@@ -89,12 +91,12 @@ package struct ScenarioDefinition: Sendable {
     return Scenario(name: name, summary: try expand(summary, knobs), steps: steps, igbPFs: igbPFs, race: race)
   }
 
-  func instance(_ step: StepTemplate, _ values: [String: String]) throws -> ScenarioStep {
+  package func instance(_ step: StepTemplate, _ values: [String: String]) throws -> ScenarioStep {
     ScenarioStep(name: try expand(step.name, values), timeout: step.timeout, script: try expand(step.shell, values))
   }
 
   /// `{{NAME}}` replaced by the knob, iteration variable or snippet of that name.
-  func expand(_ located: LocatedText, _ values: [String: String], depth: Int = 0) throws -> String {
+  package func expand(_ located: LocatedText, _ values: [String: String], depth: Int = 0) throws -> String {
     var out = ""
     var rest = Substring(located.text)
     while let open = rest.range(of: "{{") {
@@ -120,7 +122,7 @@ package struct ScenarioDefinition: Sendable {
 
 /// Reads scenario files.
 package enum ScenarioFile {
-  static func error(_ file: String, _ line: Int?, _ message: String) -> PatchCheckError {
+  package static func error(_ file: String, _ line: Int?, _ message: String) -> PatchCheckError {
     PatchCheckError(
       .scenarioFile, "\(file)\(line.map { ":\($0)" } ?? ""): \(message)",
       hint: "fix the scenario file (README.md, \"Guest and scenarios\", gives the format)")
@@ -209,11 +211,11 @@ package enum ScenarioFile {
   }
 
   /// Steps and snippets from `include:` files.
-  struct Shared {
-    var steps: [String: StepTemplate] = [:]
-    var snippets: [String: LocatedText] = [:]
+  package struct Shared {
+    package var steps: [String: StepTemplate] = [:]
+    package var snippets: [String: LocatedText] = [:]
 
-    mutating func add(_ url: URL) throws {
+    package mutating func add(_ url: URL) throws {
       let file = url.path
       let root = try compose(url)
       let keys = try mapping(root, file, allowed: ["steps", "snippets"], what: "an include file")
@@ -237,7 +239,7 @@ package enum ScenarioFile {
     }
   }
 
-  static func compose(_ url: URL) throws -> Node {
+  package static func compose(_ url: URL) throws -> Node {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw error(url.path, nil, "cannot read the file")
     }
@@ -257,7 +259,7 @@ package enum ScenarioFile {
 
   /// A mapping's entries by key; a key outside `allowed` is an error (a misspelt key would
   /// otherwise be ignored silently).
-  static func mapping(_ node: Node, _ file: String, allowed: Set<String>, what: String) throws -> [String: Node] {
+  package static func mapping(_ node: Node, _ file: String, allowed: Set<String>, what: String) throws -> [String: Node] {
     guard let pairs = node.mapping else { throw error(file, node.mark?.line, "\(what) is a mapping of keys to values") }
     var keys: [String: Node] = [:]
     for (key, value) in pairs {
@@ -271,7 +273,7 @@ package enum ScenarioFile {
     return keys
   }
 
-  static func only(_ keys: [String: Node], _ allowed: Set<String>, _ file: String, _ node: Node) throws {
+  package static func only(_ keys: [String: Node], _ allowed: Set<String>, _ file: String, _ node: Node) throws {
     if let extra = keys.keys.sorted().first(where: { !allowed.contains($0) }) {
       throw error(file, keys[extra]?.mark?.line ?? node.mark?.line, "'\(extra)' does not go with 'repeat'")
     }
@@ -279,13 +281,13 @@ package enum ScenarioFile {
 
   /// A scalar's text with the line its text starts on (a block scalar starts on the line
   /// after its `|`).
-  static func text(_ node: Node, _ file: String, key: String) throws -> LocatedText {
+  package static func text(_ node: Node, _ file: String, key: String) throws -> LocatedText {
     guard let scalar = node.scalar else { throw error(file, node.mark?.line, "'\(key)' is text") }
     let block = scalar.style == .literal || scalar.style == .folded
     return LocatedText(text: scalar.string, file: file, line: (scalar.mark?.line ?? 0) + (block ? 1 : 0))
   }
 
-  static func step(_ node: Node, _ file: String) throws -> StepTemplate {
+  package static func step(_ node: Node, _ file: String) throws -> StepTemplate {
     let keys = try mapping(node, file, allowed: ["name", "timeout", "shell"], what: "a step")
     guard let name = keys["name"] else { throw error(file, node.mark?.line, "a step needs a 'name'") }
     guard let timeoutNode = keys["timeout"] else {

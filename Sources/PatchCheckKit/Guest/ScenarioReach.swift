@@ -4,6 +4,8 @@
 // for a series that names no scenarios: the scenarios that reach what the series changes.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package struct ScenarioReach: Sendable, Codable, Equatable {
   package var schema = "patchcheck-reach/1"

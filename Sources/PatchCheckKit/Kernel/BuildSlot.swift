@@ -2,12 +2,14 @@
 // the cache, guarded by a lock so that two runs never build in them at once.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package struct BuildSlot {
   package let home: PatchCheckHome
   package let repository: GitRepository
   package let key: String
-  let console: Terminal
+  package let console: Terminal
 
   package init(home: PatchCheckHome, repository: GitRepository, console: Terminal) {
     self.home = home
@@ -20,7 +22,7 @@ package struct BuildSlot {
   /// folders sharing one repository (PATCHCHECK_HOME set differently, a linked linux.git)
   /// must neither open each other's worktree nor move each other's branch.
   package var branch: String { "refs/heads/patchcheck/build-\(Self.hash(worktreePath.path))" }
-  var worktreeName: String { "patchcheck-build-\(Self.hash(worktreePath.path))" }
+  package var worktreeName: String { "patchcheck-build-\(Self.hash(worktreePath.path))" }
 
   package var worktreePath: URL { home.worktrees.appendingPathComponent(key).appendingPathComponent("build") }
   package var buildDirectory: URL { home.builds.appendingPathComponent(key) }
@@ -50,7 +52,7 @@ package struct BuildSlot {
   }
 
   /// ~/src/linux/.git -> "linux", ~/.cache/patchcheck/linux.git -> "linux"; plus a hash of the path.
-  static func key(for repository: GitRepository) -> String {
+  package static func key(for repository: GitRepository) -> String {
     let url = URL(fileURLWithPath: repository.gitDirectory).standardizedFileURL
     let last = url.lastPathComponent
     let name =
@@ -61,7 +63,7 @@ package struct BuildSlot {
   }
 
   /// FNV-1a of a path, six hex digits at most.
-  static func hash(_ path: String) -> String {
+  package static func hash(_ path: String) -> String {
     var hash: UInt64 = 1_469_598_103_934_665_603
     for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
     return String(hash % 0xFFFFFF, radix: 16)

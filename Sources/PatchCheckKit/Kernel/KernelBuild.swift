@@ -3,6 +3,8 @@
 // compiler errors (file:line).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package struct CompilerError: Sendable, Codable, Equatable {
   package var file: String
@@ -50,7 +52,7 @@ package struct KernelBuilder: Sendable {
     self.home = home
   }
 
-  static let requiredTools = ["make", "gcc", "flex", "bison", "bc"]
+  package static let requiredTools = ["make", "gcc", "flex", "bison", "bc"]
 
   package static func checkTools() throws {
     let missing = requiredTools.filter { ProcessRunner.which($0) == nil }
@@ -61,7 +63,7 @@ package struct KernelBuilder: Sendable {
     }
   }
 
-  var makeBase: [String] {
+  package var makeBase: [String] {
     var args = ["make", "-C", source.path, "O=\(buildDirectory.path)", "ARCH=\(arch)"]
     if ProcessRunner.which("ccache") != nil { args.append("CC=\(home.compilerWrapper.path) gcc") }
     if let localVersion { args.append("LOCALVERSION=\(localVersion)") }
@@ -75,7 +77,7 @@ package struct KernelBuilder: Sendable {
   /// its object holds the whole compressed kernel: from the cache, it was an earlier build's
   /// kernel under this build's boot header (CI booted 7.3.4-pc2d9d2db36669 built as
   /// 7.3.4-pcb3f469d6b7c0). kernel/configs.c and usr/initramfs_data.S are the same kind.
-  static let compilerWrapperScript = """
+  package static let compilerWrapperScript = """
     #!/bin/sh
     # Written by patchcheck (KernelBuilder.compilerWrapperScript): $1 is the compiler.
     cc=$1
@@ -92,7 +94,7 @@ package struct KernelBuilder: Sendable {
     """
 
   /// Writes the compiler wrapper unless it is already there as this version writes it.
-  func writeCompilerWrapper() throws {
+  package func writeCompilerWrapper() throws {
     let url = home.compilerWrapper
     guard
       (try? String(contentsOf: url, encoding: .utf8)) != Self.compilerWrapperScript
@@ -109,7 +111,7 @@ package struct KernelBuilder: Sendable {
   /// an empty cache misses on every object. Depend mode takes the headers from the .d file
   /// kbuild asks gcc for, and hits as well (bench/ccache-modes: a cold build 360 s against
   /// 440 s, ccache off 305 s; from a full cache 41 s against 44 s).
-  var environment: [String: String] {
+  package var environment: [String: String] {
     [
       "KBUILD_BUILD_USER": "patchcheck", "KBUILD_BUILD_HOST": "patchcheck",
       "KBUILD_BUILD_TIMESTAMP": "1970-01-01", "CCACHE_DIR": home.ccache.path,
@@ -118,15 +120,15 @@ package struct KernelBuilder: Sendable {
     ]
   }
 
-  var configKeyFile: URL { buildDirectory.appendingPathComponent(".patchcheck-config-key") }
-  var objectCountFile: URL { buildDirectory.appendingPathComponent(".patchcheck-objects") }
-  var builtStampFile: URL { buildDirectory.appendingPathComponent(".patchcheck-built") }
+  package var configKeyFile: URL { buildDirectory.appendingPathComponent(".patchcheck-config-key") }
+  package var objectCountFile: URL { buildDirectory.appendingPathComponent(".patchcheck-objects") }
+  package var builtStampFile: URL { buildDirectory.appendingPathComponent(".patchcheck-built") }
   package static let alwaysMakeVariable = "PATCHCHECK_ALWAYS_MAKE"
 
   /// What the last successful build was made of: the commit, the config's key and the make
   /// command and environment. nil when the source is not a known commit, or the config was
   /// just made again (configure removes its key).
-  func builtStamp() -> String? {
+  package func builtStamp() -> String? {
     guard let checkedOut, let key = try? String(contentsOf: configKeyFile, encoding: .utf8) else { return nil }
     // make every time, as before the stamp (the interruption test needs a make to stop).
     if ProcessInfo.processInfo.environment[Self.alwaysMakeVariable] == "1" { return nil }
@@ -160,7 +162,7 @@ package struct KernelBuilder: Sendable {
   /// The fragments' text, the kernel version, and a hash of every Kconfig file the last
   /// configuration read (Kconfig lists them in include/config/auto.conf.cmd) as this tree
   /// has them. Any change to an input of the configuration changes the key.
-  func configKey() throws -> String {
+  package func configKey() throws -> String {
     var parts = try fragments.map { try String(contentsOf: $0, encoding: .utf8) }
     let makefile = (try? String(contentsOf: source.appendingPathComponent("Makefile"), encoding: .utf8)) ?? ""
     parts.append(makefile.split(separator: "\n").prefix(6).joined(separator: "\n"))
@@ -176,7 +178,7 @@ package struct KernelBuilder: Sendable {
   }
 
   /// The source-relative paths on auto.conf.cmd's `deps_config := \` list.
-  static func kconfigInputs(_ text: String) -> [String] {
+  package static func kconfigInputs(_ text: String) -> [String] {
     var paths: [String] = []
     var inList = false
     // Each entry ends with a backslash, the last one too; a blank line ends the list.
@@ -206,7 +208,7 @@ package struct KernelBuilder: Sendable {
   }
 
   /// A full disk is the machine's problem, not the series': never a BUILD-FAIL.
-  func checkSpace(_ output: String) throws {
+  package func checkSpace(_ output: String) throws {
     guard output.contains("No space left on device") || output.contains("Disk quota exceeded") else { return }
     throw PatchCheckError(
       .noSpace, "no space left in \(buildDirectory.path) during the kernel build",
@@ -268,7 +270,7 @@ package struct KernelBuilder: Sendable {
 
   /// The result of a build make was spared: the image, the release and the config check as
   /// the last build left them, and a line in the log saying why make did not run.
-  func upToDate(image: URL, log: URL, configSeconds: Double, start: Date) throws -> BuildResult {
+  package func upToDate(image: URL, log: URL, configSeconds: Double, start: Date) throws -> BuildResult {
     let note = "patchcheck: \(image.path) is the build of \(checkedOut ?? "?") with this config and make command: make not run\n"
     let before = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     try (before + note).write(to: log, atomically: true, encoding: .utf8)
@@ -281,7 +283,7 @@ package struct KernelBuilder: Sendable {
   /// The build finished, but the image it left names another kernel: another process (a make
   /// of its own, a run that lost its lock) wrote into the build folder meanwhile. Nothing of
   /// it can be booted as this build; the stamp is gone, so the next run builds again.
-  func changedUnderBuild(image named: String, release: String, log: URL? = nil) -> PatchCheckError {
+  package func changedUnderBuild(image named: String, release: String, log: URL? = nil) -> PatchCheckError {
     try? FileManager.default.removeItem(at: builtStampFile)
     // make leaves an earlier build's image in place, with no other writer, when files in the
     // folder are dated after the clock (a clock stepped back): it says so in the log.
@@ -307,13 +309,13 @@ package struct KernelBuilder: Sendable {
   }
 
   /// The fragments' options checked in the build folder's .config.
-  func configCheck() throws -> ConfigCheck {
+  package func configCheck() throws -> ConfigCheck {
     let text = (try? String(contentsOf: buildDirectory.appendingPathComponent(".config"), encoding: .utf8)) ?? ""
     return try KernelConfigFile.check(fragments: fragments, config: text)
   }
 
   /// The release the build folder's last build made (include/config/kernel.release).
-  func builtRelease() -> String? {
+  package func builtRelease() -> String? {
     (try? String(contentsOf: buildDirectory.appendingPathComponent("include/config/kernel.release"), encoding: .utf8))
       .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
   }

@@ -3,6 +3,8 @@
 // checked in the resulting .config, and each one Kconfig dropped is reported by name.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package struct ConfigOption: Sendable, Codable, Equatable {
   package var name: String

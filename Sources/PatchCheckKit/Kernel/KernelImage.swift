@@ -5,6 +5,8 @@
 // process replaced from one that holds this build's kernel, before anything boots it.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckSeries
 
 package enum KernelImage {
   /// The release an x86 bzImage names, or nil when the file is not one (no "HdrS" header,

@@ -5,9 +5,13 @@
 // kept when every boot ran whole. The verdict then reads the series' reports through them.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 extension ApplyAndBoot {
-  enum BaseFindingsOutcome {
+  package enum BaseFindingsOutcome {
     /// The findings, and the base's boots when they were measured in this run.
     case found(BaseFindings, boots: [BootOutcome])
     /// The base could not be measured (it does not build, or a boot did not run whole).
@@ -16,7 +20,7 @@ extension ApplyAndBoot {
 
   /// The series' boots judged against what the base shows: asked only when a boot has a
   /// report to tell apart (never with --strict or without a series); the report records how.
-  func judgeAgainstBase(
+  package func judgeAgainstBase(
     _ boots: [BootOutcome], plan: RunPlan, base: BaseResolution, slot: BuildSlot, worktree: GitRepository,
     builder: KernelBuilder, tools: Tools, out: URL, report: inout Report
   ) throws -> (boots: [BootOutcome], baseline: BaseFindings?, baseBoots: [BootOutcome]) {
@@ -47,7 +51,7 @@ extension ApplyAndBoot {
     }
   }
 
-  func baseFindings(
+  package func baseFindings(
     _ plan: RunPlan, base: BaseResolution, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder, tools: Tools, out: URL
   ) throws -> BaseFindingsOutcome {
     let cache = BaseFindingsCache(home: home)

@@ -5,12 +5,16 @@
 // candidates that reach a changed function are the run's scenarios.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 extension ApplyAndBoot {
   /// Narrows `plan`'s candidate scenarios to those that reach `changes` on `base`,
   /// measuring the reach first when the cache does not have it. Leaves the base checked
   /// out and built in the slot when it measured.
-  func chooseByReach(
+  package func chooseByReach(
     _ plan: inout RunPlan, changes: ChangeMap, base: ObjectID, slot: BuildSlot, worktree: GitRepository,
     builder: KernelBuilder, tools: Tools, out: URL
   ) throws -> ScenarioChoice {
@@ -62,7 +66,7 @@ extension ApplyAndBoot {
 
   /// Builds the base and boots it once with every candidate, profiling every function the
   /// folders' C files define.
-  func measureReach(
+  package func measureReach(
     _ probe: RunPlan, folders: [String], base: ObjectID, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder,
     tools: Tools, out: URL
   ) throws -> ScenarioReach {

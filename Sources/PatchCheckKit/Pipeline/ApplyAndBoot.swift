@@ -3,12 +3,16 @@
 // kept in the run's folder whatever happens.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct ApplyAndBoot {
   package let home: PatchCheckHome
   package let options: RunOptions
-  let console: Terminal
-  let progress: ProgressLine
+  package let console: Terminal
+  package let progress: ProgressLine
 
   package init(home: PatchCheckHome, options: RunOptions) {
     self.home = home
@@ -18,11 +22,11 @@ package struct ApplyAndBoot {
   }
 
   /// What the long steps need, checked before minutes go into a build.
-  struct Tools {
-    var busybox: URL
-    var qemu: QemuInfo
+  package struct Tools {
+    package var busybox: URL
+    package var qemu: QemuInfo
 
-    static func locate() throws -> Tools {
+    package static func locate() throws -> Tools {
       try KernelBuilder.checkTools()
       return Tools(busybox: try Initramfs.findBusybox(), qemu: try QemuInfo.locate())
     }
@@ -37,7 +41,7 @@ package struct ApplyAndBoot {
   /// Runs a plan: apply -> build -> guest (boots, each judged) -> verdict -> report. Errors
   /// a user can cause before anything is applied are thrown; every later failure ends in a
   /// report with its verdict (and is in `report.error`).
-  func run(_ plan: RunPlan, tools: Tools) throws -> Report {
+  package func run(_ plan: RunPlan, tools: Tools) throws -> Report {
     var plan = plan
     let started = Date()
     let repository = try Applier.openRepository(plan.repository, home: home)
@@ -185,12 +189,12 @@ package struct ApplyAndBoot {
   }
 
   /// The files of one run's folder and how the report names them.
-  struct RunFiles {
-    let out: URL
-    var consoleLog: URL { out.appendingPathComponent("console.log") }
-    var buildLog: URL { out.appendingPathComponent("build.log") }
+  package struct RunFiles {
+    package let out: URL
+    package var consoleLog: URL { out.appendingPathComponent("console.log") }
+    package var buildLog: URL { out.appendingPathComponent("build.log") }
 
-    func describe(_ report: inout Report) throws {
+    package func describe(_ report: inout Report) throws {
       report.files = ["report": "report.json", "junit": "junit.xml", "summary": "summary.md", "kcidb": "kcidb.json"]
       if FileManager.default.fileExists(atPath: consoleLog.path) {
         report.files["console"] = "console.log"
@@ -218,7 +222,7 @@ package struct ApplyAndBoot {
   /// for the commit. The build's seconds exclude configuring. The image is copied to `keep`,
   /// and the copy is what boots: the shared build folder may hold another kernel by the time
   /// a later boot of this run starts, and the run's folder keeps the kernel its consoles came from.
-  func buildStage(_ builder: KernelBuilder, commit: ObjectID, log: URL, keep: URL) throws -> BuildResult {
+  package func buildStage(_ builder: KernelBuilder, commit: ObjectID, log: URL, keep: URL) throws -> BuildResult {
     var builder = builder
     builder.localVersion = Self.localVersion(for: commit)
     // Every caller has just force-checked-out `commit` in the build worktree.
@@ -251,7 +255,8 @@ package struct ApplyAndBoot {
   /// The guest's initramfs for `plan` on `commit` (checked out in the slot): the runner, the
   /// witness's focus (the classes lockdep cannot see, as this tree names them) and the
   /// changed functions the coverage program profiles.
-  func guestProgram(_ plan: RunPlan, commit: ObjectID, slot: BuildSlot, changes: ChangeMap?, busybox: URL, to initramfs: URL) throws {
+  package func guestProgram(_ plan: RunPlan, commit: ObjectID, slot: BuildSlot, changes: ChangeMap?, busybox: URL, to initramfs: URL) throws
+  {
     let focus =
       plan.guest.lockWitness
       ? try LockWitnessProgram.unvalidatedClasses(
@@ -265,7 +270,7 @@ package struct ApplyAndBoot {
 
   /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...
   /// Each boot is read (KTAP, kernel reports, the coverage of `changes`) and judged on its own.
-  func guestStage(
+  package func guestStage(
     _ plan: RunPlan, image: URL, release: String?, initramfs: URL, qemu: QemuInfo, out: URL, prefix: String,
     changes: ChangeMap? = nil
   ) throws -> [BootOutcome] {
@@ -301,7 +306,7 @@ package struct ApplyAndBoot {
 
   /// The same scenarios on the unpatched base (same config, same iterations, same number of
   /// boots): each kernel report labelled new, fixed or pre-existing.
-  func compareWithBase(
+  package func compareWithBase(
     _ plan: RunPlan, base: BaseResolution, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder, initramfs: URL,
     qemu: QemuInfo, out: URL, seriesBoots: [BootOutcome]
   ) throws -> BaseComparison {
@@ -323,7 +328,7 @@ package struct ApplyAndBoot {
 
   /// The patches as applied (after variant edits), as `git format-patch` files: what
   /// reproduces the run with `git am`, and what KCIDB's patchset hash is computed over.
-  static func writePatches(_ series: Series, to folder: URL) throws {
+  package static func writePatches(_ series: Series, to folder: URL) throws {
     try? FileManager.default.removeItem(at: folder)
     try FileManager.default.ensureDirectory(folder)
     let formatter = DateFormatter()
@@ -349,18 +354,18 @@ package struct ApplyAndBoot {
   }
 
   /// "-pc" and the commit's first twelve hex digits: `uname -r` in the guest names it.
-  static func localVersion(for commit: ObjectID) -> String {
+  package static func localVersion(for commit: ObjectID) -> String {
     "-pc\(commit.description.prefix(12))"
   }
 
-  static func runName(started: Date, series: String, variant: String) -> String {
+  package static func runName(started: Date, series: String, variant: String) -> String {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyyMMdd-HHmmss"
     formatter.timeZone = TimeZone(identifier: "UTC")
     return "\(formatter.string(from: started))-\(series)-\(variant)"
   }
 
-  static func write(_ report: Report, to out: URL) throws {
+  package static func write(_ report: Report, to out: URL) throws {
     // After a signal only the interrupt handler's ABORTED report is written: the run's own
     // thread may be seeing make or QEMU die of our kill and conclude BUILD-FAIL or FAIL.
     guard report.verdict == .aborted || !Interrupts.shared.interrupted else { return }
@@ -373,9 +378,4 @@ package struct ApplyAndBoot {
     try JUnitWriter.xml(for: report).write(to: out.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)
     try SummaryWriter.markdown(for: report).write(to: out.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
   }
-}
-
-func slug(_ text: String) -> String {
-  let allowed = text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
-  return String(String(allowed).split(separator: "-").joined(separator: "-").prefix(48))
 }

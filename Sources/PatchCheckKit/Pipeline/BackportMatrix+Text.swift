@@ -2,6 +2,10 @@
 // what a failed hunk needs and what the tree has), several as one table of per-hunk results.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 extension BackportMatrix {
   /// The detail of a single row, else the table.
@@ -10,7 +14,7 @@ extension BackportMatrix {
     return table
   }
 
-  func detail(_ row: BackportRow) -> [String] {
+  package func detail(_ row: BackportRow) -> [String] {
     var lines: [String] = []
     let outcome = row.outcome
     lines.append("base: \(outcome.base.used) (\(outcome.base.commit.prefix(12)))  variant: \(row.variant)")
@@ -57,7 +61,7 @@ extension BackportMatrix {
   }
 
   /// One line per tree and variant: the result of each hunk, in order.
-  var table: [String] {
+  package var table: [String] {
     let treeWidth = max(4, rows.map(\.tree.count).max() ?? 4)
     let variantWidth = max(7, rows.map(\.variant.count).max() ?? 7)
     var lines = [

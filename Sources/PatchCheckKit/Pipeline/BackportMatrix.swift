@@ -3,6 +3,10 @@
 // against its variant's expectation, and the exit code the rows call for.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// What to apply where.
 package struct BackportRequest: Sendable {
@@ -83,7 +87,7 @@ package struct BackportMatrix: Sendable {
   }
 
   /// Builds `head` in the repository's build slot; the log goes next to the cache's build folder.
-  static func buildOnce(_ head: ObjectID, repository: GitRepository, home: PatchCheckHome, console: Terminal, label: String) throws
+  package static func buildOnce(_ head: ObjectID, repository: GitRepository, home: PatchCheckHome, console: Terminal, label: String) throws
     -> BuildResult
   {
     let slot = BuildSlot(home: home, repository: repository, console: console)
@@ -109,7 +113,7 @@ package struct BackportMatrix: Sendable {
 
 extension BackportRow {
   /// The outcome against the variant's expected verdict (APPLY-FAIL, BUILD-FAIL, or applies and builds).
-  var meetsExpectation: Bool {
+  package var meetsExpectation: Bool {
     let built = build?.succeeded
     switch expectation {
     case "APPLY-FAIL": return !outcome.applied

@@ -3,6 +3,10 @@
 // (which git would read as good, bad or skip).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct ExitFailure: Error, Sendable, Equatable {
   /// Who reads the exit code.

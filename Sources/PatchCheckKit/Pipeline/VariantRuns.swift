@@ -2,6 +2,10 @@
 // and one exit code for them all.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct VariantRuns: Sendable {
   package var names: [String]

@@ -2,6 +2,10 @@
 // (`RunPlan.resolve`), with the series' manifest and the defaults.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct RunOptions: Sendable {
   package var series: String?

@@ -4,6 +4,10 @@
 // other choice — guest knobs, fragments, iterations, the lock witness — stays the plan's.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 extension RunPlan {
   /// This plan narrowed to `scenario`, with the first `patches` patches of the series (nil:

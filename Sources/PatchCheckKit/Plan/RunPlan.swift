@@ -6,6 +6,10 @@
 // verdict by (with the commit judged added by each).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct GuestPlan: Sendable {
   package var vfs: Int

@@ -2,6 +2,10 @@
 // pre-existing by comparing the boots with the series against the boots of the base.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct TitleComparison: Sendable, Codable, Equatable {
   package enum Label: String, Sendable, Codable {

@@ -2,6 +2,10 @@
 // scenarios, kernel reports and verdict, before the report absorbs them.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// One boot: what the guest did and what the console showed.
 package struct BootOutcome: Sendable {

@@ -2,6 +2,10 @@
 // database later (`report --merge`).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// What a ci run adds to a tag's report: enough to merge the report into a database later.
 package struct CIInfo: Codable, Sendable {
@@ -9,4 +13,11 @@ package struct CIInfo: Codable, Sendable {
   package var key: String
   package var configHash: String
   package var filesChanged: Int?
+
+  package init(tag: String, key: String, configHash: String, filesChanged: Int? = nil) {
+    self.tag = tag
+    self.key = key
+    self.configHash = configHash
+    self.filesChanged = filesChanged
+  }
 }

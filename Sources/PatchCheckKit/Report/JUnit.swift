@@ -4,15 +4,19 @@
 // system-out) and written by XMLWriter, which does all the escaping.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
-struct JUnitCase: XMLRepresentable {
-  var name: String
-  var className: String
-  var failure: String?
-  var skipped = false
-  var output: String?
+package struct JUnitCase: XMLRepresentable {
+  package var name: String
+  package var className: String
+  package var failure: String?
+  package var skipped = false
+  package var output: String?
 
-  var xmlElement: XMLWriter.Element {
+  package var xmlElement: XMLWriter.Element {
     var children: [XMLWriter.Element] = []
     if let failure {
       children.append(XMLWriter.Element("failure", [("message", String(failure.prefix(200)))], text: failure))
@@ -24,13 +28,13 @@ struct JUnitCase: XMLRepresentable {
   }
 }
 
-struct JUnitSuite: XMLRepresentable {
-  var name: String
-  var cases: [JUnitCase]
+package struct JUnitSuite: XMLRepresentable {
+  package var name: String
+  package var cases: [JUnitCase]
 
-  var failures: Int { cases.filter { $0.failure != nil }.count }
+  package var failures: Int { cases.filter { $0.failure != nil }.count }
 
-  var xmlElement: XMLWriter.Element {
+  package var xmlElement: XMLWriter.Element {
     XMLWriter.Element(
       "testsuite",
       [("name", name), ("tests", "\(cases.count)"), ("failures", "\(failures)"), ("skipped", "\(cases.filter(\.skipped).count)")],
@@ -39,11 +43,11 @@ struct JUnitSuite: XMLRepresentable {
 }
 
 /// The document's root: every suite of the run.
-struct JUnitDocument: XMLRepresentable {
-  var name = "patchcheck"
-  var suites: [JUnitSuite]
+package struct JUnitDocument: XMLRepresentable {
+  package var name = "patchcheck"
+  package var suites: [JUnitSuite]
 
-  var xmlElement: XMLWriter.Element {
+  package var xmlElement: XMLWriter.Element {
     XMLWriter.Element(
       "testsuites",
       [
@@ -54,8 +58,8 @@ struct JUnitDocument: XMLRepresentable {
   }
 }
 
-enum JUnitWriter {
-  static func suites(for report: Report) -> [JUnitSuite] {
+package enum JUnitWriter {
+  package static func suites(for report: Report) -> [JUnitSuite] {
     var suites: [JUnitSuite] = []
     suites.append(
       JUnitSuite(
@@ -145,7 +149,7 @@ enum JUnitWriter {
   }
 
   /// Suites and their elements on lines of their own, a test case's contents on its line.
-  static func xml(for report: Report) -> String {
+  package static func xml(for report: Report) -> String {
     XMLWriter.document(JUnitDocument(suites: suites(for: report)), blockDepth: 2)
   }
 }

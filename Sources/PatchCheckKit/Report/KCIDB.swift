@@ -3,68 +3,72 @@
 // KernelCI's database. The schema is checked with kcidb-io in the tests.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
-struct KCIDBDocument: Encodable {
-  struct Version: Encodable {
-    var major = 5
-    var minor = 3
+package struct KCIDBDocument: Encodable {
+  package struct Version: Encodable {
+    package var major = 5
+    package var minor = 3
   }
-  struct Resource: Encodable {
-    var name: String
-    var url: String
+  package struct Resource: Encodable {
+    package var name: String
+    package var url: String
   }
-  struct Checkout: Encodable {
-    var id: String
-    var origin: String
-    var tree_name: String?
-    var git_commit_hash: String?
-    var git_commit_name: String?
-    var patchset_hash: String
-    var patchset_files: [Resource]
-    var message_id: String?
-    var comment: String?
-    var start_time: String
-    var valid: Bool
-    var log_excerpt: String?
+  package struct Checkout: Encodable {
+    package var id: String
+    package var origin: String
+    package var tree_name: String?
+    package var git_commit_hash: String?
+    package var git_commit_name: String?
+    package var patchset_hash: String
+    package var patchset_files: [Resource]
+    package var message_id: String?
+    package var comment: String?
+    package var start_time: String
+    package var valid: Bool
+    package var log_excerpt: String?
   }
-  struct Build: Encodable {
-    var id: String
-    var checkout_id: String
-    var origin: String
-    var architecture = "x86_64"
-    var compiler: String?
-    var config_name = "tinyconfig+patchcheck-lockdep"
-    var start_time: String
-    var duration: Double?
-    var status: String
-    var log_excerpt: String?
+  package struct Build: Encodable {
+    package var id: String
+    package var checkout_id: String
+    package var origin: String
+    package var architecture = "x86_64"
+    package var compiler: String?
+    package var config_name = "tinyconfig+patchcheck-lockdep"
+    package var start_time: String
+    package var duration: Double?
+    package var status: String
+    package var log_excerpt: String?
   }
-  struct Environment: Encodable {
-    var comment: String
+  package struct Environment: Encodable {
+    package var comment: String
   }
-  struct Test: Encodable {
-    var id: String
-    var build_id: String
-    var origin: String
-    var path: String
-    var status: String
-    var comment: String?
-    var environment: Environment?
-    var log_excerpt: String?
-    var start_time: String
+  package struct Test: Encodable {
+    package var id: String
+    package var build_id: String
+    package var origin: String
+    package var path: String
+    package var status: String
+    package var comment: String?
+    package var environment: Environment?
+    package var log_excerpt: String?
+    package var start_time: String
   }
 
-  var version = Version()
-  var checkouts: [Checkout]
-  var builds: [Build]
-  var tests: [Test]
+  package var version = Version()
+  package var checkouts: [Checkout]
+  package var builds: [Build]
+  package var tests: [Test]
 }
 
-enum KCIDBWriter {
-  static let origin = "patchcheck"
+package enum KCIDBWriter {
+  package static let origin = "patchcheck"
 
   /// `patchFiles` are the patches as applied, in order (their files in the run folder).
-  static func document(for report: Report, patchFiles: [URL]) -> KCIDBDocument {
+  package static func document(for report: Report, patchFiles: [URL]) -> KCIDBDocument {
     let time = ISO8601DateFormatter().string(from: report.startedAt)
     let runID = report.run.replacingOccurrences(of: ":", with: "_")
     let checkoutID = "\(origin):\(runID)"
@@ -120,7 +124,7 @@ enum KCIDBWriter {
     return KCIDBDocument(checkouts: [checkout], builds: [buildRecord], tests: tests)
   }
 
-  static func status(_ outcome: TestOutcome) -> String {
+  package static func status(_ outcome: TestOutcome) -> String {
     switch outcome {
     case .pass: "PASS"
     case .fail: "FAIL"
@@ -131,12 +135,12 @@ enum KCIDBWriter {
   }
 
   /// KCIDB test paths are dot-separated names: keep letters, digits, '_' and '-'.
-  static func pathComponent(_ text: String) -> String {
+  package static func pathComponent(_ text: String) -> String {
     let mapped = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
     return String(mapped).split(separator: "_").joined(separator: "_")
   }
 
-  static func json(for report: Report, patchFiles: [URL]) throws -> Data {
+  package static func json(for report: Report, patchFiles: [URL]) throws -> Data {
     try JSON.encode(document(for: report, patchFiles: patchFiles))
   }
 }

@@ -1,6 +1,10 @@
 // With --repeat: one line of the report per boot (verdict, reason, report titles, console).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct RepeatSummary: Sendable, Codable {
   package var index: Int

@@ -2,6 +2,10 @@
 // every boot merged by title, and the worst verdict.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 extension Report {
   /// Takes in the boots of one build: the first boot's details, every boot's reports (one

@@ -1,6 +1,10 @@
 // The report takes in its variant's expectation: an unmet one replaces the verdict.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 extension Report {
   /// Checks the run against its variant's expectation. An unmet one replaces the verdict:

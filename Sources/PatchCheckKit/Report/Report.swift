@@ -3,6 +3,10 @@
 // report.json (sorted keys), junit.xml and summary.md beside console.log and build.log.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct Report: Sendable, Codable {
   package var schema = "patchcheck-report/1"

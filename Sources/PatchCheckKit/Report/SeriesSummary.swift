@@ -2,6 +2,10 @@
 // variant and patch count.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct SeriesSummary: Sendable, Codable {
   package var title: String

@@ -3,9 +3,13 @@
 // drive the reader's terminal.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
-enum SummaryWriter {
-  static func markdown(for report: Report) -> String {
+package enum SummaryWriter {
+  package static func markdown(for report: Report) -> String {
     var out = "# patchcheck: \(report.verdict.rawValue)\n\n\(report.reason)\n\n" + newSection(report)
     if let series = report.series {
       out +=
@@ -85,7 +89,7 @@ enum SummaryWriter {
 
   /// What the series brings, first: its new reports and failed scenarios, then what the base
   /// shows too (never hidden), or how the run was judged when the base was not asked.
-  static func newSection(_ report: Report) -> String {
+  package static func newSection(_ report: Report) -> String {
     // Only a run that booted its kernel and ran its scenarios has anything new to say.
     guard report.boot?.reachedRunner == true, ![.infraError, .aborted].contains(report.verdict) else { return "" }
     let failed = report.scenarios.filter { $0.result != .pass && $0.result != .skip }
@@ -119,7 +123,7 @@ enum SummaryWriter {
   }
 
   /// Each changed function with the scenarios that reached it and how often.
-  static func coverageSection(_ coverage: SeriesCoverage) -> String {
+  package static func coverageSection(_ coverage: SeriesCoverage) -> String {
     var out = "\n## Coverage of the changed code\n\n\(coverage.note)\n"
     if !coverage.functions.isEmpty {
       out += "\n| function | file | patch | reached by (hits) |\n|---|---|---|---|\n"

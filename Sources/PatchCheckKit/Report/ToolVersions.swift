@@ -2,6 +2,10 @@
 // QEMU, kernel), kept in the report so results from different builds are never mixed up.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct ToolVersions: Sendable, Codable {
   package var patchcheck = PatchCheckVersion.build

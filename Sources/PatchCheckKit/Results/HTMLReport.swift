@@ -4,17 +4,21 @@
 // a console or a mail is escaped.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package enum HTMLReport {
-  static let verdictColors: [String: String] = [
+  package static let verdictColors: [String: String] = [
     "PASS": "#2e7d32", "FAIL": "#c62828", "APPLY-FAIL": "#ef6c00", "BUILD-FAIL": "#6a1b9a",
     "INFRA-ERROR": "#616161", "EXPECTATION-UNMET": "#ad1457", "ABORTED": "#9e9e9e",
   ]
-  static let resultColors: [String: String] = [
+  package static let resultColors: [String: String] = [
     "pass": "#a5d6a7", "fail": "#ef9a9a", "timeout": "#e57373", "skip": "#e0e0e0", "missing": "#fafafa",
   ]
-  static let phases = ["apply", "checkout", "configure", "build", "initramfs", "boot", "analysis"]
-  static let phaseColors = ["#90caf9", "#80deea", "#ffe082", "#ffab91", "#ce93d8", "#a5d6a7", "#bcaaa4"]
+  package static let phases = ["apply", "checkout", "configure", "build", "initramfs", "boot", "analysis"]
+  package static let phaseColors = ["#90caf9", "#80deea", "#ffe082", "#ffab91", "#ce93d8", "#a5d6a7", "#bcaaa4"]
 
   /// Writes DIR/index.html for every series in `runs` (latest run per tag and variant).
   package static func write(runs: [RunRecord], to folder: URL, title: String = "patchcheck results") throws -> URL {
@@ -53,7 +57,7 @@ package enum HTMLReport {
       """
   }
 
-  static func section(series: String, runs: [RunRecord]) -> String {
+  package static func section(series: String, runs: [RunRecord]) -> String {
     // The latest run per (tag, variant).
     var latest: [String: RunRecord] = [:]
     for run in runs { latest[run.tag + "\u{0}" + run.variant] = run }
@@ -128,7 +132,7 @@ package enum HTMLReport {
   }
 
   /// Horizontal stacked bars: each tag's phase times (seconds).
-  static func chart(tags: [String], latest: [RunRecord]) -> String {
+  package static func chart(tags: [String], latest: [RunRecord]) -> String {
     guard !latest.isEmpty else { return "" }
     let totals = latest.map { run in phases.reduce(0.0) { $0 + (run.phases[$1] ?? 0) } }
     let most = max(totals.max() ?? 1, 1)

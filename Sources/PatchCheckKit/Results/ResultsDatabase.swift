@@ -5,6 +5,10 @@
 
 import Foundation
 import GRDB
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
   package static let databaseTableName = "run"
@@ -79,7 +83,7 @@ extension RunRecord {
 
 package final class ResultsDatabase: @unchecked Sendable {
   package let url: URL
-  let queue: DatabaseQueue
+  package let queue: DatabaseQueue
 
   /// Opens (creating when absent) the database at `url`. Waits up to `busyTimeout` for a
   /// writer in another process; a file that is not a database is never touched.
@@ -101,7 +105,7 @@ package final class ResultsDatabase: @unchecked Sendable {
   /// side by side, a run and `history`) can both decide to run v1, and the later one fails
   /// on a table the other just made. The database is then as it should be: only a failure
   /// that leaves a migration not applied is one.
-  static func migrate(_ queue: DatabaseQueue) throws {
+  package static func migrate(_ queue: DatabaseQueue) throws {
     do {
       try migrator.migrate(queue)
     } catch {
@@ -109,7 +113,7 @@ package final class ResultsDatabase: @unchecked Sendable {
     }
   }
 
-  static var migrator: DatabaseMigrator {
+  package static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
     migrator.registerMigration("v1") { db in
       try db.create(table: "run") { t in
@@ -184,11 +188,11 @@ package final class ResultsDatabase: @unchecked Sendable {
     try guarded { try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" } }
   }
 
-  func guarded<T>(_ body: () throws -> T) throws -> T {
+  package func guarded<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as PatchCheckError { throw error } catch { throw Self.explain(error, url: url) }
   }
 
-  static func explain(_ error: Error, url: URL) -> PatchCheckError {
+  package static func explain(_ error: Error, url: URL) -> PatchCheckError {
     let code = (error as? DatabaseError)?.resultCode
     switch code {
     case .SQLITE_BUSY?, .SQLITE_LOCKED?:

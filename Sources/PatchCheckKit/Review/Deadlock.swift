@@ -5,6 +5,11 @@
 // tasks each holding what the other waits for, or two classes taken in both orders, is AB-BA.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// One task of a wait-for cycle.
 package struct LockWait: Sendable, Codable, Equatable {
@@ -46,14 +51,14 @@ package enum Deadlock {
   /// graph tracer or the function profiler hooks (the coverage of the series' functions) has
   /// its return address replaced, so a lock it takes in a tail call is listed "at
   /// return_to_handler".
-  static func split(_ lock: String) -> (name: String, at: String?) {
+  package static func split(_ lock: String) -> (name: String, at: String?) {
     guard let range = lock.range(of: " at ", options: .backwards) else { return (lock, nil) }
     let at = String(lock[range.upperBound...])
     return (String(lock[..<range.lowerBound]), at.hasPrefix("return_to_handler") ? nil : at)
   }
 
   /// The locks lockdep's own reports say a task "is trying to acquire", by task ("sh:142").
-  static func acquiring(in reports: [Splat]) -> [String: String] {
+  package static func acquiring(in reports: [Splat]) -> [String: String] {
     var result: [String: String] = [:]
     for report in reports where report.kind.rawValue.hasPrefix("lockdep") {
       for (index, line) in report.excerpt.enumerated().dropLast() {
@@ -149,7 +154,7 @@ package enum Deadlock {
       kind: .blocked, summary: "\(blocked.count) task(s) blocked; no cycle among the reported tasks", tasks: tasks, lines: lines)
   }
 
-  static func cycle(
+  package static func cycle(
     _ ring: [BlockedTask], waited: (BlockedTask) -> String?, held: (BlockedTask) -> [(name: String, at: String?)]
   ) -> DeadlockExplanation {
     var tasks: [LockWait] = []

@@ -4,6 +4,11 @@
 // runs, so one bug in twenty boots is one finding.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// Where a finding's excerpt comes from: its first report, the others of that boot (for the
 /// wait-for cycle), and the run's folder.
@@ -85,7 +90,7 @@ package enum ReviewFindings {
   }
 
   /// Label, introducing and fixing patch, and the claim, from the tallies per kernel.
-  static func judge(title: String, kernels: [Tally], racy: Bool) -> ReviewFinding {
+  package static func judge(title: String, kernels: [Tally], racy: Bool) -> ReviewFinding {
     let base = kernels[0]
     let series = kernels[kernels.count - 1]
     let n = kernels.count - 1

@@ -2,6 +2,11 @@
 // from a guest's console, subjects from mails).
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package enum ReviewHTML {
   package static func page(_ review: Review) -> String {

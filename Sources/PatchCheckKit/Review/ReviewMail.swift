@@ -4,6 +4,11 @@
 // hits/runs, claim, explained deadlock, evidence excerpt and the command that reproduces it.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package enum ReviewMail {
   /// The reply's headers, from the mails of the series.
@@ -42,7 +47,7 @@ package enum ReviewMail {
     return lines.map { VisibleText.of($0) }.joined(separator: "\n") + "\n"
   }
 
-  static func body(_ review: Review) -> [String] {
+  package static func body(_ review: Review) -> [String] {
     let n = review.patches.count
     let baseName = review.base.map { "\($0.used) (\($0.commit.prefix(12)))" } ?? "?"
     var lines = [
@@ -95,7 +100,7 @@ package enum ReviewMail {
     }
   }
 
-  static func section(_ finding: ReviewFinding, number: Int, review: Review, sameDeadlockAs: Int? = nil) -> [String] {
+  package static func section(_ finding: ReviewFinding, number: Int, review: Review, sameDeadlockAs: Int? = nil) -> [String] {
     let n = review.patches.count
     func patch(_ k: Int) -> String { "patch \(k)/\(n) (\"\(review.patches[k - 1])\")" }
     var lines = ["\(number). [\(finding.label.rawValue)] \(finding.title)"]

@@ -3,6 +3,11 @@
 // boots, its report folder kept), and the findings by title with hits/runs on each kernel.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 /// One kernel of the review: the base alone (0 patches) or the series' first `patches`.
 package struct ReviewKernel: Sendable, Codable, Equatable {

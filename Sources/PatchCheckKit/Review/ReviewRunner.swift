@@ -6,13 +6,18 @@
 // review.txt (a reply to the series) and review.html; every run's report folder is kept.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package struct ReviewRunner {
   package let home: PatchCheckHome
   package let options: RunOptions
   package let budget: ReviewBudget
-  let console: Terminal
-  let progress: ProgressLine
+  package let console: Terminal
+  package let progress: ProgressLine
 
   package init(home: PatchCheckHome, options: RunOptions, budget: ReviewBudget) {
     self.home = home
@@ -144,7 +149,7 @@ package struct ReviewRunner {
   }
 
   /// Why the next block would overrun the budget, or nil.
-  func spent(_ review: Review, scenario: String, started: Date) -> String? {
+  package func spent(_ review: Review, scenario: String, started: Date) -> String? {
     if review.boots + budget.block > budget.maxBoots { return "boot budget spent (\(review.boots) of \(budget.maxBoots))" }
     let runs = review.runs.filter { $0.scenario == scenario && !$0.boots.isEmpty }
     let perBoot = runs.reduce(0) { $0 + $1.seconds } / Double(max(1, runs.reduce(0) { $0 + $1.boots.count }))
@@ -155,7 +160,7 @@ package struct ReviewRunner {
     return nil
   }
 
-  var budgetFlags: String {
+  package var budgetFlags: String {
     var flags: [String] = []
     if budget.maxBoots != ReviewBudget.defaultMaxBoots { flags.append("--max-boots \(budget.maxBoots)") }
     if budget.maxMinutes != ReviewBudget.defaultMaxMinutes { flags.append("--max-minutes \(Int(budget.maxMinutes))") }
@@ -163,7 +168,7 @@ package struct ReviewRunner {
   }
 
   /// The patchcheck command for this plan's tree, base, series and guest.
-  static func command(plan: RunPlan, base: BaseResolution, series: String? = nil, apply: Bool = false, extra: String) -> String {
+  package static func command(plan: RunPlan, base: BaseResolution, series: String? = nil, apply: Bool = false, extra: String) -> String {
     var words = ["patchcheck", apply ? "apply-and-boot" : "review", "--series", Self.quoted(series ?? plan.series.source)]
     if series == nil, plan.variantName != "as-posted" { words += ["--variant", plan.variantName] }
     if let repository = plan.repository { words += ["--repo", Self.quoted(repository)] }
@@ -176,12 +181,12 @@ package struct ReviewRunner {
     return (words + (extra.isEmpty ? [] : [extra])).joined(separator: " ")
   }
 
-  static func quoted(_ word: String) -> String {
+  package static func quoted(_ word: String) -> String {
     word.allSatisfy { $0.isLetter || $0.isNumber || "-_./,:=@+".contains($0) }
       ? word : "'\(word.replacingOccurrences(of: "'", with: "'\\''"))'"
   }
 
-  static func minutes(_ seconds: TimeInterval) -> String { String(format: "%d:%02d", Int(seconds) / 60, Int(seconds) % 60) }
+  package static func minutes(_ seconds: TimeInterval) -> String { String(format: "%d:%02d", Int(seconds) / 60, Int(seconds) % 60) }
 
   /// "1 new, 0 fixed, 2 pre-existing".
   package static func tally(_ findings: [ReviewFinding]) -> String {

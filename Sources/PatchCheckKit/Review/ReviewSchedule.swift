@@ -4,6 +4,11 @@
 // series — and on the prefix that introduced a finding seen only inside the series.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckRun
+import PatchCheckSeries
+import PatchCheckVerdict
 
 package enum ReviewSchedule {
   /// Runs per side after which a quiet race scenario is clear: 0 hits in 29 runs bound the

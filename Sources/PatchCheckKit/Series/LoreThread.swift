@@ -3,6 +3,7 @@
 // cache folder's patches/ so the next run reads it from there.
 
 import Foundation
+import PatchCheckBase
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -94,7 +95,7 @@ package enum LoreFetcher {
   }
 
   /// The thread's mbox text (gunzipped), or one line naming the URL and what went wrong.
-  static func fetch(_ url: URL, localCopy: URL) throws -> Data {
+  package static func fetch(_ url: URL, localCopy: URL) throws -> Data {
     func failure(_ what: String) -> PatchCheckError {
       PatchCheckError(
         .seriesFetch, "could not fetch \(url.absoluteString): \(what) (no local copy at \(localCopy.path))",
@@ -119,11 +120,11 @@ package enum LoreFetcher {
 }
 
 /// One GET, waited for: status and body, or the client's error in words.
-enum HTTPGet {
-  struct Answer: Sendable {
-    var status = 0
-    var body = Data()
-    var error: String?
+package enum HTTPGet {
+  package struct Answer: Sendable {
+    package var status = 0
+    package var body = Data()
+    package var error: String?
   }
 
   private final class Box: @unchecked Sendable {
@@ -131,7 +132,7 @@ enum HTTPGet {
     var answer = Answer()
   }
 
-  static func run(_ url: URL, timeout: TimeInterval) -> Answer {
+  package static func run(_ url: URL, timeout: TimeInterval) -> Answer {
     var request = URLRequest(url: url, timeoutInterval: timeout)
     request.setValue("patchcheck", forHTTPHeaderField: "User-Agent")
     let configuration = URLSessionConfiguration.ephemeral
@@ -167,5 +168,5 @@ enum HTTPGet {
 }
 
 extension String {
-  func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+  package func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }

@@ -2,6 +2,7 @@
 // series needs (its Subject as posted, the list and people to copy, the thread's ids).
 
 import Foundation
+import PatchCheckBase
 
 package struct MailEnvelope: Sendable, Codable, Equatable {
   /// The Subject as posted, tags and all ("[PATCH v9 0/1] PCI/IOV: ...").
@@ -31,7 +32,7 @@ package struct MailEnvelope: Sendable, Codable, Equatable {
   }
 
   /// The message-ids of a References or In-Reply-To header, without <>.
-  static func messageIDs(_ value: String?) -> [String] {
+  package static func messageIDs(_ value: String?) -> [String] {
     (value ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map {
       $0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
     }.filter { !$0.isEmpty }

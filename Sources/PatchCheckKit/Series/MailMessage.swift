@@ -2,6 +2,7 @@
 // and body transfer decoding. Only what `git format-patch` and list archives produce.
 
 import Foundation
+import PatchCheckBase
 
 package struct MailMessage: Sendable {
   package var headers: [(name: String, value: String)]
@@ -117,7 +118,7 @@ package enum RFC2047 {
     return result + rest
   }
 
-  static func decodeBytes(_ bytes: [UInt8], charset: String) -> String {
+  package static func decodeBytes(_ bytes: [UInt8], charset: String) -> String {
     switch charset {
     case "iso-8859-1", "latin1", "iso-8859-15", "windows-1252":
       return String(data: Data(bytes), encoding: .isoLatin1) ?? String(decoding: bytes, as: UTF8.self)
@@ -131,8 +132,8 @@ package enum RFC2047 {
   }
 }
 
-enum TransferEncoding {
-  static func qBytes(_ text: String) -> [UInt8] {
+package enum TransferEncoding {
+  package static func qBytes(_ text: String) -> [UInt8] {
     var out: [UInt8] = []
     let utf8 = Array(text.utf8)
     var i = 0
@@ -150,13 +151,13 @@ enum TransferEncoding {
     return out
   }
 
-  static func quotedPrintable(_ text: String) -> String {
+  package static func quotedPrintable(_ text: String) -> String {
     // Soft line breaks ("=\n") join lines; then =XX escapes.
     let joined = text.replacingOccurrences(of: "=\n", with: "")
     return String(decoding: qBytes(joined), as: UTF8.self)
   }
 
-  static func base64(_ text: String) -> String {
+  package static func base64(_ text: String) -> String {
     let compact = text.filter { !$0.isWhitespace }
     return Data(base64Encoded: compact).map { String(decoding: $0, as: UTF8.self) } ?? text
   }

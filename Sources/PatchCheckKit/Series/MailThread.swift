@@ -6,6 +6,7 @@
 // of the same diff) taken once. What was chosen and what was left is said in one line.
 
 import Foundation
+import PatchCheckBase
 
 /// What a thread held and what was taken from it (`series show --json`, the report).
 package struct ThreadReading: Sendable, Codable, Equatable {
@@ -73,43 +74,43 @@ package struct ThreadReading: Sendable, Codable, Equatable {
     revisions.count > 1 || replies + duplicates + resent + other > 0 || revisions.contains { !$0.complete }
   }
 
-  static func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
+  package static func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
 }
 
-enum MailThread {
+package enum MailThread {
   /// One message as the thread reader sees it.
-  struct Entry {
-    var mail: MailMessage
-    var id: String?
-    var inReplyTo: String?
-    var references: [String]
-    var tags: SubjectTags
-    var sender: String
-    var date: Date
-    var hasDiff: Bool
-    var hasDiffstat: Bool
-    var revision: Int
-    var counter: Int { tags.counter ?? 1 }
-    var expected: Int { max(tags.expected ?? 1, counter) }
-    var countersInferred: Bool { tags.counter == nil }
+  package struct Entry {
+    package var mail: MailMessage
+    package var id: String?
+    package var inReplyTo: String?
+    package var references: [String]
+    package var tags: SubjectTags
+    package var sender: String
+    package var date: Date
+    package var hasDiff: Bool
+    package var hasDiffstat: Bool
+    package var revision: Int
+    package var counter: Int { tags.counter ?? 1 }
+    package var expected: Int { max(tags.expected ?? 1, counter) }
+    package var countersInferred: Bool { tags.counter == nil }
   }
 
   /// A revision's patches by position (index 0: the cover).
-  struct Revision {
-    var version: Int
-    var slots: [Entry?] = [nil]
-    var resent = 0
+  package struct Revision {
+    package var version: Int
+    package var slots: [Entry?] = [nil]
+    package var resent = 0
     /// Places filled from the revision before (a partial re-roll: only the changed patches
     /// were posted again, each in reply to the one it replaces).
-    var borrowed: [Int] = []
+    package var borrowed: [Int] = []
 
-    var expected: Int { slots.count - 1 }
-    var present: [Entry] { slots.dropFirst().compactMap { $0 } }
-    var missing: [Int] { (1..<max(slots.count, 1)).filter { slots[$0] == nil } }
-    var firstDate: Date? { present.map(\.date).min() }
+    package var expected: Int { slots.count - 1 }
+    package var present: [Entry] { slots.dropFirst().compactMap { $0 } }
+    package var missing: [Int] { (1..<max(slots.count, 1)).filter { slots[$0] == nil } }
+    package var firstDate: Date? { present.map(\.date).min() }
 
     /// b4's add_patch, and a RESEND of the same diff at the same place taken once (the newest).
-    mutating func add(_ entry: Entry) {
+    package mutating func add(_ entry: Entry) {
       while slots.count < entry.expected + 1 { slots.append(nil) }
       guard let existing = slots[entry.counter] else {
         slots[entry.counter] = entry
@@ -131,7 +132,7 @@ enum MailThread {
   /// the thread held. `messageID` keeps only the thread that holds it; with `itsRevision`
   /// (a manifest naming its series by one message) the revision that message belongs to is
   /// taken rather than the newest.
-  static func select(_ messages: [MailMessage], revision asked: Int?, messageID: String?, itsRevision: Bool = false) throws
+  package static func select(_ messages: [MailMessage], revision asked: Int?, messageID: String?, itsRevision: Bool = false) throws
     -> (messages: [MailMessage], reading: ThreadReading)
   {
     var (entries, duplicates) = unique(messages)
@@ -175,30 +176,30 @@ enum MailThread {
     return (chosen, reading)
   }
 
-  static func noPatches(_ count: Int) -> PatchCheckError {
+  package static func noPatches(_ count: Int) -> PatchCheckError {
     PatchCheckError(
       .seriesEmpty, "no patches among the thread's \(count) message(s) (none but replies has a 'diff --git' part)",
       hint: "check the file is the series' thread, e.g. from 'b4 mbox' or lore's t.mbox.gz")
   }
 
   /// The b4 state: revisions, covers, replies, what is neither.
-  struct Grouping {
-    var revisions: [Int: Revision] = [:]
-    var covers: [Int: Entry] = [:]
-    var replies: [Entry] = []
-    var byID: [String: Entry] = [:]
+  package struct Grouping {
+    package var revisions: [Int: Revision] = [:]
+    package var covers: [Int: Entry] = [:]
+    package var replies: [Entry] = []
+    package var byID: [String: Entry] = [:]
     /// Numbered mails of a series that carry no diff (not covers, not replies).
-    var empty: [Entry] = []
+    package var empty: [Entry] = []
     /// The revision each patch and cover was put in.
-    var revisionOf: [String: Int] = [:]
-    var other = 0
+    package var revisionOf: [String: Int] = [:]
+    package var other = 0
 
     /// Revisions in the order they were posted (their first patch's date), as b4 orders them.
-    var ordered: [Revision] {
+    package var ordered: [Revision] {
       revisions.values.sorted { ($0.firstDate ?? .distantPast, $0.version) < ($1.firstDate ?? .distantPast, $1.version) }
     }
 
-    mutating func add(_ original: Entry) {
+    package mutating func add(_ original: Entry) {
       var entry = original
       if let id = entry.id { byID[id] = entry }
       // A follow-up with a trailer and no diff is a reply even without "Re:" (b4).
@@ -240,7 +241,7 @@ enum MailThread {
 
     /// b4's partial re-roll: a revision with holes whose every patch answers (up its thread) the
     /// patch of the same k/n in the revision before takes that revision's patches for its holes.
-    mutating func fillPartialRerolls() {
+    package mutating func fillPartialRerolls() {
       for version in revisions.keys.sorted() {
         guard let revision = revisions[version], !revision.missing.isEmpty,
           let previous = revisions[version - 1], previous.missing.isEmpty,
@@ -267,7 +268,7 @@ enum MailThread {
     }
 
     /// The asked revision, else the newest complete one.
-    func choose(_ asked: Int?) throws -> (Int, String) {
+    package func choose(_ asked: Int?) throws -> (Int, String) {
       let found = ordered
       guard let newest = found.last else { throw MailThread.noPatches(byID.count + replies.count + other) }
       let names = found.map { "v\($0.version)" }.joined(separator: ", ")
@@ -290,7 +291,7 @@ enum MailThread {
 
     /// The revision's cover: a `0/n` of that revision, else the message its first patch
     /// answers when that looks like a cover (b4).
-    func cover(of revision: Revision) -> Entry? {
+    package func cover(of revision: Revision) -> Entry? {
       if let cover = covers[revision.version] { return cover }
       for patch in revision.present {
         guard let parentID = patch.inReplyTo, let parent = byID[parentID], !parent.hasDiff else { continue }
@@ -301,14 +302,14 @@ enum MailThread {
       return nil
     }
 
-    static func hasReviewTrailer(_ body: String) -> Bool {
+    package static func hasReviewTrailer(_ body: String) -> Bool {
       body.range(
         of: #"(?m)^(Reviewed|Acked|Tested|Reported|Suggested)-by: "#, options: .regularExpression) != nil
     }
   }
 
   /// Messages with their thread fields; one per Message-ID (the first read).
-  static func unique(_ messages: [MailMessage]) -> ([Entry], duplicates: Int) {
+  package static func unique(_ messages: [MailMessage]) -> ([Entry], duplicates: Int) {
     var seen: Set<String> = []
     var entries: [Entry] = []
     var duplicates = 0
@@ -325,7 +326,7 @@ enum MailThread {
     return (entries, duplicates)
   }
 
-  static func entry(_ mail: MailMessage) -> Entry {
+  package static func entry(_ mail: MailMessage) -> Entry {
     let ids = MailEnvelope.messageIDs
     let tags = SubjectTags(mail.header("Subject") ?? "")
     let body = mail.body
@@ -340,7 +341,7 @@ enum MailThread {
   }
 
   /// The messages linked to `id` through In-Reply-To and References, either way.
-  static func thread(holding id: String, in entries: [Entry]) -> [Entry] {
+  package static func thread(holding id: String, in entries: [Entry]) -> [Entry] {
     var links: [String: Set<String>] = [:]
     for entry in entries {
       guard let own = entry.id else { continue }
@@ -361,7 +362,7 @@ enum MailThread {
   }
 
   /// Two postings of one change: the same diff once `index` lines and hunk positions are set aside.
-  static func sameDiff(_ a: Entry, _ b: Entry) -> Bool {
+  package static func sameDiff(_ a: Entry, _ b: Entry) -> Bool {
     func normal(_ entry: Entry) -> [Substring] {
       guard let diff = SeriesParser.extractDiff(entry.mail.body) else { return [] }
       return diff.split(separator: "\n").filter { !$0.hasPrefix("index ") }.map { line in
@@ -374,5 +375,5 @@ enum MailThread {
 }
 
 extension Array {
-  subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+  package subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

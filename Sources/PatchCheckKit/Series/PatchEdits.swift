@@ -4,6 +4,7 @@
 // The tree is never edited by hand: the edited diff is what libgit2 applies.
 
 import Foundation
+import PatchCheckBase
 
 /// Which hunks an edit means: a file, and optionally a hunk number (1-based, within that
 /// file in that patch) or a function named in the hunk's `@@` line; optionally one patch.
@@ -23,7 +24,7 @@ package struct ContextRewrite: Sendable, Codable, Equatable {
   package var from: String
   package var to: String
 
-  var target: HunkTarget { HunkTarget(file: file, hunk: hunk, function: function, patch: patch) }
+  package var target: HunkTarget { HunkTarget(file: file, hunk: hunk, function: function, patch: patch) }
 }
 
 package struct PatchEdit: Sendable, Codable, Equatable {
@@ -34,13 +35,13 @@ package struct PatchEdit: Sendable, Codable, Equatable {
   /// Line of this edit in the manifest, for errors.
   package var line: Int?
 
-  enum CodingKeys: String, CodingKey {
+  package enum CodingKeys: String, CodingKey {
     case drop, reverse
     case rewriteContext = "rewrite-context"
     case keepFiles = "keep-files"
   }
 
-  var describe: String {
+  package var describe: String {
     if let drop { return "drop \(drop.file)" + (drop.hunk.map { " hunk \($0)" } ?? "") + (drop.function.map { " in \($0)" } ?? "") }
     if let reverse { return "reverse \(reverse.file)" + (reverse.hunk.map { " hunk \($0)" } ?? "") }
     if let rewriteContext { return "rewrite context of \(rewriteContext.file)" }

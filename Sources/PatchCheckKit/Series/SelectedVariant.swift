@@ -2,6 +2,7 @@
 // what its run must show.
 
 import Foundation
+import PatchCheckBase
 
 package struct SelectedVariant: Sendable {
   package var name: String

@@ -2,6 +2,7 @@
 // base-commit), each patch's author, date, message, trailers, diff, files and diffstat.
 
 import Foundation
+import PatchCheckBase
 
 package struct FileStat: Sendable, Codable, Equatable {
   package var path: String
@@ -197,7 +198,7 @@ package enum SeriesParser {
   }
 
   /// Numbers of an "N/M" series that no mail holds, and numbers two mails hold.
-  static func gaps(in patches: [Patch], saidAlready: Set<Int>) -> [String] {
+  package static func gaps(in patches: [Patch], saidAlready: Set<Int>) -> [String] {
     var warnings: [String] = []
     let totals = Set(patches.map(\.total))
     if totals.count == 1, let total = totals.first, total > 0 {
@@ -230,7 +231,7 @@ package enum SeriesParser {
     return warnings
   }
 
-  static func readText(_ url: URL) throws -> String {
+  package static func readText(_ url: URL) throws -> String {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw PatchCheckError(.seriesUnreadable, "cannot read \(url.path)", hint: "check the path and its permissions")
     }
@@ -238,7 +239,7 @@ package enum SeriesParser {
   }
 
   /// From the first `diff --git` line to the `-- ` signature separator (or the end).
-  static func extractDiff(_ body: String) -> String? {
+  package static func extractDiff(_ body: String) -> String? {
     let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
     guard let start = lines.firstIndex(where: { $0.hasPrefix("diff --git ") }) else { return nil }
     var end = lines.endIndex
@@ -254,7 +255,7 @@ package enum SeriesParser {
     return diffLines.joined(separator: "\n") + "\n"
   }
 
-  static func baseCommit(in body: String) -> String? {
+  package static func baseCommit(in body: String) -> String? {
     for line in body.split(separator: "\n") where line.hasPrefix("base-commit:") {
       return line.dropFirst("base-commit:".count).trimmingCharacters(in: .whitespaces)
     }
@@ -264,7 +265,7 @@ package enum SeriesParser {
   /// The author from an in-body `From:` line when present (as `git am` does), else the mail's.
   /// The message is the subject, then the body up to the `---` line before the diffstat.
   /// A Date that is missing or cannot be read dates the commit now, and says why.
-  static func authorAndMessage(message: MailMessage, subject: String) -> (Signature, String, dateProblem: String?) {
+  package static func authorAndMessage(message: MailMessage, subject: String) -> (Signature, String, dateProblem: String?) {
     var bodyLines = message.body.split(separator: "\n", omittingEmptySubsequences: false)[...]
     var from = message.header("From") ?? "unknown <unknown@unknown>"
     var date = message.header("Date")
@@ -302,7 +303,7 @@ package enum SeriesParser {
   }
 
   /// Trailers: `Key: value` lines of the message's last paragraph.
-  static func trailers(in message: String) -> [Patch.Trailer] {
+  package static func trailers(in message: String) -> [Patch.Trailer] {
     let paragraphs = message.components(separatedBy: "\n\n")
     guard paragraphs.count > 1, let last = paragraphs.last else { return [] }
     let pattern = #/^([A-Za-z][A-Za-z0-9-]*): (.+)$/#
@@ -338,13 +339,13 @@ package enum SeriesParser {
 }
 
 /// `[PATCH v9 1/3] PCI/IOV: title` -> version 9, number 1, total 3, title (`SubjectTags`).
-struct SubjectLine {
-  var title: String
-  var version: Int?
-  var number: Int?
-  var total: Int?
+package struct SubjectLine {
+  package var title: String
+  package var version: Int?
+  package var number: Int?
+  package var total: Int?
 
-  init(_ subject: String) {
+  package init(_ subject: String) {
     let tags = SubjectTags(subject)
     title = tags.title
     version = tags.version
@@ -353,9 +354,9 @@ struct SubjectLine {
   }
 }
 
-enum Address {
+package enum Address {
   /// `Name <email>` (quotes removed) or a bare address.
-  static func parse(_ value: String) -> (String, String) {
+  package static func parse(_ value: String) -> (String, String) {
     if let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close {
       let name = value[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
       let email = String(value[value.index(after: open)..<close])
@@ -366,9 +367,9 @@ enum Address {
   }
 }
 
-enum MailDate {
+package enum MailDate {
   /// RFC 2822 date and its UTC offset in minutes; nil when unreadable.
-  static func parse(_ value: String) -> (Date, Int)? {
+  package static func parse(_ value: String) -> (Date, Int)? {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     let trimmed = value.replacingOccurrences(of: #"\s*\(.*\)$"#, with: "", options: .regularExpression)

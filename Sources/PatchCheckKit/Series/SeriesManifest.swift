@@ -3,6 +3,7 @@
 // that exercise it, and its variants. The mbox itself is never committed.
 
 import Foundation
+import PatchCheckBase
 import Yams
 
 package struct SeriesManifest: Sendable, Codable {
@@ -39,7 +40,7 @@ package struct SeriesManifest: Sendable, Codable {
   /// The manifest line of each `scenario-files` entry.
   package var scenarioFileLines: [Int] = []
 
-  enum CodingKeys: String, CodingKey {
+  package enum CodingKeys: String, CodingKey {
     case name
     case isDefault = "default"
     case messageID = "message-id"
@@ -83,7 +84,7 @@ package struct SeriesManifest: Sendable, Codable {
 
   /// The keys a manifest may have, by where they sit. The decoder passes over any other key,
   /// so a misspelt one (`verdit:` under `expect:`) would be ignored and its check never made.
-  static let knownKeys: [String: [String]] = [
+  package static let knownKeys: [String: [String]] = [
     "": ["name", "default", "message-id", "lore", "stated-base", "fallback-base", "scenarios", "scenario-files", "variants"],
     "variant": ["description", "edits", "expect", "base"],
     "expect": ["verdict", "splat"],
@@ -94,7 +95,7 @@ package struct SeriesManifest: Sendable, Codable {
   ]
 
   /// Every key is one the manifest's format has: an unknown one is a manifest error with its line.
-  func checkKeys(text: String) throws {
+  package func checkKeys(text: String) throws {
     guard let root = try Yams.compose(yaml: text) else { return }
     func check(_ node: Node?, as kind: String, at place: String) throws {
       guard let mapping = node?.mapping, let known = Self.knownKeys[kind] else { return }
@@ -124,7 +125,7 @@ package struct SeriesManifest: Sendable, Codable {
   /// Every variant's `splat:` expectation compiles as a regular expression (one that does not
   /// would otherwise be judged as something else, or never match): refused at load, with the
   /// manifest's line.
-  func checkSplatPatterns(text: String) throws {
+  package func checkSplatPatterns(text: String) throws {
     for (name, variant) in (variants ?? [:]).sorted(by: { $0.key < $1.key }) {
       guard let pattern = variant.expect?.splat else { continue }
       do {
@@ -198,7 +199,7 @@ package struct SeriesManifest: Sendable, Codable {
 
 extension SeriesManifest {
   /// Records the manifest line of each variant edit, so errors can name it.
-  mutating func attachLines(from text: String) throws {
+  package mutating func attachLines(from text: String) throws {
     guard let root = try Yams.compose(yaml: text) else { return }
     scenarioFileLines = root["scenario-files"]?.sequence?.map { $0.mark?.line ?? 0 } ?? []
     guard let variantsNode = root["variants"]?.mapping else { return }
@@ -229,8 +230,8 @@ extension SeriesManifest {
   }
 }
 
-enum ManifestErrors {
-  static func describe(_ error: DecodingError) -> String {
+package enum ManifestErrors {
+  package static func describe(_ error: DecodingError) -> String {
     switch error {
     case .keyNotFound(let key, let context):
       return "missing key '\(key.stringValue)'\(where_(context))"

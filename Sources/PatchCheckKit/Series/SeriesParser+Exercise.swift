@@ -3,6 +3,7 @@
 // and the regression tests for its findings both call this, so they test the same thing.
 
 import Foundation
+import PatchCheckBase
 
 extension SeriesParser {
   package static func exercise(_ data: Data) {

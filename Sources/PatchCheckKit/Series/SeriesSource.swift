@@ -3,10 +3,16 @@
 // is looked up in ../shared/patches and the cache folder, and fetched when it is nowhere.
 
 import Foundation
+import PatchCheckBase
 
 package struct LoadedSeries: Sendable {
   package var series: Series
   package var manifest: SeriesManifest?
+
+  package init(series: Series, manifest: SeriesManifest?) {
+    self.series = series
+    self.manifest = manifest
+  }
 
   /// The series' name in branch names, run names and the results database: its manifest's
   /// name, else its title made a slug (`apply` and `apply-and-boot` name one branch alike).
@@ -77,7 +83,7 @@ package enum SeriesSource {
   }
 
   /// The manifest `spec` names (nil: the default one).
-  static func named(_ spec: String?, in manifests: URL) throws -> SeriesManifest {
+  package static func named(_ spec: String?, in manifests: URL) throws -> SeriesManifest {
     guard let spec else { return try SeriesManifest.defaultManifest(in: manifests) }
     guard let found = try SeriesManifest.all(in: manifests).first(where: { $0.manifest.name == spec }) else {
       throw PatchCheckError(

@@ -3,22 +3,23 @@
 // grouped into revisions the way maintainers' tools group it.
 
 import Foundation
+import PatchCheckBase
 
-struct SubjectTags: Sendable, Equatable {
-  var title = ""
+package struct SubjectTags: Sendable, Equatable {
+  package var title = ""
   /// `Re:`, `Aw:`, `Fwd:` or any two- or three-letter prefix before a `[`: a reply, never a patch.
-  var reply = false
-  var resend = false
-  var rfc = false
+  package var reply = false
+  package var resend = false
+  package var rfc = false
   /// A `PATCH` tag was there.
-  var patch = false
+  package var patch = false
   /// `vN`; nil when the subject has none (then the thread decides, v1 by default).
-  var version: Int?
+  package var version: Int?
   /// `k/n`; nil when the subject has none (a lone patch: 1/1).
-  var counter: Int?
-  var expected: Int?
+  package var counter: Int?
+  package var expected: Int?
 
-  init(_ raw: String) {
+  package init(_ raw: String) {
     var subject = raw.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
       .trimmingCharacters(in: .whitespaces)
     if subject.range(of: #"^(re|aw|fwd):"#, options: [.regularExpression, .caseInsensitive]) != nil

@@ -2,6 +2,7 @@
 // hunk by hunk (read to edit variants and to report where each hunk lands).
 
 import Foundation
+import PatchCheckBase
 
 package struct DiffFile: Sendable {
   package var oldPath: String?
@@ -31,7 +32,7 @@ package struct Hunk: Sendable {
   }
 
   /// Counts recomputed from the lines (after an edit changed them).
-  mutating func recount() {
+  package mutating func recount() {
     oldCount = lines.filter { $0.first == " " || $0.first == "-" || $0.isEmpty }.count
     newCount = lines.filter { $0.first == " " || $0.first == "+" || $0.isEmpty }.count
   }
@@ -216,7 +217,7 @@ extension UnifiedDiff {
   /// nil to keep it). libgit2 only searches forward from a hunk's stated line, so a hunk
   /// that moved up (offset < 0) fails there where `git apply` finds it; moving the header
   /// to the located line makes both agree.
-  static func relocate(_ diff: String, to located: [[Int?]]) -> String {
+  package static func relocate(_ diff: String, to located: [[Int?]]) -> String {
     var fileIndex = -1
     var hunkIndex = 0
     var delta = 0
@@ -262,11 +263,11 @@ extension UnifiedDiff {
   }
 }
 
-struct HunkHeader {
-  var oldStart, oldCount, newStart, newCount: Int
-  var section: String
+package struct HunkHeader {
+  package var oldStart, oldCount, newStart, newCount: Int
+  package var section: String
 
-  init?(_ line: String) {
+  package init?(_ line: String) {
     guard let match = line.firstMatch(of: #/^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/#),
       let oldStart = Int(match.output.1), let newStart = Int(match.output.3)
     else { return nil }

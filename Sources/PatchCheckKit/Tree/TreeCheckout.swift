@@ -2,6 +2,7 @@
 // worktree on a branch patchcheck/checkout/NAME of the tree repository.
 
 import Foundation
+import PatchCheckBase
 
 package struct TreeCheckout: Sendable, Encodable {
   /// The folder made, absolute.

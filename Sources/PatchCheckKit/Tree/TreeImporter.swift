@@ -3,6 +3,7 @@
 // Each import is a child of the previous one, so several versions form a history.
 
 import Foundation
+import PatchCheckBase
 
 #if canImport(Glibc)
   import Glibc
@@ -134,7 +135,7 @@ package struct TreeImporter: Sendable {
 
   /// The Debian version of `linux-source-SERIES` that packages upstream release `upstream`:
   /// from apt's lists, else from a package downloaded before.
-  func packageVersion(series: String, upstream: String) throws -> String {
+  package func packageVersion(series: String, upstream: String) throws -> String {
     let package = "linux-source-\(series)"
     let listed = (try? ProcessRunner.run(["apt-cache", "madison", package], collectLimit: 65536))?.output ?? ""
     let versions =
@@ -232,10 +233,10 @@ package struct TreeImporter: Sendable {
     }
     let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     final class Results: @unchecked Sendable {
-      var entries: [TreeEntry?]
-      var error: Error?
-      let lock = NSLock()
-      init(count: Int) { entries = Array(repeating: nil, count: count) }
+      package var entries: [TreeEntry?]
+      package var error: Error?
+      package let lock = NSLock()
+      package init(count: Int) { entries = Array(repeating: nil, count: count) }
     }
     let results = Results(count: files.count)
     DispatchQueue.concurrentPerform(iterations: threads) { worker in
@@ -268,15 +269,15 @@ package struct TreeImporter: Sendable {
 
 /// What `tree import --debian` was given, checked before anything runs: `''`, `=` or
 /// `7.3=` would otherwise reach an index into an empty list or download the wrong package.
-struct DebianSpec: Equatable {
+package struct DebianSpec: Equatable {
   /// MAJOR.MINOR, the suffix of `linux-source-`.
-  var series: String
+  package var series: String
   /// MAJOR.MINOR.PATCH when one upstream release was asked for.
-  var upstream: String?
+  package var upstream: String?
   /// An exact Debian package version (`7.3=7.3.4-1~bpo13+1`).
-  var exact: String?
+  package var exact: String?
 
-  init(_ version: String) throws {
+  package init(_ version: String) throws {
     let parts = version.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
     let left = parts.first ?? ""
     let exact = parts.count > 1 ? parts[1] : nil
@@ -299,16 +300,16 @@ struct DebianSpec: Equatable {
 }
 
 /// The files of a source folder with their git modes.
-enum SourceWalk {
-  struct File: Sendable {
-    var relative: String
-    var absolute: String
-    var mode: TreeEntry.Mode
+package enum SourceWalk {
+  package struct File: Sendable {
+    package var relative: String
+    package var absolute: String
+    package var mode: TreeEntry.Mode
   }
 
   /// The regular files and symlinks under `root`, and what git cannot hold (FIFOs, sockets,
   /// devices) or lstat could not read, by path: the importer says what it left out.
-  static func files(under root: URL) throws -> (files: [File], skipped: [String]) {
+  package static func files(under root: URL) throws -> (files: [File], skipped: [String]) {
     var result: [File] = []
     var skipped: [String] = []
     let base = root.path

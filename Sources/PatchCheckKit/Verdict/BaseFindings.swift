@@ -4,6 +4,9 @@
 // counted, never by itself a FAIL) and only what the series adds can fail it.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct BaseFindings: Sendable, Codable, Equatable {
   package struct Finding: Sendable, Codable, Equatable {

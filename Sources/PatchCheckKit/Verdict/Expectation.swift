@@ -2,6 +2,9 @@
 // backport that stopped applying, must never read as what it was expected to be.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct ExpectationResult: Sendable, Codable {
   package var expectedVerdict: String?

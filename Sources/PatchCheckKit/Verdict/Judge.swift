@@ -5,6 +5,9 @@
 // selected scenario ran every step and passed.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package enum Judge {
   /// - Parameter expectedRelease: the kernel release the build produced (`uname -r` of the
@@ -92,7 +95,7 @@ package enum Judge {
   }
 
   /// "SKIP not supported by this kernel" -> "not supported by this kernel".
-  static func reason(ofSkip directive: String) -> String {
+  package static func reason(ofSkip directive: String) -> String {
     let text = directive.hasPrefix("SKIP") ? String(directive.dropFirst(4)) : directive
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     return trimmed.isEmpty ? "skipped" : trimmed

@@ -3,6 +3,9 @@
 // Fisher's exact test for "more often on one side than on the other".
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 /// Hits of a finding in runs (boots) of one kernel: the kernel test robot's "3/30".
 package struct Tally: Sendable, Codable, Equatable, CustomStringConvertible {
@@ -66,7 +69,7 @@ package enum Rates {
   }
 
   /// P(X <= k) for X ~ Binomial(n, rate).
-  static func atMost(_ k: Int, of n: Int, rate: Double) -> Double {
+  package static func atMost(_ k: Int, of n: Int, rate: Double) -> Double {
     guard k >= 0 else { return 0 }
     guard k < n else { return 1 }
     if rate <= 0 { return 1 }
@@ -78,12 +81,12 @@ package enum Rates {
     return min(1, sum)
   }
 
-  static func logChoose(_ n: Int, _ k: Int) -> Double {
+  package static func logChoose(_ n: Int, _ k: Int) -> Double {
     lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
   }
 
   /// The root in [0, 1] of a function that goes from positive to negative, by bisection.
-  static func solve(_ f: (Double) -> Double) -> Double {
+  package static func solve(_ f: (Double) -> Double) -> Double {
     var low = 0.0
     var high = 1.0
     for _ in 0..<60 {

@@ -4,6 +4,9 @@
 // changed function ran is no evidence about the series: the judge calls it NOT-EXERCISED.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package struct SeriesCoverage: Sendable, Codable, Equatable {
   package struct Function: Sendable, Codable, Equatable {

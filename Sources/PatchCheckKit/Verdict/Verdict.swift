@@ -2,6 +2,9 @@
 // one maps to. The judge (Judge.swift) decides it; every report, cache and database keeps it.
 
 import Foundation
+import PatchCheckBase
+import PatchCheckKernel
+import PatchCheckSeries
 
 package enum Verdict: String, Sendable, Codable, CaseIterable {
   case pass = "PASS"
