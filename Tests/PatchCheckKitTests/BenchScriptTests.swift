@@ -1,5 +1,5 @@
-// bench/ is read, not tested for its figures (no test asserts on a timing); what the README
-// says the scripts do is checked here.
+// bench/ is read, not tested for its figures (no test asserts on a timing); what
+// docs/benchmarks.md says the scripts do is checked here.
 
 import Foundation
 import Testing
@@ -28,7 +28,7 @@ import Testing
     #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []) == before)
   }
 
-  /// README "Benchmarks": a run adds to the newest results file only on the same machine
+  /// docs/benchmarks.md "Results files": a run adds to the newest results file only on the same machine
   /// (CPUs, memory, OS, kernel, the tools' versions) and when nothing in it was measured on
   /// uncommitted code; otherwise it starts a file of its own. bench/run's own Results (its package,
   /// bench/benchlib), on a results folder of the test's, at this checkout's commit.
@@ -63,8 +63,8 @@ import Testing
     #expect(lines == ["same adds", "kernel starts", "tools starts", "patchcheck adds", "dirty starts"], "\(result.output)")
   }
 
-  /// bench/ccache-modes builds the cache folder's worktree with its .config (README: the
-  /// ccache row); a cache folder no run has built in is refused with what to do, and no
+  /// bench/ccache-modes builds the cache folder's worktree with its .config (docs/benchmarks.md,
+  /// "ccache's modes"); a cache folder no run has built in is refused with what to do, and no
   /// figure is written.
   @Test func ccacheModesRefusesACacheFolderWithNoBuild() throws {
     let root = ProjectData.root.path

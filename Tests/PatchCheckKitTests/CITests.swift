@@ -162,7 +162,7 @@ struct ToyKernelTags {
     #expect(taken.wait(timeout: .now() + 10) == .success, "the outer hold's end did not release the lock")
   }
 
-  /// The real ci command holds the build slot from its first tag to its last (README): a run
+  /// The real ci command holds the build slot from its first tag to its last (docs/ci.md): a run
   /// that starts waiting for the slot while ci builds its first tag gets it only once ci has
   /// done both tags, not in between (where ci's second tag would then wait for it).
   @Test func aCIRunKeepsTheBuildSlotUntilItsLastTag() throws {

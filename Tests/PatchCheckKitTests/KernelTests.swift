@@ -210,9 +210,9 @@ import Testing
 
     let first = try make(a)
     #expect(first.succeeded && first.upToDate == nil && runs() == 1, "\(first)")
-    // make runs with ccache in depend mode (README: the cache folder's ccache).
+    // make runs with ccache in depend mode (docs/configuration.md, "The build").
     #expect(try String(contentsOf: folder.appendingPathComponent("ccache-depend"), encoding: .utf8) == "1\n")
-    // and kbuild's compiler is the wrapper that keeps `.incbin` sources out of the cache (README).
+    // and kbuild's compiler is the wrapper that keeps `.incbin` sources out of the cache (docs/configuration.md).
     #expect(ProcessRunner.which("ccache") != nil, "setup.sh installs ccache")
     #expect(try String(contentsOf: folder.appendingPathComponent("cc"), encoding: .utf8) == "\(builder.home.compilerWrapper.path) gcc\n")
     #expect(FileManager.default.isExecutableFile(atPath: builder.home.compilerWrapper.path))

@@ -159,7 +159,7 @@ import Testing
     let text = try String(contentsOf: script, encoding: .utf8)
     #expect(text.contains(#"( if [ -z "$untraced" ]; then read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
     #expect(!RunnerScript.generate(try ScenarioLibrary.all()).contains("set_event_pid"), "no tracing without the witness")
-    // Filtered at the source, into a 16 MB buffer per CPU (README, "The lock-order witness").
+    // Filtered at the source, into a 16 MB buffer per CPU (docs/lock-witness.md, "In the guest").
     #expect(text.contains("echo '\(LockWitnessProgram.acquireFilter)' > $T/events/lock/lock_acquire/filter"))
     #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
     #expect(text.contains("echo 16384 > $T/buffer_size_kb"))

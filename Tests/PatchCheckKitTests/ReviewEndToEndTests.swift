@@ -12,7 +12,7 @@ import Testing
 /// `patchcheck review` on the embedded default (v9 on 7.3.4) with a small budget: the base
 /// and the one prefix built, each scenario in a boot of its own, then a few race repeats.
 /// Pins the shape of the findings table and review.txt's headers; what it finds on v9 is the
-/// run's to say (README "Review" writes it down).
+/// run's to say (docs/review.md writes it down).
 @Suite(.serialized, .enabled(if: EndToEndGate.enabled))
 struct ReviewEndToEnd {
   /// A review on the shared cache, TCG, quiet. The budgets are in boots: minutes would count
@@ -55,7 +55,7 @@ struct ReviewEndToEnd {
       if finding.kind == Splat.Kind.hungTask.rawValue { #expect(finding.deadlock != nil, "\(finding.title)") }
       if finding.label == .new { #expect(finding.introducedBy == 1) }
     }
-    // What README "What a review finds" says of v9: its race deadlocks (hung tasks, new with
+    // What docs/review.md "What a review finds" says of v9: its race deadlocks (hung tasks, new with
     // patch 1/1, never on the base), explained as a wait-for cycle.
     let hung = review.findings.filter { $0.kind == Splat.Kind.hungTask.rawValue }
     #expect(!hung.isEmpty, "\(review.findings.map(\.title))")

@@ -10,7 +10,7 @@ import Testing
 @testable import PatchCheckWorkflows
 
 /// scripts/setup.sh on a machine without Swift says in one line where to get it, before it
-/// changes anything (README: prerequisites).
+/// changes anything (README: "Prerequisites").
 @Suite struct SetupScriptTests {
   @Test func setupSaysWhereToGetSwiftWhenItIsMissing() throws {
     let script = ProjectData.root.appendingPathComponent("scripts/setup.sh").path
