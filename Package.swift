@@ -12,6 +12,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
   ],
   targets: [
     .systemLibrary(
@@ -64,7 +65,7 @@ let package = Package(
       name: "PatchCheckRun",
       dependencies: [
         "PatchCheckBase", "PatchCheckSeries", "PatchCheckKernel", "PatchCheckVerdict",
-        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Plot", package: "Plot"),
       ],
       path: "Sources/PatchCheckKit",
       sources: ["Report", "Plan", "Pipeline", "Results"]
@@ -93,7 +94,7 @@ let package = Package(
     ),
     .testTarget(
       name: "PatchCheckKitTests",
-      dependencies: ["PatchCheckKit", "CGit2"],
+      dependencies: ["PatchCheckKit", "CGit2", .product(name: "GRDB", package: "GRDB.swift")],
       exclude: ["Fixtures"]
     ),
   ]

@@ -107,3 +107,8 @@ enum BisectHelp: RunFlagsHelp {
   static let scenarios = "Comma-separated scenarios (default: the manifest's, else numvfs,pf-remove)."
   static let iterations = CIHelp.iterations
 }
+
+// The vocabulary's enums parse themselves: the argument parser rejects any other value and
+// lists the valid ones in --help.
+extension Accelerator: ExpressibleByArgument {}
+extension CIEngine: ExpressibleByArgument {}

@@ -75,7 +75,7 @@ struct BisectEndToEnd {
     // every step, and which the good end's judgement takes out) would triple every step's
     // boot. BisectTests.aReportTheGoodEndHasTooIsNotWhatBadMeans covers that rule.
     options.lockWitness = false
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let judge = try KernelJudge(home: Self.home, options: options, stepsFolder: dir.path("steps"))
     var request = BisectRequest(good: ["v7.3.4"], bad: tip.description)

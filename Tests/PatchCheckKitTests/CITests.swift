@@ -43,12 +43,12 @@ struct ToyKernelTags {
       id: nil, key: "k\(id)", startedAt: Date(timeIntervalSince1970: 1_790_000_000 + Double(id)), tag: tag,
       commit: String(repeating: "a", count: 40),
       series: "toy", seriesTitle: "Toy series", patchIDs: ["p"], variant: "as-posted", configHash: "c", scenarios: ["numvfs"],
-      verdict: verdict.rawValue, reason: "because", exitCode: Int(verdict.exitCode),
+      verdict: verdict, reason: "because", exitCode: Int(verdict.exitCode),
       titles: verdict == .fail ? ["possible deadlock in sriov_disable"] : [],
-      scenarioResults: [.init(name: "numvfs", result: verdict == .pass ? "pass" : "fail")],
+      scenarioResults: [.init(name: "numvfs", result: verdict == .pass ? .pass : .fail)],
       splats: verdict == .fail
-        ? [.init(title: "possible deadlock in sriov_disable", kind: "lockdep-recursive", excerpt: ["<script>x</script>", "line 2"])] : [],
-      phases: ["apply": 0.5, "build": 12, "boot": 20], tools: [:], filesChanged: 10, objects: 9, reportDir: "/r/\(tag)")
+        ? [.init(title: "possible deadlock in sriov_disable", kind: .lockdepRecursive, excerpt: ["<script>x</script>", "line 2"])] : [],
+      phases: [.apply: 0.5, .build: 12, .boot: 20], tools: [:], filesChanged: 10, objects: 9, reportDir: "/r/\(tag)")
   }
 
   @Test func tagsResolveByGlobInVersionOrderOrAsListed() throws {
@@ -73,13 +73,13 @@ struct ToyKernelTags {
     try db.insert(Self.record("v7.2.9", .pass, id: 91))
     let history = History(series: "toy", variant: "as-posted", runs: try db.runs(series: "toy"))
     #expect(history.tags.map(\.tag) == verdicts.map(\.0))
-    #expect(history.tags.map(\.verdict) == verdicts.map(\.1.rawValue))
+    #expect(history.tags.map(\.verdict) == verdicts.map(\.1))
     #expect(history.tags.first { $0.tag == "v7.2.9" }?.runs == 3)
     #expect(
       history.transitions == [
-        .init(kind: "started-failing", tag: "v7.2.11", from: "PASS", to: "FAIL"),
-        .init(kind: "fixed", tag: "v7.3.4", from: "FAIL", to: "PASS"),
-        .init(kind: "stopped-applying", tag: "v7.4.1", from: "PASS", to: "APPLY-FAIL"),
+        .init(kind: .startedFailing, tag: "v7.2.11", from: .pass, to: .fail),
+        .init(kind: .fixed, tag: "v7.3.4", from: .fail, to: .pass),
+        .init(kind: .stoppedApplying, tag: "v7.4.1", from: .pass, to: .applyFail),
       ])
     let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(history)) as? [String: Any]
     #expect((json?["tags"] as? [[String: Any]])?.count == 6)
@@ -223,7 +223,7 @@ struct ToyKernelTags {
       return outcomes[0]
     }
     let first = try ci([])
-    #expect(!first.recorded && first.verdict == Verdict.applyFail.rawValue, "\(first)")
+    #expect(!first.recorded && first.verdict == .applyFail, "\(first)")
     #expect(try ci([]).recorded, "the same inputs again: answered from the record")
     let forced = try ci(["--force"])
     #expect(!forced.recorded, "--force runs the tag again: \(forced)")
@@ -307,7 +307,7 @@ struct ToyKernelTags {
     let kept = try db.runs()
     #expect(kept.count == 1, "\(kept.map(\.tag))")
     #expect(kept.first?.tag == "v1.0")
-    #expect(kept.first?.verdict == "BUILD-FAIL", "\(kept.first?.reason ?? "")")
+    #expect(kept.first?.verdict == .buildFail, "\(kept.first?.reason ?? "")")
 
     // The next run: v1.0 recorded, the others run now; v1.9 does not apply.
     let again = Process()
@@ -323,7 +323,7 @@ struct ToyKernelTags {
     let outcomes = try JSONDecoder().decode([CIOutcome].self, from: data)
     #expect(outcomes.map(\.tag) == ["v1.0", "v1.1", "v1.9"])
     #expect(outcomes.map(\.recorded) == [true, false, false])
-    #expect(outcomes.map(\.verdict) == ["BUILD-FAIL", "BUILD-FAIL", "APPLY-FAIL"])
+    #expect(outcomes.map(\.verdict) == [.buildFail, .buildFail, .applyFail], "\(outcomes.map(\.reason))")
     #expect(again.terminationStatus == 3, "the last tag's verdict: APPLY-FAIL")
     // Files the checkout rewrote: none or drivers/toy.c, depending on whether the killed
     // run had already checked v1.1 out.
@@ -340,7 +340,7 @@ struct ToyKernelTags {
       try ReportMerger.merge([dir.path("out")], into: merged, console: Terminal(quiet: true)).added == 0, "merging twice adds nothing")
     let mergedRuns = try merged.runs()
     let history = History(series: mergedRuns.first?.series ?? "?", variant: "as-posted", runs: mergedRuns)
-    #expect(history.tags.map(\.verdict) == ["BUILD-FAIL", "BUILD-FAIL", "APPLY-FAIL"], "\(mergedRuns.map(\.series))")
+    #expect(history.tags.map(\.verdict) == [.buildFail, .buildFail, .applyFail], "\(mergedRuns.map(\.series))")
   }
 
   @Test func workflowsRunOneJobPerTagCacheTheBuildAndMergeTheReports() throws {
@@ -413,6 +413,12 @@ struct HTMLReportRendering {
     #expect(dom.output.contains("id=\"run-2\""))
     #expect(dom.output.contains("possible deadlock in sriov_disable"))
     #expect(dom.output.contains("<svg class=\"chart\""))
+    // The legend names every verdict, each in its own colour (a switch over the enum).
+    let legend = dom.output.matches(of: #/<span style="background:(#[0-9a-f]{6})">([A-Z-]+)</span>/#).map {
+      (String($0.output.2), String($0.output.1))
+    }
+    #expect(legend.map(\.0) == Verdict.allCases.map(\.rawValue), "\(legend)")
+    #expect(Set(legend.map(\.1)).count == Verdict.allCases.count, "one colour per verdict: \(legend)")
   }
 }
 

@@ -35,7 +35,7 @@ struct CoverageEndToEnd {
     options.series = mbox.path
     options.base = "v7.2.12"
     options.output = out
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.lockWitness = false
     options.json = true
     return try ApplyAndBoot(home: home, options: options).run()
@@ -95,7 +95,7 @@ struct CoverageEndToEnd {
     #expect(changed == ["set_pcie_port_type", "pci_setup_device"], "\(changed)")
     let speeds = try #require(coverage.functions.first { $0.name == "set_pcie_port_type" })
     #expect((speeds.hits["numvfs"] ?? 0) >= 4, "one call per VF at least: \(speeds.hits)")
-    #expect(report.phases["reach"] != nil)
+    #expect(report.phases[.reach] != nil)
     let summary = try String(contentsOf: dir.path("run/summary.md"), encoding: .utf8)
     #expect(summary.contains("## Coverage of the changed code"))
     #expect(summary.contains("| `set_pcie_port_type` | drivers/pci/probe.c | 1 |"))

@@ -42,7 +42,7 @@ struct EndToEnd {
     options.strict = true
     options.repeatCount = 5
     options.output = dir.path("run")
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let report = try ApplyAndBoot(home: Self.home, options: options).run()
 
@@ -68,7 +68,7 @@ struct EndToEnd {
     #expect(report.patches[0].hunks.allSatisfy { $0.result == .applied })
     #expect(report.config?.dropped.isEmpty == true, "\(report.config?.dropped.map(\.name) ?? [])")
     #expect(report.build?.succeeded == true)
-    #expect(report.boot?.accelerator == "tcg")
+    #expect(report.boot?.accelerator == .tcg)
     #expect(report.boot?.reachedRunner == true)
     // The guest proves which build it booted: the release names the applied head.
     let head = try #require(report.head)
@@ -101,7 +101,7 @@ struct EndToEnd {
       let hits = coverage.functions.first { $0.name == name }?.hits ?? [:]
       #expect((hits["numvfs"] ?? 0) >= 5 && (hits["pf-remove"] ?? 0) >= 5, "\(name): \(hits) over 5 boots")
     }
-    for phase in ["apply", "build", "boot", "total"] { #expect(report.phases[phase] != nil, "\(phase)") }
+    for phase in [Phase.apply, .build, .boot, .total] { #expect(report.phases[phase] != nil, "\(phase)") }
 
     // The files a maintainer and a CI system read.
     let out = dir.path("run")
@@ -133,7 +133,7 @@ struct EndToEnd {
     // is the next test's.
     options.lockWitness = false
     options.output = dir.path("run")
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let report = try ApplyAndBoot(home: Self.home, options: options).run()
     #expect(report.verdict == .skip, "\(report.reason)")
@@ -167,7 +167,7 @@ struct EndToEnd {
     var options = RunOptions()
     options.series = Shared.v10.path
     options.scenarios = ["numvfs", "pf-remove"]
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     func run(_ name: String, strict: Bool = false) throws -> Report {
       var run = options
@@ -206,7 +206,7 @@ struct EndToEnd {
     var options = RunOptions()
     options.scenarios = ["numvfs"]
     options.output = dir.path("run")
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let report = try ApplyAndBoot(home: Self.home, options: options).run()
     #expect(report.verdict == .infraError, "\(report.reason)")
@@ -257,7 +257,7 @@ struct NegativeControl {
     options.scenarios = ["numvfs", "pf-remove"]
     options.compareBase = true
     options.output = dir.path("run")
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let report = try ApplyAndBoot(home: EndToEnd.home, options: options).run()
     #expect(report.verdict == .fail, "\(report.reason)")
@@ -306,7 +306,7 @@ struct BackgroundDeadlock {
         } ?? [])
     ]
     options.output = dir.path("run")
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let report = try ApplyAndBoot(home: EndToEnd.home, options: options).run()
     #expect(report.verdict == .fail, "\(report.reason)")
@@ -515,7 +515,7 @@ struct CIEndToEnd {
     let database = try ResultsDatabase(url: dir.path("results.sqlite"))
     var run = RunOptions()
     run.scenarios = ["numvfs"]
-    run.accelerator = "tcg"
+    run.accelerator = .tcg
     run.json = true
     // What is asserted is the verdict and the step's cost; the witness's trace would add
     // about 40 s to each boot and says nothing here.
@@ -523,7 +523,7 @@ struct CIEndToEnd {
     let options = CIOptions(tags: tags.joined(separator: ","), run: run, out: dir.path("ci"), force: false)
     let outcomes = try CIRunner(home: EndToEnd.home, options: options, database: database).run()
     #expect(outcomes.map(\.tag) == tags)
-    #expect(outcomes.map(\.verdict) == ["PASS", "PASS"], "\(outcomes.map(\.reason))")
+    #expect(outcomes.map(\.verdict) == [.pass, .pass], "\(outcomes.map(\.reason))")
     let last = try #require(outcomes.last)
     #expect(try repo.changedPaths(from: base, to: step) == Self.stepFiles)
     #expect(last.filesChanged == Self.stepFiles.count, "the checkout rewrote exactly the files that differ")

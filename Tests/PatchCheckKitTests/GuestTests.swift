@@ -90,7 +90,7 @@ import Testing
       kernel: URL(fileURLWithPath: "/k/bzImage"), initramfs: URL(fileURLWithPath: "/k/initramfs.cpio"),
       consoleLog: URL(fileURLWithPath: "/k/console.log"), timeout: 60)
     options.pfs = 3
-    let argv = QemuBooter(qemu: qemu, home: PatchCheckHome(root: URL(fileURLWithPath: "/k"))).arguments(options, accelerator: "tcg")
+    let argv = QemuBooter(qemu: qemu, home: PatchCheckHome(root: URL(fileURLWithPath: "/k"))).arguments(options, accelerator: .tcg)
     for forbidden in ["-netdev", "-net", "-drive", "-hda", "-cdrom", "-virtfs", "-fsdev", "-chardev", "-qmp", "-gdb", "-s", "-mem-path"] {
       #expect(!argv.contains(forbidden), "\(forbidden) in \(argv)")
     }

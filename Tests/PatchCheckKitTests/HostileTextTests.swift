@@ -109,7 +109,7 @@ import Testing
     expectShown(last.joined(separator: "\n"), on: "stuck")
     #expect(last.allSatisfy { $0.count < 360 }, "a 200,000-character line was kept whole")
     let boot = BootResult(
-      accelerator: "tcg", acceleratorNote: nil, seconds: 600, secondsToRunner: 5, reachedRunner: true, runnerFinished: false,
+      accelerator: .tcg, acceleratorNote: nil, seconds: 600, secondsToRunner: 5, reachedRunner: true, runnerFinished: false,
       timedOut: true, lastLines: [last[13]], exitStatus: 0, command: [])
     let (verdict, reason, _) = Judge.verdict(boot: boot, scenarios: [], splats: [])
     #expect(verdict != .pass)
@@ -131,7 +131,7 @@ import Testing
     report.scenarios = KTAPParser.parse(Self.log, expected: ["numvfs"])
     report.splats = ConsoleAnalyzer.analyze(Self.log)
     report.boot = BootResult(
-      accelerator: "tcg", acceleratorNote: nil, seconds: 10, secondsToRunner: 5, reachedRunner: true, runnerFinished: true,
+      accelerator: .tcg, acceleratorNote: nil, seconds: 10, secondsToRunner: 5, reachedRunner: true, runnerFinished: true,
       timedOut: false, exitStatus: 0, command: [])
     report.conclude(.fail, "because\(Self.evil)")
 

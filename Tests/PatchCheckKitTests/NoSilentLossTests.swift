@@ -106,7 +106,7 @@ import Testing
   /// Judged directly (not through a manifest), a pattern that does not compile matches
   /// nothing, even a title holding it as text, and the reason says why.
   @Test func aSplatPatternThatDoesNotCompileNeverMatchesAsText() throws {
-    let expectation = SeriesManifest.Expectation(verdict: "FAIL", splat: "deadlock in (pci")
+    let expectation = SeriesManifest.Expectation(verdict: .fail, splat: "deadlock in (pci")
     let judged = try #require(
       ExpectationResult.judge(expectation, verdict: .fail, reason: "r", titles: ["possible deadlock in (pci_iov_remove)"]))
     #expect(judged.result.met == false)

@@ -42,7 +42,7 @@ func validateKCIDB(_ file: URL) throws -> ProcessResult {
       compiler: "gcc")
     let log = try Fixtures.text("boot-v7.3.4-v9-no-reentrancy-guess-unwinder.log")
     report.boot = BootResult(
-      accelerator: "tcg", acceleratorNote: nil, seconds: 1, secondsToRunner: 1, reachedRunner: true, runnerFinished: true,
+      accelerator: .tcg, acceleratorNote: nil, seconds: 1, secondsToRunner: 1, reachedRunner: true, runnerFinished: true,
       timedOut: false, exitStatus: 0, command: [])
     report.scenarios = KTAPParser.parse(log, expected: ["numvfs", "pf-remove"])
     report.splats = ConsoleAnalyzer.analyze(log)
@@ -94,13 +94,13 @@ func validateKCIDB(_ file: URL) throws -> ProcessResult {
   @Test func anUnmetExpectationReplacesTheVerdict() throws {
     let dir = try TempDir()
     var report = try realReport(in: dir)
-    report.check(SeriesManifest.Expectation(verdict: "FAIL", splat: "possible deadlock in"))
+    report.check(SeriesManifest.Expectation(verdict: .fail, splat: "possible deadlock in"))
     #expect(report.verdict == .fail)
     #expect(report.expectation?.met == true)
     #expect(report.expectation?.matchedSplat == "possible deadlock in sriov_disable")
     let otherDir = try TempDir()
     var other = try realReport(in: otherDir)
-    other.check(SeriesManifest.Expectation(verdict: "PASS", splat: nil))
+    other.check(SeriesManifest.Expectation(verdict: .pass, splat: nil))
     #expect(other.verdict == .expectationUnmet)
     #expect(other.exitCode == 7)
   }

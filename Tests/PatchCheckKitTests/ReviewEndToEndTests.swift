@@ -22,7 +22,7 @@ struct ReviewEndToEnd {
     options.series = series
     options.scenarios = scenarios
     options.iterations = iterations
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.output = out
     options.json = true
     return try ReviewRunner(home: EndToEnd.home, options: options, budget: budget).run()

@@ -73,7 +73,7 @@ import Testing
 /// `apply-and-boot --variants`: 7 when a variant's expectation is unmet, else the first
 /// unexpected verdict's code.
 @Suite struct VariantRunsTests {
-  func report(_ verdict: Verdict, expect: String? = nil) -> Report {
+  func report(_ verdict: Verdict, expect: Verdict? = nil) -> Report {
     var report = Report(run: "r", startedAt: Date())
     report.conclude(verdict, "\(verdict.rawValue) here")
     if let expect { report.check(SeriesManifest.Expectation(verdict: expect)) }
@@ -85,16 +85,16 @@ import Testing
   }
 
   @Test func exitPolicy() {
-    #expect(runs([report(.pass), report(.fail, expect: "FAIL")]).exitCode == 0)
-    #expect(runs([report(.pass), report(.pass, expect: "FAIL")]).exitCode == 7)
-    #expect(runs([report(.buildFail), report(.fail), report(.pass, expect: "FAIL")]).exitCode == 7)
+    #expect(runs([report(.pass), report(.fail, expect: .fail)]).exitCode == 0)
+    #expect(runs([report(.pass), report(.pass, expect: .fail)]).exitCode == 7)
+    #expect(runs([report(.buildFail), report(.fail), report(.pass, expect: .fail)]).exitCode == 7)
     #expect(runs([report(.pass), report(.buildFail), report(.fail)]).exitCode == 4)
-    #expect(runs([report(.applyFail, expect: "APPLY-FAIL"), report(.fail)]).exitCode == 1)
+    #expect(runs([report(.applyFail, expect: .applyFail), report(.fail)]).exitCode == 1)
     #expect(runs([]).exitCode == 0)
   }
 
   @Test func tableHasALinePerVariant() {
-    let table = runs([report(.pass), report(.pass, expect: "FAIL")]).table
+    let table = runs([report(.pass), report(.pass, expect: .fail)]).table
     #expect(table.count == 4)
     #expect(table[0].hasPrefix("variant  verdict"))
     #expect(table[2].contains("EXPECTATION-UNMET") && table[2].contains("FAIL"))

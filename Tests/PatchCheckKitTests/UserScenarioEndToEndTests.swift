@@ -27,7 +27,7 @@ struct UserScenarioEndToEnd {
     options.scenarios = ["vf-config-read"]
     options.vfs = 2
     options.output = dir.path("run")
-    options.accelerator = "tcg"
+    options.accelerator = .tcg
     options.json = true
     let report = try ApplyAndBoot(home: EndToEnd.home, options: options).run()
     #expect(report.verdict == .pass, "\(report.reason)")

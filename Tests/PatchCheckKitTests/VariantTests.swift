@@ -224,7 +224,7 @@ import Testing
     let control = try SelectedVariant.select("no-reentrancy", from: loaded)
     #expect(control.series.patches[0].files.map(\.path) == ["drivers/pci/iov.c"])
     #expect(control.edits.map(\.file) == ["drivers/pci/probe.c"])
-    #expect(control.variant.expect?.verdict == "FAIL")
+    #expect(control.variant.expect?.verdict == .fail)
   }
 }
 

@@ -14,7 +14,7 @@ import Testing
 /// judge once had.
 @Suite struct VerdictTests {
   static let finished = BootResult(
-    accelerator: "tcg", acceleratorNote: nil, seconds: 60, secondsToRunner: 5, reachedRunner: true, runnerFinished: true,
+    accelerator: .tcg, acceleratorNote: nil, seconds: 60, secondsToRunner: 5, reachedRunner: true, runnerFinished: true,
     timedOut: false, exitStatus: 0, command: [])
 
   /// The real runner, under busybox: a scenario whose only real step the kernel cannot do
@@ -140,14 +140,14 @@ import Testing
     var report = Report(run: "control", startedAt: Date())
     report.boot = Self.finished
     report.conclude(.pass, "2 scenarios passed, no kernel reports")
-    report.check(SeriesManifest.Expectation(verdict: "FAIL", splat: nil))
+    report.check(SeriesManifest.Expectation(verdict: .fail, splat: nil))
     #expect(report.verdict == .expectationUnmet)
     let record = RunRecord(report: report, tag: "v7.3.4", key: "k", configHash: "c", filesChanged: nil, reportDir: "/r")
-    #expect(record.verdict == "EXPECTATION-UNMET")
+    #expect(record.verdict == .expectationUnmet)
     let dir = try TempDir()
     let database = try ResultsDatabase(url: dir.path("results.sqlite"))
     _ = try database.insert(record)
-    #expect(try database.run(key: "k")?.verdict == "EXPECTATION-UNMET")
+    #expect(try database.run(key: "k")?.verdict == .expectationUnmet)
   }
 
   /// Cache keys carry the real build: the running executable's hash, not a constant.

@@ -34,7 +34,7 @@ package struct CIOptions: Sendable {
 package struct CIOutcome: Codable, Sendable {
   package var tag: String
   package var commit: String
-  package var verdict: String
+  package var verdict: Verdict
   package var reason: String
   /// Taken from the database: this tag was already tested with the same inputs.
   package var recorded: Bool
@@ -90,7 +90,7 @@ package struct CIRunner {
           CIOutcome(
             tag: tag, commit: commit.description, verdict: known.verdict, reason: known.reason, recorded: true,
             reportDir: known.reportDir, filesChanged: known.filesChanged, objects: known.objects,
-            buildSeconds: known.phases["build"], seconds: 0, error: nil, exitCode: Int32(known.exitCode)))
+            buildSeconds: known.phases[.build], seconds: 0, error: nil, exitCode: Int32(known.exitCode)))
         continue
       }
       console.say("[\(index + 1)/\(tags.count)] \(tag) (\(commit.short))")
@@ -117,7 +117,7 @@ package struct CIRunner {
       let outcome = CIOutcome(
         tag: tag, commit: commit.description, verdict: record.verdict, reason: report.reason, recorded: false,
         reportDir: folder.path, filesChanged: report.ci?.filesChanged, objects: report.build?.objects,
-        buildSeconds: report.phases["build"], seconds: Date().timeIntervalSince(started), error: report.error,
+        buildSeconds: report.phases[.build], seconds: Date().timeIntervalSince(started), error: report.error,
         exitCode: report.exitCode)
       if let error = report.error { console.warn("\(tag): \(error)") }
       console.say(

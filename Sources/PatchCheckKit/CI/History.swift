@@ -12,7 +12,7 @@ package struct History: Codable, Sendable {
   package struct Entry: Codable, Sendable {
     package var tag: String
     package var commit: String
-    package var verdict: String
+    package var verdict: Verdict
     package var reason: String
     package var titles: [String]
     package var startedAt: Date
@@ -21,11 +21,19 @@ package struct History: Codable, Sendable {
   }
 
   package struct Transition: Codable, Sendable, Equatable {
-    /// stopped-applying, applies-again, stopped-building, builds-again, started-failing, fixed, changed
-    package var kind: String
+    package enum Kind: String, Codable, Sendable, CaseIterable {
+      case stoppedApplying = "stopped-applying"
+      case appliesAgain = "applies-again"
+      case stoppedBuilding = "stopped-building"
+      case buildsAgain = "builds-again"
+      case startedFailing = "started-failing"
+      case fixed
+      case changed
+    }
+    package var kind: Kind
     package var tag: String
-    package var from: String
-    package var to: String
+    package var from: Verdict
+    package var to: Verdict
   }
 
   package var series: String
@@ -58,29 +66,26 @@ package struct History: Codable, Sendable {
     }
   }
 
-  package static func kind(from old: String, to new: String) -> String? {
-    let apply = Verdict.applyFail.rawValue
-    let build = Verdict.buildFail.rawValue
-    let pass = Verdict.pass.rawValue
-    let fail = Verdict.fail.rawValue
+  package static func kind(from old: Verdict, to new: Verdict) -> Transition.Kind? {
     switch (old, new) {
-    case (_, apply): return "stopped-applying"
-    case (apply, _): return "applies-again"
-    case (_, build): return "stopped-building"
-    case (build, _): return "builds-again"
-    case (pass, fail): return "started-failing"
-    case (fail, pass): return "fixed"
-    default: return "changed"
+    case (_, .applyFail): return .stoppedApplying
+    case (.applyFail, _): return .appliesAgain
+    case (_, .buildFail): return .stoppedBuilding
+    case (.buildFail, _): return .buildsAgain
+    case (.pass, .fail): return .startedFailing
+    case (.fail, .pass): return .fixed
+    default: return .changed
     }
   }
 
   /// The first tag of each kind of transition, in words.
   package var summary: [String] {
-    var seen: Set<String> = []
+    var seen: Set<Transition.Kind> = []
     var lines: [String] = []
     for t in transitions where !seen.contains(t.kind) {
       seen.insert(t.kind)
-      lines.append("\(t.kind.replacingOccurrences(of: "-", with: " ")) at \(t.tag) (\(t.from) -> \(t.to))")
+      lines.append(
+        "\(t.kind.rawValue.replacingOccurrences(of: "-", with: " ")) at \(t.tag) (\(t.from.rawValue) -> \(t.to.rawValue))")
     }
     return lines
   }

@@ -10,18 +10,26 @@ import PatchCheckRun
 import PatchCheckSeries
 import PatchCheckVerdict
 
+/// The CI engines `ci --emit` writes a workflow for.
+package enum CIEngine: String, CaseIterable, Sendable {
+  case githubActions = "github-actions"
+  case gitlab
+}
+
 package enum WorkflowEmitter {
   /// The Swift image the jobs run in: Debian 12, as scripts/setup.sh expects.
   package static let image = "swift:6.2-bookworm"
 
-  /// `engine`'s workflow (github-actions or gitlab) for the tags `options.tags` names in
-  /// the run's repository, each job running `options.run`.
-  package static func workflow(_ engine: String, options: CIOptions, home: PatchCheckHome) throws -> String {
+  /// `engine`'s workflow for the tags `options.tags` names in the run's repository, each job
+  /// running `options.run`.
+  package static func workflow(_ engine: CIEngine, options: CIOptions, home: PatchCheckHome) throws -> String {
     let repository = try Applier.openRepository(options.run.repository, home: home)
     let names = try CIRunner.resolveTags(options.tags, in: repository).map(\.0)
     let arguments = arguments(for: options.run)
-    return engine == "gitlab"
-      ? gitlab(tags: names, arguments: arguments) : githubActions(tags: names, arguments: arguments)
+    switch engine {
+    case .githubActions: return githubActions(tags: names, arguments: arguments)
+    case .gitlab: return gitlab(tags: names, arguments: arguments)
+    }
   }
 
   /// The ci flags each job passes on: the run's series, and its variant, scenarios and

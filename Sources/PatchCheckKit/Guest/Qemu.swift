@@ -38,12 +38,17 @@ package struct QemuInfo: Sendable, Codable {
   }
 }
 
+/// How QEMU runs the guest. `auto` is KVM only when a probe shows a guest really runs under
+/// it (`QemuBooter.chooseAccelerator`); a boot records the one it ran with, never `auto`.
+package enum Accelerator: String, CaseIterable, Sendable, Codable {
+  case auto, kvm, tcg
+}
+
 package struct BootOptions: Sendable {
   package var kernel: URL
   package var initramfs: URL
   package var consoleLog: URL
-  /// "auto", "kvm" or "tcg".
-  package var accelerator: String = "auto"
+  package var accelerator = Accelerator.auto
   package var memoryMB = 1024
   package var cpus = 2
   /// igb devices, each on its own PCIe root port.
@@ -65,7 +70,7 @@ package struct BootOptions: Sendable {
 }
 
 package struct BootResult: Sendable, Codable {
-  package var accelerator: String
+  package var accelerator: Accelerator
   package var acceleratorNote: String?
   package var seconds: Double
   /// Seconds from QEMU's start to the runner's first KTAP line.
@@ -100,12 +105,12 @@ package struct QemuBooter: Sendable {
     self.home = home
   }
 
-  package func arguments(_ options: BootOptions, accelerator: String) -> [String] {
+  package func arguments(_ options: BootOptions, accelerator: Accelerator) -> [String] {
     [
       // Isolation: no default devices, no network backend (the igb NICs have no peer, and
       // -nic none), no disks or shared folders; the guest gets a read-only kernel and
       // initramfs and talks back only through the serial console, which is read as text.
-      qemu.path, "-nodefaults", "-accel", accelerator, "-M", "q35", "-smp", "\(options.cpus)",
+      qemu.path, "-nodefaults", "-accel", accelerator.rawValue, "-M", "q35", "-smp", "\(options.cpus)",
       "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
       "-no-reboot", "-kernel", options.kernel.path, "-initrd", options.initramfs.path,
       "-append",
@@ -151,7 +156,7 @@ package struct QemuBooter: Sendable {
       }
       progress.update(
         String(
-          format: "boot (%@): %.0f s, %d console lines%@", accelerator, Date().timeIntervalSince(start),
+          format: "boot (%@): %.0f s, %d console lines%@", accelerator.rawValue, Date().timeIntervalSince(start),
           watch.lines, watch.last.isEmpty ? "" : ", last: \(watch.last.prefix(50))"))
     }
     progress.finish()
@@ -164,32 +169,81 @@ package struct QemuBooter: Sendable {
   }
 
   /// KVM when asked for, or when auto and a probe boot under KVM prints a kernel banner.
-  /// The probe's answer is remembered per QEMU version in the cache folder.
-  package func chooseAccelerator(_ options: BootOptions) throws -> (String, String?) {
+  /// The probe's answer is remembered in the cache folder with the QEMU and host kernel it
+  /// was made on, for a day (`KVMProbeMemo`): a new QEMU, a new host kernel or a fixed
+  /// /dev/kvm is probed again.
+  package func chooseAccelerator(_ options: BootOptions, now: Date = Date()) throws -> (Accelerator, String?) {
     switch options.accelerator {
-    case "tcg": return ("tcg", "TCG (asked for)")
-    case "kvm": return ("kvm", "KVM (asked for)")
-    default: break
+    case .tcg: return (.tcg, "TCG (asked for)")
+    case .kvm: return (.kvm, "KVM (asked for)")
+    case .auto: break
     }
     guard access("/dev/kvm", R_OK | W_OK) == 0 else {
-      return ("tcg", "TCG: /dev/kvm is not available")
+      return (.tcg, "TCG: /dev/kvm is not available")
     }
-    let memo = home.root.appendingPathComponent("kvm-probe-qemu-\(qemu.version)")
-    if let saved = try? String(contentsOf: memo, encoding: .utf8) {
-      let usable = saved.hasPrefix("usable")
-      return (
-        usable ? "kvm" : "tcg",
-        usable ? "KVM: probe passed earlier" : "TCG: KVM probe failed earlier (\(saved.trimmingCharacters(in: .whitespacesAndNewlines)))"
-      )
+    let memoFile = home.root.appendingPathComponent(KVMProbeMemo.fileName)
+    let hostKernel = KVMProbeMemo.hostKernelRelease()
+    if let memo = KVMProbeMemo.load(from: memoFile), memo.holds(qemu: qemu.version, hostKernel: hostKernel, now: now) {
+      return memo.usable ? (.kvm, "KVM: probe passed earlier") : (.tcg, "TCG: KVM probe failed earlier (\(memo.detail))")
     }
     // A guest that stalls silently under KVM prints nothing: wait for the kernel's banner.
     let probe = try ProcessRunner.run(
-      arguments(options, accelerator: "kvm") + ["-append", "console=ttyS0 panic=-1"],
+      arguments(options, accelerator: .kvm) + ["-append", "console=ttyS0 panic=-1"],
       timeout: 15, collectLimit: 1 << 16)
     let usable = probe.output.contains("Linux version")
-    let verdict = usable ? "usable" : "unusable: no kernel output within 15 s"
+    let memo = KVMProbeMemo(
+      usable: usable, detail: usable ? "usable" : "unusable: no kernel output within 15 s", qemu: qemu.version,
+      hostKernel: hostKernel, at: now)
     try? FileManager.default.ensureDirectory(home.root)
-    try? verdict.write(to: memo, atomically: true, encoding: .utf8)
-    return usable ? ("kvm", "KVM: probe passed") : ("tcg", "TCG: KVM probe failed (\(verdict))")
+    try? memo.save(to: memoFile)
+    return usable ? (.kvm, "KVM: probe passed") : (.tcg, "TCG: KVM probe failed (\(memo.detail))")
+  }
+}
+
+/// A KVM probe's answer and what it was made on. It holds for the same QEMU and host kernel,
+/// for a day; after that (or on another QEMU or kernel) the probe runs again.
+package struct KVMProbeMemo: Codable, Sendable, Equatable {
+  package static let fileName = "kvm-probe.json"
+  package static let lifetime: TimeInterval = 86_400
+
+  package var usable: Bool
+  package var detail: String
+  package var qemu: String
+  package var hostKernel: String
+  package var at: Date
+
+  package init(usable: Bool, detail: String, qemu: String, hostKernel: String, at: Date) {
+    self.usable = usable
+    self.detail = detail
+    self.qemu = qemu
+    self.hostKernel = hostKernel
+    self.at = at
+  }
+
+  package func holds(qemu: String, hostKernel: String, now: Date) -> Bool {
+    let age = now.timeIntervalSince(at)
+    return self.qemu == qemu && self.hostKernel == hostKernel && age >= 0 && age < Self.lifetime
+  }
+
+  /// nil when there is none or it cannot be read (an older format included): probe again.
+  package static func load(from file: URL) -> KVMProbeMemo? {
+    guard let data = try? Data(contentsOf: file) else { return nil }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try? decoder.decode(KVMProbeMemo.self, from: data)
+  }
+
+  package func save(to file: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys]
+    try encoder.encode(self).write(to: file, options: .atomic)
+  }
+
+  /// The host's `uname -r`.
+  package static func hostKernelRelease() -> String {
+    var name = utsname()
+    guard uname(&name) == 0 else { return "unknown" }
+    return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
   }
 }

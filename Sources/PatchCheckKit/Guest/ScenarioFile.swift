@@ -125,7 +125,7 @@ package enum ScenarioFile {
   package static func error(_ file: String, _ line: Int?, _ message: String) -> PatchCheckError {
     PatchCheckError(
       .scenarioFile, "\(file)\(line.map { ":\($0)" } ?? ""): \(message)",
-      hint: "fix the scenario file (README.md, \"Guest and scenarios\", gives the format)")
+      hint: "fix the scenario file (docs/scenarios.md, \"Scenario files\", gives the format)")
   }
 
   /// The scenario in `url`. Includes are looked up beside the file, then in `builtIn`.

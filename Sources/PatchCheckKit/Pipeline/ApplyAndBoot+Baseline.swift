@@ -40,7 +40,7 @@ extension ApplyAndBoot {
       // The series' own verdict stands; it is judged as with --strict.
       asked = .unknown("\(error)")
     }
-    report.phases["base-findings"] = Date().timeIntervalSince(started)
+    report.phases[.baseFindings] = Date().timeIntervalSince(started)
     switch asked {
     case .found(let findings, let measured):
       return (boots.map { $0.judged(known: findings.titles) }, findings, measured)

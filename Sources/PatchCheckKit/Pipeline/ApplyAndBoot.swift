@@ -75,7 +75,7 @@ package struct ApplyAndBoot {
       if Interrupts.shared.interrupted { Interrupts.shared.awaitExit() }
       var report = report
       report.check(plan.selected.variant.expect)
-      report.phases["total"] = Date().timeIntervalSince(started)
+      report.phases[.total] = Date().timeIntervalSince(started)
       try files.describe(&report)
       try Self.write(report, to: out)
       return report
@@ -86,7 +86,7 @@ package struct ApplyAndBoot {
       console.say("applying \(plan.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
       var t = Date()
       let applied = try applier.apply(plan.series, base: base, branch: plan.branch(on: base), check: false, threeWay: plan.threeWay)
-      report.phases["apply"] = Date().timeIntervalSince(t)
+      report.phases[.apply] = Date().timeIntervalSince(t)
       try Self.writePatches(plan.series, to: out.appendingPathComponent("patches"))
       report.patches = applied.patches
       report.branch = applied.branch
@@ -106,7 +106,7 @@ package struct ApplyAndBoot {
       defer { withExtendedLifetime(lock) {} }
       t = Date()
       let worktree = try slot.checkout(head)
-      report.phases["checkout"] = Date().timeIntervalSince(t)
+      report.phases[.checkout] = Date().timeIntervalSince(t)
       // What the series changes, by function: the guest profiles these (coverage).
       let changes = plan.tracesCoverage ? try ChangedFunctions.map(plan.series, applied: applied.patches, repository: repository) : nil
       let builder = slot.builder(fragments: plan.fragments)
@@ -114,7 +114,7 @@ package struct ApplyAndBoot {
         t = Date()
         report.scenarioChoice = try chooseByReach(
           &plan, changes: changes, base: baseCommit, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
-        report.phases["reach"] = Date().timeIntervalSince(t)
+        report.phases[.reach] = Date().timeIntervalSince(t)
         try worktree.checkout(head, branch: slot.branch)
       } else {
         report.scenarioChoice = plan.choice
@@ -122,8 +122,8 @@ package struct ApplyAndBoot {
       box.report = report
       let build = try buildStage(builder, commit: head, log: files.buildLog, keep: out.appendingPathComponent("bzImage"))
       report.tools.compiler = build.compiler
-      report.phases["configure"] = build.configSeconds
-      report.phases["build"] = build.seconds
+      report.phases[.configure] = build.configSeconds
+      report.phases[.build] = build.seconds
       report.build = build
       report.config = build.configCheck
       box.report = report
@@ -137,15 +137,15 @@ package struct ApplyAndBoot {
       t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
       try guestProgram(plan, commit: head, slot: slot, changes: changes, busybox: tools.busybox, to: initramfs)
-      report.phases["initramfs"] = Date().timeIntervalSince(t)
+      report.phases[.initramfs] = Date().timeIntervalSince(t)
       t = Date()
       var boots = try guestStage(
         plan, image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, qemu: tools.qemu, out: out,
         prefix: "console", changes: changes)
       // The boot phase is QEMU's time; reading the consoles is the analysis phase.
       let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
-      report.phases["boot"] = Date().timeIntervalSince(t) - analysis
-      report.phases["analysis"] = analysis
+      report.phases[.boot] = Date().timeIntervalSince(t) - analysis
+      report.phases[.analysis] = analysis
       box.report = report
       // The verdict is about the series: what the base shows too is pre-existing.
       let judged = try judgeAgainstBase(
@@ -168,7 +168,7 @@ package struct ApplyAndBoot {
         report.baseComparison = try compareWithBase(
           plan, base: base, slot: slot, worktree: worktree, builder: builder, initramfs: initramfs, qemu: tools.qemu, out: out,
           seriesBoots: boots)
-        report.phases["base"] = Date().timeIntervalSince(t)
+        report.phases[.base] = Date().timeIntervalSince(t)
       }
       return try finish(report)
     } catch let error as PatchCheckError {

@@ -55,7 +55,7 @@ extension BackportMatrix {
       lines.append(build.succeeded ? "build: ok, \(build.objects) objects in \(Int(build.seconds)) s" : "build: FAILED")
       lines += build.errors.prefix(5).map { "    \($0.file):\($0.line): error: \($0.message)" }
     }
-    if let expected = row.expectation { lines.append("expected: \(expected) (\(row.met ? "met" : "NOT MET"))") }
+    if let expected = row.expectation { lines.append("expected: \(expected.rawValue) (\(row.met ? "met" : "NOT MET"))") }
     if check { lines.append(outcome.applied ? "check: the series applies" : "check: the series does not apply") }
     return lines
   }

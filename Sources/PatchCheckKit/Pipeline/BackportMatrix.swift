@@ -35,7 +35,7 @@ package struct BackportRow: Encodable, Sendable {
   package var variant: String
   package var outcome: ApplyOutcome
   package var edits: [AppliedEdit]
-  package var expectation: String?
+  package var expectation: Verdict?
   package var met: Bool
   package var build: BuildResult?
 }
@@ -105,8 +105,8 @@ package struct BackportMatrix: Sendable {
   /// (unexpectedly), else 4 when one does not build (unexpectedly), else 0.
   package var exitCode: Int32 {
     if rows.contains(where: { !$0.met }) { return Verdict.expectationUnmet.exitCode }
-    if rows.contains(where: { !$0.outcome.applied && $0.expectation != "APPLY-FAIL" }) { return Verdict.applyFail.exitCode }
-    if rows.contains(where: { $0.build?.succeeded == false && $0.expectation != "BUILD-FAIL" }) { return Verdict.buildFail.exitCode }
+    if rows.contains(where: { !$0.outcome.applied && $0.expectation != .applyFail }) { return Verdict.applyFail.exitCode }
+    if rows.contains(where: { $0.build?.succeeded == false && $0.expectation != .buildFail }) { return Verdict.buildFail.exitCode }
     return 0
   }
 }
@@ -116,8 +116,8 @@ extension BackportRow {
   package var meetsExpectation: Bool {
     let built = build?.succeeded
     switch expectation {
-    case "APPLY-FAIL": return !outcome.applied
-    case "BUILD-FAIL": return outcome.applied && built != true
+    case .applyFail: return !outcome.applied
+    case .buildFail: return outcome.applied && built != true
     default: return outcome.applied && built != false
     }
   }

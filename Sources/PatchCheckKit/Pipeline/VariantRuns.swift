@@ -50,7 +50,7 @@ package struct VariantRuns: Sendable {
     let width = max(7, names.map(\.count).max() ?? 7)
     var lines = ["variant".padding(toLength: width, withPad: " ", startingAt: 0) + "  verdict            expected     reason"]
     for (name, report) in zip(names, reports) {
-      let expected = report.expectation?.expectedVerdict ?? "-"
+      let expected = report.expectation?.expectedVerdict?.rawValue ?? "-"
       lines.append(
         name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
           + report.verdict.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0) + "  "

@@ -21,7 +21,7 @@ package struct RunOptions: Sendable {
   /// Scenarios given whole, instead of by name (tests).
   package var scenarioDefinitions: [Scenario]?
   package var fragments: [URL]?
-  package var accelerator = "auto"
+  package var accelerator = Accelerator.auto
   package var bootTimeout: TimeInterval?
   package var json = false
   package var threeWay = false

@@ -18,7 +18,7 @@ package struct GuestPlan: Sendable {
   package var memoryMB: Int
   package var hungTaskTimeout: Int
   package var iterations: Int
-  package var accelerator: String
+  package var accelerator: Accelerator
   /// Host-side limit for one boot; nil: enough for every step's own limit.
   package var bootTimeout: TimeInterval?
   /// Boots of one build (each report counted over them).
@@ -175,7 +175,7 @@ package struct RunPlan: Sendable {
     base.noSeries = true
     let parts = [
       "patchcheck-base-findings/1", tool, commit, configHash, SHA256Hex.of(Data(base.runnerScript.utf8)),
-      "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator)",
+      "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator.rawValue)",
       "qemu \(qemu ?? "?") compiler \(compiler ?? "?")",
     ]
     return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))

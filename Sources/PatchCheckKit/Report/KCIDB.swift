@@ -92,7 +92,7 @@ package enum KCIDBWriter {
       log_excerpt: build.errors.isEmpty ? nil : build.errors.map { "\($0.file):\($0.line): error: \($0.message)" }.joined(separator: "\n"))
     var tests: [KCIDBDocument.Test] = []
     if let boot = report.boot {
-      let environment = KCIDBDocument.Environment(comment: "QEMU \(report.tools.qemu ?? "") q35 \(boot.accelerator), igb SR-IOV")
+      let environment = KCIDBDocument.Environment(comment: "QEMU \(report.tools.qemu ?? "") q35 \(boot.accelerator.rawValue), igb SR-IOV")
       func test(_ path: String, _ status: String, _ comment: String? = nil, excerpt: String? = nil) {
         tests.append(
           KCIDBDocument.Test(

@@ -35,8 +35,8 @@ package struct Report: Sendable, Codable {
   package var splats: [Splat] = []
   /// Which of the series' changed functions each scenario reached (nil: not traced).
   package var coverage: SeriesCoverage?
-  /// Seconds per phase: apply, configure, build, guest, boot, analyze, total.
-  package var phases: [String: Double] = [:]
+  /// Seconds per phase (in the JSON, an object keyed by the phase's name).
+  package var phases: [Phase: Double] = [:]
   /// With --repeat: each boot's verdict and report titles.
   package var repeats: [RepeatSummary]?
   /// With --compare-base: the base's run and each title labelled.
@@ -82,5 +82,16 @@ package struct Report: Sendable, Codable {
 
   package func jsonData() throws -> Data {
     try JSON.encode(self)
+  }
+}
+
+/// The timed phases of a run, in the order they happen (`total` spans them all).
+package enum Phase: String, CaseIterable, Codable, CodingKeyRepresentable, Sendable, Comparable {
+  case apply, checkout, reach, configure, build, initramfs, boot, analysis, base
+  case baseFindings = "base-findings"
+  case total
+
+  package static func < (a: Phase, b: Phase) -> Bool {
+    (allCases.firstIndex(of: a) ?? 0) < (allCases.firstIndex(of: b) ?? 0)
   }
 }

@@ -23,7 +23,8 @@ package enum SummaryWriter {
     if let branch = report.branch { out += "- Branch: `\(branch)`\n" }
     if let boot = report.boot {
       out +=
-        "- Boot: \(boot.accelerator), \(String(format: "%.1f", boot.seconds)) s" + (boot.acceleratorNote.map { " (\($0))" } ?? "") + "\n"
+        "- Boot: \(boot.accelerator.rawValue), \(String(format: "%.1f", boot.seconds)) s" + (boot.acceleratorNote.map { " (\($0))" } ?? "")
+        + "\n"
     }
     out += "\n## Patches\n\n| # | subject | result | hunks |\n|---|---|---|---|\n"
     for patch in report.patches {
@@ -83,7 +84,8 @@ package enum SummaryWriter {
     }
     out +=
       "\n## Phases (s)\n\n"
-      + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n") + "\n"
+      + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key.rawValue): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n")
+      + "\n"
     return VisibleText.lines(out)
   }
 

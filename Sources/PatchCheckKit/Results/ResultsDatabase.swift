@@ -25,13 +25,13 @@ package struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
   package var variant: String
   package var configHash: String
   package var scenarios: [String]
-  package var verdict: String
+  package var verdict: Verdict
   package var reason: String
   package var exitCode: Int
   package var titles: [String]
   package var scenarioResults: [ScenarioCell]
   package var splats: [SplatCell]
-  package var phases: [String: Double]
+  package var phases: [Phase: Double]
   package var tools: [String: String]
   /// Files that differ from the tree built before this one, and objects compiled.
   package var filesChanged: Int?
@@ -40,12 +40,12 @@ package struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
 
   package struct ScenarioCell: Codable, Sendable, Equatable {
     package var name: String
-    package var result: String
+    package var result: TestOutcome
   }
 
   package struct SplatCell: Codable, Sendable, Equatable {
     package var title: String
-    package var kind: String
+    package var kind: Splat.Kind
     package var excerpt: [String]
     /// The base shows it too: how often on each side (nil: new, or the base was not asked).
     /// `titles` holds only the new ones.
@@ -63,12 +63,12 @@ extension RunRecord {
       series: report.series?.manifest ?? report.series.map { slug($0.title) } ?? "none",
       seriesTitle: report.series?.title ?? "", patchIDs: report.patches.compactMap(\.patchID),
       variant: report.series?.variant ?? "as-posted", configHash: configHash,
-      scenarios: report.scenarios.map(\.name), verdict: report.verdict.rawValue,
+      scenarios: report.scenarios.map(\.name), verdict: report.verdict,
       reason: report.reason, exitCode: Int(report.exitCode), titles: report.failureTitles,
-      scenarioResults: report.scenarios.map { ScenarioCell(name: $0.name, result: $0.result.rawValue) },
+      scenarioResults: report.scenarios.map { ScenarioCell(name: $0.name, result: $0.result) },
       splats: report.splats.map { splat in
         SplatCell(
-          title: splat.title, kind: splat.kind.rawValue, excerpt: Array(splat.excerpt.prefix(60)),
+          title: splat.title, kind: splat.kind, excerpt: Array(splat.excerpt.prefix(60)),
           preExisting: splat.preExisting == true
             ? (report.preExisting?.first { $0.title == splat.title }?.sentence ?? "pre-existing: \(splat.title)") : nil)
       },
@@ -148,8 +148,12 @@ package final class ResultsDatabase: @unchecked Sendable {
   package func run(key: String) throws -> RunRecord? {
     try guarded {
       try queue.read { db in
-        try RunRecord.filter(Column("key") == key && Column("verdict") != Verdict.infraError.rawValue)
-          .order(Column("id").desc).fetchOne(db)
+        try decode(
+          Row.fetchAll(
+            db,
+            RunRecord.filter(Column("key") == key && Column("verdict") != Verdict.infraError.rawValue).order(Column("id").desc)
+              .limit(1))
+        ).first
       }
     }
   }
@@ -169,7 +173,7 @@ package final class ResultsDatabase: @unchecked Sendable {
         var request = RunRecord.all()
         if let series { request = request.filter(Column("series") == series) }
         if let variant { request = request.filter(Column("variant") == variant) }
-        return try request.order(Column("id")).fetchAll(db)
+        return try decode(Row.fetchAll(db, request.order(Column("id"))))
       }
     }
   }
@@ -179,6 +183,31 @@ package final class ResultsDatabase: @unchecked Sendable {
     try guarded {
       try queue.read { db in
         try String.fetchAll(db, sql: "SELECT series FROM run GROUP BY series ORDER BY COUNT(*) DESC, series")
+      }
+    }
+  }
+
+  /// Rows as records. A value that is not of its column's vocabulary (a verdict, phase or
+  /// report kind this version does not know) is an error naming the row, not a string
+  /// carried on.
+  func decode(_ rows: [Row]) throws -> [RunRecord] {
+    try rows.map { row in
+      do {
+        return try RunRecord(row: row)
+      } catch {
+        let id: Int64? = row["id"]
+        let tag: String? = row["tag"]
+        let detail =
+          (error as? DecodingError).map { error -> String in
+            switch error {
+            case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+              return context.debugDescription
+            @unknown default: return "\(error)"
+            }
+          } ?? "\(error)"
+        throw PatchCheckError(
+          .database, "results database \(url.path): row \(id.map(String.init) ?? "?") (tag \(tag ?? "?")) cannot be read: \(detail)",
+          hint: "it was written by another version of patchcheck; use that version, or move the file aside")
       }
     }
   }

@@ -57,7 +57,7 @@ package struct ReviewRunner {
       variant: plan.variantName, patches: plan.series.patches.map(\.subject), base: base,
       repository: repository.workdir ?? repository.gitDirectory, tool: plan.tool, scenarios: plan.scenarios.map(\.name),
       guest: "\(plan.guest.vcpus) vCPUs, \(plan.guest.memoryMB) MiB, \(plan.guest.pfs) igb PF(s) with \(plan.guest.vfs) VFs, "
-        + "\(plan.guest.iterations) race iterations per boot, \(plan.guest.accelerator)",
+        + "\(plan.guest.iterations) race iterations per boot, \(plan.guest.accelerator.rawValue)",
       budget: budget)
     review.kernels = (0...n).map { ReviewKernel(patches: $0, label: ReviewKernel.label($0, of: n), head: nil, problem: nil) }
     review.mail = ReviewMail.headers(for: plan.series)
@@ -174,7 +174,7 @@ package struct ReviewRunner {
     if let repository = plan.repository { words += ["--repo", Self.quoted(repository)] }
     words += ["--base", Self.quoted(base.used)]
     if plan.guest.iterations != ScenarioLibrary.defaultIterations { words += ["--iterations", "\(plan.guest.iterations)"] }
-    if plan.guest.accelerator != "auto" { words += ["--accel", plan.guest.accelerator] }
+    if plan.guest.accelerator != .auto { words += ["--accel", plan.guest.accelerator.rawValue] }
     if !apply, plan.scenarios.map(\.name) != (plan.manifest?.scenarios ?? ScenarioLibrary.defaultNames) {
       words += ["--scenarios", plan.scenarios.map(\.name).joined(separator: ",")]
     }

@@ -29,8 +29,8 @@ package struct SeriesManifest: Sendable, Codable {
   }
 
   package struct Expectation: Sendable, Codable, Equatable {
-    /// PASS, FAIL, APPLY-FAIL, BUILD-FAIL.
-    package var verdict: String?
+    /// Any verdict (PASS, FAIL, APPLY-FAIL, ...); another word is a manifest error.
+    package var verdict: Verdict?
     /// A regular expression one kernel report's title must match.
     package var splat: String?
   }
@@ -65,10 +65,10 @@ package struct SeriesManifest: Sendable, Codable {
     } catch let error as DecodingError {
       throw PatchCheckError(
         .manifest, "\(url.path): \(ManifestErrors.describe(error))",
-        hint: "fix the manifest (see patches/README.md)")
+        hint: "fix the manifest (see docs/series.md, \"Series manifests\")")
     } catch {
       throw PatchCheckError(
-        .manifest, "\(url.path): \(error)", hint: "fix the manifest's YAML (see patches/README.md)")
+        .manifest, "\(url.path): \(error)", hint: "fix the manifest's YAML (see docs/series.md, \"Series manifests\")")
     }
     // An empty list would run nothing and pass: a manifest names scenarios or leaves them out.
     if manifest.scenarios?.isEmpty == true {
@@ -105,7 +105,7 @@ package struct SeriesManifest: Sendable, Codable {
         throw PatchCheckError(
           .manifest,
           "\(path ?? self.name)\(line): unknown key '\(name)'\(place.isEmpty ? "" : " in \(place)") (known: \(known.joined(separator: ", ")))",
-          hint: "fix the key's spelling (see patches/README.md); a key patchcheck does not know would be ignored")
+          hint: "fix the key's spelling (see docs/series.md, \"Series manifests\"); a key patchcheck does not know would be ignored")
       }
     }
     try check(root, as: "", at: "")

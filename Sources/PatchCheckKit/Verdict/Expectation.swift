@@ -7,7 +7,7 @@ import PatchCheckKernel
 import PatchCheckSeries
 
 package struct ExpectationResult: Sendable, Codable {
-  package var expectedVerdict: String?
+  package var expectedVerdict: Verdict?
   package var expectedSplat: String?
   package var observed: Verdict
   /// The title that matched `expectedSplat`.
@@ -31,15 +31,15 @@ package struct ExpectationResult: Sendable, Codable {
         unusable = true
       }
     }
-    let verdictOK = expectation.verdict.map { $0 == verdict.rawValue } ?? true
+    let verdictOK = expectation.verdict.map { $0 == verdict } ?? true
     let splatOK = expectation.splat == nil || matched != nil
     let result = ExpectationResult(
       expectedVerdict: expectation.verdict, expectedSplat: expectation.splat, observed: verdict,
       matchedSplat: matched, met: verdictOK && splatOK)
     guard !result.met else { return (result, nil) }
-    let wanted = (expectation.verdict ?? "any verdict") + (expectation.splat.map { " with a report matching '\($0)'" } ?? "")
+    let wanted = (expectation.verdict?.rawValue ?? "any verdict") + (expectation.splat.map { " with a report matching '\($0)'" } ?? "")
     let prefix =
-      expectation.verdict == "FAIL" && verdict == .pass
+      expectation.verdict == .fail && verdict == .pass
       ? "NEGATIVE CONTROL DID NOT FAIL: the scenarios no longer detect what this variant breaks"
       : "EXPECTATION NOT MET"
     let note = unusable ? "; the splat pattern is not a regular expression" : ""

@@ -19,8 +19,8 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Option(help: "Folder for the run's report and logs (default: results/<run>).")
   var out: String?
 
-  @Option(help: "Accelerator: auto (KVM only if a probe boots), kvm or tcg.")
-  var accel: String = "auto"
+  @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
+  var accel = Accelerator.auto
 
   @Option(help: "Host-side limit for the boot in seconds (default: enough for every step's own limit).")
   var bootTimeout: Double?
@@ -52,7 +52,6 @@ struct ApplyAndBootCommand: ParsableCommand {
   @OptionGroup var global: GlobalOptions
 
   func validate() throws {
-    guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
     guard (1...100).contains(repeatCount) else { throw ValidationError("--repeat takes 1 to 100") }
     guard (1...7).contains(vfs) else { throw ValidationError("--vfs takes 1 to 7 (igb's sriov_totalvfs)") }
     guard (1...8).contains(pfs) else { throw ValidationError("--pfs takes 1 to 8") }

@@ -22,8 +22,8 @@ struct BootCommand: ParsableCommand {
   @Option(help: "Where to write console.log.")
   var out: String = "."
 
-  @Option(help: "Accelerator: auto, kvm or tcg.")
-  var accel: String = "auto"
+  @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
+  var accel = Accelerator.auto
 
   @OptionGroup var global: GlobalOptions
 

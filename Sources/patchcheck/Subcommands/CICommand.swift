@@ -42,16 +42,15 @@ struct CICommand: ParsableCommand {
   @Flag(help: "Run tags already recorded with the same inputs again.")
   var force = false
 
-  @Option(help: "Print a workflow for an existing CI engine instead of running: github-actions or gitlab.")
-  var emit: String?
+  @Option(help: "Print a workflow for an existing CI engine instead of running.")
+  var emit: CIEngine?
 
-  @Option(help: "Accelerator: auto, kvm or tcg.")
-  var accel: String = "auto"
+  @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
+  var accel = Accelerator.auto
 
   @OptionGroup var global: GlobalOptions
 
   func validate() throws {
-    if let emit, !["github-actions", "gitlab"].contains(emit) { throw ValidationError("--emit takes github-actions or gitlab") }
   }
 
   func run() throws {

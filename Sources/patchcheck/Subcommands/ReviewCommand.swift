@@ -27,8 +27,8 @@ struct ReviewCommand: ParsableCommand {
   @Option(help: "Folder for review.txt, review.json, review.html and every run's report (default: results/review-<time>).")
   var out: String?
 
-  @Option(help: "Accelerator: auto (KVM only if a probe boots), kvm or tcg.")
-  var accel: String = "auto"
+  @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
+  var accel = Accelerator.auto
 
   @Option(help: "Boots in all (the first pass, every kernel and scenario once, always runs).")
   var maxBoots: Int = ReviewBudget.defaultMaxBoots
@@ -42,7 +42,6 @@ struct ReviewCommand: ParsableCommand {
   @OptionGroup var global: GlobalOptions
 
   func validate() throws {
-    guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel takes auto, kvm or tcg") }
     guard (1...1000).contains(maxBoots) else { throw ValidationError("--max-boots takes 1 to 1000") }
     guard maxMinutes > 0 else { throw ValidationError("--max-minutes takes a positive number") }
     guard (1...20).contains(block) else { throw ValidationError("--block takes 1 to 20") }

@@ -1,10 +1,8 @@
 // The verdict a run ends with (PASS, FAIL, SKIP, APPLY-FAIL, ...) and the exit code each
-// one maps to. The judge (Judge.swift) decides it; every report, cache and database keeps it.
+// one maps to. The judge (Verdict/Judge.swift) decides it; every report, cache and database
+// keeps it. It lives in Base because every layer speaks it, a manifest's expectation first.
 
 import Foundation
-import PatchCheckBase
-import PatchCheckKernel
-import PatchCheckSeries
 
 package enum Verdict: String, Sendable, Codable, CaseIterable {
   case pass = "PASS"
