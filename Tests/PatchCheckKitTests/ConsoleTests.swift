@@ -172,3 +172,58 @@ extension CapturedBootTests {
     #expect(race.steps.map(\.result).contains(.timeout))
   }
 }
+
+/// x86 traps BUG() and WARN() alike (ud2). For a BUG, report_bug() prints "kernel BUG at
+/// FILE:LINE!" and the trap goes on to die(), whose banner "Oops: invalid opcode" is that
+/// report's next header; for a WARN, __warn() prints the report, ends it with "---[ end
+/// trace ]---" and execution goes on. So an invalid opcode continues its caller's report
+/// only while that report is unfinished: after the end marker it is an oops of its own.
+extension ConsoleTests {
+  /// A finished WARNING from sh/143, then from the same task a kernel BUG (whose banner is
+  /// its own) and a bare invalid opcode after the BUG's end marker.
+  static func warningThenOopses(callerIDs: Bool) -> String {
+    let lines = [
+      "------------[ cut here ]------------",
+      "WARNING: drivers/pci/iov.c:912 at sriov_disable+0x21/0xad, CPU#1: sh/143",
+      "Modules linked in:",
+      "CPU: 1 UID: 0 PID: 143 Comm: sh Not tainted 7.3.4 #2 PREEMPTLAZY",
+      "RIP: 0010:sriov_disable+0x21/0xad",
+      "Call Trace:",
+      " <TASK>",
+      " sriov_numvfs_store+0x9e/0x1a0",
+      " kernfs_fop_write_iter+0x141/0x1f0",
+      " </TASK>",
+      "---[ end trace 0000000000000000 ]---",
+      "igb 0000:00:04.0: 2 VFs allocated",
+      "Oops: invalid opcode: 0000 [#1] SMP NOPTI",
+      "CPU: 1 UID: 0 PID: 143 Comm: sh Tainted: G        W           7.3.4 #2 PREEMPTLAZY",
+      "RIP: 0010:igb_probe_vfs+0x35/0x80",
+      "Call Trace:",
+      " <TASK>",
+      " igb_enable_sriov+0x1c4/0x2b0",
+      " </TASK>",
+      "---[ end trace 0000000000000000 ]---",
+      "------------[ cut here ]------------",
+      "kernel BUG at drivers/net/ethernet/intel/igb/igb_main.c:3921!",
+      "Oops: invalid opcode: 0000 [#2] SMP NOPTI",
+      "CPU: 1 UID: 0 PID: 143 Comm: sh Tainted: G      D W           7.3.4 #2 PREEMPTLAZY",
+      "RIP: 0010:igb_sriov_reinit+0x2a/0x60",
+      "Call Trace:",
+      " <TASK>",
+      " sriov_numvfs_store+0x9e/0x1a0",
+      " </TASK>",
+      "---[ end trace 0000000000000000 ]---",
+    ]
+    return lines.enumerated().map { n, line in
+      let stamp = String(format: "[   30.%06d]", 100 + n)
+      return callerIDs ? "\(stamp)[  T143] \(line)" : "\(stamp) \(line)"
+    }.joined(separator: "\n")
+  }
+
+  @Test(arguments: [true, false])
+  func anInvalidOpcodeAfterAFinishedWarningIsAReportOfItsOwn(callerIDs: Bool) {
+    let splats = ConsoleAnalyzer.analyze(Self.warningThenOopses(callerIDs: callerIDs))
+    #expect(splats.map(\.title) == ["WARNING in sriov_disable", "invalid opcode in igb_probe_vfs", "kernel BUG in igb_sriov_reinit"])
+    #expect(splats.map(\.line) == [2, 13, 22])
+  }
+}

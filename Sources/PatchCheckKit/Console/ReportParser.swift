@@ -348,10 +348,12 @@ package struct ReportParser {
   // MARK: Finding reports
 
   package func findStarts() -> [Start] {
-    let found = buffer.lines(containingEach: ReportTable.all.map(\.header) + [ReportTable.cutHere], cores: cores)
+    let needles = ReportTable.all.map(\.header) + [ReportTable.cutHere, ReportTable.endOfTrace]
+    let found = buffer.lines(containingEach: needles, cores: cores)
     var candidates = Set<Int>()
-    for lines in found { candidates.formUnion(lines) }
-    let cutHere = Set(found.last ?? [])
+    for lines in found.dropLast() { candidates.formUnion(lines) }
+    let cutHere = Set(found[found.count - 2])
+    let ends = found[found.count - 1]
     var starts: [Start] = []
     var headerLines = Set<Int>()
     for i in candidates.sorted() {
@@ -361,9 +363,12 @@ package struct ReportParser {
         headerLines.insert(i)
         let f = ReportTable.all[family]
         // A panic, an "invalid opcode" or an arm "Internal error" after a report of the same
-        // printk caller is that report going on (other callers' reports may sit in between).
+        // printk caller is that report going on (other callers' reports may sit in between);
+        // die()'s banners only until that report's end marker.
         if f.continuesReport,
-          starts.reversed().prefix { i - $0.line <= 200 }.contains(where: { $0.context == context || context <= Caller.console })
+          let report = starts.reversed().prefix(while: { i - $0.line <= 200 }).first(where: {
+            $0.context == context || context <= Caller.console
+          }), !(f.continuesUntilEndOfTrace && hasEnded(report, before: i, ends: ends))
         {
           continue
         }
@@ -389,6 +394,22 @@ package struct ReportParser {
       guard start.family == nil else { return true }
       return !(start.line + 1...start.line + 12).contains { headerLines.contains($0) }
     }
+  }
+
+  /// Whether the report at `start` printed its end marker (a line of `ends`, from its printk
+  /// caller, or from any when it has none) before line `i`.
+  package func hasEnded(_ start: Start, before i: Int, ends: [Int]) -> Bool {
+    var low = 0
+    var high = ends.count
+    while low < high {
+      let mid = (low + high) / 2
+      if ends[mid] <= start.line { low = mid + 1 } else { high = mid }
+    }
+    for end in ends[low...] {
+      if end >= i { break }
+      if start.context <= Caller.console || prefixes(end).caller == start.context { return true }
+    }
+    return false
   }
 
   /// The family whose literal the line holds and that does not call it benign, if any.
