@@ -564,6 +564,20 @@ package enum ReportTable {
     ReportFamily(
       header: "invalid opcode:", formats: [.when(.gpf, "invalid opcode: ", "invalid opcode in {1}", stack: .ripOnly)],
       continuesReport: true, continuesUntilEndOfTrace: true),
+    // kernel/cfi.c's report_cfi_failure(): "CFI failure at CALLER (target: CALLEE; expected type:
+    // 0x...)", then the trap goes on to die() (x86 "Oops: invalid opcode", arm64 "Internal error:
+    // Oops - CFI", riscv "Kernel BUG") or, with CONFIG_CFI_PERMISSIVE, to __warn() ("WARNING: at
+    // CALLER", no file). syzkaller has no format for the line and titles that oops (the line is
+    // in its report's prefix), so the oops titles this report; with no oops a format knows (the
+    // console lost it, or the WARNING names no file) the line does, corrupted when the oops is lost.
+    ReportFamily(
+      header: "CFI failure at ",
+      formats: [
+        ReportFormat(
+          kind: .kernelBug,
+          match: { header, _ in Match.after("CFI failure at ", in: header).flatMap { Match.function(at: $0) }.map { [$0.name] } },
+          template: "CFI failure in {1}")
+      ], introducesOops: true, wordStart: true),
     // kmemleak with verbose reporting prints each leak to the console (syzkaller's own
     // "BUG: memory leak" precedes the same text when it reads /sys/kernel/debug/kmemleak).
     ReportFamily(
