@@ -172,3 +172,143 @@ extension CapturedBootTests {
     #expect(race.steps.map(\.result).contains(.timeout))
   }
 }
+
+/// kernel/cfi.c's report_cfi_failure() prints one line ("CFI failure at CALLER (target:
+/// CALLEE; expected type: 0x...)") and returns to the trap handler, which prints the oops:
+/// die() on x86 ("Oops: invalid opcode") and arm64 ("Internal error: Oops - CFI"), or
+/// __warn() with CONFIG_CFI_PERMISSIVE ("WARNING: at CALLER, CPU#N: comm/pid", no file).
+/// syzkaller has no format for the line: it titles the oops that follows, with the line in
+/// the report's prefix. The report starts at the line (so its excerpt names the target and
+/// the type), takes that title, and without one (the oops lost, or a WARNING header no
+/// format knows) is titled by the line.
+extension ConsoleTests {
+  static let cfiX86 = """
+    [   41.100001][  T143] CFI failure at tcp_set_ca_state+0x51/0xd0 (target: bpf_prog_6deef7357e7b4530_cb+0x0/0x40; expected type: 0x3a47ac32)
+    [   41.100502][  T143] Oops: invalid opcode: 0000 [#1] SMP NOPTI
+    [   41.100910][  T143] CPU: 1 UID: 0 PID: 143 Comm: test_progs Not tainted 7.3.4 #2 PREEMPTLAZY
+    [   41.101320][  T143] Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.3-debian-1.16.3-2 04/01/2014
+    [   41.101800][  T143] RIP: 0010:tcp_set_ca_state+0x51/0xd0
+    [   41.102200][  T143] Code: 4d 85 db 74 1b 40 0f b6 f5 48 89 df 41 ba ce 53 b8 c5 45 03 53 f1 74 02 <0f> 0b 2e e8 c7 e1 00 00
+    [   41.102700][  T143] RSP: 0018:ffffc90000b7fa80 EFLAGS: 00010282
+    [   41.103500][  T143] Call Trace:
+    [   41.103700][  T143]  <TASK>
+    [   41.103900][  T143]  tcp_enter_loss+0x2a1/0x5b0
+    [   41.104100][  T143]  tcp_retransmit_timer+0x4e1/0xa20
+    [   41.104500][  T143]  tcp_write_timer+0x6a/0x1c0
+    [   41.104900][  T143]  </TASK>
+    [   41.105100][  T143] Modules linked in:
+    [   41.105300][  T143] ---[ end trace 0000000000000000 ]---
+    [   41.105500][  T143] RIP: 0010:tcp_set_ca_state+0x51/0xd0
+    [   41.105900][  T143] Kernel panic - not syncing: Fatal exception in interrupt
+    """
+
+  static let cfiArm64 = """
+    [   21.177245] CFI failure at devm_action_release+0x24/0x3c (target: put_device+0x0/0x24; expected type: 0xa488ebfc)
+    [   21.177300] Internal error: Oops - CFI: 00000000f2008228 [#1] PREEMPT SMP
+    [   21.177400] Modules linked in:
+    [   21.177500] CPU: 0 UID: 0 PID: 454 Comm: udevd Not tainted 7.3.4 #2 PREEMPT
+    [   21.177600] Hardware name: linux,dummy-virt (DT)
+    [   21.177700] pstate: 80400005 (Nzcv daif +PAN -UAO -TCO -DIT -SSBS BTYPE=--)
+    [   21.177800] pc : devm_action_release+0x24/0x3c
+    [   21.177900] lr : devres_release_all+0xb4/0x114
+    [   21.178000] Call trace:
+    [   21.178100]  devm_action_release+0x24/0x3c (P)
+    [   21.178200]  devres_release_all+0xb4/0x114
+    [   21.178300]  device_unbind_cleanup+0x20/0x70
+    [   21.178400] ---[ end trace 0000000000000000 ]---
+    """
+
+  @Test(arguments: [
+    (cfiX86, "invalid opcode in tcp_set_ca_state"),
+    (cfiArm64, "Internal error in devm_action_release"),
+  ])
+  func aCFIFailureIsOneReportFromItsLineTitledByTheOopsItsTrapPrints(_ log: String, _ title: String) {
+    let splats = ConsoleAnalyzer.analyze("[    1.000000] Run /init as init process\n" + log)
+    #expect(splats.map(\.title) == [title])
+    #expect(splats.first?.line == 2)
+    #expect(splats.first?.excerpt.first?.contains("expected type: 0x") == true)
+  }
+
+  @Test func aCFIFailureWhoseOopsIsLostOrUnknownIsTitledByItsLine() {
+    // The console ends after the line: the oops is lost.
+    let cut = """
+      [   41.100001][  T143] CFI failure at kobj_attr_show+0x19/0x30 (target: max_freq_show+0x0/0xe0 [i915]; expected type: 0xc527b809)
+      [   41.100010][  T150] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex
+      """
+    let lost = ConsoleAnalyzer.analyze(cut)
+    #expect(lost.map(\.title) == ["CFI failure in kobj_attr_show"])
+    #expect(lost.first?.kind == .kernelBug)
+    #expect(lost.first?.corrupted == true)
+    // CONFIG_CFI_PERMISSIVE: __warn() with no file, a WARNING header no format knows; one report.
+    let permissive = """
+      [   13.480504][   T48] CFI failure at int80_emulation+0x67/0xb0 (target: sys_ni_posix_timers+0x0/0x70; expected type: 0xb02b34d9)
+      [   13.481107][   T48] WARNING: at int80_emulation+0x67/0xb0, CPU#0: init/48
+      [   13.481454][   T48] Modules linked in:
+      [   13.482162][   T48] RIP: 0010:int80_emulation+0x67/0xb0
+      [   13.482300][   T48] Call Trace:
+      [   13.482400][   T48]  <TASK>
+      [   13.482500][   T48]  asm_int80_emulation+0x1a/0x20
+      [   13.482600][   T48]  </TASK>
+      [   13.482700][   T48] ---[ end trace 0000000000000000 ]---
+      """
+    let warned = ConsoleAnalyzer.analyze(permissive)
+    #expect(warned.map(\.title) == ["CFI failure in int80_emulation"])
+    #expect(warned.first?.line == 1)
+    #expect(warned.first?.corrupted == nil)
+  }
+}
+
+/// x86 traps BUG() and WARN() alike (ud2). For a BUG, report_bug() prints "kernel BUG at
+/// FILE:LINE!" and the trap goes on to die(), whose banner "Oops: invalid opcode" is that
+/// report's next header; for a WARN, __warn() prints the report, ends it with "---[ end
+/// trace ]---" and execution goes on. So an invalid opcode continues its caller's report
+/// only while that report is unfinished: after the end marker it is an oops of its own.
+extension ConsoleTests {
+  /// A finished WARNING from sh/143, then from the same task a kernel BUG (whose banner is
+  /// its own) and a bare invalid opcode after the BUG's end marker.
+  static func warningThenOopses(callerIDs: Bool) -> String {
+    let lines = [
+      "------------[ cut here ]------------",
+      "WARNING: drivers/pci/iov.c:912 at sriov_disable+0x21/0xad, CPU#1: sh/143",
+      "Modules linked in:",
+      "CPU: 1 UID: 0 PID: 143 Comm: sh Not tainted 7.3.4 #2 PREEMPTLAZY",
+      "RIP: 0010:sriov_disable+0x21/0xad",
+      "Call Trace:",
+      " <TASK>",
+      " sriov_numvfs_store+0x9e/0x1a0",
+      " kernfs_fop_write_iter+0x141/0x1f0",
+      " </TASK>",
+      "---[ end trace 0000000000000000 ]---",
+      "igb 0000:00:04.0: 2 VFs allocated",
+      "Oops: invalid opcode: 0000 [#1] SMP NOPTI",
+      "CPU: 1 UID: 0 PID: 143 Comm: sh Tainted: G        W           7.3.4 #2 PREEMPTLAZY",
+      "RIP: 0010:igb_probe_vfs+0x35/0x80",
+      "Call Trace:",
+      " <TASK>",
+      " igb_enable_sriov+0x1c4/0x2b0",
+      " </TASK>",
+      "---[ end trace 0000000000000000 ]---",
+      "------------[ cut here ]------------",
+      "kernel BUG at drivers/net/ethernet/intel/igb/igb_main.c:3921!",
+      "Oops: invalid opcode: 0000 [#2] SMP NOPTI",
+      "CPU: 1 UID: 0 PID: 143 Comm: sh Tainted: G      D W           7.3.4 #2 PREEMPTLAZY",
+      "RIP: 0010:igb_sriov_reinit+0x2a/0x60",
+      "Call Trace:",
+      " <TASK>",
+      " sriov_numvfs_store+0x9e/0x1a0",
+      " </TASK>",
+      "---[ end trace 0000000000000000 ]---",
+    ]
+    return lines.enumerated().map { n, line in
+      let stamp = String(format: "[   30.%06d]", 100 + n)
+      return callerIDs ? "\(stamp)[  T143] \(line)" : "\(stamp) \(line)"
+    }.joined(separator: "\n")
+  }
+
+  @Test(arguments: [true, false])
+  func anInvalidOpcodeAfterAFinishedWarningIsAReportOfItsOwn(callerIDs: Bool) {
+    let splats = ConsoleAnalyzer.analyze(Self.warningThenOopses(callerIDs: callerIDs))
+    #expect(splats.map(\.title) == ["WARNING in sriov_disable", "invalid opcode in igb_probe_vfs", "kernel BUG in igb_sriov_reinit"])
+    #expect(splats.map(\.line) == [2, 13, 22])
+  }
+}

@@ -60,6 +60,15 @@ package struct ReportFamily: Sendable {
   package var requires: (@Sendable (Substring) -> Bool)? = nil
   /// A line of this family inside another report's body belongs to that report.
   package var continuesReport = false
+  /// With `continuesReport`: only while that report is unfinished. The line is die()'s banner,
+  /// printed inside the oops it reports (after "kernel BUG at", say); once the report's caller
+  /// has printed the end marker (`ReportTable.endOfTrace`: oops_exit() after an oops, __warn()
+  /// after a WARNING, which then goes on), that report is over and a banner is a new oops.
+  package var continuesUntilEndOfTrace = false
+  /// The line comes just before the oops it explains, from the same printk caller: the first
+  /// header of that caller within a few lines is this report's (not a report of its own), and
+  /// titles it when a format knows it.
+  package var introducesOops = false
   /// Kind when no format matched.
   package var fallbackKind: Splat.Kind = .unrecognised
   /// A header no format matches is still a report (fail closed). Off for the families of

@@ -269,6 +269,8 @@ package struct ReportParser {
     package var family: Int?
     /// The printk caller (`Caller`).
     package var context: Int
+    /// For a header that introduces an oops (`ReportFamily.introducesOops`): the oops' line.
+    package var oops: Int? = nil
   }
 
   /// The lines a report's header opens: the same printk caller's lines up to the next report.
@@ -348,10 +350,12 @@ package struct ReportParser {
   // MARK: Finding reports
 
   package func findStarts() -> [Start] {
-    let found = buffer.lines(containingEach: ReportTable.all.map(\.header) + [ReportTable.cutHere], cores: cores)
+    let needles = ReportTable.all.map(\.header) + [ReportTable.cutHere, ReportTable.endOfTrace]
+    let found = buffer.lines(containingEach: needles, cores: cores)
     var candidates = Set<Int>()
-    for lines in found { candidates.formUnion(lines) }
-    let cutHere = Set(found.last ?? [])
+    for lines in found.dropLast() { candidates.formUnion(lines) }
+    let cutHere = Set(found[found.count - 2])
+    let ends = found[found.count - 1]
     var starts: [Start] = []
     var headerLines = Set<Int>()
     for i in candidates.sorted() {
@@ -360,10 +364,22 @@ package struct ReportParser {
       if let family = Self.family(of: text) {
         headerLines.insert(i)
         let f = ReportTable.all[family]
+        // The first header of its caller just after a CFI failure is the oops its trap printed.
+        if let k = starts.indices.reversed().prefix(while: { i - starts[$0].line <= 12 }).first(where: {
+          starts[$0].context == context || context <= Caller.console
+        }), let introducing = starts[k].family, ReportTable.all[introducing].introducesOops, starts[k].oops == nil,
+          family != introducing
+        {
+          starts[k].oops = i
+          continue
+        }
         // A panic, an "invalid opcode" or an arm "Internal error" after a report of the same
-        // printk caller is that report going on (other callers' reports may sit in between).
+        // printk caller is that report going on (other callers' reports may sit in between);
+        // die()'s banners only until that report's end marker.
         if f.continuesReport,
-          starts.reversed().prefix { i - $0.line <= 200 }.contains(where: { $0.context == context || context <= Caller.console })
+          let report = starts.reversed().prefix(while: { i - $0.line <= 200 }).first(where: {
+            $0.context == context || context <= Caller.console
+          }), !(f.continuesUntilEndOfTrace && hasEnded(report, before: i, ends: ends))
         {
           continue
         }
@@ -389,6 +405,22 @@ package struct ReportParser {
       guard start.family == nil else { return true }
       return !(start.line + 1...start.line + 12).contains { headerLines.contains($0) }
     }
+  }
+
+  /// Whether the report at `start` printed its end marker (a line of `ends`, from its printk
+  /// caller, or from any when it has none) before line `i`.
+  package func hasEnded(_ start: Start, before i: Int, ends: [Int]) -> Bool {
+    var low = 0
+    var high = ends.count
+    while low < high {
+      let mid = (low + high) / 2
+      if ends[mid] <= start.line { low = mid + 1 } else { high = mid }
+    }
+    for end in ends[low...] {
+      if end >= i { break }
+      if start.context <= Caller.console || prefixes(end).caller == start.context { return true }
+    }
+    return false
   }
 
   /// The family whose literal the line holds and that does not call it benign, if any.
@@ -451,7 +483,6 @@ package struct ReportParser {
 
   // MARK: Titles
 
-  /// nil: a header of a family that does not fail closed, in no format of it.
   /// A report's lines as shown, up to the next report, 80 lines or its end-of-trace line.
   package func excerpt(_ body: Body) -> [String] {
     // Shown, and cut: a guest can print a line of any length (printk's own are under 1024).
@@ -466,32 +497,49 @@ package struct ReportParser {
     return excerpt
   }
 
-  /// The report's kind and title (its excerpt is left for `excerpt(_:)`).
+  /// The report's kind and title (its excerpt is left for `excerpt(_:)`). nil: a header of a
+  /// family that does not fail closed, in no format of it.
   package func describe(_ start: Start, _ body: Body) -> Splat? {
-    let excerpt: [String] = []
-    func splat(_ kind: Splat.Kind, _ title: String, _ function: String?, unrecognised: Bool = false, corrupted: Bool = false) -> Splat {
-      var s = Splat(kind: kind, title: title, function: function, line: start.line + 1, excerpt: excerpt)
-      if unrecognised { s.unrecognised = true }
-      if corrupted { s.corrupted = true }
-      return s
-    }
-    let headerLine = body.text.first ?? ""
     guard let index = start.family else {
       // A cut-here marker with no header after it: the next line says what happened.
       let next = body.text.dropFirst().first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
       let title = next.map { "cut here: " + String($0) } ?? "cut here"
-      return splat(.unrecognised, TitleText.generalise(title), nil, unrecognised: true)
+      return Self.splat(start, .unrecognised, TitleText.generalise(title), nil, unrecognised: true)
     }
     let family = ReportTable.all[index]
+    // A header that introduces an oops (a CFI failure): the oops titles the report when a
+    // format knows it, read from its own line on as if the report started there.
+    if let oops = start.oops, let at = body.lines.firstIndex(of: oops), let all = body.allLines.firstIndex(of: oops),
+      let oopsFamily = Self.family(of: body.text[at]),
+      let described = formatted(start, oopsFamily, Array(body.text[at...]), Array(body.all[all...]))
+    {
+      return described
+    }
+    if var described = formatted(start, index, body.text, body.all) {
+      // Its oops never came: the console lost the rest of the report.
+      if family.introducesOops, start.oops == nil { described.corrupted = true }
+      return described
+    }
+    guard family.failClosed else { return nil }
+    let headerLine = body.text.first ?? ""
+    let header = headerLine.range(of: family.header).map { headerLine[$0.lowerBound...] } ?? headerLine
+    return Self.splat(start, family.fallbackKind, TitleText.generalise(String(header)), nil, unrecognised: true, corrupted: true)
+  }
+
+  /// The report titled by the first format of family `index` that matches `text` (its first
+  /// line is the header line; `all` is `text` with the questionable frames); nil: none does.
+  package func formatted(_ start: Start, _ index: Int, _ text: [Substring], _ all: [Substring]) -> Splat? {
+    let family = ReportTable.all[index]
+    let headerLine = text.first ?? ""
     let header = headerLine.range(of: family.header).map { headerLine[$0.lowerBound...] } ?? headerLine
     for format in family.formats {
-      guard var args = format.match(header, body.text) else { continue }
+      guard var args = format.match(header, text) else { continue }
       var corrupted = format.corrupted
       var frame: String?
       if let stack = format.stack {
-        var frames = StackReader.frames(stack, body.text, allowQuestionable: false)
-        if frames.contains("corrupted"), body.all.count > body.text.count {
-          let guessed = StackReader.frames(stack, body.all, allowQuestionable: true)
+        var frames = StackReader.frames(stack, text, allowQuestionable: false)
+        if frames.contains("corrupted"), all.count > text.count {
+          let guessed = StackReader.frames(stack, all, allowQuestionable: true)
           if !guessed.contains("corrupted") { frames = guessed }
         }
         if frames.contains("corrupted") { corrupted = true }
@@ -503,10 +551,18 @@ package struct ReportParser {
       title = TitleText.generalise(title)
       // The function is the one the title names (syzkaller's Frame), even when frames were read.
       let function = TitleText.function(in: title) ?? (title.has(" in ") ? nil : frame)
-      return splat(format.kind, title, function, corrupted: corrupted)
+      return Self.splat(start, format.kind, title, function, corrupted: corrupted)
     }
-    guard family.failClosed else { return nil }
-    return splat(family.fallbackKind, TitleText.generalise(String(header)), nil, unrecognised: true, corrupted: true)
+    return nil
+  }
+
+  package static func splat(
+    _ start: Start, _ kind: Splat.Kind, _ title: String, _ function: String?, unrecognised: Bool = false, corrupted: Bool = false
+  ) -> Splat {
+    var s = Splat(kind: kind, title: title, function: function, line: start.line + 1, excerpt: [])
+    if unrecognised { s.unrecognised = true }
+    if corrupted { s.corrupted = true }
+    return s
   }
 }
 

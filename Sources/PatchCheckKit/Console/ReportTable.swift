@@ -562,8 +562,22 @@ package enum ReportTable {
     ReportFamily(header: "divide error:", formats: [.when(.gpf, "divide error: ", "divide error in {1}", stack: .ripOnly)]),
     ReportFamily(header: "divide_error:", formats: [.when(.gpf, "divide_error: ", "divide error in {1}", stack: .ripOnly)]),
     ReportFamily(
-      header: "invalid opcode:", formats: [.when(.gpf, "invalid opcode: ", "invalid opcode in {1}", stack: .ripOnly)], continuesReport: true
-    ),
+      header: "invalid opcode:", formats: [.when(.gpf, "invalid opcode: ", "invalid opcode in {1}", stack: .ripOnly)],
+      continuesReport: true, continuesUntilEndOfTrace: true),
+    // kernel/cfi.c's report_cfi_failure(): "CFI failure at CALLER (target: CALLEE; expected type:
+    // 0x...)", then the trap goes on to die() (x86 "Oops: invalid opcode", arm64 "Internal error:
+    // Oops - CFI", riscv "Kernel BUG") or, with CONFIG_CFI_PERMISSIVE, to __warn() ("WARNING: at
+    // CALLER", no file). syzkaller has no format for the line and titles that oops (the line is
+    // in its report's prefix), so the oops titles this report; with no oops a format knows (the
+    // console lost it, or the WARNING names no file) the line does, corrupted when the oops is lost.
+    ReportFamily(
+      header: "CFI failure at ",
+      formats: [
+        ReportFormat(
+          kind: .kernelBug,
+          match: { header, _ in Match.after("CFI failure at ", in: header).flatMap { Match.function(at: $0) }.map { [$0.name] } },
+          template: "CFI failure in {1}")
+      ], introducesOops: true, wordStart: true),
     // kmemleak with verbose reporting prints each leak to the console (syzkaller's own
     // "BUG: memory leak" precedes the same text when it reads /sys/kernel/debug/kmemleak).
     ReportFamily(
@@ -610,7 +624,7 @@ package enum ReportTable {
       formats: [.when(.other, "VFS: Busy inodes after unmount", "VFS: Busy inodes after unmount (use-after-free)")]),
     ReportFamily(
       header: "Internal error:", formats: [.when(.nullDeref, "Internal error:", "Internal error in {1}", stack: .rip())],
-      continuesReport: true),
+      continuesReport: true, continuesUntilEndOfTrace: true),
     ReportFamily(header: "Unhandled fault:", formats: [.when(.nullDeref, "Unhandled fault:", "Unhandled fault in {1}", stack: .rip())]),
     ReportFamily(header: "Alignment trap:", formats: [.when(.nullDeref, "Alignment trap:", "Alignment trap in {1}", stack: .rip())]),
     ReportFamily(
@@ -645,7 +659,7 @@ package enum ReportTable {
         guard let at = line.find("Oops") else { return false }
         let rest = line[at.upperBound...]
         return rest.hasPrefix(": ") || rest.hasPrefix(" [#")
-      }, continuesReport: true, wordStart: true),
+      }, continuesReport: true, continuesUntilEndOfTrace: true, wordStart: true),
     // syzkaller's own programs (and Go crashes).
     ReportFamily(
       header: "SYZFAIL:",
@@ -674,6 +688,10 @@ package enum ReportTable {
   /// Lines that mark a report without being one of the headers above: reports whose header
   /// got lost or is not in the table still count (fail closed).
   package static let cutHere = "------------[ cut here ]------------"
+
+  /// The end marker of an oops or a WARNING (kernel/panic.c's print_oops_end_marker()): the
+  /// report that printed it is over.
+  package static let endOfTrace = "---[ end trace "
 }
 
 extension ReportFormat {
