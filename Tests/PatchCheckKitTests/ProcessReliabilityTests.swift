@@ -216,6 +216,52 @@ import Testing
     #expect(log.steps.count > partial.steps.count, "the resumed run took no step of its own")
   }
 
+  /// A signal at any moment of a run, 16 times, SIGINT and SIGTERM in turn, from the moment
+  /// the run's folder exists to 3 s later (a 300-patch series applying, the checkout, a
+  /// make that never ends): every time exit 130 and a report.json that says ABORTED. The
+  /// run's thread and the interrupt handler write through one lock (`ReportKeeper`); before,
+  /// the handler read the run's report unsynchronised, its write was `try?`, and a signal
+  /// between the folder's creation and the handler's registration left no report at all.
+  @Test func aSignalAtAnyMomentLeavesAnAbortedReport() throws {
+    let dir = try TempDir()
+    let home = dir.path("home")
+    let (repo, _) = try Self.toyKernelHistory(at: dir.path("toy.git"), bzImage: "@while :; do sleep 1; done # $(O)")
+    let mbox = (1...300).map { i in
+      let before = i == 1 ? "int line1;" : "int line1 = \(i - 1);"
+      let diff =
+        "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1,1 +1,1 @@\n-\(before)\n+int line1 = \(i);\n"
+      return patchMail(subject: "line \(i)", diff: diff, messageID: "s\(i)@x").replacingOccurrences(of: "1/1", with: "\(i)/300")
+    }.joined(separator: "\n")
+    try mbox.write(to: dir.path("long.mbox"), atomically: true, encoding: .utf8)
+    defer {
+      let left = (try? ProcessRunner.run(["pgrep", "-f", dir.url.path]))?.output ?? ""
+      for pid in left.split(whereSeparator: \.isWhitespace).compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+    }
+    var reached: [String] = []
+    for i in 0..<16 {
+      let out = dir.path("run\(i)")
+      let run = try Child(
+        [
+          "apply-and-boot", "--scenarios", "numvfs", "--json", "--out", out.path, "--base", "v1.0", "--repo", repo.gitDirectory,
+          "--series", dir.path("long.mbox").path,
+        ], home: home, in: dir, name: "run\(i)")
+      let deadline = Date().addingTimeInterval(60)
+      while Date() < deadline, run.process.isRunning, !FileManager.default.fileExists(atPath: out.path) {
+        Thread.sleep(forTimeInterval: 0.01)
+      }
+      try #require(run.process.isRunning, "run \(i) ended before its folder was made: \(run.errorText)")
+      Thread.sleep(forTimeInterval: Double(i) * 0.2)
+      kill(run.process.processIdentifier, i % 2 == 0 ? SIGINT : SIGTERM)
+      #expect(run.wait(60) == 130, "run \(i): \(run.errorText)")
+      let data = try #require(FileManager.default.contents(atPath: out.appendingPathComponent("report.json").path), "run \(i): no report")
+      let report = try JSONDecoder.iso.decode(Report.self, from: data)
+      #expect(report.verdict == .aborted, "run \(i): \(report.verdict) \(report.reason)")
+      reached.append(report.phases[.build] != nil ? "built" : report.head != nil ? "applied" : "applying")
+    }
+    // The delays span the phases: some signals came while applying, some after.
+    #expect(reached.contains("applying") && reached.contains("applied"), "\(reached)")
+  }
+
   /// A SIGINT while a 1,500-patch series is being applied on a user's toy tree with work in
   /// progress, and a SIGTERM while the toy kernel's make runs (it never ends on its own):
   /// exit 130, an ABORTED report with no build, no child left on the run's or the cache's

@@ -42,7 +42,6 @@ package struct ApplyAndBoot {
   /// a user can cause before anything is applied are thrown; every later failure ends in a
   /// report with its verdict (and is in `report.error`).
   package func run(_ plan: RunPlan, tools: Tools) throws -> Report {
-    var plan = plan
     let started = Date()
     let repository = try Applier.openRepository(plan.repository, home: home)
     let applier = Applier(repository: repository, console: console)
@@ -53,7 +52,6 @@ package struct ApplyAndBoot {
 
     let runName = Self.runName(started: started, series: plan.seriesName, variant: plan.variantName)
     let out = plan.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)
-    try FileManager.default.ensureDirectory(out)
     var report = Report(run: runName, startedAt: started)
     report.series = SeriesSummary(plan.series, manifest: plan.manifest, variant: plan.variantName)
     report.edits = plan.selected.edits
@@ -61,130 +59,161 @@ package struct ApplyAndBoot {
     report.tools.patchcheck = plan.tool
     report.tools.qemu = tools.qemu.version
     report.tools.kernel = base.used
-    let files = RunFiles(out: out)
-    // A report is written on every exit path, Ctrl-C included.
-    final class Box: @unchecked Sendable { var report: Report; init(_ r: Report) { report = r } }
-    let box = Box(report)
-    let token = Interrupts.shared.onInterrupt {
-      box.report.conclude(.aborted, "interrupted; the report holds what was done until then")
-      try? Self.write(box.report, to: out)
-    }
+    // A report is written on every exit path, Ctrl-C included: from here on a signal leaves
+    // report.json saying ABORTED (the keeper makes the folder if it is not there yet).
+    let keeper = ReportKeeper(report, out: out, write: Self.write)
+    let token = Interrupts.shared.onInterrupt { keeper.abort("interrupted; the report holds what was done until then") }
     defer { Interrupts.shared.remove(token) }
-
-    func finish(_ report: Report) throws -> Report {
-      if Interrupts.shared.interrupted { Interrupts.shared.awaitExit() }
-      var report = report
-      report.check(plan.selected.variant.expect)
-      report.phases[.total] = Date().timeIntervalSince(started)
-      try files.describe(&report)
-      try Self.write(report, to: out)
-      return report
-    }
-
+    try FileManager.default.ensureDirectory(out)
+    let context = RunContext(
+      repository: repository, applier: applier, base: base, tools: tools, out: out, files: RunFiles(out: out), keeper: keeper)
     do {
-      // Apply.
-      console.say("applying \(plan.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
-      var t = Date()
-      let applied = try applier.apply(plan.series, base: base, branch: plan.branch(on: base), check: false, threeWay: plan.threeWay)
-      report.phases[.apply] = Date().timeIntervalSince(t)
-      try Self.writePatches(plan.series, to: out.appendingPathComponent("patches"))
-      report.patches = applied.patches
-      report.branch = applied.branch
-      report.head = applied.head
-      box.report = report
-      guard applied.applied, let headHex = applied.head, let head = ObjectID(hex: headHex) else {
-        let failed = applied.patches.first { $0.result == .failed }
-        report.conclude(
-          .applyFail,
-          "patch \(failed?.number ?? 0) (\(failed?.subject ?? "?")) does not apply on \(base.used): \(failed?.error ?? "")")
-        return try finish(report)
-      }
-
-      // Build.
-      let slot = BuildSlot(home: home, repository: repository, console: console)
-      let lock = try slot.lock()
-      defer { withExtendedLifetime(lock) {} }
-      t = Date()
-      let worktree = try slot.checkout(head)
-      report.phases[.checkout] = Date().timeIntervalSince(t)
-      // What the series changes, by function: the guest profiles these (coverage).
-      let changes = plan.tracesCoverage ? try ChangedFunctions.map(plan.series, applied: applied.patches, repository: repository) : nil
-      let builder = slot.builder(fragments: plan.fragments)
-      if plan.choice.how == .reach, let changes, let baseCommit = ObjectID(hex: base.commit) {
-        t = Date()
-        report.scenarioChoice = try chooseByReach(
-          &plan, changes: changes, base: baseCommit, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
-        report.phases[.reach] = Date().timeIntervalSince(t)
-        try worktree.checkout(head, branch: slot.branch)
-      } else {
-        report.scenarioChoice = plan.choice
-      }
-      box.report = report
-      let build = try buildStage(builder, commit: head, log: files.buildLog, keep: out.appendingPathComponent("bzImage"))
-      report.tools.compiler = build.compiler
-      report.phases[.configure] = build.configSeconds
-      report.phases[.build] = build.seconds
-      report.build = build
-      report.config = build.configCheck
-      box.report = report
-      guard build.succeeded, let image = build.image else {
-        let first = build.errors.first.map { " first error \($0.file):\($0.line): \($0.message)" } ?? ""
-        report.conclude(.buildFail, "the kernel does not build;\(first)")
-        return try finish(report)
-      }
-
-      // Guest: the same initramfs for every boot (and for the base's, when compared).
-      t = Date()
-      let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try guestProgram(plan, commit: head, slot: slot, changes: changes, busybox: tools.busybox, to: initramfs)
-      report.phases[.initramfs] = Date().timeIntervalSince(t)
-      t = Date()
-      var boots = try guestStage(
-        plan, image: URL(fileURLWithPath: image), release: build.release, initramfs: initramfs, qemu: tools.qemu, out: out,
-        prefix: "console", changes: changes)
-      // The boot phase is QEMU's time; reading the consoles is the analysis phase.
-      let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
-      report.phases[.boot] = Date().timeIntervalSince(t) - analysis
-      report.phases[.analysis] = analysis
-      box.report = report
-      // The verdict is about the series: what the base shows too is pre-existing.
-      let judged = try judgeAgainstBase(
-        boots, plan: plan, base: base, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out, report: &report)
-      boots = judged.boots
-      let (baseline, baseBoots) = (judged.baseline, judged.baseBoots)
-      // Verdict: the boots' verdicts, the worst first.
-      report.absorb(boots, baseline: baseline)
-      if let changes {
-        report.coverage = SeriesCoverage.combine(
-          changes, observations: boots.map(\.coverage), scenarios: plan.scenarios.map(\.name))
-      }
-      box.report = report
-
-      if plan.compareBase, !baseBoots.isEmpty {
-        // The base's boots of this run, same scenarios and number: no second base build.
-        report.baseComparison = BaseComparison(series: boots, base: baseBoots, baseName: base.used)
-      } else if plan.compareBase {
-        t = Date()
-        report.baseComparison = try compareWithBase(
-          plan, base: base, slot: slot, worktree: worktree, builder: builder, initramfs: initramfs, qemu: tools.qemu, out: out,
-          seriesBoots: boots)
-        report.phases[.base] = Date().timeIntervalSince(t)
-      }
-      return try finish(report)
+      try applyStage(plan, context: context, report: &report)
     } catch let error as PatchCheckError {
       report.error = error.description
       report.conclude(.infraError, error.message, exitCode: error.exitCode)
-      return try finish(report)
     } catch let error as GitError {
       report.error = error.description
       report.conclude(.infraError, error.description)
-      return try finish(report)
     } catch {
       // Anything else (a process that could not start, a file that could not be written) is
       // the harness's failure, never the series': INFRA-ERROR, never FAIL's exit code.
       report.error = "unexpected error: \(error)"
       report.conclude(.infraError, "the run stopped on an unexpected error: \(error)")
-      return try finish(report)
+    }
+    report.check(plan.selected.variant.expect)
+    report.phases[.total] = Date().timeIntervalSince(started)
+    try context.files.describe(&report)
+    // After a signal the handler's ABORTED report stands: this thread may be seeing make or
+    // QEMU die of our kill, and waits for the handler to exit.
+    guard try keeper.finish(report) else { Interrupts.shared.awaitExit() }
+    return report
+  }
+
+  /// What every stage of one run uses.
+  package struct RunContext {
+    package var repository: GitRepository
+    package var applier: Applier
+    package var base: BaseResolution
+    package var tools: Tools
+    package var out: URL
+    package var files: RunFiles
+    package var keeper: ReportKeeper
+  }
+
+  /// Applies the series; builds and judges what applied. Ends with the report's verdict.
+  func applyStage(_ plan: RunPlan, context: RunContext, report: inout Report) throws {
+    let base = context.base
+    console.say("applying \(plan.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
+    let t = Date()
+    let applied = try context.applier.apply(plan.series, base: base, branch: plan.branch(on: base), check: false, threeWay: plan.threeWay)
+    report.phases[.apply] = Date().timeIntervalSince(t)
+    try Self.writePatches(plan.series, to: context.out.appendingPathComponent("patches"))
+    report.patches = applied.patches
+    report.branch = applied.branch
+    report.head = applied.head
+    context.keeper.update(report)
+    guard applied.applied, let headHex = applied.head, let head = ObjectID(hex: headHex) else {
+      let failed = applied.patches.first { $0.result == .failed }
+      report.conclude(
+        .applyFail,
+        "patch \(failed?.number ?? 0) (\(failed?.subject ?? "?")) does not apply on \(base.used): \(failed?.error ?? "")")
+      return
+    }
+    try buildStage(plan, head: head, applied: applied.patches, context: context, report: &report)
+  }
+
+  /// Checks the series' head out in the shared build folder (holding its lock to the end),
+  /// chooses scenarios by reach when the plan says so, builds, and boots what built.
+  func buildStage(_ plan: RunPlan, head: ObjectID, applied: [PatchResult], context: RunContext, report: inout Report) throws {
+    var plan = plan
+    let slot = BuildSlot(home: home, repository: context.repository, console: console)
+    let lock = try slot.lock()
+    defer { withExtendedLifetime(lock) {} }
+    var t = Date()
+    let worktree = try slot.checkout(head)
+    report.phases[.checkout] = Date().timeIntervalSince(t)
+    // What the series changes, by function: the guest profiles these (coverage).
+    let changes = plan.tracesCoverage ? try ChangedFunctions.map(plan.series, applied: applied, repository: context.repository) : nil
+    let builder = slot.builder(fragments: plan.fragments)
+    if plan.choice.how == .reach, let changes, let baseCommit = ObjectID(hex: context.base.commit) {
+      t = Date()
+      report.scenarioChoice = try chooseByReach(
+        &plan, changes: changes, base: baseCommit, slot: slot, worktree: worktree, builder: builder, tools: context.tools,
+        out: context.out)
+      report.phases[.reach] = Date().timeIntervalSince(t)
+      try worktree.checkout(head, branch: slot.branch)
+    } else {
+      report.scenarioChoice = plan.choice
+    }
+    context.keeper.update(report)
+    let build = try buildStage(
+      builder, commit: head, log: context.files.buildLog, keep: context.out.appendingPathComponent("bzImage"))
+    report.tools.compiler = build.compiler
+    report.phases[.configure] = build.configSeconds
+    report.phases[.build] = build.seconds
+    report.build = build
+    report.config = build.configCheck
+    context.keeper.update(report)
+    guard build.succeeded, let image = build.image else {
+      let first = build.errors.first.map { " first error \($0.file):\($0.line): \($0.message)" } ?? ""
+      report.conclude(.buildFail, "the kernel does not build;\(first)")
+      return
+    }
+    let built = Built(
+      head: head, image: URL(fileURLWithPath: image), release: build.release, slot: slot, worktree: worktree, builder: builder,
+      changes: changes)
+    try bootStage(plan, built: built, context: context, report: &report)
+  }
+
+  /// A built kernel and where it was built.
+  struct Built {
+    var head: ObjectID
+    var image: URL
+    var release: String?
+    var slot: BuildSlot
+    var worktree: GitRepository
+    var builder: KernelBuilder
+    var changes: ChangeMap?
+  }
+
+  /// Boots the built kernel (the same initramfs for every boot, and for the base's), judges
+  /// the boots against what the base shows, and compares with the base when asked.
+  func bootStage(_ plan: RunPlan, built: Built, context: RunContext, report: inout Report) throws {
+    let out = context.out
+    var t = Date()
+    let initramfs = out.appendingPathComponent("initramfs.cpio")
+    try guestProgram(plan, commit: built.head, slot: built.slot, changes: built.changes, busybox: context.tools.busybox, to: initramfs)
+    report.phases[.initramfs] = Date().timeIntervalSince(t)
+    t = Date()
+    var boots = try guestStage(
+      plan, image: built.image, release: built.release, initramfs: initramfs, qemu: context.tools.qemu, out: out, prefix: "console",
+      changes: built.changes)
+    // The boot phase is QEMU's time; reading the consoles is the analysis phase.
+    let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
+    report.phases[.boot] = Date().timeIntervalSince(t) - analysis
+    report.phases[.analysis] = analysis
+    context.keeper.update(report)
+    // The verdict is about the series: what the base shows too is pre-existing.
+    let judged = try judgeAgainstBase(
+      boots, plan: plan, base: context.base, slot: built.slot, worktree: built.worktree, builder: built.builder,
+      tools: context.tools, out: out, report: &report)
+    boots = judged.boots
+    // Verdict: the boots' verdicts, the worst first.
+    report.absorb(boots, baseline: judged.baseline)
+    if let changes = built.changes {
+      report.coverage = SeriesCoverage.combine(changes, observations: boots.map(\.coverage), scenarios: plan.scenarios.map(\.name))
+    }
+    context.keeper.update(report)
+    if plan.compareBase, !judged.baseBoots.isEmpty {
+      // The base's boots of this run, same scenarios and number: no second base build.
+      report.baseComparison = BaseComparison(series: boots, base: judged.baseBoots, baseName: context.base.used)
+    } else if plan.compareBase {
+      t = Date()
+      report.baseComparison = try compareWithBase(
+        plan, base: context.base, slot: built.slot, worktree: built.worktree, builder: built.builder, initramfs: initramfs,
+        qemu: context.tools.qemu, out: out, seriesBoots: boots)
+      report.phases[.base] = Date().timeIntervalSince(t)
     }
   }
 
@@ -368,6 +397,7 @@ package struct ApplyAndBoot {
   package static func write(_ report: Report, to out: URL) throws {
     // After a signal only the interrupt handler's ABORTED report is written: the run's own
     // thread may be seeing make or QEMU die of our kill and conclude BUILD-FAIL or FAIL.
+    // (A run's own reports go through its ReportKeeper, which decides this under its lock.)
     guard report.verdict == .aborted || !Interrupts.shared.interrupted else { return }
     // Atomic: a reader (or the interrupt handler's own write) never sees half a report.
     try report.jsonData().write(to: out.appendingPathComponent("report.json"), options: .atomic)
