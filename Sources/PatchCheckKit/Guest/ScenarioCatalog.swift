@@ -31,7 +31,7 @@ package struct ScenarioCatalog: Sendable {
     try catalog.addFolder(builtIn, kind: .builtIn, builtIn: builtIn) {
       PatchCheckError(
         .scenarioFile, "no built-in scenarios in \(builtIn.path)",
-        hint: "run patchcheck from its checkout, or set PATCHCHECK_DATA to the folder holding scenarios/")
+        hint: ProjectData.hint)
     }
     for source in sources {
       switch source {
