@@ -72,9 +72,16 @@ for folder in kernel-configs scenarios patches; do
 done
 
 if [ -z "$binary" ]; then
-  (cd "$checkout" && swift build -c release)
+  # Hundreds of lines of compiler output: kept in a file, shown (the end) only on failure.
+  log=$(mktemp "${TMPDIR:-/tmp}/patchcheck-install-build.XXXXXX")
+  say "building: swift build -c release (about 5 minutes on 2 cores the first time; log $log)"
+  if ! (cd "$checkout" && swift build -c release) >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    die "swift build -c release failed (the whole log: $log); nothing was installed"
+  fi
   binary="$(cd "$checkout" && swift build -c release --show-bin-path)/patchcheck"
-  say "built $binary (swift build -c release)"
+  rm -f "$log"
+  say "built $binary"
 fi
 [ -x "$binary" ] || die "$binary is not an executable file"
 
