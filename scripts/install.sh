@@ -143,7 +143,7 @@ $SUDO mv -f "$new_binary" "$prefix/bin/patchcheck" || {
   restore
   die "could not replace $prefix/bin/patchcheck: the previous installation is back"
 }
-[ -z "$old" ] || $SUDO rm -rf "$old"
+if [ -n "$old" ]; then $SUDO rm -rf "$old" || say "installed, but the previous data is left in $old: remove it"; fi
 
 count() { find "$prefix/share/patchcheck/$1" -type f | wc -l; }
 say "$prefix/bin/patchcheck"
