@@ -10,10 +10,13 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# Swift 6 builds patchcheck; Debian 12 has no package of it.
-swift_major=$( (swift --version 2>/dev/null || true) | sed -n 's/.*Swift version \([0-9]*\)\..*/\1/p' | head -1)
-if [ "${swift_major:-0}" -lt 6 ]; then
-  echo "setup: Swift 6.0 or newer is needed (found: ${swift_major:-none}); install the toolchain from https://www.swift.org/install/linux/ (Debian 13: apt-get install swiftlang) and put its bin/ on PATH" >&2
+# Swift builds patchcheck; Debian 12 has no package of it. The version needed is the one
+# Package.swift's swift-tools-version line names: an older SwiftPM refuses the manifest.
+need=$(sed -n '1s/.*swift-tools-version: *\([0-9]*\.[0-9]*\).*/\1/p' "$(dirname "$0")/../Package.swift")
+need=${need:-6.2}
+found=$( (swift --version 2>/dev/null || true) | sed -n 's/.*Swift version \([0-9]*\.[0-9]*\).*/\1/p' | head -1)
+if [ -z "$found" ] || [ "$(printf '%s\n%s\n' "$need" "$found" | sort -t. -k1,1n -k2,2n | head -1)" != "$need" ]; then
+  echo "setup: Swift $need or newer is needed (found: ${found:-none}); install the toolchain from https://www.swift.org/install/linux/ (or a distribution's swiftlang package of $need or newer) and put its bin/ on PATH" >&2
   exit 1
 fi
 
@@ -43,8 +46,8 @@ missing() {
 base_pkgs=(pkg-config gcc make flex bison bc libelf-dev libssl-dev cpio xz-utils ccache
   busybox-static python3 libsqlite3-dev zlib1g-dev curl)
 # --tests: what only the test suite needs (headless Chromium renders the HTML report;
-# python3-venv holds the Python peers, below).
-if [ "${1:-}" = "--tests" ]; then base_pkgs+=(chromium python3-venv); fi
+# python3-venv holds the Python peers, below; shellcheck lints scripts/).
+if [ "${1:-}" = "--tests" ]; then base_pkgs+=(chromium python3-venv shellcheck); fi
 todo=$(missing "${base_pkgs[@]}")
 qemu_ok=0
 if command -v qemu-system-x86_64 >/dev/null; then

@@ -16,6 +16,22 @@ struct PatchCheck: ParsableCommand {
       ReportCommand.self, ReviewCommand.self,
     ]
   )
+
+  // Not CommandConfiguration(version:): that string is built before every command parses,
+  // and this one opens the checkout with libgit2 and hashes the executable.
+  @Flag(
+    name: .long,
+    help: ArgumentHelp(
+      "Print the version, the commit patchcheck was built from and its build id (reports' tools.patchcheck).",
+      discussion:
+        "Installed (scripts/install.sh), the commit is read from PREFIX/share/patchcheck/BUILD; run from a checkout, it is the checkout's HEAD."
+    ))
+  var version = false
+
+  func run() throws {
+    guard version else { throw CleanExit.helpRequest(self) }
+    print(PatchCheckVersion.info().line)
+  }
 }
 
 struct GlobalOptions: ParsableArguments {

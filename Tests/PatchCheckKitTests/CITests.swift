@@ -372,10 +372,10 @@ struct ToyKernelTags {
 
 /// The HTML report as a browser shows it: headless Chromium renders the page; the
 /// screenshot must not be blank and the rendered DOM must hold the expected cells.
-@Suite(.enabled(if: ProcessRunner.which("chromium") != nil || EndToEndGate.enabled))
+@Suite(.needs("chromium"))
 struct HTMLReportRendering {
   @Test func theMatrixRendersInABrowser() throws {
-    let chromium = try #require(ProcessRunner.which("chromium"), "scripts/setup.sh --tests installs chromium")
+    let chromium = try Peer.require("chromium")
     let dir = try TempDir()
     var runs: [RunRecord] = []
     for (i, (tag, verdict)) in [("v7.2.11", Verdict.pass), ("v7.2.12", .fail), ("v7.3.4", .applyFail)].enumerated() {

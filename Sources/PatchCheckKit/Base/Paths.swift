@@ -1,6 +1,7 @@
 // Where patchcheck keeps what it makes: the tree repository, build folders, ccache, downloads.
-// `$PATCHCHECK_HOME`, else `~/.cache/patchcheck`. The project's own data (kernel-configs/,
-// patches/) is found next to the sources, or at `$PATCHCHECK_DATA`.
+// `$PATCHCHECK_HOME`, else `~/.cache/patchcheck`. And where it finds what it reads: the
+// project's own data (kernel-configs/, scenarios/, patches/), installed, in the checkout, or at
+// `$PATCHCHECK_DATA`.
 
 import Foundation
 
@@ -33,22 +34,105 @@ package struct PatchCheckHome: Sendable {
   package var database: URL { root.appendingPathComponent("results.sqlite") }
 }
 
+/// The project's own data the binary reads at run time: `kernel-configs/`, `scenarios/` and
+/// `patches/` (the series manifests). One way to find it, for every command:
+///
+/// 1. `$PATCHCHECK_DATA`, when set;
+/// 2. `<the running executable's folder>/../share/patchcheck`, symlinks resolved, when it
+///    exists: the installed layout `scripts/install.sh` makes (`PREFIX/bin/patchcheck`,
+///    `PREFIX/share/patchcheck/`);
+/// 3. the source checkout the binary was compiled from (`#filePath`): `swift run`, the tests,
+///    `.build/debug/patchcheck`.
+///
+/// Plain files under `PREFIX/share`, not SwiftPM resources (`Bundle.module`): the data is
+/// folders a user reads, edits and points `PATCHCHECK_DATA` at (a copy of `scenarios/` with a
+/// scenario more), the same in a checkout and installed; a resource bundle would be a second
+/// layout found a second way, copied beside the binary under a generated name, and
+/// `Bundle.module` stops the program when the bundle is missing instead of letting it say
+/// what to do.
 package enum ProjectData {
-  /// The repository checkout this binary was built from (holds kernel-configs/ and patches/).
-  package static var root: URL {
-    if let env = ProcessInfo.processInfo.environment["PATCHCHECK_DATA"], !env.isEmpty {
-      return URL(fileURLWithPath: env)
+  /// How the data folder was found.
+  package enum Origin: String, Sendable {
+    case environment = "PATCHCHECK_DATA"
+    case installed
+    case checkout
+  }
+
+  package struct Location: Sendable, Equatable {
+    package var root: URL
+    package var origin: Origin
+  }
+
+  /// Where the data is, found once per process: one run reads all of it from one place.
+  package static let location: Location = locate(
+    environment: ProcessInfo.processInfo.environment["PATCHCHECK_DATA"], executable: runningExecutable,
+    checkout: sourceCheckout)
+
+  /// The rules above, given what they look at.
+  package static func locate(environment: String?, executable: URL?, checkout: URL) -> Location {
+    if let environment, !environment.isEmpty {
+      return Location(root: URL(fileURLWithPath: environment), origin: .environment)
     }
-    // Sources/PatchCheckKit/Base/Paths.swift -> four levels up.
-    return URL(fileURLWithPath: #filePath)
+    if let installed = executable.map(installedData(beside:)) {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: installed.path, isDirectory: &isFolder), isFolder.boolValue {
+        return Location(root: installed, origin: .installed)
+      }
+    }
+    return Location(root: checkout, origin: .checkout)
+  }
+
+  /// `PREFIX/share/patchcheck` for `PREFIX/bin/patchcheck`.
+  package static func installedData(beside executable: URL) -> URL {
+    executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/patchcheck")
+  }
+
+  /// The running executable, symlinks resolved (`/usr/local/bin/patchcheck` may be a link into
+  /// an `opt/` folder that holds `share/` beside its `bin/`).
+  package static let runningExecutable: URL? = {
+    if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+      return URL(fileURLWithPath: target)
+    }
+    return Bundle.main.executableURL?.resolvingSymlinksInPath()
+  }()
+
+  /// The checkout this binary was compiled from (Sources/PatchCheckKit/Base/Paths.swift, four
+  /// levels up). An installed binary still knows this path; it is used only when no installed
+  /// data is beside the binary, and for the commit (`patchcheck --version`) only then too.
+  package static var sourceCheckout: URL {
+    URL(fileURLWithPath: #filePath)
       .deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent()
   }
+
+  /// The folder holding kernel-configs/, scenarios/ and patches/.
+  package static var root: URL { location.root }
   package static var kernelConfigs: URL { root.appendingPathComponent("kernel-configs") }
   package static var manifests: URL { root.appendingPathComponent("patches") }
-  /// `../shared/patches` beside the checkout: where posted series are kept.
-  package static var sharedPatches: URL {
-    root.deletingLastPathComponent().appendingPathComponent("shared/patches")
+
+  /// `../shared/patches` beside a source checkout (a folder holding Package.swift, found any
+  /// of the three ways): where posted series are kept next to the project. Nil for installed
+  /// data and for a bare data folder: `PREFIX/share/shared/patches` means nothing, and a
+  /// series found nowhere local is fetched from lore by its manifest's message-id.
+  package static var sharedPatches: URL? { sharedPatches(beside: root) }
+
+  package static func sharedPatches(beside root: URL) -> URL? {
+    guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) else { return nil }
+    return root.deletingLastPathComponent().appendingPathComponent("shared/patches")
+  }
+
+  /// What to do when a data folder is missing, for the way the data was found.
+  package static var hint: String {
+    let folders = "a folder holding kernel-configs/, scenarios/ and patches/"
+    switch location.origin {
+    case .environment:
+      return "$PATCHCHECK_DATA names a folder without it: point it at \(folders), or unset it"
+    case .installed:
+      return "the installation is incomplete: run scripts/install.sh again, or set PATCHCHECK_DATA to \(folders)"
+    case .checkout:
+      return
+        "nothing is installed beside the binary and its checkout lacks it: install with scripts/install.sh, or set PATCHCHECK_DATA to \(folders)"
+    }
   }
 }
 

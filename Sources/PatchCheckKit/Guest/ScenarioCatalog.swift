@@ -28,10 +28,14 @@ package struct ScenarioCatalog: Sendable {
   /// The built-in scenarios and those `sources` add.
   package static func load(builtIn: URL = ProjectData.scenarios, sources: [ScenarioSource] = []) throws -> ScenarioCatalog {
     var catalog = ScenarioCatalog()
+    // Missing, not unreadable: the data folder was not found where it was looked for.
+    guard FileManager.default.fileExists(atPath: builtIn.path) else {
+      throw PatchCheckError(.scenarioFile, "no built-in scenarios in \(builtIn.path): it does not exist", hint: ProjectData.hint)
+    }
     try catalog.addFolder(builtIn, kind: .builtIn, builtIn: builtIn) {
       PatchCheckError(
         .scenarioFile, "no built-in scenarios in \(builtIn.path)",
-        hint: "run patchcheck from its checkout, or set PATCHCHECK_DATA to the folder holding scenarios/")
+        hint: ProjectData.hint)
     }
     for source in sources {
       switch source {

@@ -29,7 +29,7 @@ package enum KernelConfigFile {
     let folder = ProjectData.kernelConfigs
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".config") }.sorted() ?? []
     guard !names.isEmpty else {
-      throw PatchCheckError(.infra, "no config fragments in \(folder.path)", hint: "set PATCHCHECK_DATA to the patchcheck checkout")
+      throw PatchCheckError(.infra, "no config fragments in \(folder.path)", hint: ProjectData.hint)
     }
     return names.map { folder.appendingPathComponent($0) }
   }

@@ -1,6 +1,7 @@
 // Finding the series to run: a path the user gives (an mbox, a folder of mails), a
 // message-id or lore URL (fetched, kept in the cache folder), or a manifest, whose message-id
-// is looked up in ../shared/patches and the cache folder, and fetched when it is nowhere.
+// is looked up in ../shared/patches (beside a checkout) and the cache folder, and fetched
+// when it is nowhere.
 
 import Foundation
 import PatchCheckBase
@@ -37,9 +38,10 @@ package struct SeriesQuery: Sendable {
 }
 
 package enum SeriesSource {
-  /// Folders searched for a manifest's mbox, in order.
+  /// Folders searched for a manifest's mbox, in order: ../shared/patches beside a checkout
+  /// (none when installed), then the cache folder's patches/.
   package static func searchFolders(home: PatchCheckHome) -> [URL] {
-    [ProjectData.sharedPatches, home.patches]
+    [ProjectData.sharedPatches, home.patches].compactMap { $0 }
   }
 
   /// `spec` is nil (the default manifest), a path to an mbox or folder, a message-id or lore
