@@ -56,11 +56,15 @@ enum ReviewFixtures {
     return (runs, evidence)
   }
 
+  /// The built-in scenarios by name, as a review gets them: their files say which race.
+  static func scenarios(_ names: [String]) throws -> [Scenario] { try ScenarioCatalog.load().named(names) }
+  static var races: Set<String> { Set(((try? ScenarioCatalog.load().all()) ?? []).filter(\.race).map(\.name)) }
+
   static func aggregate(_ parts: [(patches: Int, scenario: String, consoles: [String])], patchCount: Int) throws -> (
     findings: [ReviewFinding], quiet: [QuietScenario]
   ) {
     let (runs, evidence) = try runs(parts)
-    return ReviewFindings.aggregate(runs, patchCount: patchCount, evidence: evidence) { scenario, patches in
+    return ReviewFindings.aggregate(runs, patchCount: patchCount, races: races, evidence: evidence) { scenario, patches in
       "reproduce \(scenario) with \(patches)"
     }
   }
@@ -217,7 +221,7 @@ enum ReviewFixtures {
       (1, "race-numvfs-remove", Array(repeating: ReviewFixtures.raceDeadlock, count: 4)),
     ])
     #expect(runs[1].boots.count == 4)
-    let four = ReviewFindings.aggregate(runs, patchCount: 1, evidence: evidence) { _, _ in "" }
+    let four = ReviewFindings.aggregate(runs, patchCount: 1, races: ReviewFixtures.races, evidence: evidence) { _, _ in "" }
     let clear = try #require(four.findings.first { $0.title == "INFO: task hung in sriov_enable" })
     #expect(clear.series == Tally(hits: 4, runs: 4) && clear.base == Tally(hits: 0, runs: 4))
     #expect(clear.clear)
@@ -243,7 +247,8 @@ enum ReviewFixtures {
     )
     // The schedule repeats the prefix that shows it, beside the base and the series.
     let pending = ReviewSchedule.pending(
-      scenarios: ["numvfs", "race-numvfs-remove"], runs: [], findings: result.findings, patchCount: 2, judged: [0, 1, 2])
+      scenarios: try ReviewFixtures.scenarios(["numvfs", "race-numvfs-remove"]), runs: [], findings: result.findings, patchCount: 2,
+      judged: [0, 1, 2])
     #expect(pending.first?.scenario == "race-numvfs-remove" && pending.first?.kernels == [0, 1, 2])
   }
 
@@ -272,14 +277,35 @@ enum ReviewFixtures {
       (0, "race-numvfs-remove", [ReviewFixtures.clean]), (1, "race-numvfs-remove", [ReviewFixtures.raceDeadlock]),
       (0, "numvfs", [ReviewFixtures.clean]), (1, "numvfs", [ReviewFixtures.clean]),
     ])
-    let findings = ReviewFindings.aggregate(runs, patchCount: 1, evidence: evidence) { _, _ in "" }.findings
+    let findings = ReviewFindings.aggregate(runs, patchCount: 1, races: ReviewFixtures.races, evidence: evidence) { _, _ in "" }.findings
     let pending = ReviewSchedule.pending(
-      scenarios: ["numvfs", "race-unbind-remove", "race-numvfs-remove"], runs: runs, findings: findings, patchCount: 1, judged: [0, 1])
+      scenarios: try ReviewFixtures.scenarios(["numvfs", "race-unbind-remove", "race-numvfs-remove"]), runs: runs, findings: findings,
+      patchCount: 1, judged: [0, 1])
     #expect(pending.map(\.scenario) == ["race-numvfs-remove", "race-unbind-remove"])
     #expect(pending.allSatisfy { $0.kernels == [0, 1] })
     // A kernel that did not build leaves nothing to compare.
     #expect(
-      ReviewSchedule.pending(scenarios: ["race-numvfs-remove"], runs: runs, findings: findings, patchCount: 1, judged: [0]).isEmpty)
+      ReviewSchedule.pending(
+        scenarios: try ReviewFixtures.scenarios(["race-numvfs-remove"]), runs: runs, findings: findings, patchCount: 1, judged: [0]
+      ).isEmpty)
+  }
+
+  /// What a race is comes from the scenario's file (`race: true`), for the review as for
+  /// the witness, never from its name: a user's racing scenario is repeated whatever it is
+  /// called, and one called race-something that does not race is not.
+  @Test func aRaceIsWhatItsFileSaysNotItsName() throws {
+    // The built-in names, with the flags the other way round.
+    let step = ScenarioStep(name: "s", timeout: 5, script: "true")
+    let racing = Scenario(name: "numvfs", summary: "", steps: [step], race: true)
+    let named = Scenario(name: "race-unbind-remove", summary: "", steps: [step], race: false)
+    let (runs, evidence) = try ReviewFixtures.runs([
+      (0, "numvfs", [ReviewFixtures.clean]), (1, "numvfs", [ReviewFixtures.clean]),
+      (0, "race-unbind-remove", [ReviewFixtures.clean]), (1, "race-unbind-remove", [ReviewFixtures.clean]),
+    ])
+    let findings = ReviewFindings.aggregate(runs, patchCount: 1, races: ["numvfs"], evidence: evidence) { _, _ in "" }.findings
+    let pending = ReviewSchedule.pending(scenarios: [racing, named], runs: runs, findings: findings, patchCount: 1, judged: [0, 1])
+    #expect(pending.map(\.scenario) == ["numvfs"])
+    #expect(ReviewFixtures.races == ["race-numvfs-remove", "race-unbind-remove"], "the built-in files")
   }
 
   @Test func v9ReplyHeaders() throws {
@@ -326,7 +352,8 @@ enum ReviewFixtures {
       base: BaseResolution(requested: nil, stated: nil, used: "v7.3.4", commit: "0123456789abcdef", substituted: true, note: nil),
       repository: "/tree", tool: "test", scenarios: ["numvfs", "race-numvfs-remove"], guest: "2 vCPUs", budget: ReviewBudget())
     review.runs = runs
-    (review.findings, review.quiet) = ReviewFindings.aggregate(runs, patchCount: 1, evidence: evidence) { s, _ in
+    (review.findings, review.quiet) = ReviewFindings.aggregate(runs, patchCount: 1, races: ReviewFixtures.races, evidence: evidence) {
+      s, _ in
       "patchcheck apply-and-boot --scenarios \(s) --compare-base"
     }
     review.mail = ReviewMail.headers(for: series)

@@ -52,8 +52,8 @@ package final class ReportKeeper: @unchecked Sendable {
           try FileManager.default.ensureDirectory(out)
           try report.jsonData().write(to: out.appendingPathComponent("report.json"), options: .atomic)
         } catch {
-          FileHandle.standardError.write(
-            Data("patchcheck: could not write the ABORTED report to \(out.path): \(error)\n".utf8))
+          let line = "could not write the ABORTED report to \(out.path): \(error)"
+          FileHandle.standardError.write(Data("patchcheck: \(VisibleText.of(line))\n".utf8))
         }
       }
     }

@@ -34,13 +34,12 @@ package struct FindingEvidence: Sendable {
 }
 
 package enum ReviewFindings {
-  /// A race scenario: its answer needs repeats.
-  package static func isRace(_ scenario: String) -> Bool { scenario.hasPrefix("race-") }
-
   /// Every title seen in `runs`, on kernels 0 (the base) to `patchCount` (the series).
-  /// `reproduce(scenario, patches)` is the command that reruns it.
+  /// `races`: the scenarios whose files say `race: true` (`Scenario.race`, the witness's
+  /// definition too): a title they show is racy. `reproduce(scenario, patches)` is the
+  /// command that reruns it.
   package static func aggregate(
-    _ runs: [ReviewRun], patchCount: Int, evidence: [String: FindingEvidence],
+    _ runs: [ReviewRun], patchCount: Int, races: Set<String>, evidence: [String: FindingEvidence],
     reproduce: (_ scenario: String, _ patches: Int) -> String
   ) -> (findings: [ReviewFinding], quiet: [QuietScenario]) {
     var titles: [String] = []
@@ -60,7 +59,7 @@ package enum ReviewFindings {
       let scenarios = scenariosOf[title] ?? []
       let kernels = (0...patchCount).map { tally(title, scenarios: scenarios, patches: $0) }
       let found = evidence[title]
-      let racy = scenarios.contains(where: isRace) || kernels.contains { $0.hits > 0 && $0.hits < $0.runs }
+      let racy = !scenarios.isDisjoint(with: races) || kernels.contains { $0.hits > 0 && $0.hits < $0.runs }
       var finding = judge(title: title, kernels: kernels, racy: racy)
       finding.kind = found?.splat?.kind.rawValue ?? "scenario"
       finding.scenarios = scenarios.sorted()

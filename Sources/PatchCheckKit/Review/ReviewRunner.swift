@@ -67,6 +67,7 @@ package struct ReviewRunner {
     var infraErrors = 0
     let firstPass = (n + 1) * plan.scenarios.count
 
+    let races = Set(plan.scenarios.filter(\.race).map(\.name))
     func reproduce(_ scenario: String, _ patches: Int) -> String {
       let series =
         patches == n
@@ -74,12 +75,12 @@ package struct ReviewRunner {
         : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
       return Self.command(
         plan: plan, base: base, series: series, apply: true,
-        extra: "--scenarios \(scenario) --compare-base --repeat \(ReviewFindings.isRace(scenario) ? 10 : 1)")
+        extra: "--scenarios \(scenario) --compare-base --repeat \(races.contains(scenario) ? 10 : 1)")
     }
     func conclude() throws {
       review.seconds = Date().timeIntervalSince(started)
       (review.findings, review.quiet) = ReviewFindings.aggregate(
-        review.runs, patchCount: n, evidence: evidence, reproduce: reproduce)
+        review.runs, patchCount: n, races: races, evidence: evidence, reproduce: reproduce)
       try Self.write(review, to: out)
     }
 
@@ -128,7 +129,7 @@ package struct ReviewRunner {
     let judged = Set(review.kernels.filter { $0.problem == nil }.map(\.patches))
     repeats: while true {
       let pending = ReviewSchedule.pending(
-        scenarios: plan.scenarios.map(\.name), runs: review.runs, findings: review.findings, patchCount: n, judged: judged)
+        scenarios: plan.scenarios, runs: review.runs, findings: review.findings, patchCount: n, judged: judged)
       if pending.isEmpty { break }
       var ran = false
       for k in Set(pending.flatMap(\.kernels)).sorted() {

@@ -17,13 +17,13 @@ package enum ReviewSchedule {
 
   /// The race scenarios to repeat next, unclear findings first, each with its kernels.
   package static func pending(
-    scenarios: [String], runs: [ReviewRun], findings: [ReviewFinding], patchCount: Int, judged: Set<Int>
+    scenarios: [Scenario], runs: [ReviewRun], findings: [ReviewFinding], patchCount: Int, judged: Set<Int>
   ) -> [(scenario: String, kernels: [Int])] {
     var unclear: [(String, [Int])] = []
     var quiet: [(String, [Int])] = []
     let ends = [0, patchCount].filter { judged.contains($0) }
     guard ends.count == 2 || patchCount == 0 else { return [] }
-    for scenario in scenarios where ReviewFindings.isRace(scenario) {
+    for scenario in scenarios.filter(\.race).map(\.name) {
       let mine = findings.filter { $0.scenarios.contains(scenario) }
       if mine.isEmpty {
         let boots = { (k: Int) in runs.filter { $0.scenario == scenario && $0.patches == k }.reduce(0) { $0 + $1.boots.count } }
