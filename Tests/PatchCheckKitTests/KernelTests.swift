@@ -11,6 +11,23 @@ import Testing
 @testable import PatchCheckWorkflows
 
 @Suite struct KernelTests {
+  /// When apt refuses, its own words reach the user (they say what is wrong: an unknown
+  /// version, unreadable lists), not only patchcheck's summary of them.
+  @Test(.enabled(if: ProcessRunner.which("apt-get") != nil)) func aptsOwnMessageIsKept() throws {
+    let dir = try TempDir()
+    let home = PatchCheckHome(root: dir.url)
+    try FileManager.default.ensureDirectory(home.debs)
+    let importer = TreeImporter(home: home, console: Terminal(quiet: true))
+    #expect {
+      try importer.downloadDeb(package: "linux-source-7.3", exactVersion: "0.0")
+    } throws: { error in
+      let message = (error as? PatchCheckError)?.message ?? ""
+      return message.contains("apt-get could not download linux-source-7.3=0.0: E: Version '0.0'")
+    }
+    #expect(TreeImporter.aptMessage("Reading lists\nE: one\nW: two\n") == "E: one; W: two")
+    #expect(TreeImporter.aptMessage("just this\n") == "just this")
+  }
+
   @Test func fragmentOptionsKconfigDroppedAreNamed() throws {
     let dir = try TempDir()
     let fragment = dir.path("f.config")

@@ -137,7 +137,8 @@ package struct TreeImporter: Sendable {
   /// from apt's lists, else from a package downloaded before.
   package func packageVersion(series: String, upstream: String) throws -> String {
     let package = "linux-source-\(series)"
-    let listed = (try? ProcessRunner.run(["apt-cache", "madison", package], collectLimit: 65536))?.output ?? ""
+    let madison = try? ProcessRunner.run(["apt-cache", "madison", package], collectLimit: 65536)
+    let listed = madison?.output ?? ""
     let versions =
       listed.split(separator: "\n").compactMap { line -> String? in
         let fields = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -152,14 +153,23 @@ package struct TreeImporter: Sendable {
       upstream.hasSuffix(".") ? $0.hasPrefix(upstream) : $0.hasPrefix(upstream + "-") || $0.hasPrefix(upstream + "+")
     }
     guard let found = versions.first(where: matches) else {
+      // apt's own words when apt-cache itself failed (not there, lists unreadable).
+      let apt = madison.map { $0.succeeded ? "" : " (apt-cache: \(Self.aptMessage($0.output)))" } ?? " (apt-cache could not be run)"
       throw PatchCheckError(
-        .treeImport, "no \(package) package of \(upstream) in apt's lists",
+        .treeImport, "no \(package) package of \(upstream) in apt's lists\(apt)",
         hint: "see 'apt-cache madison \(package)' for the releases Debian has (run scripts/setup.sh to add backports)")
     }
     return found
   }
 
-  private func downloadDeb(package: String, exactVersion: String?) throws -> URL {
+  /// What apt said, in one line: its E:/W:/N: lines (else its last line), shown safe.
+  package static func aptMessage(_ output: String) -> String {
+    let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let said = lines.filter { $0.hasPrefix("E: ") || $0.hasPrefix("W: ") || $0.hasPrefix("N: ") }
+    return VisibleText.of((said.isEmpty ? Array(lines.suffix(1)) : said).joined(separator: "; "), limit: 400)
+  }
+
+  package func downloadDeb(package: String, exactVersion: String?) throws -> URL {
     let existing = try FileManager.default.contentsOfDirectory(atPath: home.debs.path)
       .filter { $0.hasPrefix("\(package)_") && $0.hasSuffix(".deb") }
     if let exactVersion {
@@ -181,7 +191,7 @@ package struct TreeImporter: Sendable {
     }
     guard result.succeeded, let newest = pickNewest(after, exact: exactVersion, package: package) else {
       throw PatchCheckError(
-        .treeImport, "apt-get could not download \(spec)",
+        .treeImport, "apt-get could not download \(spec): \(Self.aptMessage(result.output))",
         hint: "run scripts/setup.sh (it adds the backports suites), then apt-get update")
     }
     return home.debs.appendingPathComponent(newest)
