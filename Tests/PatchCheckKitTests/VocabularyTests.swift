@@ -117,4 +117,30 @@ import Testing
     #expect(KVMProbeMemo.load(from: file) == nil)
     #expect(!KVMProbeMemo.hostKernelRelease().isEmpty && KVMProbeMemo.hostKernelRelease() != "unknown")
   }
+
+  /// `patchcheck boot` goes through the run plan like apply-and-boot: its folder holds a
+  /// report.json with the verdict, the plan's guest program (the witness on unless asked
+  /// otherwise), and stdout is the verdict line, JSON only with --json. A file that is no
+  /// kernel makes QEMU stop at once: INFRA-ERROR, exit 6 (the guest never reached the runner).
+  @Test(.enabled(if: ProcessRunner.which("qemu-system-x86_64") != nil)) func bootGoesThroughTheRunPlan() throws {
+    let dir = try TempDir()
+    let cli = CLITests()
+    try Data("not a kernel".utf8).write(to: dir.path("bzImage"))
+    let out = dir.path("run")
+    let run = try cli.run(
+      ["boot", "--kernel", dir.path("bzImage").path, "--scenarios", "numvfs", "--accel", "tcg", "--out", out.path],
+      home: dir.path("home"))
+    #expect(run.status == 6, "\(run.stdout) \(run.stderr)")
+    #expect(run.stdout.hasPrefix("INFRA-ERROR: "), "\(run.stdout)")
+    let report = try JSONDecoder.iso.decode(Report.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+    #expect(report.verdict == .infraError)
+    #expect(report.boot?.accelerator == .tcg)
+    for name in ["initramfs.cpio", "console.log", "summary.md", "junit.xml"] {
+      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
+    }
+    let json = try cli.run(
+      ["boot", "--kernel", dir.path("bzImage").path, "--scenarios", "numvfs", "--accel", "tcg", "--out", dir.path("run2").path, "--json"],
+      home: dir.path("home"))
+    #expect(json.stdout.hasPrefix("{"), "\(json.stdout)")
+  }
 }

@@ -69,23 +69,70 @@ package struct ApplyAndBoot {
       repository: repository, applier: applier, base: base, tools: tools, out: out, files: RunFiles(out: out), keeper: keeper)
     do {
       try applyStage(plan, context: context, report: &report)
-    } catch let error as PatchCheckError {
+    } catch {
+      Self.conclude(error, report: &report)
+    }
+    report.check(plan.selected.variant.expect)
+    return try finish(report, started: started, files: context.files, keeper: keeper)
+  }
+
+  /// `patchcheck boot`: the plan's guest program and scenarios on a kernel built elsewhere
+  /// (no series, no apply, no build), booted and judged as a run's are, with the same report
+  /// folder. The lock-order witness traces every lock class (there is no source tree to
+  /// find the unvalidated ones in).
+  package func boot(_ plan: RunPlan, kernel: URL, tools: Tools) throws -> Report {
+    let started = Date()
+    let runName = Self.runName(started: started, series: "boot", variant: plan.variantName)
+    let out = plan.output ?? URL(fileURLWithPath: "results").appendingPathComponent(runName)
+    var report = Report(run: runName, startedAt: started)
+    report.tools.patchcheck = plan.tool
+    report.tools.qemu = tools.qemu.version
+    let keeper = ReportKeeper(report, out: out, write: Self.write)
+    let token = Interrupts.shared.onInterrupt { keeper.abort("interrupted; the report holds what was done until then") }
+    defer { Interrupts.shared.remove(token) }
+    try FileManager.default.ensureDirectory(out)
+    do {
+      var t = Date()
+      let initramfs = out.appendingPathComponent("initramfs.cpio")
+      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs)
+      report.phases[.initramfs] = Date().timeIntervalSince(t)
+      t = Date()
+      let boots = try guestStage(plan, image: kernel, release: nil, initramfs: initramfs, qemu: tools.qemu, out: out, prefix: "console")
+      let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
+      report.phases[.boot] = Date().timeIntervalSince(t) - analysis
+      report.phases[.analysis] = analysis
+      report.absorb(boots, baseline: nil)
+    } catch {
+      Self.conclude(error, report: &report)
+    }
+    return try finish(report, started: started, files: RunFiles(out: out), keeper: keeper)
+  }
+
+  /// An error that stopped a run, in its report: always the harness's failure (INFRA-ERROR,
+  /// with the error's own exit code when it has one), never the series'.
+  static func conclude(_ error: Error, report: inout Report) {
+    switch error {
+    case let error as PatchCheckError:
       report.error = error.description
       report.conclude(.infraError, error.message, exitCode: error.exitCode)
-    } catch let error as GitError {
+    case let error as GitError:
       report.error = error.description
       report.conclude(.infraError, error.description)
-    } catch {
+    default:
       // Anything else (a process that could not start, a file that could not be written) is
       // the harness's failure, never the series': INFRA-ERROR, never FAIL's exit code.
       report.error = "unexpected error: \(error)"
       report.conclude(.infraError, "the run stopped on an unexpected error: \(error)")
     }
-    report.check(plan.selected.variant.expect)
+  }
+
+  /// The run's last write: total time, the files it made, report.json and the rest. After a
+  /// signal the handler's ABORTED report stands: this thread may be seeing make or QEMU die
+  /// of our kill, and waits for the handler to exit.
+  func finish(_ report: Report, started: Date, files: RunFiles, keeper: ReportKeeper) throws -> Report {
+    var report = report
     report.phases[.total] = Date().timeIntervalSince(started)
-    try context.files.describe(&report)
-    // After a signal the handler's ABORTED report stands: this thread may be seeing make or
-    // QEMU die of our kill, and waits for the handler to exit.
+    try files.describe(&report)
     guard try keeper.finish(report) else { Interrupts.shared.awaitExit() }
     return report
   }

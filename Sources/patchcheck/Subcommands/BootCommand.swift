@@ -19,31 +19,43 @@ struct BootCommand: ParsableCommand {
   @Option(help: "Iterations of each race scenario.")
   var iterations: Int = ScenarioLibrary.defaultIterations
 
-  @Option(help: "Where to write console.log.")
-  var out: String = "."
+  @Option(help: "The run's folder (default results/<time>-boot).")
+  var out: String?
 
   @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
   var accel = Accelerator.auto
+
+  @Flag(help: "Boot without the lock-order witness.")
+  var noLockWitness = false
 
   @OptionGroup var global: GlobalOptions
 
   func run() throws {
     try runReportingErrors {
-      let home = global.patchCheckHome
-      let chosen = try RunPlan.scenarioCatalog(dirs: scenarioDir.map { URL(fileURLWithPath: $0) }, manifest: nil).named(
-        scenarios.split(separator: ",").map(String.init), settings: ScenarioSettings(iterations: iterations))
-      let outDir = URL(fileURLWithPath: out)
-      try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-      let initramfs = outDir.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(
-        runner: RunnerScript.generate(chosen), busybox: try Initramfs.findBusybox(), to: initramfs)
-      var options = BootOptions(
-        kernel: URL(fileURLWithPath: kernel), initramfs: initramfs,
-        consoleLog: outDir.appendingPathComponent("console.log"), timeout: 900)
+      var options = RunOptions()
+      options.noSeries = true
+      options.scenarios = scenarios.split(separator: ",").map(String.init)
+      options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
+      options.iterations = iterations
       options.accelerator = accel
-      let booter = QemuBooter(qemu: try QemuInfo.locate(), home: home)
-      let result = try booter.boot(options, progress: ProgressLine(enabled: !global.json))
-      try printJSON(result)
+      options.output = out.map { URL(fileURLWithPath: $0) }
+      options.json = global.json
+      options.lockWitness = !noLockWitness
+      let home = global.patchCheckHome
+      let plan = try RunPlan.resolve(options, home: home)
+      let report = try ApplyAndBoot(home: home, options: options).boot(
+        plan, kernel: URL(fileURLWithPath: kernel), tools: try ApplyAndBoot.Tools.locate())
+      if global.json {
+        FileHandle.standardOutput.write(try report.jsonData())
+        FileHandle.standardOutput.write(Data("\n".utf8))
+      } else {
+        print("\(report.verdict.rawValue): \(report.reason)")
+        print("report: \(out ?? "results/\(report.run)")/summary.md")
+      }
+      if let error = report.error {
+        FileHandle.standardError.write(Data("patchcheck: error: \(VisibleText.of(error))\n".utf8))
+      }
+      if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
   }
 }
