@@ -12,7 +12,7 @@ struct PatchCheck: ParsableCommand {
     subcommands: [
       ApplyAndBootCommand.self, ApplyCommand.self, TreeCommand.self, SeriesCommand.self,
       AnalyzeCommand.self, BootCommand.self, ScenariosCommand.self, BisectCommand.self, BisectRunCommand.self, CICommand.self,
-      HistoryCommand.self,
+      HistoryCommand.self, ExitCodesCommand.self,
       ReportCommand.self, ReviewCommand.self,
     ]
   )

@@ -136,15 +136,17 @@ import Testing
     #expect(Set(codes).count == codes.count)
   }
 
-  /// README "Exit codes" has a row for every code an error or a verdict exits with.
-  @Test func theReadmeListsEveryExitCode() throws {
+  /// README "Exit codes" is the table generated from the enums that decide the codes
+  /// (`patchcheck exit-codes`): a row for every code, in the words the code gives them.
+  @Test func theReadmesExitCodesAreTheGeneratedTable() throws {
     let readme = try String(contentsOf: ProjectData.root.appendingPathComponent("README.md"), encoding: .utf8)
     let section = try #require(readme.components(separatedBy: "## Exit codes").dropFirst().first?.components(separatedBy: "\n## ").first)
-    let listed = Set(
-      section.split(separator: "\n").compactMap { line in
-        Int32(line.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? "")
-      })
+    let table = section.split(separator: "\n").filter { $0.hasPrefix("|") }.joined(separator: "\n") + "\n"
+    #expect(table == ExitCodes.markdown, "run `patchcheck exit-codes` and paste its table into README.md")
     let codes = Set(PatchCheckError.Kind.allCases.map(\.exitCode) + Verdict.allCases.map(\.exitCode))
-    #expect(codes.subtracting(listed).isEmpty, "not in README: \(codes.subtracting(listed).sorted())")
+    #expect(codes.isSubset(of: Set(ExitCodes.rows.map(\.code))))
+    let cli = try CLITests().run(["exit-codes"], home: try TempDir().url)
+    #expect(cli.status == 0 && cli.stdout == ExitCodes.markdown, "\(cli.stdout)")
   }
+
 }

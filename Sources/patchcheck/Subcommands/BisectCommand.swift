@@ -78,7 +78,7 @@ struct BisectCommand: ParsableCommand {
       } else {
         for line in log.summaryLines(logPath: out + "/bisect.json") { print(line) }
       }
-      if log.firstBad == nil { throw ExitCode(8) }
+      if log.firstBad == nil { throw ExitCode(ExitCodes.bisectAmbiguous) }
     }
   }
 }
