@@ -216,8 +216,8 @@ import Testing
     #expect(log.steps.count > partial.steps.count, "the resumed run took no step of its own")
   }
 
-  /// A signal at any moment of a run, 16 times, SIGINT and SIGTERM in turn, from the moment
-  /// the run's folder exists to 3 s later (a 300-patch series applying, the checkout, a
+  /// A signal at any moment of a run, 12 times, SIGINT and SIGTERM in turn, from the moment
+  /// the run's folder exists to 2.75 s later (a 300-patch series applying, the checkout, a
   /// make that never ends): every time exit 130 and a report.json that says ABORTED. The
   /// run's thread and the interrupt handler write through one lock (`ReportKeeper`); before,
   /// the handler read the run's report unsynchronised, its write was `try?`, and a signal
@@ -238,7 +238,7 @@ import Testing
       for pid in left.split(whereSeparator: \.isWhitespace).compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
     }
     var reached: [String] = []
-    for i in 0..<16 {
+    for i in 0..<12 {
       let out = dir.path("run\(i)")
       let run = try Child(
         [
@@ -250,7 +250,7 @@ import Testing
         Thread.sleep(forTimeInterval: 0.01)
       }
       try #require(run.process.isRunning, "run \(i) ended before its folder was made: \(run.errorText)")
-      Thread.sleep(forTimeInterval: Double(i) * 0.2)
+      Thread.sleep(forTimeInterval: Double(i) * 0.25)
       kill(run.process.processIdentifier, i % 2 == 0 ? SIGINT : SIGTERM)
       #expect(run.wait(60) == 130, "run \(i): \(run.errorText)")
       let data = try #require(FileManager.default.contents(atPath: out.appendingPathComponent("report.json").path), "run \(i): no report")

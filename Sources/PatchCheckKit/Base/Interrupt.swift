@@ -58,6 +58,12 @@ package final class Interrupts: @unchecked Sendable {
     for body in all { body() }
     FileHandle.standardError.write(
       Data("patchcheck: interrupted; children stopped, logs kept\n".utf8))
-    exit(PatchCheckError.Kind.interrupted.exitCode)
+    // _exit, not exit: exit runs the process's exit handlers on this signal queue's thread
+    // while the run's thread is still somewhere in Foundation, and was seen to hang there
+    // for good (1 run in 16 under a loaded machine, ProcessReliabilityTests). Everything
+    // that must outlive us is on disk already (the report is written atomically above);
+    // only the stdio buffers are flushed by hand.
+    fflush(nil)
+    _exit(PatchCheckError.Kind.interrupted.exitCode)
   }
 }

@@ -40,80 +40,97 @@ package enum KTAPParser {
   }
 
   package static func parse(_ log: String, expected: [String] = []) -> [ScenarioResult] {
-    var scenarios: [ScenarioResult] = []
-    var steps: [StepResult] = []
-    var diagnostics: [String] = []
+    var collector = Collector()
     var started = false
-    let result = #/^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$/#
     // The serial console ends lines with \r\n, which Swift treats as one Character: split at
     // every \n on the bytes, and drop every \r (what replacing \r\n by \n, splitting and
     // dropping \r did). Most lines are passed over from their bytes (see `KTAPLine`).
     for bytes in KTAPLine.lines(of: log) {
-      let line: String
-      let text: String
-      let quick = KTAPLine.quick(bytes, started: started)
-      switch quick {
-      case .skip: continue
-      case .version:
-        started = true
-        continue
-      case .plain(let shown, let trimmed):
-        line = String(decoding: shown, as: UTF8.self)
-        text = String(decoding: trimmed, as: UTF8.self)
-      case .read:
-        let raw = String(decoding: bytes, as: UTF8.self)
-        line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""), limit: ConsoleLine.shownLimit)
-        if line.hasPrefix("[") { continue }
-        if line == "KTAP version 1" {
-          started = true
-          continue
-        }
-        guard started else { continue }
-        text = line.trimmingCharacters(in: .whitespaces)
-      }
+      guard let (line, text, quick) = read(bytes, started: &started) else { continue }
       let nested = line.hasPrefix("    ")
       if nested, text.hasPrefix("# "), !text.hasPrefix("# scenario") {
-        diagnostics.append(String(text.dropFirst(2)))
+        collector.diagnostics.append(String(text.dropFirst(2)))
         continue
       }
-      let parsed: KTAPLine.Result
-      if case .plain(_, let trimmed) = quick {
-        guard let read = KTAPLine.result(trimmed) else { continue }
-        parsed = read
-      } else {
-        guard let match = try? result.wholeMatch(in: text) else { continue }
-        parsed = KTAPLine.Result(
-          ok: match.output.1 == "ok", number: String(match.output.2), name: String(match.output.3),
-          directive: match.output.4.map(String.init))
+      guard let parsed = result(text, quick: quick) else { continue }
+      collector.add(parsed, nested: nested)
+    }
+    return collector.finished(expected: expected)
+  }
+
+  /// One console line as shown and trimmed, once the KTAP has started; nil for a line that
+  /// is not KTAP's (a kernel line, anything before the version line, the version line).
+  static func read(_ bytes: ArraySlice<UInt8>, started: inout Bool) -> (line: String, text: String, quick: KTAPLine.Quick)? {
+    let quick = KTAPLine.quick(bytes, started: started)
+    switch quick {
+    case .skip: return nil
+    case .version:
+      started = true
+      return nil
+    case .plain(let shown, let trimmed):
+      return (String(decoding: shown, as: UTF8.self), String(decoding: trimmed, as: UTF8.self), quick)
+    case .read:
+      let raw = String(decoding: bytes, as: UTF8.self)
+      let line = VisibleText.of(raw.replacingOccurrences(of: "\r", with: ""), limit: ConsoleLine.shownLimit)
+      if line.hasPrefix("[") { return nil }
+      if line == "KTAP version 1" {
+        started = true
+        return nil
       }
-      let ok = parsed.ok
+      guard started else { return nil }
+      return (line, line.trimmingCharacters(in: .whitespaces), quick)
+    }
+  }
+
+  /// An `ok`/`not ok` line's parts; nil for any other line.
+  static func result(_ text: String, quick: KTAPLine.Quick) -> KTAPLine.Result? {
+    if case .plain(_, let trimmed) = quick { return KTAPLine.result(trimmed) }
+    guard let match = try? #/^(not ok|ok) (\d+) ([^#]*?)\s*(?:# (.*))?$/#.wholeMatch(in: text) else { return nil }
+    return KTAPLine.Result(
+      ok: match.output.1 == "ok", number: String(match.output.2), name: String(match.output.3),
+      directive: match.output.4.map(String.init))
+  }
+
+  /// The scenarios so far, the steps of the one under way and the diagnostics before the
+  /// next step's result.
+  struct Collector {
+    var scenarios: [ScenarioResult] = []
+    var steps: [StepResult] = []
+    var diagnostics: [String] = []
+
+    mutating func add(_ parsed: KTAPLine.Result, nested: Bool) {
       let directive = parsed.directive
       let outcome: TestOutcome =
         directive?.hasPrefix("SKIP") == true
         ? .skip
-        : directive?.hasPrefix("TIMEOUT") == true ? .timeout : ok ? .pass : .fail
-      let number = Int(parsed.number) ?? 0
-      let name = parsed.name
+        : directive?.hasPrefix("TIMEOUT") == true ? .timeout : parsed.ok ? .pass : .fail
       if nested {
-        steps.append(StepResult(number: number, name: name, result: outcome, directive: directive, diagnostics: diagnostics))
+        steps.append(
+          StepResult(
+            number: Int(parsed.number) ?? 0, name: parsed.name, result: outcome, directive: directive, diagnostics: diagnostics))
         diagnostics = []
       } else {
         // A scenario that says ok while one of its steps was skipped did not run whole: the
         // runner marks it SKIP itself; older consoles did not.
         let partial = outcome == .pass && steps.contains { $0.result == .skip }
-        scenarios.append(ScenarioResult(name: name, result: partial ? .skip : outcome, steps: steps))
+        scenarios.append(ScenarioResult(name: parsed.name, result: partial ? .skip : outcome, steps: steps))
         steps = []
         diagnostics = []
       }
     }
-    // A scenario cut off mid-way (the guest died) reports what it got, as failed.
-    if !steps.isEmpty, let name = expected.first(where: { name in !scenarios.contains { $0.name == name } }) {
-      scenarios.append(ScenarioResult(name: name, result: .fail, steps: steps))
+
+    /// A scenario cut off mid-way (the guest died) reports what it got, as failed; one never
+    /// seen is missing.
+    func finished(expected: [String]) -> [ScenarioResult] {
+      var scenarios = scenarios
+      if !steps.isEmpty, let name = expected.first(where: { name in !scenarios.contains { $0.name == name } }) {
+        scenarios.append(ScenarioResult(name: name, result: .fail, steps: steps))
+      }
+      for name in expected where !scenarios.contains(where: { $0.name == name }) {
+        scenarios.append(ScenarioResult(name: name, result: .missing, steps: []))
+      }
+      return scenarios
     }
-    for name in expected where !scenarios.contains(where: { $0.name == name }) {
-      scenarios.append(ScenarioResult(name: name, result: .missing, steps: []))
-    }
-    return scenarios
   }
 }
 
