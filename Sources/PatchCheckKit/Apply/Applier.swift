@@ -174,88 +174,10 @@ package struct Applier {
         continue
       }
       result.hunks = try locateHunks(files, in: parent)
-      // Whether the patch's reverse applies: asked at most once per failed patch.
-      var reverseApplies: Bool?
-      do {
-        // Hunks go where they were found (as git apply places them), not only forward of
-        // their stated line as libgit2 would search.
-        var located: [[Int?]] = []
-        var cursor = 0
-        for file in files {
-          located.append(result.hunks[cursor..<cursor + file.hunks.count].map(\.line))
-          cursor += file.hunks.count
-        }
-        let diff = UnifiedDiff.relocate(patch.diff, to: located)
-        let parentTree = try repository.commitInfo(parent).tree
-        // libgit2 "creates" a file that exists by prepending to it; git apply refuses, and
-        // so must we.
-        for file in files where file.oldPath == nil {
-          if try repository.file(file.path, inTree: parentTree) != nil {
-            for i in result.hunks.indices where result.hunks[i].file == file.path { result.hunks[i].result = .failed }
-            throw GitError(operation: "apply", code: -1, message: "\(file.path) already exists; the patch creates it")
-          }
-        }
-        var merged = false
-        let tree: ObjectID
-        do {
-          tree = try repository.apply(diff: diff, to: parentTree)
-        } catch let error as GitError {
-          guard threeWay else { throw error }
-          reverseApplies = try alreadyApplied(files, on: parent)
-          guard reverseApplies == false else { throw error }
-          guard let mergedTree = try threeWayApply(files, located: located, onto: parentTree, result: &result) else {
-            throw error
-          }
-          tree = mergedTree
-          merged = true
-        }
-        let commit = try repository.createCommit(
-          tree: tree, parents: [parent], author: patch.author,
-          committer: Signature(
-            name: "patchcheck", email: "patchcheck@localhost", time: patch.author.time,
-            offsetMinutes: patch.author.offsetMinutes),
-          message: patch.commitMessage)
-        result.result = .applied
-        result.commit = commit.description
-        // libgit2 applied it: a hunk the locator could not place exactly (whitespace) did apply.
-        for i in result.hunks.indices where result.hunks[i].result == .failed && !merged {
-          result.hunks[i].result = .applied
-          result.hunks[i].expected = nil
-          result.hunks[i].actual = nil
-        }
-        result.commitPatchID = try repository.patchID(
-          ofCommit: commit, contextLines: max(1, UnifiedDiff.contextLines(of: files))
-        ).description
-        // The commit must carry exactly what the mail did. Compared as change sets (lines
-        // lost and gained per file): context and hunk layout do not matter, so a hand-made
-        // patch with uneven context is not refused. A 3-way merge may legitimately differ.
-        let committed = UnifiedDiff.changeSet(
-          try UnifiedDiff.parse(try repository.diffText(ofCommit: commit, contextLines: 0)))
-        if !merged, committed != UnifiedDiff.changeSet(files) {
-          result.result = .failed
-          result.error =
-            "the commit does not carry what the mail does (patch-id \(result.commitPatchID?.prefix(12) ?? "") vs the mail's \(result.patchID?.prefix(12) ?? "")): applied less than the patch carries"
-          failed = true
-        } else {
-          parent = commit
-        }
-      } catch let error as GitError {
-        if result.conflicts != nil {
-          result.result = .failed
-          result.error = "3-way merge left conflicts in \(result.conflicts?.map(\.file).joined(separator: ", ") ?? "")"
-          failed = true
-        } else if try reverseApplies ?? alreadyApplied(files, on: parent) {
-          result.result = .alreadyApplied
-          result.error = "the tree already has this change (its reverse applies cleanly)"
-          for i in result.hunks.indices {
-            result.hunks[i].expected = nil
-            result.hunks[i].actual = nil
-          }
-        } else {
-          result.result = .failed
-          result.error = ([error.message] + (result.error.map { [$0] } ?? [])).joined(separator: "; ")
-          failed = true
-        }
+      if let commit = try applyPatch(patch, files: files, on: parent, threeWay: threeWay, result: &result) {
+        parent = commit
+      } else if result.result == .failed {
+        failed = true
       }
       results.append(result)
     }
@@ -265,19 +187,143 @@ package struct Applier {
     if !failed, !check {
       outcome.head = parent.description
       if let branch {
-        // Two runs of the same series at once both move its branch: libgit2 refuses a ref
-        // whose lock file another writer holds, so writers take turns. The lock lives outside
-        // the user's repository, named for its path.
-        let lock = try FileLock(
-          FileManager.default.temporaryDirectory.appendingPathComponent(
-            "patchcheck-refs-\(SHA256Hex.of(Data(repository.gitDirectory.utf8)).prefix(16)).lock")
-        ) {}
-        defer { withExtendedLifetime(lock) {} }
-        try repository.setReference(branch, to: parent, log: "patchcheck: apply \(series.title)")
+        try moveBranch(branch, to: parent, title: series.title)
         outcome.branch = branch
       }
     }
     return outcome
+  }
+
+  /// Applies one patch on `parent` and commits it. Returns the commit when it applied; else
+  /// nil, `result` saying why: failed, or already applied (the tree has the change).
+  private func applyPatch(
+    _ patch: Patch, files: [DiffFile], on parent: ObjectID, threeWay: Bool, result: inout PatchResult
+  ) throws -> ObjectID? {
+    // Whether the patch's reverse applies: asked at most once per failed patch.
+    var reverseApplies: Bool?
+    do {
+      let located = locatedLines(files, result.hunks)
+      let diff = UnifiedDiff.relocate(patch.diff, to: located)
+      let parentTree = try repository.commitInfo(parent).tree
+      try refuseCreatingExistingFiles(files, in: parentTree, result: &result)
+      let (tree, merged) = try appliedTree(
+        diff: diff, files: files, located: located, on: parent, parentTree: parentTree, threeWay: threeWay,
+        reverseApplies: &reverseApplies, result: &result)
+      let commit = try repository.createCommit(
+        tree: tree, parents: [parent], author: patch.author,
+        committer: Signature(
+          name: "patchcheck", email: "patchcheck@localhost", time: patch.author.time,
+          offsetMinutes: patch.author.offsetMinutes),
+        message: patch.commitMessage)
+      result.result = .applied
+      result.commit = commit.description
+      return try carriesTheMail(commit, files: files, merged: merged, result: &result) ? commit : nil
+    } catch let error as GitError {
+      try recordFailure(error, files: files, on: parent, reverseApplies: reverseApplies, result: &result)
+      return nil
+    }
+  }
+
+  /// Hunks go where they were found (as git apply places them), not only forward of their
+  /// stated line as libgit2 would search: the located line of each hunk, by file.
+  private func locatedLines(_ files: [DiffFile], _ hunks: [HunkResult]) -> [[Int?]] {
+    var located: [[Int?]] = []
+    var cursor = 0
+    for file in files {
+      located.append(hunks[cursor..<cursor + file.hunks.count].map(\.line))
+      cursor += file.hunks.count
+    }
+    return located
+  }
+
+  /// libgit2 "creates" a file that exists by prepending to it; git apply refuses, and so must
+  /// we: such a file's hunks fail.
+  private func refuseCreatingExistingFiles(_ files: [DiffFile], in parentTree: ObjectID, result: inout PatchResult) throws {
+    for file in files where file.oldPath == nil {
+      if try repository.file(file.path, inTree: parentTree) != nil {
+        for i in result.hunks.indices where result.hunks[i].file == file.path { result.hunks[i].result = .failed }
+        throw GitError(operation: "apply", code: -1, message: "\(file.path) already exists; the patch creates it")
+      }
+    }
+  }
+
+  /// The tree with the patch applied; with `threeWay`, when it does not apply and its reverse
+  /// does not either, the tree a 3-way merge gives (`merged`). Throws libgit2's error otherwise.
+  private func appliedTree(
+    diff: String, files: [DiffFile], located: [[Int?]], on parent: ObjectID, parentTree: ObjectID, threeWay: Bool,
+    reverseApplies: inout Bool?, result: inout PatchResult
+  ) throws -> (tree: ObjectID, merged: Bool) {
+    do {
+      return (try repository.apply(diff: diff, to: parentTree), false)
+    } catch let error as GitError {
+      guard threeWay else { throw error }
+      reverseApplies = try alreadyApplied(files, on: parent)
+      guard reverseApplies == false else { throw error }
+      guard let mergedTree = try threeWayApply(files, located: located, onto: parentTree, result: &result) else {
+        throw error
+      }
+      return (mergedTree, true)
+    }
+  }
+
+  /// Whether the commit carries exactly what the mail did (its patch-id recorded either way);
+  /// when not, `result` says the patch failed.
+  private func carriesTheMail(_ commit: ObjectID, files: [DiffFile], merged: Bool, result: inout PatchResult) throws -> Bool {
+    // libgit2 applied it: a hunk the locator could not place exactly (whitespace) did apply.
+    for i in result.hunks.indices where result.hunks[i].result == .failed && !merged {
+      result.hunks[i].result = .applied
+      result.hunks[i].expected = nil
+      result.hunks[i].actual = nil
+    }
+    result.commitPatchID = try repository.patchID(
+      ofCommit: commit, contextLines: max(1, UnifiedDiff.contextLines(of: files))
+    ).description
+    // The commit must carry exactly what the mail did. Compared as change sets (lines
+    // lost and gained per file): context and hunk layout do not matter, so a hand-made
+    // patch with uneven context is not refused. A 3-way merge may legitimately differ.
+    let committed = UnifiedDiff.changeSet(
+      try UnifiedDiff.parse(try repository.diffText(ofCommit: commit, contextLines: 0)))
+    if !merged, committed != UnifiedDiff.changeSet(files) {
+      result.result = .failed
+      result.error =
+        "the commit does not carry what the mail does (patch-id \(result.commitPatchID?.prefix(12) ?? "") vs the mail's \(result.patchID?.prefix(12) ?? "")): applied less than the patch carries"
+      return false
+    }
+    return true
+  }
+
+  /// What a patch that did not apply is: failed with the 3-way merge's conflicts, already
+  /// applied (its reverse applies), or failed with libgit2's error.
+  private func recordFailure(
+    _ error: GitError, files: [DiffFile], on parent: ObjectID, reverseApplies: Bool?, result: inout PatchResult
+  ) throws {
+    if result.conflicts != nil {
+      result.result = .failed
+      result.error = "3-way merge left conflicts in \(result.conflicts?.map(\.file).joined(separator: ", ") ?? "")"
+    } else if try reverseApplies ?? alreadyApplied(files, on: parent) {
+      result.result = .alreadyApplied
+      result.error = "the tree already has this change (its reverse applies cleanly)"
+      for i in result.hunks.indices {
+        result.hunks[i].expected = nil
+        result.hunks[i].actual = nil
+      }
+    } else {
+      result.result = .failed
+      result.error = ([error.message] + (result.error.map { [$0] } ?? [])).joined(separator: "; ")
+    }
+  }
+
+  /// Points `branch` at the applied series, taking turns with other writers.
+  private func moveBranch(_ branch: String, to head: ObjectID, title: String) throws {
+    // Two runs of the same series at once both move its branch: libgit2 refuses a ref
+    // whose lock file another writer holds, so writers take turns. The lock lives outside
+    // the user's repository, named for its path.
+    let lock = try FileLock(
+      FileManager.default.temporaryDirectory.appendingPathComponent(
+        "patchcheck-refs-\(SHA256Hex.of(Data(repository.gitDirectory.utf8)).prefix(16)).lock")
+    ) {}
+    defer { withExtendedLifetime(lock) {} }
+    try repository.setReference(branch, to: head, log: "patchcheck: apply \(title)")
   }
 
   /// Applies the files whose hunks all apply, and merges each other file three ways: the
@@ -303,20 +349,13 @@ package struct Applier {
     }
     var conflicts: [PatchResult.Conflict] = []
     for file in failing {
-      guard let oldPath = file.oldPath,
-        let index = file.header.first(where: { $0.hasPrefix("index ") }),
-        let prefix = index.dropFirst(6).split(separator: ".").first.map(String.init),
-        let preimage = try repository.blobID(prefix: prefix)
-      else {
+      guard let oldPath = file.oldPath, let preimage = try preimageBlob(of: file) else {
         result.error = "3-way: the preimage blob of \(file.path) is not in the repository"
         return nil
       }
-      let preTree = try repository.writeTree([TreeEntry(path: oldPath, blob: preimage, mode: .file)])
-      let theirsTree = try repository.apply(diff: UnifiedDiff.render([file]), to: preTree)
-      guard let theirs = try repository.file(file.path, inTree: theirsTree),
-        let ours = try repository.file(oldPath, inTree: parentTree)
-      else { return nil }
-      let merge = try repository.mergeFile(ancestor: try repository.blob(preimage), ours: ours, theirs: theirs, path: file.path)
+      guard let merge = try mergeThreeWays(file, oldPath: oldPath, preimage: preimage, parentTree: parentTree) else {
+        return nil
+      }
       let outcome: HunkResult.Outcome = merge.clean ? .merged : .conflict
       for i in result.hunks.indices where result.hunks[i].file == file.path && result.hunks[i].result == .failed {
         result.hunks[i].result = outcome
@@ -328,14 +367,7 @@ package struct Applier {
         }
         tree = try repository.replacing(file.path, with: try repository.writeBlob(merge.content), in: tree)
       } else {
-        let lines = HunkLocator.lines(of: merge.content)
-        // Each conflict region with a few lines around it.
-        var shown: [String] = []
-        for (i, line) in lines.enumerated() where line.hasPrefix("<<<<<<<") {
-          let end = lines[i...].firstIndex { $0.hasPrefix(">>>>>>>") } ?? min(lines.count - 1, i + 20)
-          shown += lines[max(0, i - 2)...min(lines.count - 1, end + 2)]
-        }
-        conflicts.append(PatchResult.Conflict(file: file.path, text: shown))
+        conflicts.append(PatchResult.Conflict(file: file.path, text: conflictRegions(merge.content)))
       }
     }
     if !conflicts.isEmpty {
@@ -343,6 +375,39 @@ package struct Applier {
       return nil
     }
     return tree
+  }
+
+  /// The blob the file's `index` line names as its version before the patch, when the
+  /// repository has it.
+  private func preimageBlob(of file: DiffFile) throws -> ObjectID? {
+    guard let index = file.header.first(where: { $0.hasPrefix("index ") }),
+      let prefix = index.dropFirst(6).split(separator: ".").first.map(String.init)
+    else { return nil }
+    return try repository.blobID(prefix: prefix)
+  }
+
+  /// The file patched from its preimage blob, merged into the tree's version of it; nil when
+  /// either side is missing.
+  private func mergeThreeWays(
+    _ file: DiffFile, oldPath: String, preimage: ObjectID, parentTree: ObjectID
+  ) throws -> MergeResult? {
+    let preTree = try repository.writeTree([TreeEntry(path: oldPath, blob: preimage, mode: .file)])
+    let theirsTree = try repository.apply(diff: UnifiedDiff.render([file]), to: preTree)
+    guard let theirs = try repository.file(file.path, inTree: theirsTree),
+      let ours = try repository.file(oldPath, inTree: parentTree)
+    else { return nil }
+    return try repository.mergeFile(ancestor: try repository.blob(preimage), ours: ours, theirs: theirs, path: file.path)
+  }
+
+  /// What a conflicted merge shows: each conflict region with a few lines around it.
+  private func conflictRegions(_ content: Data) -> [String] {
+    let lines = HunkLocator.lines(of: content)
+    var shown: [String] = []
+    for (i, line) in lines.enumerated() where line.hasPrefix("<<<<<<<") {
+      let end = lines[i...].firstIndex { $0.hasPrefix(">>>>>>>") } ?? min(lines.count - 1, i + 20)
+      shown += lines[max(0, i - 2)...min(lines.count - 1, end + 2)]
+    }
+    return shown
   }
 
   /// True when the reverse of the patch applies to `commit`'s tree.

@@ -74,31 +74,41 @@ package enum ProcessRunner {
     var pipeFDs: [Int32] = [0, 0]
     guard pipe(&pipeFDs) == 0 else { throw Failure(command: command, reason: "pipe failed") }
     let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
+    let pid = try spawn(command, resolved: resolved, cwd: cwd, environment: environment, readFD: readFD, writeFD: writeFD)
+    ChildRegistry.shared.add(pid)
+    defer { ChildRegistry.shared.remove(pid) }
 
+    let log = logFile.flatMap(appendingHandle)
+    defer { try? log?.close() }
+    var output = OutputSink(log: log, collectLimit: collectLimit, onLine: onLine)
+    let ending = readUntilDone(
+      readFD, of: pid, deadline: timeout.map { Date().addingTimeInterval($0) }, control: control,
+      idleTimeout: idleTimeout, into: &output)
+    close(readFD)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    // Whatever the child left behind in its group (make's compilers) goes with it.
+    kill(-pid, SIGKILL)
+    let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ProcessResult(
+      status: exitStatus, output: String(decoding: output.collected, as: UTF8.self), timedOut: ending == .timedOut,
+      stoppedOnRequest: ending == .stoppedOnRequest, idledOut: ending == .idledOut)
+  }
+
+  /// Starts the child in its own process group, stdin from /dev/null and stdout and stderr into
+  /// `writeFD` (closed here in the parent either way); `readFD` is closed when it fails to start.
+  private static func spawn(
+    _ command: [String], resolved: String, cwd: String?, environment: [String: String], readFD: Int32, writeFD: Int32
+  ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
-    posix_spawn_file_actions_adddup2(&actions, writeFD, 2)
-    posix_spawn_file_actions_addclose(&actions, readFD)
-    posix_spawn_file_actions_addclose(&actions, writeFD)
+    redirect(&actions, readFD: readFD, writeFD: writeFD)
 
     var attrs = posix_spawnattr_t()
     posix_spawnattr_init(&attrs)
     defer { posix_spawnattr_destroy(&attrs) }
-    posix_spawnattr_setpgroup(&attrs, 0)
-    var defaultSignals = sigset_t()
-    sigemptyset(&defaultSignals)
-    sigaddset(&defaultSignals, SIGINT)
-    sigaddset(&defaultSignals, SIGTERM)
-    sigaddset(&defaultSignals, SIGPIPE)
-    posix_spawnattr_setsigdefault(&attrs, &defaultSignals)
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attrs, &noSignals)
-    posix_spawnattr_setflags(
-      &attrs, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    ownGroupWithDefaultSignals(&attrs)
 
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
@@ -119,53 +129,102 @@ package enum ProcessRunner {
       close(readFD)
       throw Failure(command: command, reason: String(cString: strerror(rc)))
     }
-    ChildRegistry.shared.add(pid)
-    defer { ChildRegistry.shared.remove(pid) }
+    return pid
+  }
 
-    let log = logFile.flatMap { path -> FileHandle? in
-      if !FileManager.default.fileExists(atPath: path) {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-      }
-      let handle = FileHandle(forWritingAtPath: path)
-      handle?.seekToEndOfFile()
-      return handle
+  /// Where the child's descriptors lead: stdin /dev/null, stdout and stderr the pipe, and
+  /// neither end of the pipe left open as it is.
+  private static func redirect(_ actions: inout posix_spawn_file_actions_t, readFD: Int32, writeFD: Int32) {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
+    posix_spawn_file_actions_adddup2(&actions, writeFD, 2)
+    posix_spawn_file_actions_addclose(&actions, readFD)
+    posix_spawn_file_actions_addclose(&actions, writeFD)
+  }
+
+  /// The child leads a process group of its own (so it can be killed with what it starts),
+  /// with SIGINT, SIGTERM and SIGPIPE at their defaults and no signal blocked.
+  private static func ownGroupWithDefaultSignals(_ attrs: inout posix_spawnattr_t) {
+    posix_spawnattr_setpgroup(&attrs, 0)
+    var defaultSignals = sigset_t()
+    sigemptyset(&defaultSignals)
+    sigaddset(&defaultSignals, SIGINT)
+    sigaddset(&defaultSignals, SIGTERM)
+    sigaddset(&defaultSignals, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attrs, &defaultSignals)
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attrs, &noSignals)
+    posix_spawnattr_setflags(
+      &attrs, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+  }
+
+  /// The log file, opened for appending (created when missing).
+  private static func appendingHandle(_ path: String) -> FileHandle? {
+    if !FileManager.default.fileExists(atPath: path) {
+      _ = FileManager.default.createFile(atPath: path, contents: nil)
     }
-    defer { try? log?.close() }
+    let handle = FileHandle(forWritingAtPath: path)
+    handle?.seekToEndOfFile()
+    return handle
+  }
 
-    var collected = Data()
-    var pendingLine = Data()
-    var timedOut = false
-    var stoppedOnRequest = false
-    var idledOut = false
+  /// Why reading the child's output stopped.
+  private enum Ending {
+    /// The child closed its output (it exited, or closed it).
+    case endOfOutput
+    case timedOut, stoppedOnRequest, idledOut
+  }
+
+  /// Reads the child's output into `output` until it ends or the child must be killed
+  /// (its process group killed here).
+  private static func readUntilDone(
+    _ readFD: Int32, of pid: pid_t, deadline: Date?, control: ProcessControl?, idleTimeout: TimeInterval?,
+    into output: inout OutputSink
+  ) -> Ending {
     var lastOutput = Date()
-    let deadline = timeout.map { Date().addingTimeInterval($0) }
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
       var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
       let wait: Int32 = deadline.map { Int32(max(0, min(200, $0.timeIntervalSinceNow * 1000))) } ?? 200
       let ready = poll(&pfd, 1, wait)
       if ready < 0 && errno == EINTR { continue }
-      if let deadline, Date() >= deadline {
-        timedOut = true
+      if let ending = reasonToKill(
+        deadline: deadline, control: control, idleTimeout: idleTimeout, quiet: ready == 0, lastOutput: lastOutput)
+      {
         kill(-pid, SIGKILL)
-        break
-      }
-      if let stopAt = control?.deadline, Date() >= stopAt {
-        kill(-pid, SIGKILL)
-        stoppedOnRequest = true
-        break
-      }
-      if let idleTimeout, ready == 0, Date().timeIntervalSince(lastOutput) >= idleTimeout {
-        kill(-pid, SIGKILL)
-        idledOut = true
-        break
+        return ending
       }
       if ready == 0 { continue }
       lastOutput = Date()
       let n = read(readFD, &buffer, buffer.count)
       if n < 0 && errno == EINTR { continue }
-      if n <= 0 { break }
-      let chunk = Data(buffer[0..<n])
+      if n <= 0 { return .endOfOutput }
+      output.take(Data(buffer[0..<n]))
+    }
+  }
+
+  /// Whether the child must be killed now: past its time limit, asked to stop, or silent
+  /// (`quiet`: the last poll saw nothing) for `idleTimeout` — in that order.
+  private static func reasonToKill(
+    deadline: Date?, control: ProcessControl?, idleTimeout: TimeInterval?, quiet: Bool, lastOutput: Date
+  ) -> Ending? {
+    if let deadline, Date() >= deadline { return .timedOut }
+    if let stopAt = control?.deadline, Date() >= stopAt { return .stoppedOnRequest }
+    if let idleTimeout, quiet, Date().timeIntervalSince(lastOutput) >= idleTimeout { return .idledOut }
+    return nil
+  }
+
+  /// Where the child's output goes: the log, the last `collectLimit` bytes kept, and whole
+  /// lines to `onLine`.
+  private struct OutputSink {
+    let log: FileHandle?
+    let collectLimit: Int
+    let onLine: ((String) -> Void)?
+    var collected = Data()
+    var pendingLine = Data()
+
+    mutating func take(_ chunk: Data) {
       log?.write(chunk)
       collected.append(chunk)
       if collected.count > collectLimit { collected.removeFirst(collected.count - collectLimit) }
@@ -178,15 +237,6 @@ package enum ProcessRunner {
         }
       }
     }
-    close(readFD)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    // Whatever the child left behind in its group (make's compilers) goes with it.
-    kill(-pid, SIGKILL)
-    let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return ProcessResult(
-      status: exitStatus, output: String(decoding: collected, as: UTF8.self), timedOut: timedOut,
-      stoppedOnRequest: stoppedOnRequest, idledOut: idledOut)
   }
 }
 

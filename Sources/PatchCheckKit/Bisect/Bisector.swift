@@ -196,7 +196,35 @@ package struct Bisector {
     log.badCommit = bad.description
     try save(log)
 
-    // The bad end: it must fail, and what it fails with is what "bad" means from here on.
+    let badStep = try judgeBadEnd(bad, request, log: &log, earlier: earlier)
+    goods = try goodsOnBadHistory(goods, bad: bad, request, log: &log, earlier: earlier)
+    log.goodCommits = goods.map(\.description)
+    // What the good end fails with too is not what makes a commit bad (a report the base
+    // already had, such as a lock-order cycle the tree has always had): judge each good end
+    // and take its titles out. Not needed when --title or --any-failure say what bad is.
+    if request.title == nil, !request.anyFailure {
+      try setAsideGoodEndTitles(goods, badStep: badStep, log: &log, earlier: earlier)
+    }
+    var graph = try candidates(bad: bad, goods: goods, request, log: &log)
+    try walk(&graph, log: &log, earlier: earlier)
+    switch graph.outcome {
+    case .firstBad(let commit):
+      log.firstBad = commit.description
+      log.firstBadSubject = try repository.subject(of: commit)
+    case .ambiguous(let left):
+      log.range = left.map(\.description)
+    case .undecided:
+      break
+    }
+    log.finished = true
+    try save(log)
+    return log
+  }
+
+  /// The bad end: it must fail, and what it fails with is what "bad" means from here on.
+  private func judgeBadEnd(
+    _ bad: ObjectID, _ request: BisectRequest, log: inout BisectLog, earlier: [String: BisectStep]
+  ) throws -> BisectStep {
     var badStep = try step(bad, role: "bad-end", log: log, earlier: earlier)
     switch badStep.verdict {
     case .fail:
@@ -221,8 +249,15 @@ package struct Bisector {
     log.steps.append(badStep)
     try save(log)
     console.say("bad end \(bad.short) fails: \(badStep.titles.first ?? badStep.reason)")
+    return badStep
+  }
 
-    // A good end off the bad end's history: its merge base with the bad end must be good.
+  /// The good ends to bisect from: a good end off the bad end's history is replaced by its
+  /// merge base with the bad end, which must be good.
+  private func goodsOnBadHistory(
+    _ goods: [ObjectID], bad: ObjectID, _ request: BisectRequest, log: inout BisectLog, earlier: [String: BisectStep]
+  ) throws -> [ObjectID] {
+    var goods = goods
     for (i, good) in goods.enumerated() where try !repository.isAncestor(good, of: bad) {
       guard let base = try repository.mergeBase(good, bad) else {
         throw PatchCheckError(
@@ -240,40 +275,52 @@ package struct Bisector {
       }
       goods[i] = base
     }
-    log.goodCommits = goods.map(\.description)
+    return goods
+  }
 
-    // What the good end fails with too is not what makes a commit bad (a report the base
-    // already had, such as a lock-order cycle the tree has always had): judge each good end
-    // and take its titles out. Not needed when --title or --any-failure say what bad is.
-    if request.title == nil, !request.anyFailure {
-      for good in goods where !log.steps.contains(where: { $0.commit == good.description }) {
-        var g = try step(good, role: "good-end", log: log, earlier: earlier)
-        g.call = .good
-        log.steps.append(g)
-        if g.verdict == .fail {
-          log.badTitles = log.badTitles.filter { !g.titles.contains($0) }
-          log.goodTitles = Array(Set((log.goodTitles ?? []) + g.titles)).sorted()
-        }
-      }
-      try save(log)
-      if log.badTitles.isEmpty, !badStep.titles.isEmpty {
-        throw PatchCheckError(
-          .bisectRange, "the bad end fails only with reports a good end has too: \(badStep.titles.joined(separator: "; "))",
-          hint: "pick the scenarios that tell them apart, or --title")
+  /// Which of the bad end's titles make a commit bad: those no good end (judged here) has too;
+  /// a bad end with none left cannot be bisected.
+  private func setAsideGoodEndTitles(
+    _ goods: [ObjectID], badStep: BisectStep, log: inout BisectLog, earlier: [String: BisectStep]
+  ) throws {
+    for good in goods where !log.steps.contains(where: { $0.commit == good.description }) {
+      var g = try step(good, role: "good-end", log: log, earlier: earlier)
+      g.call = .good
+      log.steps.append(g)
+      if g.verdict == .fail {
+        log.badTitles = log.badTitles.filter { !g.titles.contains($0) }
+        log.goodTitles = Array(Set((log.goodTitles ?? []) + g.titles)).sorted()
       }
     }
+    try save(log)
+    if log.badTitles.isEmpty, !badStep.titles.isEmpty {
+      throw PatchCheckError(
+        .bisectRange, "the bad end fails only with reports a good end has too: \(badStep.titles.joined(separator: "; "))",
+        hint: "pick the scenarios that tell them apart, or --title")
+    }
+  }
 
+  /// The commits to bisect: reachable from the bad end and not from a good one (the bad end
+  /// must be among them).
+  private func candidates(
+    bad: ObjectID, goods: [ObjectID], _ request: BisectRequest, log: inout BisectLog
+  ) throws -> BisectGraph {
     let candidates = try repository.revwalk(from: bad, hiding: goods)
     guard candidates.contains(bad) else {
       throw PatchCheckError(
         .bisectRange, "the bad end \(request.bad) is an ancestor of a good end", hint: "swap --good and --bad, or check them")
     }
-    var graph = try BisectGraph(candidates: candidates, bad: bad) { try repository.commitInfo($0).parents }
+    let graph = try BisectGraph(candidates: candidates, bad: bad) { try repository.commitInfo($0).parents }
     log.candidates = candidates.count
     log.maxSteps = BisectGraph.maxSteps(count: candidates.count)
     try save(log)
     console.say("bisecting \(candidates.count) commits: about \(log.maxSteps) steps")
+    return graph
+  }
 
+  /// The bisection proper: judges the commit the graph picks next, and calls it good, bad or
+  /// skipped, until the graph has no commit left to judge.
+  private func walk(_ graph: inout BisectGraph, log: inout BisectLog, earlier: [String: BisectStep]) throws {
     while let next = graph.next() {
       var s = try step(next, role: "step", log: log, earlier: earlier)
       s.call = classify(s, log: log)
@@ -292,18 +339,6 @@ package struct Bisector {
         "step \(log.bisectSteps) (of about \(log.maxSteps + log.skips)): \(next.short) \(s.subject.prefix(60)) -> \(s.call.rawValue) (\(why)); \(s.remaining) left\(s.cached ? " [cached]" : "")"
       )
     }
-    switch graph.outcome {
-    case .firstBad(let commit):
-      log.firstBad = commit.description
-      log.firstBadSubject = try repository.subject(of: commit)
-    case .ambiguous(let left):
-      log.range = left.map(\.description)
-    case .undecided:
-      break
-    }
-    log.finished = true
-    try save(log)
-    return log
   }
 
   /// good, bad or skip for a judged commit (the bad end already judged).

@@ -51,88 +51,106 @@ package enum WorkflowEmitter {
   package static func githubActions(tags: [String], arguments: [String]) -> String {
     let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")
     let extra = arguments.map(shellQuote).joined(separator: " ")
-    return """
-      # Written by `patchcheck ci --emit github-actions`. One job per tag; a last job merges
-      # the reports into one database and one HTML page. Each job's results/TAG folder holds
-      # report.json, junit.xml, kcidb.json (KCIDB v5.3, for KernelCI) and every console log.
-      name: patchcheck
-      on:
-        workflow_dispatch:
-        schedule:
-          - cron: "17 5 * * *"
-      env:
-        PATCHCHECK_HOME: ${{ github.workspace }}/.patchcheck-cache
-      jobs:
-        tag:
-          name: ${{ matrix.tag }}
-          runs-on: ubuntu-latest
-          container:
-            image: \(image)
-          timeout-minutes: 90
-          strategy:
-            fail-fast: false
-            matrix:
-              tag: [\(matrix)]
-          steps:
-            - uses: actions/checkout@v7
-            - name: Restore the build folder and ccache
-              uses: actions/cache@v6
-              with:
-                path: |
-                  .patchcheck-cache/ccache
-                  .patchcheck-cache/build
-                key: patchcheck-${{ matrix.tag }}-${{ hashFiles('kernel-configs/*.config') }}
-                restore-keys: |
-                  patchcheck-${{ matrix.tag }}-
-                  patchcheck-
-            - name: Set up (apt backports, QEMU, libgit2)
-              run: bash scripts/setup.sh
-            - name: Build patchcheck
-              run: swift build -c release
-            - name: Import the tree
-              run: .build/release/patchcheck tree import --debian "${TAG#v}"
-              env:
-                TAG: ${{ matrix.tag }}
-            - name: Apply, build, boot, judge
-              run: .build/release/patchcheck ci --tags "$TAG" \(extra) --out "results/$TAG" --db "results/$TAG/results.sqlite"
-              env:
-                TAG: ${{ matrix.tag }}
-            - name: Upload the report
-              if: always()
-              uses: actions/upload-artifact@v7
-              with:
-                name: patchcheck-${{ matrix.tag }}
-                path: results/${{ matrix.tag }}
-        merge:
-          needs: tag
-          if: always()
-          runs-on: ubuntu-latest
-          container:
-            image: \(image)
-          steps:
-            - uses: actions/checkout@v7
-            - name: Set up
-              run: bash scripts/setup.sh
-            - name: Build patchcheck
-              run: swift build -c release
-            - uses: actions/download-artifact@v8
-              with:
-                pattern: patchcheck-*
-                path: results
-            - name: Merge the reports
-              run: |
-                .build/release/patchcheck report --merge results --db merged.sqlite --html site
-                .build/release/patchcheck history --db merged.sqlite
-            - name: Upload the merged report
-              uses: actions/upload-artifact@v7
-              with:
-                name: patchcheck-report
-                path: |
-                  site
-                  merged.sqlite
-
-      """
+    return githubHeader + githubTagJob(matrix: matrix, extra: extra) + githubMergeJob
   }
+
+  /// The workflow's name, when it runs (by hand and nightly), and where patchcheck keeps its
+  /// trees and builds; its jobs follow.
+  private static let githubHeader = """
+    # Written by `patchcheck ci --emit github-actions`. One job per tag; a last job merges
+    # the reports into one database and one HTML page. Each job's results/TAG folder holds
+    # report.json, junit.xml, kcidb.json (KCIDB v5.3, for KernelCI) and every console log.
+    name: patchcheck
+    on:
+      workflow_dispatch:
+      schedule:
+        - cron: "17 5 * * *"
+    env:
+      PATCHCHECK_HOME: ${{ github.workspace }}/.patchcheck-cache
+    jobs:
+
+    """
+
+  /// The job per tag (`matrix`): cached build folder and ccache, the tree imported, `ci` run
+  /// with `extra`, its results folder uploaded.
+  private static func githubTagJob(matrix: String, extra: String) -> String {
+    """
+      tag:
+        name: ${{ matrix.tag }}
+        runs-on: ubuntu-latest
+        container:
+          image: \(image)
+        timeout-minutes: 90
+        strategy:
+          fail-fast: false
+          matrix:
+            tag: [\(matrix)]
+        steps:
+          - uses: actions/checkout@v7
+          - name: Restore the build folder and ccache
+            uses: actions/cache@v6
+            with:
+              path: |
+                .patchcheck-cache/ccache
+                .patchcheck-cache/build
+              key: patchcheck-${{ matrix.tag }}-${{ hashFiles('kernel-configs/*.config') }}
+              restore-keys: |
+                patchcheck-${{ matrix.tag }}-
+                patchcheck-
+          - name: Set up (apt backports, QEMU, libgit2)
+            run: bash scripts/setup.sh
+          - name: Build patchcheck
+            run: swift build -c release
+          - name: Import the tree
+            run: .build/release/patchcheck tree import --debian "${TAG#v}"
+            env:
+              TAG: ${{ matrix.tag }}
+          - name: Apply, build, boot, judge
+            run: .build/release/patchcheck ci --tags "$TAG" \(extra) --out "results/$TAG" --db "results/$TAG/results.sqlite"
+            env:
+              TAG: ${{ matrix.tag }}
+          - name: Upload the report
+            if: always()
+            uses: actions/upload-artifact@v7
+            with:
+              name: patchcheck-${{ matrix.tag }}
+              path: results/${{ matrix.tag }}
+
+    """
+  }
+
+  /// The last job, run whatever the tag jobs did: every tag's report merged into one
+  /// database and one HTML page, uploaded.
+  private static let githubMergeJob = """
+      merge:
+        needs: tag
+        if: always()
+        runs-on: ubuntu-latest
+        container:
+          image: \(image)
+        steps:
+          - uses: actions/checkout@v7
+          - name: Set up
+            run: bash scripts/setup.sh
+          - name: Build patchcheck
+            run: swift build -c release
+          - uses: actions/download-artifact@v8
+            with:
+              pattern: patchcheck-*
+              path: results
+          - name: Merge the reports
+            run: |
+              .build/release/patchcheck report --merge results --db merged.sqlite --html site
+              .build/release/patchcheck history --db merged.sqlite
+          - name: Upload the merged report
+            uses: actions/upload-artifact@v7
+            with:
+              name: patchcheck-report
+              path: |
+                site
+                merged.sqlite
+
+    """
 
   package static func gitlab(tags: [String], arguments: [String]) -> String {
     let matrix = tags.map { "\"\($0)\"" }.joined(separator: ", ")

@@ -23,7 +23,17 @@ extension GitRepository {
     let baseTree = try lookupTree(tree)
     defer { git_tree_free(baseTree) }
 
-    // The files the patch reads, as the base has them.
+    let before = try filesRead(by: diffHandle, in: baseTree)
+    let sparse = try writeTree(raw: before.map { ($0.key, $0.value.0, $0.value.1) })
+    let sparseTree = try lookupTree(sparse)
+    defer { git_tree_free(sparseTree) }
+    let after = try applied(diffHandle, to: sparseTree, hunkFilter: hunkFilter)
+    return try updatedTree(baseTree, try changes(from: before, to: after, in: baseTree))
+  }
+
+  /// The files the patch reads, as the base has them: blob and mode by path (a path the base
+  /// does not have as a file is left out).
+  private func filesRead(by diffHandle: OpaquePointer?, in baseTree: OpaquePointer?) throws -> [String: (ObjectID, UInt32)] {
     var named: Set<String> = []
     for i in 0..<git_diff_num_deltas(diffHandle) {
       guard let delta = git_diff_get_delta(diffHandle, i) else { continue }
@@ -39,23 +49,21 @@ extension GitRepository {
             ? (ObjectID(git_tree_entry_id(entry).pointee), git_tree_entry_filemode(entry).rawValue) : nil
         } ?? nil
     }
-    let sparse = try writeTree(raw: before.map { ($0.key, $0.value.0, $0.value.1) })
-    let sparseTree = try lookupTree(sparse)
-    defer { git_tree_free(sparseTree) }
+    return before
+  }
 
-    final class FilterState {
-      package let filter: ((String, Int) -> Bool)?
-      package var file = ""
-      package var hunk = 0
-      package init(_ filter: ((String, Int) -> Bool)?) { self.filter = filter }
-    }
-    let state = FilterState(hunkFilter)
+  /// The diff applied to `sparseTree` with git_apply_to_tree, `hunkFilter` asked once per
+  /// hunk: every file of the resulting index, blob and mode by path.
+  private func applied(
+    _ diffHandle: OpaquePointer?, to sparseTree: OpaquePointer?, hunkFilter: ((_ file: String, _ hunkIndex: Int) -> Bool)?
+  ) throws -> [String: (ObjectID, UInt32)] {
+    let state = HunkFilterState(hunkFilter)
     var options = git_apply_options()
     try check(git_apply_options_init(&options, UInt32(GIT_APPLY_OPTIONS_VERSION)), "apply options")
     options.payload = Unmanaged.passUnretained(state).toOpaque()
     options.delta_cb = { delta, payload in
       guard let delta, let payload else { return 0 }
-      let state = Unmanaged<FilterState>.fromOpaque(payload).takeUnretainedValue()
+      let state = Unmanaged<HunkFilterState>.fromOpaque(payload).takeUnretainedValue()
       let path = delta.pointee.new_file.path ?? delta.pointee.old_file.path
       state.file = path.map { String(cString: $0) } ?? ""
       state.hunk = 0
@@ -63,7 +71,7 @@ extension GitRepository {
     }
     options.hunk_cb = { _, payload in
       guard let payload else { return 0 }
-      let state = Unmanaged<FilterState>.fromOpaque(payload).takeUnretainedValue()
+      let state = Unmanaged<HunkFilterState>.fromOpaque(payload).takeUnretainedValue()
       state.hunk += 1
       guard let filter = state.filter else { return 0 }
       // > 0 skips the hunk, < 0 aborts.
@@ -80,6 +88,14 @@ extension GitRepository {
       guard let entry = git_index_get_byindex(index, i) else { continue }
       after[String(cString: entry.pointee.path)] = (ObjectID(entry.pointee.id), entry.pointee.mode)
     }
+    return after
+  }
+
+  /// What the patch changed: each file it removed, and each it added or changed (a created
+  /// file must not go through a file or symlink of the tree), in path order.
+  private func changes(
+    from before: [String: (ObjectID, UInt32)], to after: [String: (ObjectID, UInt32)], in baseTree: OpaquePointer?
+  ) throws -> [(path: String, id: ObjectID?, mode: UInt32)] {
     var updates: [(path: String, id: ObjectID?, mode: UInt32)] = []
     for path in before.keys.sorted() where after[path] == nil { updates.append((path, nil, 0)) }
     for (path, value) in after.sorted(by: { $0.key < $1.key }) {
@@ -87,7 +103,7 @@ extension GitRepository {
       if before[path] == nil { try refuseThroughNonTree(path, in: baseTree) }
       updates.append((path, value.0, value.1))
     }
-    return try updatedTree(baseTree, updates)
+    return updates
   }
 
   /// A created file whose folder is a file or a symlink in the tree: git apply refuses it
@@ -120,6 +136,15 @@ extension GitRepository {
     try check(git_tree_create_updated(&oid, handle, tree, updates.count, &updates), "write applied tree")
     return ObjectID(oid)
   }
+}
+
+/// What the apply callbacks share: the hunk filter, the file being applied and the number of
+/// its hunk.
+private final class HunkFilterState {
+  let filter: ((String, Int) -> Bool)?
+  var file = ""
+  var hunk = 0
+  init(_ filter: ((String, Int) -> Bool)?) { self.filter = filter }
 }
 
 extension GitRepository {

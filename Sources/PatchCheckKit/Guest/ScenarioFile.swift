@@ -133,81 +133,105 @@ package enum ScenarioFile {
     let file = url.path
     let root = try compose(url)
     let keys = try mapping(root, file, allowed: ["name", "summary", "devices", "race", "include", "steps"], what: "a scenario")
-    guard let nameNode = keys["name"], let name = nameNode.scalar?.string, !name.isEmpty else {
-      throw error(file, root.mark?.line, "no 'name'")
-    }
-    guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), name.allSatisfy(\.isASCII) else {
-      throw error(file, nameNode.mark?.line, "name '\(name)' may hold only letters, digits, '-', '_' and '.'")
-    }
+    let (name, nameNode) = try scenarioName(keys, root, file)
     guard let summaryNode = keys["summary"] else { throw error(file, root.mark?.line, "no 'summary' (what the scenario exercises)") }
     let summary = try text(summaryNode, file, key: "summary")
-    var igb = 0
-    if let devices = keys["devices"] {
-      let entries = try mapping(devices, file, allowed: ["igb"], what: "'devices'")
-      if let node = entries["igb"] {
-        guard let count = node.int, count >= 0 else { throw error(file, node.mark?.line, "'igb' is not a count of PFs") }
-        igb = count
-      }
-    }
+    let igb = try igbPFs(keys, file)
     var race = false
     if let node = keys["race"] {
       guard let value = node.bool else { throw error(file, node.mark?.line, "'race' is true or false") }
       race = value
     }
-    var shared = Shared()
-    if let include = keys["include"] {
-      let items = include.sequence.map(Array.init) ?? [include]
-      for item in items {
-        guard let path = item.scalar?.string else { throw error(file, item.mark?.line, "'include' lists file paths") }
-        let beside = url.deletingLastPathComponent().appendingPathComponent(path)
-        let found = [beside, builtIn.appendingPathComponent(path)].first { FileManager.default.fileExists(atPath: $0.path) }
-        guard let found else {
-          throw error(file, item.mark?.line, "include '\(path)' is neither beside this file nor in \(builtIn.path)")
-        }
-        try shared.add(found)
-      }
-    }
+    let shared = try included(keys, beside: url, builtIn: builtIn)
     guard let stepsNode = keys["steps"], let items = stepsNode.sequence, !items.isEmpty else {
       throw error(file, keys["steps"]?.mark?.line ?? root.mark?.line, "no 'steps' (a list of at least one step)")
     }
-    var steps: [StepEntry] = []
-    for item in items {
-      // A plain step's keys are checked by step(_:_:), which names the ones it knows.
-      guard let pairs = item.mapping else { throw error(file, item.mark?.line, "a step is a mapping of keys to values") }
-      let entry = Dictionary(pairs.compactMap { key, value in key.scalar.map { ($0.string, value) } }) { first, _ in first }
-      if let use = entry["use"] {
-        guard entry.count == 1, let stepName = use.scalar?.string else {
-          throw error(file, use.mark?.line, "a 'use' entry names one shared step and nothing else")
-        }
-        guard let step = shared.steps[stepName] else {
-          let known = shared.steps.keys.sorted().joined(separator: ", ")
-          throw error(file, use.mark?.line, "no shared step '\(stepName)' in the included files (they have: \(known))")
-        }
-        steps.append(.step(step))
-      } else if let times = entry["repeat"] {
-        try only(entry, ["repeat", "cycle", "step"], file, item)
-        guard let stepNode = entry["step"] else { throw error(file, item.mark?.line, "a 'repeat' entry needs its 'step'") }
-        var cycle: [(name: String, values: [LocatedText])] = []
-        if let cycleNode = entry["cycle"] {
-          guard let pairs = cycleNode.mapping else { throw error(file, cycleNode.mark?.line, "'cycle' maps names to lists") }
-          for (key, value) in pairs {
-            guard let variable = key.scalar?.string, let list = value.sequence, !list.isEmpty else {
-              throw error(file, key.mark?.line, "each 'cycle' entry is a name and a list of at least one value")
-            }
-            cycle.append((variable, try list.map { try text($0, file, key: variable) }))
-          }
-        }
-        steps.append(.repeated(times: try text(times, file, key: "repeat"), cycle: cycle, step: try step(stepNode, file)))
-      } else {
-        steps.append(.step(try step(item, file)))
-      }
-    }
+    let steps = try items.map { try stepEntry($0, file, shared: shared) }
     let definition = ScenarioDefinition(
       name: name, summary: summary, igbPFs: igb, race: race, origin: origin, line: nameNode.mark?.line ?? 1, steps: steps,
       snippets: shared.snippets)
     // Every '{{...}}' must name something: found now, not in the middle of a run.
     _ = try definition.scenario(ScenarioSettings())
     return definition
+  }
+
+  /// The scenario's name, which must be there and a plain word; and its node, for its line.
+  private static func scenarioName(_ keys: [String: Node], _ root: Node, _ file: String) throws -> (String, Node) {
+    guard let nameNode = keys["name"], let name = nameNode.scalar?.string, !name.isEmpty else {
+      throw error(file, root.mark?.line, "no 'name'")
+    }
+    guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), name.allSatisfy(\.isASCII) else {
+      throw error(file, nameNode.mark?.line, "name '\(name)' may hold only letters, digits, '-', '_' and '.'")
+    }
+    return (name, nameNode)
+  }
+
+  /// How many igb PFs `devices:` asks for (none when it does not say).
+  private static func igbPFs(_ keys: [String: Node], _ file: String) throws -> Int {
+    guard let devices = keys["devices"] else { return 0 }
+    let entries = try mapping(devices, file, allowed: ["igb"], what: "'devices'")
+    guard let node = entries["igb"] else { return 0 }
+    guard let count = node.int, count >= 0 else { throw error(file, node.mark?.line, "'igb' is not a count of PFs") }
+    return count
+  }
+
+  /// The shared steps and snippets of the files `include:` names, each found beside the
+  /// scenario file, else among the built-in ones.
+  private static func included(_ keys: [String: Node], beside url: URL, builtIn: URL) throws -> Shared {
+    let file = url.path
+    var shared = Shared()
+    guard let include = keys["include"] else { return shared }
+    let items = include.sequence.map(Array.init) ?? [include]
+    for item in items {
+      guard let path = item.scalar?.string else { throw error(file, item.mark?.line, "'include' lists file paths") }
+      let beside = url.deletingLastPathComponent().appendingPathComponent(path)
+      let found = [beside, builtIn.appendingPathComponent(path)].first { FileManager.default.fileExists(atPath: $0.path) }
+      guard let found else {
+        throw error(file, item.mark?.line, "include '\(path)' is neither beside this file nor in \(builtIn.path)")
+      }
+      try shared.add(found)
+    }
+    return shared
+  }
+
+  /// What one item of `steps:` is: a shared step (`use:`), a step repeated (`repeat:`), or a
+  /// plain step.
+  private static func stepEntry(_ item: Node, _ file: String, shared: Shared) throws -> StepEntry {
+    // A plain step's keys are checked by step(_:_:), which names the ones it knows.
+    guard let pairs = item.mapping else { throw error(file, item.mark?.line, "a step is a mapping of keys to values") }
+    let entry = Dictionary(pairs.compactMap { key, value in key.scalar.map { ($0.string, value) } }) { first, _ in first }
+    if let use = entry["use"] {
+      guard entry.count == 1, let stepName = use.scalar?.string else {
+        throw error(file, use.mark?.line, "a 'use' entry names one shared step and nothing else")
+      }
+      guard let step = shared.steps[stepName] else {
+        let known = shared.steps.keys.sorted().joined(separator: ", ")
+        throw error(file, use.mark?.line, "no shared step '\(stepName)' in the included files (they have: \(known))")
+      }
+      return .step(step)
+    } else if let times = entry["repeat"] {
+      try only(entry, ["repeat", "cycle", "step"], file, item)
+      guard let stepNode = entry["step"] else { throw error(file, item.mark?.line, "a 'repeat' entry needs its 'step'") }
+      let cycle = try cycleValues(entry["cycle"], file)
+      return .repeated(times: try text(times, file, key: "repeat"), cycle: cycle, step: try step(stepNode, file))
+    } else {
+      return .step(try step(item, file))
+    }
+  }
+
+  /// A repeated step's `cycle:`: each name with the values it takes in turn.
+  private static func cycleValues(_ cycleNode: Node?, _ file: String) throws -> [(name: String, values: [LocatedText])] {
+    var cycle: [(name: String, values: [LocatedText])] = []
+    if let cycleNode {
+      guard let pairs = cycleNode.mapping else { throw error(file, cycleNode.mark?.line, "'cycle' maps names to lists") }
+      for (key, value) in pairs {
+        guard let variable = key.scalar?.string, let list = value.sequence, !list.isEmpty else {
+          throw error(file, key.mark?.line, "each 'cycle' entry is a name and a list of at least one value")
+        }
+        cycle.append((variable, try list.map { try text($0, file, key: variable) }))
+      }
+    }
+    return cycle
   }
 
   /// Steps and snippets from `include:` files.

@@ -60,92 +60,102 @@ package struct JUnitDocument: XMLRepresentable {
 
 package enum JUnitWriter {
   package static func suites(for report: Report) -> [JUnitSuite] {
-    var suites: [JUnitSuite] = []
-    suites.append(
-      JUnitSuite(
-        name: "apply",
-        cases: report.patches.map { patch in
-          let failedHunks = patch.hunks.filter { $0.result == .failed }
-            .map { "\($0.file) hunk \($0.hunk) (line \($0.expectedLine))" }
-          return JUnitCase(
-            name: "\(patch.number): \(patch.subject)", className: "apply",
-            failure: patch.result == .applied
-              ? nil
-              : "\(patch.result.rawValue): \(patch.error ?? "") \(failedHunks.joined(separator: ", "))",
-            skipped: patch.result == .notAttempted)
-        }))
-    if let build = report.build {
-      suites.append(
-        JUnitSuite(
-          name: "build",
-          cases: [
-            JUnitCase(
-              name: "kernel", className: "build",
-              failure: build.succeeded
-                ? nil
-                : build.errors.map { "\($0.file):\($0.line): \($0.message)" }.joined(separator: "\n"))
-          ]))
-    }
-    // One test case per scenario: its steps in system-out, the failing step in the failure,
-    // and for races how many iterations ran and passed.
-    if !report.scenarios.isEmpty {
-      suites.append(
-        JUnitSuite(
-          name: "scenarios",
-          cases: report.scenarios.map { scenario in
-            let iterations = scenario.steps.filter { $0.name.hasPrefix("iteration ") }
-            let passed = iterations.filter { $0.result == .pass }.count
-            let name = iterations.isEmpty ? scenario.name : "\(scenario.name) (\(passed) of \(iterations.count) iterations passed)"
-            let failing = scenario.steps.first { $0.result == .fail || $0.result == .timeout }
-            let failure: String? =
-              switch scenario.result {
-              case .pass, .skip: nil
-              case .missing: "the scenario never reported (the guest stopped first)"
-              default: failing.map { "\($0.name): \($0.directive ?? $0.result.rawValue)" } ?? scenario.result.rawValue
-              }
-            let steps = scenario.steps.map { step in
-              (["\(step.result.rawValue) \(step.name)" + (step.directive.map { " # \($0)" } ?? "")]
-                + step.diagnostics.map { "    \($0)" }).joined(separator: "\n")
-            }
-            return JUnitCase(
-              name: name, className: "scenario", failure: failure, skipped: scenario.result == .skip,
-              output: steps.joined(separator: "\n"))
-          }))
-    }
-    // One case per changed function: reached (with the scenarios), not reached when the run
-    // was NOT-EXERCISED, skipped when the kernel cannot trace it.
-    if let coverage = report.coverage, !coverage.functions.isEmpty {
-      suites.append(
-        JUnitSuite(
-          name: "coverage",
-          cases: coverage.functions.map { function in
-            let reached = function.hits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
-            return JUnitCase(
-              name: "\(function.file): \(function.name)", className: "coverage",
-              failure: function.traceable == true && function.hits.isEmpty && coverage.exercised == false
-                ? "no scenario reached it" : nil,
-              skipped: function.traceable != true, output: reached.isEmpty ? nil : reached)
-          }))
-    }
-    if report.boot != nil {
-      suites.append(
-        JUnitSuite(
-          name: "console",
-          cases: report.splats.isEmpty
-            ? [JUnitCase(name: "no kernel reports", className: "console")]
-            : report.splats.map { splat in
-              // A report the base shows too is listed with its counts, not as a failure.
-              splat.preExisting == true
-                ? JUnitCase(
-                  name: splat.title, className: "console.pre-existing.\(splat.kind.rawValue)",
-                  output: ([report.preExisting?.first { $0.title == splat.title }?.sentence ?? "pre-existing"] + splat.excerpt)
-                    .joined(separator: "\n"))
-                : JUnitCase(
-                  name: splat.title, className: "console.\(splat.kind.rawValue)",
-                  failure: splat.excerpt.joined(separator: "\n"))
-            }))
-    }
-    return suites
+    [applySuite(report), buildSuite(report), scenarioSuite(report), coverageSuite(report), consoleSuite(report)]
+      .compactMap { $0 }
+  }
+
+  /// A case per patch: failed with its failed hunks, skipped when not attempted.
+  private static func applySuite(_ report: Report) -> JUnitSuite {
+    JUnitSuite(
+      name: "apply",
+      cases: report.patches.map { patch in
+        let failedHunks = patch.hunks.filter { $0.result == .failed }
+          .map { "\($0.file) hunk \($0.hunk) (line \($0.expectedLine))" }
+        return JUnitCase(
+          name: "\(patch.number): \(patch.subject)", className: "apply",
+          failure: patch.result == .applied
+            ? nil
+            : "\(patch.result.rawValue): \(patch.error ?? "") \(failedHunks.joined(separator: ", "))",
+          skipped: patch.result == .notAttempted)
+      })
+  }
+
+  /// The kernel build's case, failed with the compiler's errors; none when nothing was built.
+  private static func buildSuite(_ report: Report) -> JUnitSuite? {
+    guard let build = report.build else { return nil }
+    return JUnitSuite(
+      name: "build",
+      cases: [
+        JUnitCase(
+          name: "kernel", className: "build",
+          failure: build.succeeded
+            ? nil
+            : build.errors.map { "\($0.file):\($0.line): \($0.message)" }.joined(separator: "\n"))
+      ])
+  }
+
+  /// One test case per scenario: its steps in system-out, the failing step in the failure,
+  /// and for races how many iterations ran and passed.
+  private static func scenarioSuite(_ report: Report) -> JUnitSuite? {
+    guard !report.scenarios.isEmpty else { return nil }
+    return JUnitSuite(
+      name: "scenarios",
+      cases: report.scenarios.map { scenario in
+        let iterations = scenario.steps.filter { $0.name.hasPrefix("iteration ") }
+        let passed = iterations.filter { $0.result == .pass }.count
+        let name = iterations.isEmpty ? scenario.name : "\(scenario.name) (\(passed) of \(iterations.count) iterations passed)"
+        let failing = scenario.steps.first { $0.result == .fail || $0.result == .timeout }
+        let failure: String? =
+          switch scenario.result {
+          case .pass, .skip: nil
+          case .missing: "the scenario never reported (the guest stopped first)"
+          default: failing.map { "\($0.name): \($0.directive ?? $0.result.rawValue)" } ?? scenario.result.rawValue
+          }
+        let steps = scenario.steps.map { step in
+          (["\(step.result.rawValue) \(step.name)" + (step.directive.map { " # \($0)" } ?? "")]
+            + step.diagnostics.map { "    \($0)" }).joined(separator: "\n")
+        }
+        return JUnitCase(
+          name: name, className: "scenario", failure: failure, skipped: scenario.result == .skip,
+          output: steps.joined(separator: "\n"))
+      })
+  }
+
+  /// One case per changed function: reached (with the scenarios), not reached when the run
+  /// was NOT-EXERCISED, skipped when the kernel cannot trace it.
+  private static func coverageSuite(_ report: Report) -> JUnitSuite? {
+    guard let coverage = report.coverage, !coverage.functions.isEmpty else { return nil }
+    return JUnitSuite(
+      name: "coverage",
+      cases: coverage.functions.map { function in
+        let reached = function.hits.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+        return JUnitCase(
+          name: "\(function.file): \(function.name)", className: "coverage",
+          failure: function.traceable == true && function.hits.isEmpty && coverage.exercised == false
+            ? "no scenario reached it" : nil,
+          skipped: function.traceable != true, output: reached.isEmpty ? nil : reached)
+      })
+  }
+
+  /// A failing case per kernel report (a pre-existing one listed with its counts instead),
+  /// or one passing case; none when nothing booted.
+  private static func consoleSuite(_ report: Report) -> JUnitSuite? {
+    guard report.boot != nil else { return nil }
+    return JUnitSuite(
+      name: "console",
+      cases: report.splats.isEmpty
+        ? [JUnitCase(name: "no kernel reports", className: "console")]
+        : report.splats.map { splat in
+          // A report the base shows too is listed with its counts, not as a failure.
+          splat.preExisting == true
+            ? JUnitCase(
+              name: splat.title, className: "console.pre-existing.\(splat.kind.rawValue)",
+              output: ([report.preExisting?.first { $0.title == splat.title }?.sentence ?? "pre-existing"] + splat.excerpt)
+                .joined(separator: "\n"))
+            : JUnitCase(
+              name: splat.title, className: "console.\(splat.kind.rawValue)",
+              failure: splat.excerpt.joined(separator: "\n"))
+        })
   }
 
   /// Suites and their elements on lines of their own, a test case's contents on its line.

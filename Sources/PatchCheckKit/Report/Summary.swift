@@ -10,7 +10,17 @@ import PatchCheckVerdict
 
 package enum SummaryWriter {
   package static func markdown(for report: Report) -> String {
-    var out = "# patchcheck: \(report.verdict.rawValue)\n\n\(report.reason)\n\n" + newSection(report)
+    let sections = [
+      "# patchcheck: \(report.verdict.rawValue)\n\n\(report.reason)\n\n", newSection(report), runSection(report),
+      patchesSection(report), configSection(report), buildSection(report), scenariosSection(report),
+      report.coverage.map(coverageSection) ?? "", comparisonSection(report), reportsSection(report), phasesSection(report),
+    ]
+    return VisibleText.lines(sections.joined())
+  }
+
+  /// What ran: the series, the base, the branch and the boot, where the run got that far.
+  private static func runSection(_ report: Report) -> String {
+    var out = ""
     if let series = report.series {
       out +=
         "- Series: \(series.title)" + (series.version.map { " (v\($0))" } ?? "")
@@ -26,7 +36,13 @@ package enum SummaryWriter {
         "- Boot: \(boot.accelerator.rawValue), \(String(format: "%.1f", boot.seconds)) s" + (boot.acceleratorNote.map { " (\($0))" } ?? "")
         + "\n"
     }
-    out += "\n## Patches\n\n| # | subject | result | hunks |\n|---|---|---|---|\n"
+    return out
+  }
+
+  /// Each patch with where its hunks went, then each failed hunk with what it needs and what
+  /// the tree has.
+  private static func patchesSection(_ report: Report) -> String {
+    var out = "\n## Patches\n\n| # | subject | result | hunks |\n|---|---|---|---|\n"
     for patch in report.patches {
       let hunks = patch.hunks.map { h in
         h.result == .applied
@@ -42,51 +58,73 @@ package enum SummaryWriter {
           "Hunk needs:\n```\n\((hunk.expected ?? []).joined(separator: "\n"))\n```\nTree has:\n```\n\((hunk.actual ?? []).joined(separator: "\n"))\n```\n"
       }
     }
-    if let config = report.config {
-      out += "\n## Config\n\n\(config.checked) fragment options checked"
-      out +=
-        config.dropped.isEmpty
-        ? ", none dropped.\n"
-        : "; dropped by Kconfig: " + config.dropped.map { "`\($0.name)` (wanted \($0.wanted), got \($0.actual))" }.joined(separator: ", ")
-          + "\n"
-    }
-    if let build = report.build {
-      out += "\n## Build\n\n\(build.succeeded ? "ok" : "FAILED"), \(build.objects) objects in \(String(format: "%.0f", build.seconds)) s\n"
-      for error in build.errors { out += "- `\(error.file):\(error.line)`: \(error.message)\n" }
-    }
-    if !report.scenarios.isEmpty {
-      out += "\n## Scenarios\n\n"
-      if let choice = report.scenarioChoice {
-        out += "Chosen: \(choice.note).\n\n"
-        for name in choice.scenarios { if let why = choice.reasons[name] { out += "- `\(name)`: \(why)\n" } }
-        if !choice.reasons.isEmpty { out += "\n" }
-      }
-      for scenario in report.scenarios {
-        out += "- **\(scenario.name)**: \(scenario.result.rawValue)\n"
-        for step in scenario.steps { out += "  - \(step.result.rawValue): \(step.name)\n" }
-      }
-    }
-    if let coverage = report.coverage { out += coverageSection(coverage) }
-    if let comparison = report.baseComparison {
-      out += "\n## Compared with the base \(comparison.base)\n\n\(comparison.verdict.rawValue) on the base: \(comparison.reason)\n"
-      if !comparison.titles.isEmpty { out += "\n" }
-      for title in comparison.titles { out += "- \(title.sentence)\n" }
-    }
-    if report.boot != nil {
-      out += "\n## Kernel reports\n\n"
-      if report.splats.isEmpty { out += "None.\n" }
-      for splat in report.splats {
-        out +=
-          "### \(splat.title) (\(splat.kind.rawValue), console.log line \(splat.line))"
-          + (splat.preExisting == true ? " — pre-existing" : "")
-          + "\n\n```\n\(splat.excerpt.prefix(40).joined(separator: "\n"))\n```\n"
-      }
-    }
+    return out
+  }
+
+  /// The config fragment's options checked, and those Kconfig dropped.
+  private static func configSection(_ report: Report) -> String {
+    guard let config = report.config else { return "" }
+    var out = "\n## Config\n\n\(config.checked) fragment options checked"
     out +=
-      "\n## Phases (s)\n\n"
+      config.dropped.isEmpty
+      ? ", none dropped.\n"
+      : "; dropped by Kconfig: " + config.dropped.map { "`\($0.name)` (wanted \($0.wanted), got \($0.actual))" }.joined(separator: ", ")
+        + "\n"
+    return out
+  }
+
+  /// The build's outcome and its errors.
+  private static func buildSection(_ report: Report) -> String {
+    guard let build = report.build else { return "" }
+    var out = "\n## Build\n\n\(build.succeeded ? "ok" : "FAILED"), \(build.objects) objects in \(String(format: "%.0f", build.seconds)) s\n"
+    for error in build.errors { out += "- `\(error.file):\(error.line)`: \(error.message)\n" }
+    return out
+  }
+
+  /// Why these scenarios were chosen, and each scenario's result with its steps.
+  private static func scenariosSection(_ report: Report) -> String {
+    guard !report.scenarios.isEmpty else { return "" }
+    var out = "\n## Scenarios\n\n"
+    if let choice = report.scenarioChoice {
+      out += "Chosen: \(choice.note).\n\n"
+      for name in choice.scenarios { if let why = choice.reasons[name] { out += "- `\(name)`: \(why)\n" } }
+      if !choice.reasons.isEmpty { out += "\n" }
+    }
+    for scenario in report.scenarios {
+      out += "- **\(scenario.name)**: \(scenario.result.rawValue)\n"
+      for step in scenario.steps { out += "  - \(step.result.rawValue): \(step.name)\n" }
+    }
+    return out
+  }
+
+  /// What the base showed with the same scenarios, when it was compared.
+  private static func comparisonSection(_ report: Report) -> String {
+    guard let comparison = report.baseComparison else { return "" }
+    var out = "\n## Compared with the base \(comparison.base)\n\n\(comparison.verdict.rawValue) on the base: \(comparison.reason)\n"
+    if !comparison.titles.isEmpty { out += "\n" }
+    for title in comparison.titles { out += "- \(title.sentence)\n" }
+    return out
+  }
+
+  /// Every kernel report with its excerpt, when the kernel booted.
+  private static func reportsSection(_ report: Report) -> String {
+    guard report.boot != nil else { return "" }
+    var out = "\n## Kernel reports\n\n"
+    if report.splats.isEmpty { out += "None.\n" }
+    for splat in report.splats {
+      out +=
+        "### \(splat.title) (\(splat.kind.rawValue), console.log line \(splat.line))"
+        + (splat.preExisting == true ? " — pre-existing" : "")
+        + "\n\n```\n\(splat.excerpt.prefix(40).joined(separator: "\n"))\n```\n"
+    }
+    return out
+  }
+
+  /// How long each phase took.
+  private static func phasesSection(_ report: Report) -> String {
+    "\n## Phases (s)\n\n"
       + report.phases.sorted { $0.key < $1.key }.map { "- \($0.key.rawValue): \(String(format: "%.1f", $0.value))" }.joined(separator: "\n")
       + "\n"
-    return VisibleText.lines(out)
   }
 
   /// What the series brings, first: its new reports and failed scenarios, then what the base

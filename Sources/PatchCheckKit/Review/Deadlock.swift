@@ -75,83 +75,10 @@ package enum Deadlock {
   /// `reports`: the boot's other reports (lockdep's name the lock a task is trying to take).
   package static func explain(_ blocked: [BlockedTask], reports: [Splat] = []) -> DeadlockExplanation? {
     guard !blocked.isEmpty else { return nil }
-    var byTask: [String: BlockedTask] = [:]
-    for task in blocked where byTask[task.task] == nil { byTask[task.task] = task }
-    let trying = acquiring(in: reports)
-    // Whether the owner the kernel names for `task` (another reported task) lists `lock`.
-    func ownerHolds(_ task: BlockedTask, _ lock: String) -> Bool {
-      guard let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task else { return false }
-      return owner.locks.map(split).contains { $0.name == lock }
-    }
-    // Whether another blocked task holds `lock`: lists it before its last entry (lockdep lists
-    // the lock a task sleeps on last, so every entry before it is held). For a task no owner
-    // is named for (the runner found it stuck; the kernel reported only the other one).
-    func otherHolds(_ task: BlockedTask, _ lock: String) -> Bool {
-      blocked.contains { $0.task != task.task && $0.locks.dropLast().map(split).contains { $0.name == lock } }
-    }
-    // What each task waits for: lockdep lists a mutex being taken with the held ones, last,
-    // at the function the task waits in; else lockdep's own report names it.
-    func waited(_ task: BlockedTask) -> String? {
-      let parsed = task.locks.map(split)
-      if let waitsIn = task.waitsIn, let lock = parsed.last(where: { $0.at == waitsIn }) { return lock.name }
-      if let lock = trying[task.task] { return lock }
-      // Else the last lock listed that the owner (another task) also lists.
-      if let last = parsed.last, ownerHolds(task, last.name) { return last.name }
-      // Else, with no owner named, the last lock listed when another blocked task holds it.
-      if task.blockedOn == nil, let last = parsed.last, otherHolds(task, last.name) { return last.name }
-      return nil
-    }
-    func heldLocks(_ task: BlockedTask) -> [(name: String, at: String?)] {
-      var locks = task.locks.map(split)
-      // The entry being taken is listed last, at the function the task waits in; or, where
-      // that function is hidden (see `split`), last and held by the owner the kernel names:
-      // a mutex has one owner, so this task only waits for it.
-      if let wanted = waited(task), let last = locks.last, last.name == wanted,
-        last.at == task.waitsIn || ownerHolds(task, wanted) || (task.blockedOn == nil && otherHolds(task, wanted))
-      {
-        locks.removeLast()
-      }
-      return locks
-    }
-    func owner(of task: BlockedTask) -> String? {
-      if let named = task.blockedOn { return named }
-      guard let wanted = waited(task) else { return nil }
-      return blocked.first { $0.task != task.task && heldLocks($0).contains { $0.name == wanted } }?.task
-    }
-    // Recursive: a task waiting for a lock it holds.
-    for task in blocked {
-      guard let wanted = waited(task), let held = heldLocks(task).first(where: { $0.name == wanted }) else { continue }
-      let wait = LockWait(
-        task: task.task, waitsFor: wanted, waitsIn: task.waitsIn, holds: wanted, heldSince: held.at, owner: task.task)
-      return DeadlockExplanation(
-        kind: .recursive, summary: "recursive locking of \(wanted) by \(task.task)", tasks: [wait],
-        lines: [
-          "\(task.task) holds \(wanted)\(held.at.map { " (taken in \($0))" } ?? "") and waits for it again"
-            + "\(task.waitsIn.map { " in \($0)" } ?? ""): it can never be released"
-        ])
-    }
-    // Follow "waits for the owner" from each task until a task repeats.
-    for start in blocked {
-      var path: [BlockedTask] = [start]
-      var current = start
-      while let next = owner(of: current).flatMap({ byTask[$0] }) {
-        if let loop = path.firstIndex(where: { $0.task == next.task }) {
-          return cycle(Array(path[loop...]), waited: waited, held: heldLocks)
-        }
-        path.append(next)
-        current = next
-      }
-    }
-    let lines = blocked.map { task in
-      "\(task.task) waits\(task.waitsIn.map { " in \($0)" } ?? "")\(waited(task).map { " for \($0)" } ?? "")"
-        + "\(task.blockedOn.map { ", owned by \($0)" } ?? "")"
-        + (heldLocks(task).isEmpty ? "" : ", holding \(heldLocks(task).map(\.name).joined(separator: ", "))")
-    }
-    let tasks = blocked.map {
-      LockWait(task: $0.task, waitsFor: waited($0), waitsIn: $0.waitsIn, holds: nil, heldSince: nil, owner: $0.blockedOn)
-    }
-    return DeadlockExplanation(
-      kind: .blocked, summary: "\(blocked.count) task(s) blocked; no cycle among the reported tasks", tasks: tasks, lines: lines)
+    let graph = WaitGraph(blocked: blocked, reports: reports)
+    if let recursive = graph.recursiveLocking() { return recursive }
+    if let ring = graph.ring() { return cycle(ring, waited: graph.waited, held: graph.heldLocks) }
+    return graph.blockedWithoutCycle()
   }
 
   package static func cycle(
@@ -214,5 +141,111 @@ package enum Deadlock {
     if let cycle = splat.lockCycle { return explain(cycle) }
     guard splat.kind == .hungTask, splat.blocked != nil else { return nil }
     return explain(splats.compactMap(\.blocked), reports: splats)
+  }
+}
+
+/// One boot's blocked tasks, and what each waits for, holds and is owned by.
+private struct WaitGraph {
+  let blocked: [BlockedTask]
+  var byTask: [String: BlockedTask] = [:]
+  /// The lock lockdep's own reports say each task is trying to take.
+  let trying: [String: String]
+
+  init(blocked: [BlockedTask], reports: [Splat]) {
+    self.blocked = blocked
+    for task in blocked where byTask[task.task] == nil { byTask[task.task] = task }
+    trying = Deadlock.acquiring(in: reports)
+  }
+
+  /// Whether the owner the kernel names for `task` (another reported task) lists `lock`.
+  func ownerHolds(_ task: BlockedTask, _ lock: String) -> Bool {
+    guard let owner = task.blockedOn.flatMap({ byTask[$0] }), owner.task != task.task else { return false }
+    return owner.locks.map(Deadlock.split).contains { $0.name == lock }
+  }
+
+  /// Whether another blocked task holds `lock`: lists it before its last entry (lockdep lists
+  /// the lock a task sleeps on last, so every entry before it is held). For a task no owner
+  /// is named for (the runner found it stuck; the kernel reported only the other one).
+  func otherHolds(_ task: BlockedTask, _ lock: String) -> Bool {
+    blocked.contains { $0.task != task.task && $0.locks.dropLast().map(Deadlock.split).contains { $0.name == lock } }
+  }
+
+  /// What each task waits for: lockdep lists a mutex being taken with the held ones, last,
+  /// at the function the task waits in; else lockdep's own report names it.
+  func waited(_ task: BlockedTask) -> String? {
+    let parsed = task.locks.map(Deadlock.split)
+    if let waitsIn = task.waitsIn, let lock = parsed.last(where: { $0.at == waitsIn }) { return lock.name }
+    if let lock = trying[task.task] { return lock }
+    // Else the last lock listed that the owner (another task) also lists.
+    if let last = parsed.last, ownerHolds(task, last.name) { return last.name }
+    // Else, with no owner named, the last lock listed when another blocked task holds it.
+    if task.blockedOn == nil, let last = parsed.last, otherHolds(task, last.name) { return last.name }
+    return nil
+  }
+
+  func heldLocks(_ task: BlockedTask) -> [(name: String, at: String?)] {
+    var locks = task.locks.map(Deadlock.split)
+    // The entry being taken is listed last, at the function the task waits in; or, where
+    // that function is hidden (see `split`), last and held by the owner the kernel names:
+    // a mutex has one owner, so this task only waits for it.
+    if let wanted = waited(task), let last = locks.last, last.name == wanted,
+      last.at == task.waitsIn || ownerHolds(task, wanted) || (task.blockedOn == nil && otherHolds(task, wanted))
+    {
+      locks.removeLast()
+    }
+    return locks
+  }
+
+  func owner(of task: BlockedTask) -> String? {
+    if let named = task.blockedOn { return named }
+    guard let wanted = waited(task) else { return nil }
+    return blocked.first { $0.task != task.task && heldLocks($0).contains { $0.name == wanted } }?.task
+  }
+
+  /// Recursive: a task waiting for a lock it holds.
+  func recursiveLocking() -> DeadlockExplanation? {
+    for task in blocked {
+      guard let wanted = waited(task), let held = heldLocks(task).first(where: { $0.name == wanted }) else { continue }
+      let wait = LockWait(
+        task: task.task, waitsFor: wanted, waitsIn: task.waitsIn, holds: wanted, heldSince: held.at, owner: task.task)
+      return DeadlockExplanation(
+        kind: .recursive, summary: "recursive locking of \(wanted) by \(task.task)", tasks: [wait],
+        lines: [
+          "\(task.task) holds \(wanted)\(held.at.map { " (taken in \($0))" } ?? "") and waits for it again"
+            + "\(task.waitsIn.map { " in \($0)" } ?? ""): it can never be released"
+        ])
+    }
+    return nil
+  }
+
+  /// The first ring of tasks each waiting for the next: "waits for the owner" followed from
+  /// each task until a task repeats.
+  func ring() -> [BlockedTask]? {
+    for start in blocked {
+      var path: [BlockedTask] = [start]
+      var current = start
+      while let next = owner(of: current).flatMap({ byTask[$0] }) {
+        if let loop = path.firstIndex(where: { $0.task == next.task }) {
+          return Array(path[loop...])
+        }
+        path.append(next)
+        current = next
+      }
+    }
+    return nil
+  }
+
+  /// Tasks blocked with no cycle among them: what each waits in and for, and holds.
+  func blockedWithoutCycle() -> DeadlockExplanation {
+    let lines = blocked.map { task in
+      "\(task.task) waits\(task.waitsIn.map { " in \($0)" } ?? "")\(waited(task).map { " for \($0)" } ?? "")"
+        + "\(task.blockedOn.map { ", owned by \($0)" } ?? "")"
+        + (heldLocks(task).isEmpty ? "" : ", holding \(heldLocks(task).map(\.name).joined(separator: ", "))")
+    }
+    let tasks = blocked.map {
+      LockWait(task: $0.task, waitsFor: waited($0), waitsIn: $0.waitsIn, holds: nil, heldSince: nil, owner: $0.blockedOn)
+    }
+    return DeadlockExplanation(
+      kind: .blocked, summary: "\(blocked.count) task(s) blocked; no cycle among the reported tasks", tasks: tasks, lines: lines)
   }
 }

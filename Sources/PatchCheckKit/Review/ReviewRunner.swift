@@ -49,9 +49,19 @@ package struct ReviewRunner {
     // The parts run quietly: the review tells the progress.
     var quiet = options
     quiet.json = true
-    let pipeline = ApplyAndBoot(home: home, options: quiet)
-    let n = plan.series.patches.count
+    let session = ReviewSession(
+      runner: self, plan: plan, base: base, tools: tools, pipeline: ApplyAndBoot(home: home, options: quiet), out: out,
+      started: started,
+      review: newReview(plan: plan, base: base, repository: repository, started: started, out: out))
+    try session.runFirstPass()
+    try session.runRepeats()
+    try session.conclude()
+    return session.review
+  }
 
+  /// The review before any part ran: what is reviewed, on what, how, and its kernels.
+  private func newReview(plan: RunPlan, base: BaseResolution, repository: GitRepository, started: Date, out: URL) -> Review {
+    let n = plan.series.patches.count
     var review = Review(
       startedAt: started, series: plan.series.title, version: plan.series.version, source: plan.series.source,
       variant: plan.variantName, patches: plan.series.patches.map(\.subject), base: base,
@@ -63,89 +73,6 @@ package struct ReviewRunner {
     review.mail = ReviewMail.headers(for: plan.series)
     review.folder = out.path
     review.command = Self.command(plan: plan, base: base, extra: budgetFlags)
-    var evidence: [String: FindingEvidence] = [:]
-    var infraErrors = 0
-    let firstPass = (n + 1) * plan.scenarios.count
-
-    let races = Set(plan.scenarios.filter(\.race).map(\.name))
-    func reproduce(_ scenario: String, _ patches: Int) -> String {
-      let series =
-        patches == n
-        ? nil
-        : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
-      return Self.command(
-        plan: plan, base: base, series: series, apply: true,
-        extra: "--scenarios \(scenario) --compare-base --repeat \(races.contains(scenario) ? 10 : 1)")
-    }
-    func conclude() throws {
-      review.seconds = Date().timeIntervalSince(started)
-      (review.findings, review.quiet) = ReviewFindings.aggregate(
-        review.runs, patchCount: n, races: races, evidence: evidence, reproduce: reproduce)
-      try Self.write(review, to: out)
-    }
-
-    /// One part: `scenario` on kernel `k`, `boots` boots of one build.
-    func runPart(_ scenario: Scenario, kernel k: Int, boots: Int) throws {
-      let index = review.runs.filter { $0.patches == k && $0.scenario == scenario.name }.count + 1
-      let folder = "runs/\(k == 0 ? "base" : "patches-1-\(k)")/\(scenario.name)-\(index)"
-      let done = review.boots
-      let of = done < firstPass ? "first pass \(firstPass) boots" : "budget \(budget.maxBoots) boots"
-      progress.update(
-        "\(review.kernels[k].label) · \(scenario.name) · boot \(done + 1)\(boots > 1 ? "-\(done + boots)" : "") (\(of)) · "
-          + "\(Self.minutes(Date().timeIntervalSince(started))) elapsed · findings \(Self.tally(review.findings))", force: true)
-      let t = Date()
-      let part = plan.part(
-        scenario: scenario, patches: k == 0 ? nil : k, base: base.commit, boots: boots, output: out.appendingPathComponent(folder))
-      let report = try pipeline.run(part, tools: tools)
-      progress.finish()
-      review.kernels[k].head = review.kernels[k].head ?? report.head
-      switch report.verdict {
-      case .applyFail, .buildFail: review.kernels[k].problem = "\(report.verdict.rawValue): \(report.reason)"
-      case .infraError: infraErrors += 1
-      default: infraErrors = 0
-      }
-      let run = ReviewRun(patches: k, scenario: scenario.name, folder: folder, report: report, seconds: Date().timeIntervalSince(t))
-      review.runs.append(run)
-      for (title, found) in FindingEvidence.of(report, folder: folder) where evidence[title] == nil { evidence[title] = found }
-      try conclude()
-      let titles = Set(run.boots.joined()).sorted()
-      console.say(
-        "\(review.kernels[k].label) · \(scenario.name) · \(run.boots.count) boot(s): \(report.verdict.rawValue)"
-          + (titles.isEmpty ? "" : " — \(titles.joined(separator: "; "))") + " · findings so far: \(Self.tally(review.findings))")
-      if infraErrors >= 3 {
-        throw PatchCheckError(
-          .infra, "three runs in a row ended in INFRA-ERROR; the last: \(report.reason)", hint: "see \(out.path)/\(folder)")
-      }
-    }
-
-    // First pass: each kernel built once, each scenario in a boot of its own.
-    for k in 0...n {
-      for scenario in plan.scenarios where review.kernels[k].problem == nil {
-        try runPart(scenario, kernel: k, boots: 1)
-      }
-    }
-    // Repeats: the races, base and series interleaved, until clear or the budget is spent.
-    review.stopped = "clear"
-    let judged = Set(review.kernels.filter { $0.problem == nil }.map(\.patches))
-    repeats: while true {
-      let pending = ReviewSchedule.pending(
-        scenarios: plan.scenarios, runs: review.runs, findings: review.findings, patchCount: n, judged: judged)
-      if pending.isEmpty { break }
-      var ran = false
-      for k in Set(pending.flatMap(\.kernels)).sorted() {
-        for item in pending where item.kernels.contains(k) {
-          guard let scenario = plan.scenarios.first(where: { $0.name == item.scenario }) else { continue }
-          if let reason = spent(review, scenario: item.scenario, started: started) {
-            review.stopped = reason
-            break repeats
-          }
-          try runPart(scenario, kernel: k, boots: budget.block)
-          ran = true
-        }
-      }
-      if !ran { break }
-    }
-    try conclude()
     return review
   }
 
@@ -199,5 +126,135 @@ package struct ReviewRunner {
     try JSON.encode(review).write(to: out.appendingPathComponent("review.json"))
     try ReviewMail.text(review).write(to: out.appendingPathComponent("review.txt"), atomically: true, encoding: .utf8)
     try ReviewHTML.page(review).write(to: out.appendingPathComponent("review.html"), atomically: true, encoding: .utf8)
+  }
+}
+
+/// One `ReviewRunner.run` under way: what every part shares, and the review as it grows.
+private final class ReviewSession {
+  let runner: ReviewRunner
+  let plan: RunPlan
+  let base: BaseResolution
+  let tools: ApplyAndBoot.Tools
+  let pipeline: ApplyAndBoot
+  let out: URL
+  let started: Date
+  var review: Review
+  var evidence: [String: FindingEvidence] = [:]
+  var infraErrors = 0
+  /// Patches in the series; kernel k has the first k (0: the base).
+  let n: Int
+  /// Boots of the first pass: every kernel, every scenario once.
+  let firstPass: Int
+
+  init(
+    runner: ReviewRunner, plan: RunPlan, base: BaseResolution, tools: ApplyAndBoot.Tools, pipeline: ApplyAndBoot,
+    out: URL, started: Date, review: Review
+  ) {
+    self.runner = runner
+    self.plan = plan
+    self.base = base
+    self.tools = tools
+    self.pipeline = pipeline
+    self.out = out
+    self.started = started
+    self.review = review
+    n = plan.series.patches.count
+    firstPass = (n + 1) * plan.scenarios.count
+  }
+
+  /// The command that reproduces `scenario` on the kernel with `patches` patches.
+  func reproduce(_ scenario: String, _ patches: Int) -> String {
+    let series =
+      patches == n
+      ? nil
+      : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
+    return ReviewRunner.command(
+      plan: plan, base: base, series: series, apply: true,
+      extra: "--scenarios \(scenario) --compare-base --repeat \(plan.scenarios.contains { $0.name == scenario && $0.race } ? 10 : 1)")
+  }
+
+  /// The findings so far, written out.
+  func conclude() throws {
+    review.seconds = Date().timeIntervalSince(started)
+    let aggregated = ReviewFindings.aggregate(
+      review.runs, patchCount: n, races: Set(plan.scenarios.filter(\.race).map(\.name)), evidence: evidence, reproduce: reproduce)
+    (review.findings, review.quiet) = aggregated
+    try ReviewRunner.write(review, to: out)
+  }
+
+  /// First pass: each kernel built once, each scenario in a boot of its own.
+  func runFirstPass() throws {
+    for k in 0...n {
+      for scenario in plan.scenarios where review.kernels[k].problem == nil {
+        try runPart(scenario, kernel: k, boots: 1)
+      }
+    }
+  }
+
+  /// Repeats: the races, base and series interleaved, until clear or the budget is spent
+  /// (`review.stopped` says which).
+  func runRepeats() throws {
+    review.stopped = "clear"
+    let judged = Set(review.kernels.filter { $0.problem == nil }.map(\.patches))
+    repeats: while true {
+      let pending = ReviewSchedule.pending(
+        scenarios: plan.scenarios, runs: review.runs, findings: review.findings, patchCount: n, judged: judged)
+      if pending.isEmpty { break }
+      var ran = false
+      for k in Set(pending.flatMap(\.kernels)).sorted() {
+        for item in pending where item.kernels.contains(k) {
+          guard let scenario = plan.scenarios.first(where: { $0.name == item.scenario }) else { continue }
+          if let reason = runner.spent(review, scenario: item.scenario, started: started) {
+            review.stopped = reason
+            break repeats
+          }
+          try runPart(scenario, kernel: k, boots: budget.block)
+          ran = true
+        }
+      }
+      if !ran { break }
+    }
+  }
+
+  var budget: ReviewBudget { runner.budget }
+
+  /// One part: `scenario` on kernel `k`, `boots` boots of one build.
+  func runPart(_ scenario: Scenario, kernel k: Int, boots: Int) throws {
+    let index = review.runs.filter { $0.patches == k && $0.scenario == scenario.name }.count + 1
+    let folder = "runs/\(k == 0 ? "base" : "patches-1-\(k)")/\(scenario.name)-\(index)"
+    showProgress(scenario, kernel: k, boots: boots)
+    let t = Date()
+    let part = plan.part(
+      scenario: scenario, patches: k == 0 ? nil : k, base: base.commit, boots: boots, output: out.appendingPathComponent(folder))
+    let report = try pipeline.run(part, tools: tools)
+    runner.progress.finish()
+    review.kernels[k].head = review.kernels[k].head ?? report.head
+    switch report.verdict {
+    case .applyFail, .buildFail: review.kernels[k].problem = "\(report.verdict.rawValue): \(report.reason)"
+    case .infraError: infraErrors += 1
+    default: infraErrors = 0
+    }
+    let run = ReviewRun(patches: k, scenario: scenario.name, folder: folder, report: report, seconds: Date().timeIntervalSince(t))
+    review.runs.append(run)
+    for (title, found) in FindingEvidence.of(report, folder: folder) where evidence[title] == nil { evidence[title] = found }
+    try conclude()
+    let titles = Set(run.boots.joined()).sorted()
+    runner.console.say(
+      "\(review.kernels[k].label) · \(scenario.name) · \(run.boots.count) boot(s): \(report.verdict.rawValue)"
+        + (titles.isEmpty ? "" : " — \(titles.joined(separator: "; "))") + " · findings so far: \(ReviewRunner.tally(review.findings))")
+    if infraErrors >= 3 {
+      throw PatchCheckError(
+        .infra, "three runs in a row ended in INFRA-ERROR; the last: \(report.reason)", hint: "see \(out.path)/\(folder)")
+    }
+  }
+
+  /// The progress line while a part runs: which kernel, scenario and boots, of what.
+  func showProgress(_ scenario: Scenario, kernel k: Int, boots: Int) {
+    let done = review.boots
+    let of = done < firstPass ? "first pass \(firstPass) boots" : "budget \(budget.maxBoots) boots"
+    runner.progress.update(
+      "\(review.kernels[k].label) · \(scenario.name) · boot \(done + 1)\(boots > 1 ? "-\(done + boots)" : "") (\(of)) · "
+        + "\(ReviewRunner.minutes(Date().timeIntervalSince(started))) elapsed · findings \(ReviewRunner.tally(review.findings))",
+      force: true)
   }
 }

@@ -165,18 +165,9 @@ package enum SeriesParser {
         continue
       }
       guard let diff else { continue }
-      let (author, messageText, dateProblem) = authorAndMessage(message: message, subject: subject.title)
-      if let dateProblem {
-        let number = subject.number.map { " \($0)/\(subject.total ?? 0)" } ?? ""
-        warnings.append(VisibleText.of("patch\(number) '\(subject.title)': \(dateProblem); its commit is dated now"))
-      }
-      patches.append(
-        Patch(
-          number: subject.number ?? patches.count + 1, total: subject.total ?? 0,
-          version: subject.version, subject: subject.title, author: author,
-          messageID: message.messageID, commitMessage: messageText,
-          trailers: trailers(in: messageText), diff: diff, files: diffstat(diff),
-          baseCommit: baseCommit(in: body), envelope: MailEnvelope(message)))
+      let (read, dateWarning) = patch(message, subject: subject, diff: diff, position: patches.count + 1)
+      if let dateWarning { warnings.append(dateWarning) }
+      patches.append(read)
     }
     guard !patches.isEmpty else {
       throw PatchCheckError(
@@ -185,16 +176,36 @@ package enum SeriesParser {
     }
     patches.sort { $0.number < $1.number }
     warnings += gaps(in: patches, saidAlready: emptyPatches)
-    if !withoutDiff.isEmpty {
-      warnings.append(
-        VisibleText.of(
-          "skipped \(withoutDiff.count) message(s) with no diff (replies or notes): "
-            + withoutDiff.prefix(3).map { "'\($0.prefix(80))'" }.joined(separator: ", ") + (withoutDiff.count > 3 ? ", ..." : "")))
-    }
+    if !withoutDiff.isEmpty { warnings.append(skippedWarning(withoutDiff)) }
     let version = patches.first?.version
     return Series(
       title: cover?.subject ?? patches[0].subject, version: version, cover: cover,
       patches: patches, source: source, warnings: warnings.isEmpty ? nil : warnings)
+  }
+
+  /// The patch a mail with a diff holds (numbered by its `position` in the mbox when its
+  /// subject has no number), and a warning when its date cannot be read.
+  private static func patch(_ message: MailMessage, subject: SubjectLine, diff: String, position: Int) -> (Patch, String?) {
+    let (author, messageText, dateProblem) = authorAndMessage(message: message, subject: subject.title)
+    var warning: String?
+    if let dateProblem {
+      let number = subject.number.map { " \($0)/\(subject.total ?? 0)" } ?? ""
+      warning = VisibleText.of("patch\(number) '\(subject.title)': \(dateProblem); its commit is dated now")
+    }
+    let patch = Patch(
+      number: subject.number ?? position, total: subject.total ?? 0,
+      version: subject.version, subject: subject.title, author: author,
+      messageID: message.messageID, commitMessage: messageText,
+      trailers: trailers(in: messageText), diff: diff, files: diffstat(diff),
+      baseCommit: baseCommit(in: message.body), envelope: MailEnvelope(message))
+    return (patch, warning)
+  }
+
+  /// The warning naming the messages that had no diff and were not the cover letter.
+  private static func skippedWarning(_ withoutDiff: [String]) -> String {
+    VisibleText.of(
+      "skipped \(withoutDiff.count) message(s) with no diff (replies or notes): "
+        + withoutDiff.prefix(3).map { "'\($0.prefix(80))'" }.joined(separator: ", ") + (withoutDiff.count > 3 ? ", ..." : ""))
   }
 
   /// Numbers of an "N/M" series that no mail holds, and numbers two mails hold.

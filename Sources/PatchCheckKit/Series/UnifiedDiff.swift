@@ -66,83 +66,111 @@ package enum UnifiedDiff {
   }
 
   package static func parse(_ diff: String) throws -> [DiffFile] {
-    var files: [DiffFile] = []
-    var current: DiffFile?
-    var hunk: Hunk?
-    var remainingOld = 0
-    var remainingNew = 0
-
-    func closeHunk() {
-      if let h = hunk { current?.hunks.append(h) }
-      hunk = nil
-    }
-    func closeFile() {
-      closeHunk()
-      if let f = current { files.append(f) }
-      current = nil
-    }
-
+    var reader = DiffReader()
     for raw in diff.split(separator: "\n", omittingEmptySubsequences: false) {
-      let line = String(raw)
-      if hunk != nil, remainingOld > 0 || remainingNew > 0 {
-        let first = line.first ?? " "
-        switch first {
-        case " ":
-          remainingOld -= 1
-          remainingNew -= 1
-        case "-": remainingOld -= 1
-        case "+": remainingNew -= 1
-        case "\\":
-          hunk?.lines.append(line)
-          continue
-        default:
-          if line.isEmpty {  // an empty context line whose space was stripped by a mailer
-            remainingOld -= 1
-            remainingNew -= 1
-            hunk?.lines.append(" ")
-            continue
-          }
-          throw PatchCheckError(
-            .patchMalformed, "malformed hunk line '\(line.prefix(60))'",
-            hint: "the patch was damaged in transit; fetch it again (e.g. with b4)")
-        }
-        hunk?.lines.append(line)
-        continue
-      }
-      if line.hasPrefix("\\"), hunk != nil {
-        hunk?.lines.append(line)  // "\ No newline at end of file" after a hunk's last line
-        continue
-      }
-      if line.hasPrefix("diff --git ") {
-        closeFile()
-        let parts = line.split(separator: " ")
-        current = DiffFile(
-          oldPath: parts.count >= 4 ? String(parts[2].dropFirst(2)) : nil,
-          newPath: parts.count >= 4 ? String(parts[3].dropFirst(2)) : nil, hunks: [], header: [line])
-        continue
-      }
-      if hunk == nil, !line.hasPrefix("@@ ") { current?.header.append(line) }
-      if line.hasPrefix("--- ") {
-        closeHunk()
-        let path = line.dropFirst(4)
-        current?.oldPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
-      } else if line.hasPrefix("+++ ") {
-        let path = line.dropFirst(4)
-        current?.newPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
-      } else if line.hasPrefix("@@ ") {
-        closeHunk()
-        guard let header = HunkHeader(line) else {
-          throw PatchCheckError(
-            .patchMalformed, "malformed hunk header '\(line.prefix(60))'",
-            hint: "the patch was damaged in transit; fetch it again (e.g. with b4)")
-        }
-        hunk = Hunk(
-          oldStart: header.oldStart, oldCount: header.oldCount, newStart: header.newStart,
-          newCount: header.newCount, section: header.section, lines: [])
-        remainingOld = header.oldCount
-        remainingNew = header.newCount
-      }
+      try reader.read(String(raw))
     }
+    return try reader.finished()
+  }
+}
+
+/// `UnifiedDiff.parse` line by line: the files read so far, the file and hunk being read, and
+/// how many old and new lines that hunk still has to come.
+private struct DiffReader {
+  var files: [DiffFile] = []
+  var current: DiffFile?
+  var hunk: Hunk?
+  var remainingOld = 0
+  var remainingNew = 0
+
+  mutating func closeHunk() {
+    if let h = hunk { current?.hunks.append(h) }
+    hunk = nil
+  }
+
+  mutating func closeFile() {
+    closeHunk()
+    if let f = current { files.append(f) }
+    current = nil
+  }
+
+  /// What a line is: a line of the open hunk's body, a marker after its last line, the start
+  /// of a file, or a line of the file's header.
+  mutating func read(_ line: String) throws {
+    if hunk != nil, remainingOld > 0 || remainingNew > 0 {
+      try readBody(line)
+      return
+    }
+    if line.hasPrefix("\\"), hunk != nil {
+      hunk?.lines.append(line)  // "\ No newline at end of file" after a hunk's last line
+      return
+    }
+    if line.hasPrefix("diff --git ") {
+      closeFile()
+      let parts = line.split(separator: " ")
+      current = DiffFile(
+        oldPath: parts.count >= 4 ? String(parts[2].dropFirst(2)) : nil,
+        newPath: parts.count >= 4 ? String(parts[3].dropFirst(2)) : nil, hunks: [], header: [line])
+      return
+    }
+    try readHeader(line)
+  }
+
+  /// A line inside a hunk: which side(s) it counts for, or that it is malformed.
+  mutating func readBody(_ line: String) throws {
+    let first = line.first ?? " "
+    switch first {
+    case " ":
+      remainingOld -= 1
+      remainingNew -= 1
+    case "-": remainingOld -= 1
+    case "+": remainingNew -= 1
+    case "\\":
+      hunk?.lines.append(line)
+      return
+    default:
+      if line.isEmpty {  // an empty context line whose space was stripped by a mailer
+        remainingOld -= 1
+        remainingNew -= 1
+        hunk?.lines.append(" ")
+        return
+      }
+      throw PatchCheckError(
+        .patchMalformed, "malformed hunk line '\(line.prefix(60))'",
+        hint: "the patch was damaged in transit; fetch it again (e.g. with b4)")
+    }
+    hunk?.lines.append(line)
+  }
+
+  /// A line outside a hunk body: kept in the file's header before its first hunk; `---` and
+  /// `+++` name the paths, `@@` opens a hunk.
+  mutating func readHeader(_ line: String) throws {
+    if hunk == nil, !line.hasPrefix("@@ ") { current?.header.append(line) }
+    if line.hasPrefix("--- ") {
+      closeHunk()
+      let path = line.dropFirst(4)
+      current?.oldPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
+    } else if line.hasPrefix("+++ ") {
+      let path = line.dropFirst(4)
+      current?.newPath = path == "/dev/null" ? nil : String(path.dropFirst(2))
+    } else if line.hasPrefix("@@ ") {
+      closeHunk()
+      guard let header = HunkHeader(line) else {
+        throw PatchCheckError(
+          .patchMalformed, "malformed hunk header '\(line.prefix(60))'",
+          hint: "the patch was damaged in transit; fetch it again (e.g. with b4)")
+      }
+      hunk = Hunk(
+        oldStart: header.oldStart, oldCount: header.oldCount, newStart: header.newStart,
+        newCount: header.newCount, section: header.section, lines: [])
+      remainingOld = header.oldCount
+      remainingNew = header.newCount
+    }
+  }
+
+  /// The files read, once the diff ended; an error when it ended inside a hunk short of an
+  /// added or removed line.
+  mutating func finished() throws -> [DiffFile] {
     // The diff ended inside a hunk. Short by as many old as new lines, only context can be
     // missing (a mailer strips trailing blank lines too); short unequally, an added or a
     // removed line is missing: the mail was cut, and is not applied as far as it goes.

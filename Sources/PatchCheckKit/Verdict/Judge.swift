@@ -20,24 +20,53 @@ package enum Judge {
   ) -> (Verdict, String, Int32?) {
     let splats = allSplats.filter { !known.contains($0.title) }
     let preExisting = allSplats.filter { known.contains($0.title) }.map(\.title)
-    // "no kernel reports", or what the base shows too.
-    let quiet =
-      preExisting.isEmpty
+    let quiet = quietReason(preExisting: preExisting)
+    // Fail closed: each check in turn, the first that finds something decides.
+    if let judged = wrongKernel(boot, expectedRelease: expectedRelease) { return judged }
+    if let judged = newReport(splats, preExisting: preExisting) { return judged }
+    if let judged = runnerNotReached(boot, expectedRelease: expectedRelease) { return judged }
+    if let judged = failedScenarios(scenarios) { return judged }
+    if let judged = incomplete(boot, witnessComplete: witnessComplete, scenarios: scenarios) { return judged }
+    // Nothing failed: but a run that never reached the changed code is no evidence.
+    if let coverage, coverage.exercised == false {
+      return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, \(quiet)", nil)
+    }
+    if let judged = skipped(scenarios, quiet: quiet) { return judged }
+    return (.pass, "\(scenarios.count) scenarios passed, \(quiet)", nil)
+  }
+
+  /// A verdict, why, and the exit status it calls for (nil: the verdict's own).
+  private typealias Judgement = (Verdict, String, Int32?)
+
+  /// "no kernel reports", or what the base shows too.
+  private static func quietReason(preExisting: [String]) -> String {
+    preExisting.isEmpty
       ? "no kernel reports"
       : "no new kernel reports (pre-existing, the base shows \(preExisting.count == 1 ? "it" : "them") too: "
         + preExisting.joined(separator: "; ") + ")"
-    if let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease {
-      return (
-        .infraError, "the guest booted kernel \(booted), not the one just built (\(expectedRelease)); see console.log",
-        PatchCheckError.Kind.infra.exitCode
-      )
-    }
-    if let first = splats.first {
-      let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
-      let unknown = first.kind == .unrecognised ? " [a report in a format patchcheck does not know]" : ""
-      let new = preExisting.isEmpty ? "" : " [new: the base does not show it]"
-      return (.fail, "kernel report: \(first.title)\(unknown)\(new)\(more)", nil)
-    }
+  }
+
+  /// INFRA-ERROR when the guest booted another kernel than the one built.
+  private static func wrongKernel(_ boot: BootResult, expectedRelease: String?) -> Judgement? {
+    guard let expectedRelease, let booted = boot.kernelRelease, booted != expectedRelease else { return nil }
+    return (
+      .infraError, "the guest booted kernel \(booted), not the one just built (\(expectedRelease)); see console.log",
+      PatchCheckError.Kind.infra.exitCode
+    )
+  }
+
+  /// FAIL on the first kernel report the base does not show.
+  private static func newReport(_ splats: [Splat], preExisting: [String]) -> Judgement? {
+    guard let first = splats.first else { return nil }
+    let more = splats.count > 1 ? " (+\(splats.count - 1) more)" : ""
+    let unknown = first.kind == .unrecognised ? " [a report in a format patchcheck does not know]" : ""
+    let new = preExisting.isEmpty ? "" : " [new: the base does not show it]"
+    return (.fail, "kernel report: \(first.title)\(unknown)\(new)\(more)", nil)
+  }
+
+  /// INFRA-ERROR when the guest never reached the scenario runner, or the runner did not say
+  /// which kernel it runs on (when that is checked).
+  private static func runnerNotReached(_ boot: BootResult, expectedRelease: String?) -> Judgement? {
     if !boot.reachedRunner {
       let why = boot.wentSilent ? "the guest went silent" : boot.timedOut ? "timed out" : "QEMU exited with status \(boot.exitStatus)"
       return (
@@ -51,14 +80,23 @@ package enum Judge {
         PatchCheckError.Kind.infra.exitCode
       )
     }
+    return nil
+  }
+
+  /// FAIL when a scenario neither passed nor skipped, naming the step it failed at.
+  private static func failedScenarios(_ scenarios: [ScenarioResult]) -> Judgement? {
     let bad = scenarios.filter { $0.result != .pass && $0.result != .skip }
-    if !bad.isEmpty {
-      let names = bad.map { s -> String in
-        let step = s.steps.first { $0.result == .fail || $0.result == .timeout }
-        return "\(s.name) \(s.result.rawValue)" + (step.map { " at '\($0.name)' (\($0.result.rawValue))" } ?? "")
-      }
-      return (.fail, "scenario failed: \(names.joined(separator: "; "))", nil)
+    guard !bad.isEmpty else { return nil }
+    let names = bad.map { s -> String in
+      let step = s.steps.first { $0.result == .fail || $0.result == .timeout }
+      return "\(s.name) \(s.result.rawValue)" + (step.map { " at '\($0.name)' (\($0.result.rawValue))" } ?? "")
     }
+    return (.fail, "scenario failed: \(names.joined(separator: "; "))", nil)
+  }
+
+  /// INFRA-ERROR when the evidence is incomplete: the runner did not finish, the lock-order
+  /// witness did not finish reading, or no scenario ran.
+  private static func incomplete(_ boot: BootResult, witnessComplete: Bool, scenarios: [ScenarioResult]) -> Judgement? {
     if !boot.runnerFinished {
       let last = boot.lastLines?.last.map { "; last line: \($0.prefix(100))" } ?? ""
       let why = boot.wentSilent ? "the guest went silent" : "timed out after \(Int(boot.seconds)) s"
@@ -73,25 +111,24 @@ package enum Judge {
     if scenarios.isEmpty {
       return (.infraError, "no scenario ran; see console.log", PatchCheckError.Kind.infra.exitCode)
     }
-    // Nothing failed: but a run that never reached the changed code is no evidence.
-    if let coverage, coverage.exercised == false {
-      return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, \(quiet)", nil)
-    }
+    return nil
+  }
+
+  /// SKIP when some scenarios skipped (the rest passed), with why each skipped.
+  private static func skipped(_ scenarios: [ScenarioResult], quiet: String) -> Judgement? {
     let skipped = scenarios.filter { $0.result == .skip }
-    if !skipped.isEmpty {
-      let names = skipped.map { s -> String in
-        let step = s.steps.first { $0.result == .skip }
-        let why = step.map { " ('\($0.name)': \($0.directive.map(Self.reason(ofSkip:)) ?? "skipped"))" } ?? ""
-        return s.name + why
-      }
-      let ran = scenarios.count - skipped.count
-      return (
-        .skip,
-        "\(skipped.count) of \(scenarios.count) scenarios skipped: \(names.joined(separator: "; ")); \(ran) ran and passed, \(quiet)",
-        nil
-      )
+    guard !skipped.isEmpty else { return nil }
+    let names = skipped.map { s -> String in
+      let step = s.steps.first { $0.result == .skip }
+      let why = step.map { " ('\($0.name)': \($0.directive.map(Self.reason(ofSkip:)) ?? "skipped"))" } ?? ""
+      return s.name + why
     }
-    return (.pass, "\(scenarios.count) scenarios passed, \(quiet)", nil)
+    let ran = scenarios.count - skipped.count
+    return (
+      .skip,
+      "\(skipped.count) of \(scenarios.count) scenarios skipped: \(names.joined(separator: "; ")); \(ran) ran and passed, \(quiet)",
+      nil
+    )
   }
 
   /// "SKIP not supported by this kernel" -> "not supported by this kernel".
