@@ -16,12 +16,11 @@ import Testing
 @Suite struct LockWitnessTests {
   func runAwk(_ trace: [String]) throws -> String {
     let dir = try TempDir()
-    let program = dir.path("witness.awk")
-    try LockWitnessProgram.awk.write(to: program, atomically: true, encoding: .utf8)
+    let program = ProjectData.programs.appendingPathComponent("witness.awk")
     let input = dir.path("trace")
     try (trace.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
     let result = try ProcessRunner.run(
-      [try Initramfs.findBusybox().path, "awk", "-f", program.path, input.path], timeout: 30)
+      [try Initramfs.findBusybox().path, "awk", "-v", "focus=\(dir.path("no-focus").path)", "-f", program.path, input.path], timeout: 30)
     #expect(result.succeeded, "\(result.output)")
     return result.output
   }
@@ -148,21 +147,35 @@ import Testing
     #expect(try LockWitnessProgram.unvalidatedClasses(inSource: source, commit: second, cache: cache) == ["&b->write_lock"])
   }
 
-  /// The runner with the witness is valid busybox sh.
-  @Test func theRunnerWithTheWitnessParses() throws {
-    let dir = try TempDir()
-    let script = dir.path("init")
-    try RunnerScript.generate(try ScenarioLibrary.all(), lockWitness: true).write(to: script, atomically: true, encoding: .utf8)
-    let check = try ProcessRunner.run([try Initramfs.findBusybox().path, "sh", "-n", script.path])
-    #expect(check.succeeded, "\(check.output)")
-    // Each step's subshell puts itself in set_event_pid before it forks the step.
-    let text = try String(contentsOf: script, encoding: .utf8)
-    #expect(text.contains(#"( if [ -z "$untraced" ]; then read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
-    #expect(!RunnerScript.generate(try ScenarioLibrary.all()).contains("set_event_pid"), "no tracing without the witness")
-    // Filtered at the source, into a 16 MB buffer per CPU (docs/lock-witness.md, "In the guest").
-    #expect(text.contains("echo '\(LockWitnessProgram.acquireFilter)' > $T/events/lock/lock_acquire/filter"))
+  /// The real runner with the witness, on a stand-in tracefs: the events filtered at the
+  /// source, into a 16 MB buffer per CPU (docs/lock-witness.md, "In the guest"), only the
+  /// steps' tasks (each step's subshell puts itself in set_event_pid before it forks the step),
+  /// with real addresses; and without the witness, tracefs is not touched.
+  @Test func theRunnerSetsUpTheTrace() throws {
+    let host = try HostRunner(try TempDir())
+    let t = host.tracing
+    for event in ["lock_acquire", "lock_release"] {
+      try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
+      try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
+    }
+    try FileManager.default.createDirectory(at: t.appendingPathComponent("options"), withIntermediateDirectories: true)
+    try "".write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
+    let one = Scenario(name: "one", summary: "one", steps: [ScenarioStep(name: "s", timeout: 5, script: "exit 0")])
+    let result = try host.run([one], lockWitness: true, witnessDrainLimit: 5)
+    func read(_ path: String) throws -> String { try String(contentsOf: t.appendingPathComponent(path), encoding: .utf8) }
+    #expect(try read("events/lock/lock_acquire/filter") == LockWitnessProgram.acquireFilter + "\n")
+    #expect(try read("events/lock/lock_release/filter") == LockWitnessProgram.releaseFilter + "\n")
     #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
-    #expect(text.contains("echo 16384 > $T/buffer_size_kb"))
+    #expect(try read("buffer_size_kb") == "16384\n")
+    #expect(try read("options/event-fork") == "1\n" && read("options/hash-ptr") == "0\n")
+    #expect(Int(try read("set_event_pid").trimmingCharacters(in: .newlines)) != nil)
+    // The step's name, then the end, in the trace (trace_marker is a plain file here).
+    #expect(try read("trace_marker") == "\(LockWitnessProgram.stepMarkerPrefix)end\n")
+    #expect(LockWitness.read(result.output)?.complete == true, "\(result.output)")
+
+    let plain = try HostRunner(try TempDir())
+    _ = try plain.run([one])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: plain.tracing.path).isEmpty, "no tracing without the witness")
   }
 
   /// A reader still draining the trace at the end: the runner waits by the clock, says it is
@@ -175,7 +188,7 @@ import Testing
         at: host.tracing.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
     }
     // An edge, and no "done": the reader never got to the end marker.
-    try "edge\t&a\t&b\t1\n".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
+    try "edge\t&a\t&b\t1\n".write(to: host.scratch.appendingPathComponent("witness.out"), atomically: true, encoding: .utf8)
     let result = try Self.witnessStop(host, drainLimit: 12, timeout: 60)
     let lines = result.output.split(separator: "\n").map(String.init)
     let beats = lines.filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
@@ -193,7 +206,7 @@ import Testing
     let stats = host.tracing.appendingPathComponent("per_cpu/cpu0/stats")
     try FileManager.default.createDirectory(at: stats.deletingLastPathComponent(), withIntermediateDirectories: true)
     try "entries: 5000\noverrun: 0\n".write(to: stats, atomically: true, encoding: .utf8)
-    try "".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
+    try "".write(to: host.scratch.appendingPathComponent("witness.out"), atomically: true, encoding: .utf8)
     let result = try Self.witnessStop(host, drainLimit: 600, timeout: 120)
     let beats = result.output.split(separator: "\n").filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
     #expect(beats.count == 4, "\(beats)")
@@ -202,11 +215,21 @@ import Testing
     #expect(LockWitness.read(result.output)?.complete == false)
   }
 
-  /// `witness_stop` alone, under busybox, with a reader (a `sleep`) that never says "done".
+  /// guest/witness.sh's `witness_stop` alone, under busybox, with a reader (a `sleep`) that
+  /// never says "done". The runner's variables and `conf` are given as the runner gives them.
   static func witnessStop(_ host: HostRunner, drainLimit: Int, timeout: TimeInterval) throws -> ProcessResult {
-    try host.run(
-      RunnerScript.witnessFunctions(drainLimit: drainLimit)
-        + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: timeout)
+    try host.write(try RunnerScript.files([], lockWitness: true, witnessDrainLimit: drainLimit))
+    let driver = host.dir.path("stop.sh")
+    try #"""
+    P=$PATCHCHECK_DATA; T=$PATCHCHECK_TRACING; W=$PATCHCHECK_TMP
+    conf() { sed -n "s/^$1=//p" "$P/config"; }
+    . "$P/witness.sh"
+    sleep 300 & wa=$!
+    witness_stop
+    echo patchcheck-runner: done
+
+    """#.write(to: driver, atomically: true, encoding: .utf8)
+    return try host.run(program: driver.path, timeout: timeout)
   }
 
   /// The real runner with the witness, under busybox on a stand-in tracefs: a race scenario's
@@ -220,19 +243,15 @@ import Testing
       try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
     }
     try "".write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
-    // The host runner puts the runner and the steps' files in its folder, beside `tracing`
-    // (it rewrites every /tmp/ path, so the folder is found from $0).
     let probe =
-      ##"t="$(dirname "$0")/tracing/events/lock"; "##
+      ##"t="$PATCHCHECK_TRACING/events/lock"; "##
       + ##"echo "# traced $(cat $t/lock_acquire/enable)$(cat $t/lock_release/enable)""##
     func scenario(_ name: String, race: Bool) -> Scenario {
       Scenario(name: name, summary: name, steps: [ScenarioStep(name: "probe", timeout: 10, script: probe)], race: race)
     }
-    let script = RunnerScript.generate(
+    let result = try host.run(
       [scenario("one", race: false), scenario("racing", race: true), scenario("two", race: false)], lockWitness: true,
-      witnessDrainLimit: 1)
-    #expect(script.contains("mount -t tracefs"), "the host runner is what keeps it off the host")
-    let result = try host.run(script, timeout: 60)
+      witnessDrainLimit: 1, timeout: 60)
     let probes = result.output.split(separator: "\n").filter { $0.contains("# traced ") }.map { $0.trimmingCharacters(in: .whitespaces) }
     #expect(probes == ["# traced 11", "# traced 00", "# traced 11"], "\(result.output)")
     #expect(result.output.contains("# the lock-order witness does not trace race scenario racing"))
@@ -244,10 +263,10 @@ import Testing
   /// the kernel config asks for the trace events it reads.
   @Test func theWitnessIsOnByDefaultAndTheConfigHasTraceEvents() throws {
     let home = PatchCheckHome(root: try TempDir().url)
-    #expect(try RunPlan.resolve(RunOptions(), home: home).runnerScript.contains("witness_start"))
+    #expect(try RunPlan.resolve(RunOptions(), home: home).guestFiles()["patchcheck/config"]?.contains("\nwitness=1\n") == true)
     var off = RunOptions()
     off.lockWitness = false
-    #expect(try !RunPlan.resolve(off, home: home).runnerScript.contains("witness_start"))
+    #expect(try RunPlan.resolve(off, home: home).guestFiles()["patchcheck/config"]?.contains("\nwitness=0\n") == true)
     let fragment = try String(contentsOf: ProjectData.kernelConfigs.appendingPathComponent("trace.config"), encoding: .utf8)
     let options = Set(KernelConfigFile.parse(fragment).map { "\($0.name)=\($0.value)" })
     // The function tracer brings the event tracer with it (GENERIC_TRACER selects TRACING).

@@ -94,7 +94,7 @@ package struct ApplyAndBoot {
     do {
       var t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs)
+      try Initramfs.build(runner: try RunnerScript.runner(), busybox: tools.busybox, to: initramfs, files: try plan.guestFiles())
       report.phases[.initramfs] = Date().timeIntervalSince(t)
       t = Date()
       let boots = try guestStage(plan, image: kernel, release: nil, initramfs: initramfs, qemu: tools.qemu, out: out, prefix: "console")
@@ -338,10 +338,10 @@ package struct ApplyAndBoot {
       ? try LockWitnessProgram.unvalidatedClasses(
         inSource: slot.worktreePath, commit: commit, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
       : []
-    var files: [String: String] = [:]
+    var files = try plan.guestFiles()
     if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
     if let changes, !changes.names.isEmpty { files[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
-    try Initramfs.build(runner: plan.runnerScript, busybox: busybox, to: initramfs, files: files)
+    try Initramfs.build(runner: try RunnerScript.runner(), busybox: busybox, to: initramfs, files: files)
   }
 
   /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...
