@@ -9,7 +9,8 @@
 # Under test on the host (GuestTests, under busybox sh) the paths come from the environment:
 # PATCHCHECK_HOST=1 (no mounts, no busybox --install, no poweroff), PATCHCHECK_DATA (the data
 # folder), PATCHCHECK_PROC (/proc), PATCHCHECK_TRACING (tracefs), PATCHCHECK_TMP (scratch
-# files), PATCHCHECK_KMSG (a file read instead of dmesg).
+# files), PATCHCHECK_KMSG (a file read instead of dmesg), PATCHCHECK_WITNESS_PORT (the lock
+# witness's serial port, see witness.sh).
 P=${PATCHCHECK_DATA:-/patchcheck}
 PROC=${PATCHCHECK_PROC:-/proc}
 # shellcheck disable=SC2034 # used by witness.sh and coverage.sh, sourced below

@@ -185,7 +185,7 @@ import Testing
     #expect(marker < timeout, "on the console when it happens, not with the step's output")
   }
 
-  /// Each shell and awk program patchcheck runs is a file in guest/, and shellcheck finds
+  /// Each shell program patchcheck runs is a file in guest/, and shellcheck finds
   /// nothing in the shell ones at warning level, as busybox sh (the guest's shell, and the
   /// wrapper's /bin/sh).
   @Test(.needs("shellcheck")) func theGuestProgramsPassShellcheck() throws {
@@ -200,10 +200,6 @@ import Testing
       let parsed = try ProcessRunner.run([busybox.path, "sh", "-n", ProjectData.programs.appendingPathComponent(name).path])
       #expect(parsed.succeeded, "\(name): \(parsed.output)")
     }
-    let awk = try ProcessRunner.run([
-      busybox.path, "awk", "-f", ProjectData.programs.appendingPathComponent("witness.awk").path, "/dev/null",
-    ])
-    #expect(awk.succeeded, "\(awk.output)")
   }
 
   /// The programs stay in their files: lines of shell or awk inside Swift's multi-line string
@@ -275,6 +271,14 @@ import Testing
     // Host paths: only the kernel and the initramfs.
     let paths = argv.dropFirst().filter { $0.hasPrefix("/") }
     #expect(Set(paths) == ["/k/bzImage", "/k/initramfs.cpio"], "\(paths)")
+    // With the witness, a second serial port (the guest's ttyS1: right after the console's)
+    // writes to a file beside the console, which the host reads as text.
+    options.witnessStream = RunPlan.witnessStream(beside: options.consoleLog)
+    let witnessed = QemuBooter(qemu: qemu, home: PatchCheckHome(root: URL(fileURLWithPath: "/k"))).arguments(options, accelerator: .tcg)
+    let serials = zip(witnessed, witnessed.dropFirst()).filter { $0.0 == "-serial" }.map(\.1)
+    #expect(serials == ["stdio", "file:/k/witness.trace"], "\(witnessed)")
+    #expect(RunPlan.witnessStream(beside: URL(fileURLWithPath: "/r/console-2.log")).path == "/r/witness-2.trace")
+    #expect(RunPlan.witnessStream(beside: URL(fileURLWithPath: "/r/base-console.log")).path == "/r/base-witness.trace")
   }
 
   @Test func missingToolsAreTheirOwnErrors() throws {

@@ -136,7 +136,8 @@ struct RepositorySnapshot: Equatable {
 /// under busybox sh, with the paths it touches given as variables: its data (what
 /// `RunnerScript.files` writes), /proc, tracefs, its scratch folder and the kernel log all
 /// stand-ins in a folder of the test's own. Steps see the same variables
-/// (`$PATCHCHECK_KMSG`, `$PATCHCHECK_PROC`, `$PATCHCHECK_TRACING`).
+/// (`$PATCHCHECK_KMSG`, `$PATCHCHECK_PROC`, `$PATCHCHECK_TRACING`); the witness's port is a
+/// file (`$PATCHCHECK_WITNESS_PORT`).
 struct HostRunner {
   let dir: TempDir
   var data: URL { dir.path("data") }
@@ -147,6 +148,8 @@ struct HostRunner {
   var scratch: URL { dir.path("tmp") }
   /// Stands in for /sys/kernel/tracing (the host's own must not be touched).
   var tracing: URL { dir.path("tracing") }
+  /// Stands in for the witness's serial port (ttyS1): a file, as QEMU makes it.
+  var witnessPort: URL { dir.path("witness.trace") }
 
   init(_ dir: TempDir) throws {
     self.dir = dir
@@ -161,6 +164,7 @@ struct HostRunner {
     [
       "PATH": "/usr/bin:/bin", "PATCHCHECK_HOST": "1", "PATCHCHECK_DATA": data.path, "PATCHCHECK_PROC": proc.path,
       "PATCHCHECK_TRACING": tracing.path, "PATCHCHECK_TMP": scratch.path, "PATCHCHECK_KMSG": kernelLog.path,
+      "PATCHCHECK_WITNESS_PORT": witnessPort.path,
     ]
   }
 

@@ -1,5 +1,8 @@
-// The host half of the lock-order witness: the edges the guest recorded ("held A, then took
-// B", per task and context, see `LockWitnessProgram`) become a graph between lock classes,
+// The host half of the lock-order witness. The guest streams the raw lock events (filtered at
+// the source, see `LockWitnessProgram`) over a serial port of their own to a file beside the
+// console; here they are read as the kernel printed them (`LockTrace`): per task and context,
+// the stack of held locks and every "held A, then took B". Those edges become a graph between
+// lock classes,
 // and every cycle in it is a potential deadlock — found in one boot of plain sequential
 // scenarios, without two tasks having to collide. Nesting within one class (a parent's and a
 // child's device mutex) is not an edge. For each cycle the report says which task took each
@@ -45,14 +48,22 @@ package struct LockWitnessResult: Sendable, Codable, Equatable {
   /// them are reported (lockdep reports the others' itself, knowing their nesting and
   /// read/write rules, which the trace does not carry). Empty: every cycle is reported.
   package var focus: [String] = []
-  /// The guest's reader got to the end of the trace ("done"): without it the edges are a
-  /// part, and no cycle found means nothing.
+  /// Trace events the kernel dropped per CPU with its buffer full (`dropped events:`).
+  package var dropped: [Int] = []
+  /// The whole trace was read (the stream reached its end marker, or a guest of before the
+  /// stream said "done") and the kernel lost none of it: without both, the edges are a part,
+  /// and no cycle found means nothing.
   package var complete = true
+
+  /// Events the kernel's ring buffer lost: overwritten before they were read, or dropped.
+  package var lost: Int { overruns.reduce(0, +) + dropped.reduce(0, +) }
 }
 
 package enum LockWitness {
-  /// The witness's block in a console log, or nil when the run had no witness.
-  package static func read(_ log: String) -> LockWitnessResult? {
+  /// The witness's block in a console log, with the edges of its lock-event stream (`trace`,
+  /// the file the guest's second serial port wrote), or nil when the run had no witness. The
+  /// edges of a guest of before the stream are in the console's block itself.
+  package static func read(_ log: String, trace: String? = nil) -> LockWitnessResult? {
     // Most consoles have no witness block: say so from the bytes (Foundation's search goes
     // through NSString, a copy of the whole log).
     guard log.has(LockWitnessProgram.beginMarker),
@@ -62,6 +73,7 @@ package enum LockWitness {
     var edges: [LockOrderEdge] = []
     var overruns: [Int] = []
     var focus: [String] = []
+    var dropped: [Int] = []
     var complete = false
     for raw in log[begin.upperBound..<end.lowerBound].split(whereSeparator: \.isNewline) {
       let fields = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -76,14 +88,24 @@ package enum LockWitness {
         focus.append(fields[1])
       } else if raw.hasPrefix("overrun ") {
         overruns = raw.dropFirst(8).split(separator: " ").compactMap { Int($0) }
+      } else if raw.hasPrefix("dropped ") {
+        dropped = raw.dropFirst(8).split(separator: " ").compactMap { Int($0) }
       }
     }
+    if let trace {
+      let read = LockTrace.read(trace, focus: Set(focus))
+      edges += read.edges
+      complete = complete || read.reachedEnd
+    }
+    let lost = overruns.reduce(0, +) + dropped.reduce(0, +)
+    if lost > 0 { complete = false }
     let all = cycles(in: edges)
     let reported = focus.isEmpty ? all : all.filter { !Set($0.classes).isDisjoint(with: focus) }
     // A class is every lock of its kind: &dev->mutex is every device's. A cycle seen only on
     // different instances (one device's mutex, then another's under a lock between) is how
     // parents and children nest; only one on the same objects can deadlock.
-    return LockWitnessResult(edges: edges, cycles: reported, overruns: overruns, focus: focus, complete: complete)
+    return LockWitnessResult(
+      edges: edges, cycles: reported, overruns: overruns, focus: focus, dropped: dropped, complete: complete)
   }
 
   /// Elementary cycles of up to four classes, each once (starting at its smallest class).
@@ -125,8 +147,8 @@ package enum LockWitness {
   }
 
   /// One report per cycle, titled as lockdep titles its own, with the classes in order.
-  package static func reports(in log: String) -> [Splat] {
-    guard let result = read(log) else { return [] }
+  package static func reports(in log: String, trace: String? = nil) -> [Splat] {
+    guard let result = read(log, trace: trace) else { return [] }
     // The shortest cycles first; past twenty the rest say nothing more.
     let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
     let line = (lines.firstIndex { $0.contains(LockWitnessProgram.beginMarker) } ?? 0) + 1
@@ -151,12 +173,127 @@ package enum LockWitness {
         cycle.sameInstances
           ? "  the same lock instances are taken in both orders: tasks doing these steps at once can deadlock on them"
           : "  the orders were seen on different instances of these classes: a deadlock needs the same objects")
-      if !result.overruns.allSatisfy({ $0 == 0 }) {
-        excerpt.append("  the trace lost events (overruns per CPU: \(result.overruns.map(String.init).joined(separator: " ")))")
+      if result.lost > 0 {
+        excerpt.append(
+          "  the trace lost \(result.lost) events (overruns per CPU: \(result.overruns.map(String.init).joined(separator: " ")); "
+            + "dropped: \(result.dropped.map(String.init).joined(separator: " ")))")
       }
       return Splat(
         kind: .lockOrder, title: "possible circular locking dependency: \(chain)", function: nil, line: line, excerpt: excerpt,
         lockCycle: cycle)
     }
+  }
+}
+
+/// The guest's lock-event stream as the kernel prints trace lines (include/trace/events/lock.h,
+/// "%p %s%s%s": the lock's address, "try " and "read " when they apply, the class name), with
+/// the runner's step markers (trace_marker: "patchcheck: SCENARIO: STEP", then "patchcheck:
+/// end"):
+///
+///     sh-82  [000] ....1  12.345678: lock_acquire: 00000000aaaa0001 try read &dev->mutex
+///     sh-80  [001] .....  12.300000: tracing_mark_write: patchcheck: numvfs: enable 4 VFs
+///
+/// Per task and context (task, softirq, hardirq, NMI: the flags column's third character) it
+/// keeps the stack of held locks and records every "held A, then took B" between different
+/// lock classes, with the first step and task that did it and a few lock instances (addresses)
+/// of each pair: up to 64 for an edge with a focus class (lockdep cannot see those), 2 for the
+/// others. An edge with a class ever taken with interrupts off or in interrupt context is a
+/// spinning lock's, which lockdep validates: left out.
+package enum LockTrace {
+  package struct Read: Sendable, Equatable {
+    package var edges: [LockOrderEdge]
+    /// The "patchcheck: end" marker was read: the stream is whole.
+    package var reachedEnd: Bool
+  }
+
+  private struct Held {
+    var name: String
+    var address: Substring
+  }
+
+  private struct Pending {
+    var edge: LockOrderEdge
+    var limit: Int
+    var seen: Set<String>
+
+    /// One more time seen; the instance pair kept while there is room and it is new.
+    mutating func record(_ pair: String) {
+      edge.count += 1
+      if edge.instances.count < limit, seen.insert(pair).inserted { edge.instances.append(pair) }
+    }
+  }
+
+  package static let markerText = "tracing_mark_write: " + LockWitnessProgram.stepMarkerPrefix
+
+  package static func read(_ trace: String, focus: Set<String>) -> Read {
+    var step = "boot"
+    var stacks: [String: [Held]] = [:]
+    var atomic = Set<String>()
+    var order: [String] = []
+    var pending: [String: Pending] = [:]
+    var reachedEnd = false
+    for raw in trace.split(whereSeparator: \.isNewline) {
+      let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
+      if let marker = line.range(of: markerText) {
+        step = String(line[marker.upperBound...])
+        if step == "end" {
+          reachedEnd = true
+          break
+        }
+        continue
+      }
+      let acquire = line.range(of: " lock_acquire: ")
+      guard let event = acquire ?? line.range(of: " lock_release: "), let open = line.firstIndex(of: "[") else { continue }
+      let task = line[..<open].trimmingCharacters(in: .whitespaces)
+      // The runner itself (init) and the stream's own copier are not what a scenario drives.
+      if task == "init-1" || task.hasPrefix("dd-") { continue }
+      let columns = line[open...].split(separator: " ", maxSplits: 2)
+      guard columns.count >= 2 else { continue }
+      let flags = Array(columns[1])
+      let body = line[event.upperBound...]
+      guard let space = body.firstIndex(of: " ") else { continue }
+      let address = body[..<space]
+      var name = body[body.index(after: space)...]
+      var trylock = false
+      if acquire != nil, name.hasPrefix("try ") {
+        trylock = true
+        name = name.dropFirst(4)
+      }
+      if acquire != nil, name.hasPrefix("read ") { name = name.dropFirst(5) }
+      let lock = String(name)
+      // The context: h/H hard interrupt, s softirq, z/Z NMI; anything else is a task.
+      let context: Character = flags.count > 2 && "hsHzZ".contains(flags[2]) ? flags[2] : "t"
+      // Taken with interrupts off or in interrupt context: a spinning lock. The preemption
+      // depth tells nothing: mutex_lock() reports its acquisition with preemption disabled.
+      let inAtomic = flags.first == "d" || context != "t"
+      let key = "\(task)\t\(context)"
+      var stack = stacks[key] ?? []
+      if acquire != nil {
+        // RCU readers never wait for each other: not locks a cycle can go through.
+        if lock.hasPrefix("rcu_read_lock") { continue }
+        if inAtomic { atomic.insert(lock) }
+        if !trylock {
+          for held in stack where held.name != lock {
+            let id = "\(held.name)\t\(lock)"
+            if pending[id] == nil { order.append(id) }
+            let pair = "\(held.address) \(address)"
+            pending[
+              id,
+              default: Pending(
+                edge: LockOrderEdge(held: held.name, taken: lock, count: 0, task: task, step: step, instances: []),
+                limit: focus.contains(held.name) || focus.contains(lock) ? 64 : 2, seen: [])
+            ].record(pair)
+          }
+        }
+        // Deeper than lockdep allows (48): releases were lost; start the task over.
+        if stack.count >= 48 { stack = [] }
+        stack.append(Held(name: lock, address: address))
+      } else if let index = stack.lastIndex(where: { $0.address == address }) {
+        stack.remove(at: index)
+      }
+      stacks[key] = stack
+    }
+    let edges = order.compactMap { pending[$0]?.edge }.filter { !atomic.contains($0.held) && !atomic.contains($0.taken) }
+    return Read(edges: edges, reachedEnd: reachedEnd)
   }
 }

@@ -1,23 +1,24 @@
 // The guest half of the lock-order witness. With lockdep built in, every lock_acquire() and
 // lock_release() emits a trace event (lock:lock_acquire, lock:lock_release) before lockdep
 // checks anything, for validated locks and for the ones lockdep ignores (the driver core
-// marks every device mutex "novalidate"). The runner (guest/witness.sh) streams those events
-// from tracefs's trace_pipe into an awk program (guest/witness.awk) while the scenarios run. Per task and context (task,
-// softirq, hardirq) it keeps the stack of held locks and records every "held A, then took B"
-// between different lock classes, with the first scenario step and task that did it, and a
-// few lock instances (addresses, hashed by the kernel) of each pair. Only that edge list
-// reaches the console; the host finds the cycles (`LockWitness`).
+// marks every device mutex "novalidate"). The runner (guest/witness.sh) copies those events
+// from tracefs's trace_pipe, raw, to the guest's second serial port, which QEMU writes to a
+// file of the run's (`BootOptions.witnessStream`). The host reads them into lock-order edges
+// (`LockTrace`) and finds the cycles (`LockWitness`). The console gets only the focus classes
+// and the trace's loss counters.
 
 import Foundation
 import PatchCheckBase
 import PatchCheckSeries
 
 package enum LockWitnessProgram {
-  /// Printed before and after the edge list on the console.
+  /// Printed on the console before and after the witness's block: the focus classes and the
+  /// trace's loss counters per CPU (`overrun ...`, `dropped ...`). A guest of before the
+  /// stream printed its edges there too (`LockWitness.read` still reads them).
   package static let beginMarker = "patchcheck-witness: begin"
   package static let endMarker = "patchcheck-witness: end"
-  /// The runner's heartbeat while the reader drains the trace at the end, with the seconds so far.
-  package static let drainingMarker = "patchcheck-witness: still reading the trace"
+  /// The runner's heartbeat while the stream drains the trace at the end, with the seconds so far.
+  package static let drainingMarker = "patchcheck-witness: still streaming the trace"
   /// The kernel booted has no lock events (a config without tracing): no witness this run.
   package static let unavailableMarker = "patchcheck-witness: unavailable"
   /// Written to trace_marker before each step: "patchcheck: SCENARIO: STEP".

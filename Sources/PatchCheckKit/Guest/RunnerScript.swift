@@ -22,7 +22,7 @@ package enum RunnerScript {
   /// Where the runner finds its data in the initramfs (runner.sh's `P`).
   package static let dataFolder = "patchcheck"
   /// The runner's programs in the initramfs, beside the data: sourced when the config asks.
-  package static let parts = ["witness.sh", "witness.awk", "coverage.sh"]
+  package static let parts = ["witness.sh", "coverage.sh"]
 
   /// The release on the runner's `releaseMarker` line, if `line` is that line.
   package static func kernelRelease(fromLine line: String) -> String? {
@@ -44,8 +44,8 @@ package enum RunnerScript {
   /// `race` (present for a race), and per step M `M.name`, `M.timeout` and `M.sh` (its shell).
   /// Plus the runner's parts (`parts`). Names are written as KTAP shows them: one line, and a
   /// step's '#' (which would start a KTAP directive) as "no.".
-  /// - Parameter lockWitness: trace every lock acquisition during the scenarios and print
-  ///   the lock-order edges at the end (`LockWitnessProgram`).
+  /// - Parameter lockWitness: trace every lock acquisition during the scenarios and stream
+  ///   the events to the second serial port (`LockWitnessProgram`, `LockTrace`).
   /// - Parameter coverage: profile the functions the initramfs lists from the first scenario
   ///   on and print the totals after each (`CoverageProgram`).
   package static func files(
@@ -83,7 +83,8 @@ package enum RunnerScript {
     text.split(whereSeparator: \.isNewline).joined(separator: " ")
   }
 
-  /// How long, in seconds of guest uptime, the runner lets the witness's reader drain the
-  /// trace at the end (the boot's time limit allows for it: `RunPlan.bootTimeout`).
-  package static let witnessDrainLimit = 600
+  /// How long, in seconds of guest uptime, the runner lets the witness's stream drain the
+  /// trace at the end (the boot's time limit allows for it: `RunPlan.bootTimeout`). It only
+  /// copies bytes to a serial port: a stream still behind after this is one that has stopped.
+  package static let witnessDrainLimit = 120
 }

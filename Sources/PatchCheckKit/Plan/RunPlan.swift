@@ -201,15 +201,24 @@ package struct RunPlan: Sendable {
     boot.cpus = guest.vcpus
     boot.memoryMB = guest.memoryMB
     boot.pfs = guest.pfs
+    if guest.lockWitness { boot.witnessStream = Self.witnessStream(beside: consoleLog) }
     return boot
+  }
+
+  /// The witness's lock-event stream of the boot whose console is `consoleLog`, beside it:
+  /// console.log's is witness.trace, console-2.log's witness-2.trace, base-console.log's
+  /// base-witness.trace.
+  package static func witnessStream(beside consoleLog: URL) -> URL {
+    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "witness")
+    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".trace")
   }
 
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
   package var bootTimeout: TimeInterval {
     if let fixed = guest.bootTimeout { return fixed }
     let steps = scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout }
-    // The witness's reader drains the trace for up to this long at the end (the runner says
-    // so every 10 s, under the 150 s silence limit).
+    // The witness's stream is drained for up to this long at the end (the runner says so
+    // every 10 s, under the 150 s silence limit).
     let drain = guest.lockWitness ? RunnerScript.witnessDrainLimit : 0
     return TimeInterval(120 + steps + 30 + guest.hungTaskTimeout + drain)
   }
