@@ -62,6 +62,31 @@ import Testing
     #expect(spaced == plain.replacingOccurrences(of: "\tsh-82\t", with: "\tWeb Content-82\t"), "\(spaced)")
   }
 
+  /// The stream is whatever the guest wrote to its port: lines cut short, without a CPU
+  /// column, with bytes that are not UTF-8, or a task that never releases, read without a
+  /// crash, each event that can be read still read.
+  @Test func aDamagedStreamIsReadAsFarAsItGoes() {
+    let e = Self.event
+    var trace = [
+      "[", " lock_acquire: ", "sh-82 [000] ....1 1.0: lock_acquire:", "sh-82 [000]", "sh-82 lock_acquire: 01 &a",
+      "sh-82 [000] ....1 1.0: lock_acquire: 0000000000000001", "\u{1}\u{7f}[[[ lock_release: ]]]",
+      "             sh-82     [000]    12.0: tracing_mark_write: patchcheck: ",
+    ]
+    // Deeper than lockdep allows: releases were lost, and the task starts over.
+    for depth in 0..<60 { trace.append(e("sh-83", "....1", "lock_acquire", String(format: "%016x", depth), "&c\(depth % 50)")) }
+    trace += [
+      e("sh-82", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
+      e("sh-82", "....1", "lock_acquire", "00000000bbbb0001", "pci_rescan_remove_lock"),
+    ]
+    let read = LockTrace.read(trace.joined(separator: "\n") + "\n\u{FF}\u{FE}", focus: [])
+    #expect(!read.reachedEnd)
+    #expect(read.edges.contains { $0.held == "&dev->mutex" && $0.taken == "pci_rescan_remove_lock" && $0.task == "sh-82" })
+    #expect(read.edges.filter { $0.task == "sh-83" }.count < 60 * 59 / 2)
+    var bytes = Data((trace.joined(separator: "\n") + "\n").utf8)
+    bytes.append(contentsOf: [0xff, 0xfe, 0x0a])
+    #expect(LockTrace.read(String(decoding: bytes, as: UTF8.self), focus: []).edges.count == read.edges.count)
+  }
+
   /// Two sequential steps take the same two locks in opposite orders: one cycle, on the same
   /// instances; nesting one class in itself, interrupts, trylocks and RCU readers add nothing.
   @Test func oppositeOrdersInTwoStepsMakeOneCycle() throws {

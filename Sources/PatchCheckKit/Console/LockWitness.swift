@@ -208,7 +208,7 @@ package enum LockTrace {
 
   private struct Held {
     var name: String
-    var address: Substring
+    var address: String
   }
 
   private struct Pending {
@@ -225,55 +225,84 @@ package enum LockTrace {
 
   package static let markerText = "tracing_mark_write: " + LockWitnessProgram.stepMarkerPrefix
 
+  /// The stream's edges. Read as bytes: a boot streams hundreds of thousands of events, and
+  /// only the task, the address and the class name of each become strings.
   package static func read(_ trace: String, focus: Set<String>) -> Read {
+    var copy = trace
+    return copy.withUTF8 { read(bytes: $0, focus: focus) }
+  }
+
+  private static let marker = Array(markerText.utf8)
+  private static let acquireEvent = Array(" lock_acquire: ".utf8)
+  private static let releaseEvent = Array(" lock_release: ".utf8)
+
+  private static func read(bytes: UnsafeBufferPointer<UInt8>, focus: Set<String>) -> Read {
     var step = "boot"
     var stacks: [String: [Held]] = [:]
     var atomic = Set<String>()
     var order: [String] = []
     var pending: [String: Pending] = [:]
     var reachedEnd = false
-    for raw in trace.split(whereSeparator: \.isNewline) {
-      let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
-      if let marker = line.range(of: markerText) {
-        step = String(line[marker.upperBound...])
+    func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self) }
+    var start = 0
+    while start < bytes.count {
+      var end = start
+      while end < bytes.count, bytes[end] != 10 { end += 1 }
+      let next = end + 1
+      defer { start = next }
+      if end > start, bytes[end - 1] == 13 { end -= 1 }
+      guard let open = index(of: [UInt8(ascii: "[")], in: bytes, from: start, to: end) else { continue }
+      if let at = index(of: marker, in: bytes, from: open, to: end) {
+        step = text(at + marker.count, end)
         if step == "end" {
           reachedEnd = true
           break
         }
         continue
       }
-      let acquire = line.range(of: " lock_acquire: ")
-      guard let event = acquire ?? line.range(of: " lock_release: "), let open = line.firstIndex(of: "[") else { continue }
-      let task = line[..<open].trimmingCharacters(in: .whitespaces)
+      let acquire: Bool
+      var at = end
+      if let found = index(of: acquireEvent, in: bytes, from: open, to: end) {
+        (acquire, at) = (true, found + acquireEvent.count)
+      } else if let found = index(of: releaseEvent, in: bytes, from: open, to: end) {
+        (acquire, at) = (false, found + releaseEvent.count)
+      } else {
+        continue
+      }
+      var taskStart = start
+      var taskEnd = open
+      while taskStart < taskEnd, bytes[taskStart] == 32 { taskStart += 1 }
+      while taskEnd > taskStart, bytes[taskEnd - 1] == 32 { taskEnd -= 1 }
+      let task = text(taskStart, taskEnd)
       // The runner itself (init) and the stream's own copier are not what a scenario drives.
       if task == "init-1" || task.hasPrefix("dd-") { continue }
-      let columns = line[open...].split(separator: " ", maxSplits: 2)
-      guard columns.count >= 2 else { continue }
-      let flags = Array(columns[1])
-      let body = line[event.upperBound...]
-      guard let space = body.firstIndex(of: " ") else { continue }
-      let address = body[..<space]
-      var name = body[body.index(after: space)...]
+      // The flags: the column after the CPU's "[000]".
+      var flags = open
+      while flags < end, bytes[flags] != 32 { flags += 1 }
+      while flags < end, bytes[flags] == 32 { flags += 1 }
+      guard flags < end, let space = index(of: [32], in: bytes, from: at, to: end) else { continue }
+      let address = text(at, space)
+      var name = space + 1
       var trylock = false
-      if acquire != nil, name.hasPrefix("try ") {
+      if acquire, starts(bytes, at: name, end: end, with: "try ") {
         trylock = true
-        name = name.dropFirst(4)
+        name += 4
       }
-      if acquire != nil, name.hasPrefix("read ") { name = name.dropFirst(5) }
-      let lock = String(name)
+      if acquire, starts(bytes, at: name, end: end, with: "read ") { name += 5 }
+      let lock = text(name, end)
       // The context: h/H hard interrupt, s softirq, z/Z NMI; anything else is a task.
-      let context: Character = flags.count > 2 && "hsHzZ".contains(flags[2]) ? flags[2] : "t"
+      let third = flags + 2 < end ? bytes[flags + 2] : 0
+      let context = "hsHzZ".utf8.contains(third) ? Character(UnicodeScalar(third)) : "t"
       // Taken with interrupts off or in interrupt context: a spinning lock. The preemption
       // depth tells nothing: mutex_lock() reports its acquisition with preemption disabled.
-      let inAtomic = flags.first == "d" || context != "t"
+      let inAtomic = bytes[flags] == UInt8(ascii: "d") || context != "t"
       let key = "\(task)\t\(context)"
-      var stack = stacks[key] ?? []
-      if acquire != nil {
+      if acquire {
         // RCU readers never wait for each other: not locks a cycle can go through.
         if lock.hasPrefix("rcu_read_lock") { continue }
         if inAtomic { atomic.insert(lock) }
         if !trylock {
-          for held in stack where held.name != lock {
+          for held in stacks[key] ?? [] where held.name != lock {
             let id = "\(held.name)\t\(lock)"
             if pending[id] == nil { order.append(id) }
             let pair = "\(held.address) \(address)"
@@ -286,14 +315,34 @@ package enum LockTrace {
           }
         }
         // Deeper than lockdep allows (48): releases were lost; start the task over.
-        if stack.count >= 48 { stack = [] }
-        stack.append(Held(name: lock, address: address))
-      } else if let index = stack.lastIndex(where: { $0.address == address }) {
-        stack.remove(at: index)
+        if stacks[key, default: []].count >= 48 { stacks[key] = [] }
+        stacks[key, default: []].append(Held(name: lock, address: address))
+      } else if let index = stacks[key]?.lastIndex(where: { $0.address == address }) {
+        stacks[key]?.remove(at: index)
       }
-      stacks[key] = stack
     }
     let edges = order.compactMap { pending[$0]?.edge }.filter { !atomic.contains($0.held) && !atomic.contains($0.taken) }
     return Read(edges: edges, reachedEnd: reachedEnd)
+  }
+
+  /// Where `needle` first starts in `bytes[from..<to]`.
+  private static func index(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+    guard let first = needle.first, to - from >= needle.count else { return nil }
+    var at = from
+    while at + needle.count <= to {
+      if bytes[at] == first {
+        var matched = 1
+        while matched < needle.count, bytes[at + matched] == needle[matched] { matched += 1 }
+        if matched == needle.count { return at }
+      }
+      at += 1
+    }
+    return nil
+  }
+
+  private static func starts(_ bytes: UnsafeBufferPointer<UInt8>, at: Int, end: Int, with prefix: String) -> Bool {
+    let prefix = Array(prefix.utf8)
+    guard end - at >= prefix.count else { return false }
+    return prefix.indices.allSatisfy { bytes[at + $0] == prefix[$0] }
   }
 }
