@@ -174,6 +174,30 @@ import Testing
     #expect(scenarios.first?.steps.map(\.result) == [.pass, .fail, .skip])
   }
 
+  /// The console protocol has two sides: each marker the host reads is the very text the
+  /// guest's programs print (the tests above run most of them; this names every one).
+  @Test func everyMarkerTheHostReadsIsInTheGuestsPrograms() throws {
+    let runner = try ProjectData.program("runner.sh")
+    for marker in [RunnerScript.startMarker, RunnerScript.doneMarker, RunnerScript.releaseMarker, RunnerScript.stuckMarker] {
+      #expect(runner.contains(marker), "\(marker)")
+    }
+    let witness = try ProjectData.program("witness.sh")
+    for marker in [
+      LockWitnessProgram.beginMarker, LockWitnessProgram.endMarker, LockWitnessProgram.drainingMarker,
+      LockWitnessProgram.unavailableMarker, #"echo "\#(LockWitnessProgram.stepMarkerPrefix)$1" > "$T/trace_marker""#,
+      #"echo "\#(LockWitnessProgram.stepMarkerPrefix)end" > "$T/trace_marker""#,
+    ] {
+      #expect(witness.contains(marker), "\(marker)")
+    }
+    let coverage = try ProjectData.program("coverage.sh")
+    #expect(coverage.components(separatedBy: CoverageProgram.prefix).count > 5)
+    #expect(coverage.contains(#""$P/\#(URL(fileURLWithPath: CoverageProgram.functionsFile).lastPathComponent)""#))
+    #expect(witness.contains(#""$P/\#(URL(fileURLWithPath: LockWitnessProgram.focusFile).lastPathComponent)""#))
+    #expect(CoverageProgram.functionsFile.hasPrefix(RunnerScript.dataFolder + "/"))
+    #expect(LockWitnessProgram.focusFile.hasPrefix(RunnerScript.dataFolder + "/"))
+    #expect(runner.contains("P=${PATCHCHECK_DATA:-/\(RunnerScript.dataFolder)}"))
+  }
+
   /// The runner sets the hung-task detector as README says: the plan's timeout, checked every
   /// second; and sysrq on, for the stacks and locks at the end.
   @Test func theRunnerSetsTheHungTaskDetector() throws {
