@@ -29,7 +29,7 @@ fi
 conf() { sed -n "s/^$1=//p" "$P/config"; }
 hung_timeout=$(conf hung_task_timeout)
 skip_code=$(conf step_skip_code)
-# The hung-task detector looks every second (README, "Hangs"): a task blocked for the
+# The hung-task detector looks every second (docs/scenarios.md): a task blocked for the
 # timeout is reported within a second of it, not up to a whole period later.
 echo "$hung_timeout" > "$PROC/sys/kernel/hung_task_timeout_secs" 2>/dev/null
 echo 1 > "$PROC/sys/kernel/hung_task_check_interval_secs" 2>/dev/null
