@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs patchcheck under a prefix: a release build as PREFIX/bin/patchcheck, and the data
-# it reads at run time as PREFIX/share/patchcheck (kernel-configs/, scenarios/, patches/, and
+# it reads at run time as PREFIX/share/patchcheck (kernel-configs/, scenarios/, patches/, guest/, and
 # BUILD: the binary's own --version line, which the installed binary prints as its commit).
 # The installed binary finds its data there, beside its bin/ (symlinks resolved), so it runs
 # with the checkout gone; PATCHCHECK_DATA still overrides.
@@ -67,7 +67,7 @@ esac
 prefix=${prefix%/}
 
 checkout=$(cd "$(dirname "$0")/.." && pwd)
-for folder in kernel-configs scenarios patches; do
+for folder in kernel-configs scenarios patches guest; do
   [ -d "$checkout/$folder" ] || die "$checkout/$folder is missing: run this script from a patchcheck checkout"
 done
 
@@ -116,7 +116,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-$SUDO cp -R "$checkout/kernel-configs" "$checkout/scenarios" "$checkout/patches" "$stage/"
+$SUDO cp -R "$checkout/kernel-configs" "$checkout/scenarios" "$checkout/patches" "$checkout/guest" "$stage/"
 printf '%s\n' "$version" | $SUDO tee "$stage/BUILD" >/dev/null
 $SUDO chmod -R u=rwX,go=rX "$stage"
 $SUDO install -m 755 "$binary" "$new_binary"
@@ -147,7 +147,7 @@ if [ -n "$old" ]; then $SUDO rm -rf "$old" || say "installed, but the previous d
 
 count() { find "$prefix/share/patchcheck/$1" -type f | wc -l; }
 say "$prefix/bin/patchcheck"
-say "$prefix/share/patchcheck: kernel-configs/ ($(count kernel-configs) files), scenarios/ ($(count scenarios)), patches/ ($(count patches))"
+say "$prefix/share/patchcheck: kernel-configs/ ($(count kernel-configs) files), scenarios/ ($(count scenarios)), patches/ ($(count patches)), guest/ ($(count guest))"
 say "$prefix/share/patchcheck/BUILD: $version"
 [ -z "$previous" ] || say "replaced $previous"
 case ":$PATH:" in

@@ -221,14 +221,13 @@ import Testing
   @Test func coverageIsOnByDefaultAndTheConfigHasTheProfiler() throws {
     let home = PatchCheckHome(root: try TempDir().url)
     let plan = try RunPlan.resolve(RunOptions(), home: home)
-    #expect(plan.runnerScript.contains("coverage_start"))
-    #expect(plan.runnerScript.components(separatedBy: "coverage_end ").count - 1 == plan.scenarios.count)
+    #expect(try plan.guestFiles()["patchcheck/config"]?.contains("\ncoverage=1\n") == true)
     var off = RunOptions()
     off.coverage = false
-    #expect(try !RunPlan.resolve(off, home: home).runnerScript.contains("coverage_start"))
+    #expect(try RunPlan.resolve(off, home: home).guestFiles()["patchcheck/config"]?.contains("\ncoverage=0\n") == true)
     var alone = RunOptions()
     alone.noSeries = true
-    #expect(try !RunPlan.resolve(alone, home: home).runnerScript.contains("coverage_start"))
+    #expect(try RunPlan.resolve(alone, home: home).guestFiles()["patchcheck/config"]?.contains("\ncoverage=0\n") == true)
     let fragment = try String(contentsOf: ProjectData.kernelConfigs.appendingPathComponent("trace.config"), encoding: .utf8)
     let options = Set(KernelConfigFile.parse(fragment).map { "\($0.name)=\($0.value)" })
     #expect(options.isSuperset(of: ["CONFIG_FUNCTION_TRACER=y", "CONFIG_DYNAMIC_FTRACE=y", "CONFIG_FUNCTION_PROFILER=y"]))
@@ -292,13 +291,27 @@ import Testing
       (header
       + "  pci_lock_rescan_remove                     3    10.1 us    5.0 us    1.0 us\n  remove_store   1   1.0 us   1.0 us   0.0 us\n")
       .write(to: trace.appendingPathComponent("trace_stat/function1"), atomically: true, encoding: .utf8)
-    let functions = dir.path(CoverageProgram.functionsFile)
-    try "pci_lock_rescan_remove\nremove_store\nsriov_add_vfs\n".write(to: functions, atomically: true, encoding: .utf8)
-    let program = CoverageProgram.functions.replacingOccurrences(of: "/\(CoverageProgram.functionsFile)", with: functions.path)
-    let script = dir.path("coverage.sh")
-    try ("T=\(trace.path)\n" + program + "coverage_start\ncoverage_end 1\n").write(to: script, atomically: true, encoding: .utf8)
+    // guest/coverage.sh as the runner sources it: its data folder, tracefs and scratch folder
+    // as variables.
+    let data = dir.path("data")
+    try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+    try "pci_lock_rescan_remove\nremove_store\nsriov_add_vfs\n".write(
+      to: data.appendingPathComponent(URL(fileURLWithPath: CoverageProgram.functionsFile).lastPathComponent), atomically: true,
+      encoding: .utf8)
+    let script = dir.path("driver.sh")
+    try #"""
+    P=$1; T=$2; W=$3
+    . "$4"
+    coverage_start
+    coverage_end 1
+
+    """#.write(to: script, atomically: true, encoding: .utf8)
     let busybox = try Initramfs.findBusybox()
-    let run = try ProcessRunner.run([busybox.path, "sh", script.path])
+    let run = try ProcessRunner.run(
+      [
+        busybox.path, "sh", script.path, data.path, trace.path, dir.url.path,
+        ProjectData.programs.appendingPathComponent("coverage.sh").path,
+      ], environment: ["PATH": "/usr/bin:/bin", "PATCHCHECK_HOST": "1"])
     #expect(run.succeeded, "\(run.output)")
     let seen = try #require(CoverageReading.read(run.output))
     #expect(seen.traceable == ["pci_lock_rescan_remove": 1, "remove_store": 2])

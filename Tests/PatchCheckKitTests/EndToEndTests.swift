@@ -59,6 +59,12 @@ struct EndToEnd {
     // The same build booted five times: each boot has its console, and each is counted.
     #expect(report.repeats?.count == 5)
     for n in 2...5 { #expect(FileManager.default.fileExists(atPath: dir.path("run/console-\(n).log").path), "console-\(n).log") }
+    // The cycle came from the witness's streams, one file per boot beside its console
+    // (issue 30), each whole and with nothing lost (the boots' verdicts would be INFRA-ERROR).
+    #expect(report.files["witness"] == "witness.trace", "\(report.files)")
+    for n in 2...5 { #expect(report.files["witness-\(n)"] == "witness-\(n).trace", "\(report.files)") }
+    let stream = try String(contentsOf: dir.path("run/witness.trace"), encoding: .utf8)
+    #expect(LockTrace.read(stream, focus: ["&dev->mutex"]).reachedEnd)
     // linux-next is not reachable: the stated base is absent and the manifest's is used.
     #expect(report.base?.stated == "c8be6ef92d9bc54f012627375b87b44d3eefe451")
     #expect(report.base?.used == "v7.3.4")

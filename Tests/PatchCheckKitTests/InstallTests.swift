@@ -148,6 +148,16 @@ import Testing
       .filter { $0.hasSuffix(".yaml") }
     #expect(Set(files.map { URL(fileURLWithPath: $0).lastPathComponent }) == Set(own))
     #expect(scenarios.count == own.count && !own.isEmpty)
+    // The guest's programs, as the checkout has them: the runner reads nothing else.
+    let programs = try FileManager.default.contentsOfDirectory(atPath: Self.checkout.appendingPathComponent("guest").path)
+    #expect(programs.contains("runner.sh"))
+    for name in programs {
+      let installedProgram = prefix.appendingPathComponent("share/patchcheck/guest/\(name)")
+      #expect(
+        FileManager.default.contents(atPath: installedProgram.path)
+          == FileManager.default.contents(
+            atPath: Self.checkout.appendingPathComponent("guest/\(name)").path), "\(name)")
+    }
 
     // The default series: no ../shared beside share/, so the manifest's message-id is fetched;
     // offline, one line (exit 31) that names only the cache folder.

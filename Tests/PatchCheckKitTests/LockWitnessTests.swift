@@ -9,21 +9,21 @@ import Testing
 @testable import PatchCheckVerdict
 @testable import PatchCheckWorkflows
 
-/// The lock-order witness's two halves on their own: the guest's awk program run by the real
-/// busybox awk on trace_pipe lines in the kernel's format (include/trace/events/lock.h:
-/// "%p %s%s%s" after the event name; the flags column's third character marks hard and
-/// soft interrupt context), and the host's cycle finding on what it prints.
+/// The lock-order witness's two halves: the guest's part (guest/witness.sh, run by the real
+/// runner under busybox on a stand-in tracefs), which streams the raw lock events to a port of
+/// their own, and the host's reader of that stream (`LockTrace`) on hand-written lines in the
+/// kernel's format (include/trace/events/lock.h: "%p %s%s%s" after the event name; the flags
+/// column's third character marks hard and soft interrupt context), with its cycle finding.
 @Suite struct LockWitnessTests {
-  func runAwk(_ trace: [String]) throws -> String {
-    let dir = try TempDir()
-    let program = dir.path("witness.awk")
-    try LockWitnessProgram.awk.write(to: program, atomically: true, encoding: .utf8)
-    let input = dir.path("trace")
-    try (trace.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
-    let result = try ProcessRunner.run(
-      [try Initramfs.findBusybox().path, "awk", "-f", program.path, input.path], timeout: 30)
-    #expect(result.succeeded, "\(result.output)")
-    return result.output
+  /// The host's reading of a stream, one line per edge as
+  /// `edge<TAB>A<TAB>B<TAB>count<TAB>task<TAB>step<TAB>instances`, then `done<TAB>N` when the
+  /// stream reached its end marker.
+  func readTrace(_ trace: [String], focus: Set<String> = []) -> String {
+    let read = LockTrace.read(trace.joined(separator: "\n") + "\n", focus: focus)
+    let edges = read.edges.map {
+      "edge\t\($0.held)\t\($0.taken)\t\($0.count)\t\($0.task)\t\($0.step)\t\($0.instances.joined(separator: ","))\n"
+    }
+    return edges.joined() + (read.reachedEnd ? "done\t\(read.edges.count)\n" : "")
   }
 
   static func event(_ task: String, _ flags: String, _ what: String, _ addr: String, _ name: String) -> String {
@@ -34,10 +34,8 @@ import Testing
     "             sh-80      [001] .....    12.300000: tracing_mark_write: patchcheck: \(text)"
   }
 
-  /// The reader takes a lock event's fields as awk splits them (cheap under TCG) and any
-  /// other line by position; both read the same events the same: a task whose name has a
-  /// space (only the by-position path can tell where it ends), "try read" prefixes, a lock
-  /// name with a space, and a line ending in CR give the edges the plain lines give.
+  /// The reader takes a task whose name has a space, "try read" prefixes, a lock name with a
+  /// space, and a line ending in CR (a serial port's) as the plain lines.
   @Test func fieldsAndPositionsReadTheSameEvents() throws {
     func trace(_ task: String, cr: Bool) -> [String] {
       let end = cr ? "\r" : ""
@@ -54,21 +52,46 @@ import Testing
         Self.marker("end"),
       ]
     }
-    let plain = try runAwk(trace("sh-82", cr: false))
+    let plain = readTrace(trace("sh-82", cr: false))
     #expect(plain.contains("edge\t&dev->mutex\tpci_rescan_remove_lock\t1\tsh-82\t"), "\(plain)")
     #expect(plain.contains("edge\tpci_rescan_remove_lock\t&other->lock\t1\tsh-82\t"), "\(plain)")
     #expect(!plain.contains("(wq_completion)"), "a trylock makes no edge, and leaves the stack: \(plain)")
-    #expect(plain.contains("done\t3\t3"), "\(plain)")
-    #expect(try runAwk(trace("sh-82", cr: true)) == plain, "CR line ends")
-    let spaced = try runAwk(trace("Web Content-82", cr: false))
+    #expect(plain.contains("done\t3"), "\(plain)")
+    #expect(readTrace(trace("sh-82", cr: true)) == plain, "CR line ends")
+    let spaced = readTrace(trace("Web Content-82", cr: false))
     #expect(spaced == plain.replacingOccurrences(of: "\tsh-82\t", with: "\tWeb Content-82\t"), "\(spaced)")
+  }
+
+  /// The stream is whatever the guest wrote to its port: lines cut short, without a CPU
+  /// column, with bytes that are not UTF-8, or a task that never releases, read without a
+  /// crash, each event that can be read still read.
+  @Test func aDamagedStreamIsReadAsFarAsItGoes() {
+    let e = Self.event
+    var trace = [
+      "[", " lock_acquire: ", "sh-82 [000] ....1 1.0: lock_acquire:", "sh-82 [000]", "sh-82 lock_acquire: 01 &a",
+      "sh-82 [000] ....1 1.0: lock_acquire: 0000000000000001", "\u{1}\u{7f}[[[ lock_release: ]]]",
+      "             sh-82     [000]    12.0: tracing_mark_write: patchcheck: ",
+    ]
+    // Deeper than lockdep allows: releases were lost, and the task starts over.
+    for depth in 0..<60 { trace.append(e("sh-83", "....1", "lock_acquire", String(format: "%016x", depth), "&c\(depth % 50)")) }
+    trace += [
+      e("sh-82", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
+      e("sh-82", "....1", "lock_acquire", "00000000bbbb0001", "pci_rescan_remove_lock"),
+    ]
+    let read = LockTrace.read(trace.joined(separator: "\n") + "\n\u{FF}\u{FE}", focus: [])
+    #expect(!read.reachedEnd)
+    #expect(read.edges.contains { $0.held == "&dev->mutex" && $0.taken == "pci_rescan_remove_lock" && $0.task == "sh-82" })
+    #expect(read.edges.filter { $0.task == "sh-83" }.count < 60 * 59 / 2)
+    var bytes = Data((trace.joined(separator: "\n") + "\n").utf8)
+    bytes.append(contentsOf: [0xff, 0xfe, 0x0a])
+    #expect(LockTrace.read(String(decoding: bytes, as: UTF8.self), focus: []).edges.count == read.edges.count)
   }
 
   /// Two sequential steps take the same two locks in opposite orders: one cycle, on the same
   /// instances; nesting one class in itself, interrupts, trylocks and RCU readers add nothing.
   @Test func oppositeOrdersInTwoStepsMakeOneCycle() throws {
     let e = Self.event
-    let output = try runAwk([
+    let trace = [
       Self.marker("numvfs: enable 4 VFs"),
       e("sh-82", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
       e("sh-82", "....1", "lock_acquire", "00000000aaaa0002", "&dev->mutex"),  // a child's: same class
@@ -88,7 +111,8 @@ import Testing
       e("sh-90", "....1", "lock_release", "00000000aaaa0001", "&dev->mutex"),
       e("sh-90", "....1", "lock_release", "00000000bbbb0001", "pci_rescan_remove_lock"),
       Self.marker("end"),
-    ])
+    ]
+    let output = readTrace(trace)
     let edges = output.split(separator: "\n").filter { $0.hasPrefix("edge\t") }
     #expect(edges.count == 2, "\(output)")
     #expect(output.contains("edge\t&dev->mutex\tpci_rescan_remove_lock\t2\tsh-82\tnumvfs: enable 4 VFs\t"), "\(output)")
@@ -96,14 +120,17 @@ import Testing
     #expect(!output.contains("irq_desc") && !output.contains("rcu_read_lock") && !output.contains("&other->lock"), "\(output)")
     #expect(output.contains("done\t2"))
 
-    let console = "[   30.0] x\n\(LockWitnessProgram.beginMarker)\n\(output)overrun 0 0\n\(LockWitnessProgram.endMarker)\n"
-    let result = try #require(LockWitness.read(console))
-    #expect(result.complete)
+    let console =
+      "[   30.0] x\n\(LockWitnessProgram.beginMarker)\noverrun 0 0 \ndropped 0 0 \n\(LockWitnessProgram.endMarker)\n"
+    let stream = trace.joined(separator: "\n") + "\n"
+    let result = try #require(LockWitness.read(console, trace: stream))
+    #expect(result.complete && result.lost == 0)
     #expect(result.cycles.count == 1)
-    // A reader that never got to the end: the edges are a part, and the judge will not take
+    // A stream cut short of its end marker: the edges are a part, and the judge will not take
     // the witness's silence as evidence.
-    let cut = console.replacingOccurrences(of: "done\t2\t2\n", with: "")
-    #expect(LockWitness.read(cut)?.complete == false)
+    let cut = trace.dropLast().joined(separator: "\n") + "\n"
+    #expect(LockWitness.read(console, trace: cut)?.complete == false)
+    #expect(LockWitness.read(console, trace: cut)?.cycles.count == 1)
     let (verdict, _, _) = Judge.verdict(
       boot: VerdictTests.finished, scenarios: [ScenarioResult(name: "s", result: .pass, steps: [])], splats: [],
       witnessComplete: false)
@@ -111,7 +138,8 @@ import Testing
     let cycle = try #require(result.cycles.first)
     #expect(cycle.classes == ["&dev->mutex", "pci_rescan_remove_lock"])
     #expect(cycle.sameInstances)
-    let reports = LockWitness.reports(in: console)
+    let reports = LockWitness.reports(in: console, trace: stream)
+    #expect(ConsoleAnalyzer.reportsAndResults(in: console, witnessTrace: stream).splats.map(\.title) == reports.map(\.title))
     #expect(reports.map(\.title) == ["possible circular locking dependency: &dev->mutex -> pci_rescan_remove_lock -> &dev->mutex"])
     #expect(reports.first?.kind == .lockOrder)
     #expect(reports.first?.excerpt.contains { $0.contains("first in step 'pf-remove: remove PF with VFs enabled'") } == true)
@@ -148,65 +176,136 @@ import Testing
     #expect(try LockWitnessProgram.unvalidatedClasses(inSource: source, commit: second, cache: cache) == ["&b->write_lock"])
   }
 
-  /// The runner with the witness is valid busybox sh.
-  @Test func theRunnerWithTheWitnessParses() throws {
-    let dir = try TempDir()
-    let script = dir.path("init")
-    try RunnerScript.generate(try ScenarioLibrary.all(), lockWitness: true).write(to: script, atomically: true, encoding: .utf8)
-    let check = try ProcessRunner.run([try Initramfs.findBusybox().path, "sh", "-n", script.path])
-    #expect(check.succeeded, "\(check.output)")
-    // Each step's subshell puts itself in set_event_pid before it forks the step.
-    let text = try String(contentsOf: script, encoding: .utf8)
-    #expect(text.contains(#"( if [ -z "$untraced" ]; then read -r me rest < /proc/self/stat; echo "$me" > $T/set_event_pid; "#))
-    #expect(!RunnerScript.generate(try ScenarioLibrary.all()).contains("set_event_pid"), "no tracing without the witness")
-    // Filtered at the source, into a 16 MB buffer per CPU (docs/lock-witness.md, "In the guest").
-    #expect(text.contains("echo '\(LockWitnessProgram.acquireFilter)' > $T/events/lock/lock_acquire/filter"))
-    #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
-    #expect(text.contains("echo 16384 > $T/buffer_size_kb"))
+  /// A stand-in tracefs with the lock events, `trace_pipe` holding `events` (a plain file:
+  /// the guest's copier reads it to its end) and per-CPU stats.
+  static func standInTracefs(_ host: HostRunner, events: [String] = [], stats: [String] = []) throws {
+    let t = host.tracing
+    for event in ["lock_acquire", "lock_release"] {
+      try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
+      try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
+    }
+    try FileManager.default.createDirectory(at: t.appendingPathComponent("options"), withIntermediateDirectories: true)
+    try events.map { $0 + "\n" }.joined().write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
+    for (cpu, text) in stats.enumerated() {
+      let file = t.appendingPathComponent("per_cpu/cpu\(cpu)/stats")
+      try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: file, atomically: true, encoding: .utf8)
+    }
   }
 
-  /// A reader still draining the trace at the end: the runner waits by the clock, says it is
-  /// alive every 10 s (the host stops a guest silent for 150 s; a v9 race on the base once
-  /// was, after "ok 1", while awk read its events), and then prints what it has.
-  @Test func aSlowReaderIsWaitedForOutLoud() throws {
+  /// Two steps taking two locks in opposite orders, as the kernel prints them.
+  static let oppositeOrders = [
+    marker("numvfs: enable 4 VFs"),
+    event("sh-82", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
+    event("sh-82", "....1", "lock_acquire", "00000000bbbb0001", "pci_rescan_remove_lock"),
+    event("sh-82", "....1", "lock_release", "00000000bbbb0001", "pci_rescan_remove_lock"),
+    event("sh-82", "....1", "lock_release", "00000000aaaa0001", "&dev->mutex"),
+    marker("pf-remove: remove PF with VFs enabled"),
+    event("sh-90", "....1", "lock_acquire", "00000000bbbb0001", "pci_rescan_remove_lock"),
+    event("sh-90", "....1", "lock_acquire", "00000000aaaa0001", "&dev->mutex"),
+    event("sh-90", "....1", "lock_release", "00000000aaaa0001", "&dev->mutex"),
+    event("sh-90", "....1", "lock_release", "00000000bbbb0001", "pci_rescan_remove_lock"),
+    marker("end"),
+  ]
+
+  /// The real runner with the witness, on a stand-in tracefs: the events filtered at the
+  /// source, into a 16 MB buffer per CPU (docs/lock-witness.md, "In the guest"), only the
+  /// steps' tasks (each step's subshell puts itself in set_event_pid before it forks the step),
+  /// with real addresses; what trace_pipe gives goes to the witness's port byte for byte, and
+  /// the console gets the focus and the loss counters, which the host reads with the stream.
+  /// Without the witness, tracefs is not touched.
+  @Test func theRunnerStreamsTheTraceToItsPort() throws {
     let host = try HostRunner(try TempDir())
-    for event in ["lock_acquire", "lock_release"] {
-      try FileManager.default.createDirectory(
-        at: host.tracing.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
-    }
-    // An edge, and no "done": the reader never got to the end marker.
-    try "edge\t&a\t&b\t1\n".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
-    let result = try Self.witnessStop(host, drainLimit: 12, timeout: 60)
+    try Self.standInTracefs(
+      host, events: Self.oppositeOrders, stats: ["entries: 0\noverrun: 0\ndropped events: 0\n", "entries: 0\noverrun: 0\n"])
+    try host.write(["patchcheck/witness-focus": "&dev->mutex\n"])
+    let one = Scenario(name: "one", summary: "one", steps: [ScenarioStep(name: "s", timeout: 5, script: "exit 0")])
+    let result = try host.run([one], lockWitness: true, witnessDrainLimit: 5)
+    let t = host.tracing
+    func read(_ path: String) throws -> String { try String(contentsOf: t.appendingPathComponent(path), encoding: .utf8) }
+    #expect(try read("events/lock/lock_acquire/filter") == LockWitnessProgram.acquireFilter + "\n")
+    #expect(try read("events/lock/lock_release/filter") == LockWitnessProgram.releaseFilter + "\n")
+    #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
+    #expect(try read("buffer_size_kb") == "16384\n")
+    #expect(try read("options/event-fork") == "1\n" && read("options/hash-ptr") == "0\n")
+    #expect(Int(try read("set_event_pid").trimmingCharacters(in: .newlines)) != nil)
+    // The step's name, then the end, into the trace (trace_marker is a plain file here).
+    #expect(try read("trace_marker") == "\(LockWitnessProgram.stepMarkerPrefix)end\n")
+    let stream = try String(contentsOf: host.witnessPort, encoding: .utf8)
+    #expect(stream == Self.oppositeOrders.map { $0 + "\n" }.joined(), "the port gets the trace as it is")
+    let lines = result.output.split(separator: "\n").map(String.init)
+    let begin = try #require(lines.firstIndex(of: LockWitnessProgram.beginMarker), "\(result.output)")
+    #expect(
+      Array(lines[begin...].prefix(5)) == [
+        LockWitnessProgram.beginMarker, "focus\t&dev->mutex", "overrun 0 0 ", "dropped 0 ", LockWitnessProgram.endMarker,
+      ])
+    let witness = try #require(LockWitness.read(result.output, trace: stream))
+    #expect(witness.complete && witness.lost == 0 && witness.focus == ["&dev->mutex"])
+    #expect(witness.cycles.map(\.classes) == [["&dev->mutex", "pci_rescan_remove_lock"]])
+
+    let plain = try HostRunner(try TempDir())
+    _ = try plain.run([one])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: plain.tracing.path).isEmpty, "no tracing without the witness")
+  }
+
+  /// Events the ring buffer lost are counted by the kernel (per CPU: `overrun:` for events
+  /// overwritten unread, `dropped events:` with the buffer full); the guest prints them and a
+  /// boot with losses is incomplete, its reason naming how many, its cycles saying so too.
+  @Test func lostEventsAreSaidNotDroppedSilently() throws {
+    let host = try HostRunner(try TempDir())
+    try Self.standInTracefs(
+      host, events: Self.oppositeOrders,
+      stats: ["entries: 0\noverrun: 1200\ndropped events: 0\n", "entries: 0\noverrun: 34\ndropped events: 5\n"])
+    let result = try Self.witnessStop(host, drainLimit: 5, timeout: 60)
+    #expect(result.output.contains("overrun 1200 34 \ndropped 0 5 \n"), "\(result.output)")
+    let witness = try #require(LockWitness.read(result.output, trace: Self.oppositeOrders.joined(separator: "\n")))
+    #expect(witness.lost == 1239)
+    #expect(!witness.complete, "a whole stream with losses is still a part")
+    let reports = LockWitness.reports(in: result.output, trace: Self.oppositeOrders.joined(separator: "\n"))
+    #expect(reports.first?.excerpt.contains { $0.contains("the trace lost 1239 events") } == true, "\(reports)")
+    let (verdict, reason, code) = Judge.verdict(
+      boot: VerdictTests.finished, scenarios: [ScenarioResult(name: "s", result: .pass, steps: [])], splats: [],
+      witnessComplete: witness.complete, witnessLost: witness.lost)
+    #expect(verdict == .infraError && code == PatchCheckError.Kind.infra.exitCode)
+    #expect(reason.hasPrefix("the lock-order witness lost 1239 trace events (its ring buffer overran)"), "\(reason)")
+    let (_, cut, _) = Judge.verdict(
+      boot: VerdictTests.finished, scenarios: [ScenarioResult(name: "s", result: .pass, steps: [])], splats: [],
+      witnessComplete: false)
+    #expect(cut.hasPrefix("the lock-order witness did not get the whole trace"), "\(cut)")
+  }
+
+  /// A stream still behind at the end: the runner waits by the clock up to the drain limit,
+  /// saying it is alive every 10 s (the host stops a guest silent for 150 s), then prints its
+  /// block; what the stream has is read, and without its end marker it is incomplete.
+  @Test func aStreamStillBehindIsWaitedForOutLoud() throws {
+    let host = try HostRunner(try TempDir())
+    try Self.standInTracefs(host, events: Array(Self.oppositeOrders.dropLast()), stats: ["entries: 5000\noverrun: 0\n"])
+    let result = try Self.witnessStop(host, drainLimit: 11, timeout: 60)
     let lines = result.output.split(separator: "\n").map(String.init)
     let beats = lines.filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
-    #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s, 0 events left)"], "\(lines)")
-    let begin = try #require(lines.firstIndex(of: LockWitnessProgram.beginMarker), "\(lines)")
-    #expect(lines[begin + 1] == "edge\t&a\t&b\t1")
+    #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s, 5000 events left)"], "\(lines)")
     #expect(lines.contains(LockWitnessProgram.endMarker))
-    #expect(LockWitness.read(result.output)?.complete == false, "no done: the witness is incomplete")
+    let stream = try String(contentsOf: host.witnessPort, encoding: .utf8)
+    let witness = try #require(LockWitness.read(result.output, trace: stream))
+    #expect(!witness.complete && witness.lost == 0, "no end marker: the witness is incomplete")
+    #expect(witness.edges.count == 2)
   }
 
-  /// A reader whose backlog stops shrinking has stopped: the runner gives up on it after three
-  /// beats without progress, long before the drain limit, and the witness is incomplete.
-  @Test func aReaderThatStopsIsGivenUpOn() throws {
-    let host = try HostRunner(try TempDir())
-    let stats = host.tracing.appendingPathComponent("per_cpu/cpu0/stats")
-    try FileManager.default.createDirectory(at: stats.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try "entries: 5000\noverrun: 0\n".write(to: stats, atomically: true, encoding: .utf8)
-    try "".write(to: host.dir.path("witness.out"), atomically: true, encoding: .utf8)
-    let result = try Self.witnessStop(host, drainLimit: 600, timeout: 120)
-    let beats = result.output.split(separator: "\n").filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
-    #expect(beats.count == 4, "\(beats)")
-    #expect(beats.allSatisfy { $0.hasSuffix(", 5000 events left)") })
-    #expect(result.output.contains(LockWitnessProgram.endMarker))
-    #expect(LockWitness.read(result.output)?.complete == false)
-  }
-
-  /// `witness_stop` alone, under busybox, with a reader (a `sleep`) that never says "done".
+  /// guest/witness.sh's `witness_start` and `witness_stop` alone, under busybox. The runner's
+  /// variables and `conf` are given as the runner gives them.
   static func witnessStop(_ host: HostRunner, drainLimit: Int, timeout: TimeInterval) throws -> ProcessResult {
-    try host.run(
-      RunnerScript.witnessFunctions(drainLimit: drainLimit)
-        + "\nwitness=1; sleep 300 & wa=$!\nwitness_stop\necho \(RunnerScript.doneMarker)\n", timeout: timeout)
+    try host.write(try RunnerScript.files([], lockWitness: true, witnessDrainLimit: drainLimit))
+    let driver = host.dir.path("stop.sh")
+    try #"""
+    P=$PATCHCHECK_DATA; T=$PATCHCHECK_TRACING
+    conf() { sed -n "s/^$1=//p" "$P/config"; }
+    . "$P/witness.sh"
+    witness_start
+    witness_stop
+    echo patchcheck-runner: done
+
+    """#.write(to: driver, atomically: true, encoding: .utf8)
+    return try host.run(program: driver.path, timeout: timeout)
   }
 
   /// The real runner with the witness, under busybox on a stand-in tracefs: a race scenario's
@@ -214,25 +313,16 @@ import Testing
   /// its own task. The built-in races say `race: true`.
   @Test func raceScenariosAreNotTraced() throws {
     let host = try HostRunner(try TempDir())
-    let t = host.tracing
-    for event in ["lock_acquire", "lock_release"] {
-      try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
-      try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
-    }
-    try "".write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
-    // The host runner puts the runner and the steps' files in its folder, beside `tracing`
-    // (it rewrites every /tmp/ path, so the folder is found from $0).
+    try Self.standInTracefs(host)
     let probe =
-      ##"t="$(dirname "$0")/tracing/events/lock"; "##
+      ##"t="$PATCHCHECK_TRACING/events/lock"; "##
       + ##"echo "# traced $(cat $t/lock_acquire/enable)$(cat $t/lock_release/enable)""##
     func scenario(_ name: String, race: Bool) -> Scenario {
       Scenario(name: name, summary: name, steps: [ScenarioStep(name: "probe", timeout: 10, script: probe)], race: race)
     }
-    let script = RunnerScript.generate(
+    let result = try host.run(
       [scenario("one", race: false), scenario("racing", race: true), scenario("two", race: false)], lockWitness: true,
-      witnessDrainLimit: 1)
-    #expect(script.contains("mount -t tracefs"), "the host runner is what keeps it off the host")
-    let result = try host.run(script, timeout: 60)
+      witnessDrainLimit: 1, timeout: 60)
     let probes = result.output.split(separator: "\n").filter { $0.contains("# traced ") }.map { $0.trimmingCharacters(in: .whitespaces) }
     #expect(probes == ["# traced 11", "# traced 00", "# traced 11"], "\(result.output)")
     #expect(result.output.contains("# the lock-order witness does not trace race scenario racing"))
@@ -244,10 +334,24 @@ import Testing
   /// the kernel config asks for the trace events it reads.
   @Test func theWitnessIsOnByDefaultAndTheConfigHasTraceEvents() throws {
     let home = PatchCheckHome(root: try TempDir().url)
-    #expect(try RunPlan.resolve(RunOptions(), home: home).runnerScript.contains("witness_start"))
+    #expect(try RunPlan.resolve(RunOptions(), home: home).guestFiles()["patchcheck/config"]?.contains("\nwitness=1\n") == true)
     var off = RunOptions()
     off.lockWitness = false
-    #expect(try !RunPlan.resolve(off, home: home).runnerScript.contains("witness_start"))
+    #expect(try RunPlan.resolve(off, home: home).guestFiles()["patchcheck/config"]?.contains("\nwitness=0\n") == true)
+    // The stream's file is the boot's, beside its console, and in the report's files.
+    let out = try TempDir()
+    let console = out.path("console.log")
+    let on = try RunPlan.resolve(RunOptions(), home: home).bootOptions(
+      kernel: out.path("bzImage"), initramfs: out.path("i.cpio"), consoleLog: console)
+    #expect(on.witnessStream == out.path("witness.trace"))
+    let without = try RunPlan.resolve(off, home: home).bootOptions(
+      kernel: out.path("bzImage"), initramfs: out.path("i.cpio"), consoleLog: console)
+    #expect(without.witnessStream == nil)
+    try "".write(to: out.path("witness.trace"), atomically: true, encoding: .utf8)
+    try "".write(to: out.path("base-witness.trace"), atomically: true, encoding: .utf8)
+    var report = Report(run: "r", startedAt: Date())
+    try ApplyAndBoot.RunFiles(out: out.url).describe(&report)
+    #expect(report.files["witness"] == "witness.trace" && report.files["base-witness"] == "base-witness.trace", "\(report.files)")
     let fragment = try String(contentsOf: ProjectData.kernelConfigs.appendingPathComponent("trace.config"), encoding: .utf8)
     let options = Set(KernelConfigFile.parse(fragment).map { "\($0.name)=\($0.value)" })
     // The function tracer brings the event tracer with it (GENERIC_TRACER selects TRACING).

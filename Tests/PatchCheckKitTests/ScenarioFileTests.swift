@@ -12,7 +12,7 @@ import Testing
 /// Scenarios are data: the six built-in ones are read from `scenarios/*.yaml`, a user adds
 /// more from a folder or a manifest, and a malformed file is one error with its file:line.
 @Suite struct ScenarioFileTests {
-  /// Today's order of the six (the order the golden `all-*.sh` runners were made in).
+  /// Today's order of the six.
   static let builtInNames = ["numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove"]
 
   @Test func theSixBuiltInScenariosLoad() throws {
@@ -26,31 +26,6 @@ import Testing
     }
     let races = try catalog.named(["race-numvfs-remove"], settings: ScenarioSettings(iterations: 7))
     #expect(races[0].steps.count == 2 + 7)
-  }
-
-  /// The move changed nothing in the guest: the runner generated from the data files is byte
-  /// for byte the one the Swift library generated (Fixtures/runners, made before the move).
-  @Test(arguments: [("default", ScenarioSettings()), ("vfs2-iter3", ScenarioSettings(iterations: 3, vfs: 2))])
-  func theDataFilesGenerateTheSameGuestProgram(label: String, settings: ScenarioSettings) throws {
-    let catalog = try ScenarioCatalog.load()
-    for name in Self.builtInNames {
-      let golden = try Fixtures.text("runners/\(name)-\(label).sh")
-      let generated = RunnerScript.generate(try catalog.named([name], settings: settings))
-      let difference = firstDifference(generated, golden)
-      #expect(difference == nil, "\(name) at \(label): \(difference ?? "")")
-    }
-    let all = RunnerScript.generate(try catalog.named(Self.builtInNames, settings: settings))
-    let golden = try Fixtures.text("runners/all-\(label).sh")
-    let difference = firstDifference(all, golden)
-    #expect(difference == nil, "all six at \(label): \(difference ?? "")")
-  }
-
-  /// Where two programs first differ, or nil when they are the same bytes.
-  func firstDifference(_ a: String, _ b: String) -> String? {
-    guard a != b else { return nil }
-    let (la, lb) = (a.split(separator: "\n", omittingEmptySubsequences: false), b.split(separator: "\n", omittingEmptySubsequences: false))
-    for (index, (x, y)) in zip(la, lb).enumerated() where x != y { return "line \(index + 1): '\(x)' vs '\(y)'" }
-    return "\(la.count) lines vs \(lb.count)"
   }
 
   /// Each mistake is one PatchCheckError of kind scenarioFile (exit 19) naming the file and
@@ -151,7 +126,7 @@ import Testing
     #expect(plan.scenarios.map(\.name) == ["vf-config-read", "numvfs"])
     #expect(plan.scenarios[0].summary == "enable 3 VFs and read each VF's config space through sysfs")
     #expect(plan.scenarios[0].steps.map(\.name) == ["find SR-IOV PF", "enable 3 VFs", "read each VF's config space", "disable VFs"])
-    #expect(plan.runnerScript.contains("# user-scenario "))
+    #expect(try plan.guestFiles().values.contains { $0.contains("# user-scenario ") })
     // The key covers the guest program: another scenario text is another verdict.
     try Self.userScenario().replacingOccurrences(of: "-ge 64", with: "-ge 256")
       .write(to: folder.appendingPathComponent("vf-config-read.yaml"), atomically: true, encoding: .utf8)

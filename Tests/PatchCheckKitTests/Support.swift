@@ -132,36 +132,70 @@ struct RepositorySnapshot: Equatable {
 /// poweroff, no writes to /proc, a private /tmp. What the runner reads from the guest kernel
 /// is read from files the test controls: `kernelLog` for dmesg, `taskStates` for
 /// /proc/PID/stat (empty files unless the test writes them).
+/// The guest's runner (guest/runner.sh, the very file the initramfs holds) run on the host
+/// under busybox sh, with the paths it touches given as variables: its data (what
+/// `RunnerScript.files` writes), /proc, tracefs, its scratch folder and the kernel log all
+/// stand-ins in a folder of the test's own. Steps see the same variables
+/// (`$PATCHCHECK_KMSG`, `$PATCHCHECK_PROC`, `$PATCHCHECK_TRACING`); the witness's port is a
+/// file (`$PATCHCHECK_WITNESS_PORT`).
 struct HostRunner {
   let dir: TempDir
+  var data: URL { dir.path("data") }
   var kernelLog: URL { dir.path("kmsg") }
-  var taskStates: URL { dir.path("stat") }
-  /// Stands in for /sys/kernel/tracing: the runner's `T` points here, and it never mounts a
-  /// tracefs (the host's own would hide these files, and must not be touched).
+  /// /proc: its tasks' stat lines are all in one task's file.
+  var proc: URL { dir.path("proc") }
+  var taskStates: URL { dir.path("proc/1/stat") }
+  var scratch: URL { dir.path("tmp") }
+  /// Stands in for /sys/kernel/tracing (the host's own must not be touched).
   var tracing: URL { dir.path("tracing") }
+  /// Stands in for the witness's serial port (ttyS1): a file, as QEMU makes it.
+  var witnessPort: URL { dir.path("witness.trace") }
 
   init(_ dir: TempDir) throws {
     self.dir = dir
+    for folder in [proc.appendingPathComponent("1"), proc.appendingPathComponent("sys/kernel"), scratch, tracing] {
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
     try Data().write(to: kernelLog)
     try Data().write(to: taskStates)
   }
 
-  func run(_ script: String, timeout: TimeInterval = 60) throws -> ProcessResult {
-    let hostScript = script.split(separator: "\n").filter { line in
-      !line.hasPrefix("mount ") && !line.hasPrefix("/bin/busybox --install") && !line.hasPrefix("poweroff")
-        && !line.hasPrefix("echo 1 > /proc") && !line.contains("hung_task_timeout") && !line.contains("sysrq-trigger")
-    }.joined(separator: "\n").replacingOccurrences(of: "/tmp/", with: dir.url.path + "/")
-      .replacingOccurrences(of: "dmesg 2>/dev/null", with: "cat \(kernelLog.path)")
-      .replacingOccurrences(of: "cat /proc/[0-9]*/stat", with: "cat \(taskStates.path)")
-      .replacingOccurrences(of: "@KMSG@", with: kernelLog.path).replacingOccurrences(of: "@STAT@", with: taskStates.path)
-      .replacingOccurrences(of: "T=/sys/kernel/tracing", with: "T=\(tracing.path)")
-      .replacingOccurrences(of: "mount -t tracefs", with: ": no tracefs on the host:")
-    let file = dir.path("runner.sh")
-    try hostScript.write(to: file, atomically: true, encoding: .utf8)
+  var environment: [String: String] {
+    [
+      "PATH": "/usr/bin:/bin", "PATCHCHECK_HOST": "1", "PATCHCHECK_DATA": data.path, "PATCHCHECK_PROC": proc.path,
+      "PATCHCHECK_TRACING": tracing.path, "PATCHCHECK_TMP": scratch.path, "PATCHCHECK_KMSG": kernelLog.path,
+      "PATCHCHECK_WITNESS_PORT": witnessPort.path,
+    ]
+  }
+
+  /// Writes `files` (paths as in the initramfs) into the stand-in data folder.
+  func write(_ files: [String: String]) throws {
+    for (path, text) in files {
+      let relative = path.hasPrefix(RunnerScript.dataFolder + "/") ? String(path.dropFirst(RunnerScript.dataFolder.count + 1)) : path
+      let url = data.appendingPathComponent(relative)
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+  }
+
+  /// The runner on `scenarios`, as the guest would run it.
+  func run(
+    _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false, witnessDrainLimit: Int = 600,
+    timeout: TimeInterval = 60
+  ) throws -> ProcessResult {
+    try write(
+      RunnerScript.files(
+        scenarios, hungTaskTimeout: hungTaskTimeout, lockWitness: lockWitness, coverage: coverage, witnessDrainLimit: witnessDrainLimit))
+    return try run(program: ProjectData.programs.appendingPathComponent("runner.sh").path, timeout: timeout)
+  }
+
+  /// A program under busybox sh with the runner's variables (a shell given as text sources the
+  /// runner's parts from the data folder).
+  func run(program: String, timeout: TimeInterval = 60) throws -> ProcessResult {
     // A step left running outlives the runner; stop its group once the runner is done.
     let control = ProcessControl()
     return try ProcessRunner.run(
-      [try Initramfs.findBusybox().path, "sh", file.path], environment: ["PATH": "/usr/bin:/bin"], timeout: timeout, control: control
+      [try Initramfs.findBusybox().path, "sh", program], environment: environment, timeout: timeout, control: control
     ) { line in
       if line.contains(RunnerScript.doneMarker) { control.stop(after: 0.2) }
     }

@@ -27,7 +27,7 @@ import Testing
         ScenarioStep(name: "remove one VF", timeout: 5, script: "exit 77"),
       ])
     let fine = Scenario(name: "fine", summary: "passes", steps: [ScenarioStep(name: "ok", timeout: 5, script: "exit 0")])
-    let result = try HostRunner(try TempDir()).run(RunnerScript.generate([fine, unsupported]))
+    let result = try HostRunner(try TempDir()).run([fine, unsupported])
     let scenarios = KTAPParser.parse(result.output, expected: ["fine", "vf-remove-like"])
     #expect(scenarios.map(\.result) == [.pass, .skip], "\(result.output)")
     let (verdict, reason, _) = Judge.verdict(boot: Self.finished, scenarios: scenarios, splats: [])
@@ -118,7 +118,7 @@ import Testing
     try "4242 (sh) D 1 4242 4242 0 -1 4194560 0 0\n".write(to: host.taskStates, atomically: true, encoding: .utf8)
     let quick = Scenario(name: "quick", summary: "returns at once", steps: [ScenarioStep(name: "ok", timeout: 5, script: "exit 0")])
     let started = Date()
-    let result = try host.run(RunnerScript.generate([quick], hungTaskTimeout: 1))
+    let result = try host.run([quick], hungTaskTimeout: 1)
     #expect(result.output.contains(RunnerScript.stuckMarker + "sh:4242"), "\(result.output)")
     #expect(Date().timeIntervalSince(started) >= 4, "the runner must wait the hung-task period before naming it")
     let reports = StuckTasks.reports(in: result.output, besides: [])
@@ -130,8 +130,8 @@ import Testing
     try "4243 (sh) D 1 4243 4243 0 -1 4194560 0 0\n".write(to: host.taskStates, atomically: true, encoding: .utf8)
     let clearing = Scenario(
       name: "clearing", summary: "the D-state task finishes",
-      steps: [ScenarioStep(name: "later", timeout: 5, script: "( sleep 1; : > @STAT@ ) & exit 0")])
-    let calm = try host.run(RunnerScript.generate([clearing], hungTaskTimeout: 5))
+      steps: [ScenarioStep(name: "later", timeout: 5, script: #"( sleep 1; : > "$PATCHCHECK_PROC/1/stat" ) & exit 0"#)])
+    let calm = try host.run([clearing], hungTaskTimeout: 5)
     #expect(!calm.output.contains(RunnerScript.stuckMarker), "\(calm.output)")
   }
 

@@ -44,7 +44,7 @@ BOUNDS = {
     "warm-v9-build": ("make's walk of an unchanged tree (no object to compile)", None),
     "warm-v10-build": ("make's walk of an unchanged tree (no object to compile)", None),
     "switch-build-to-v10": ("compile time per object of the files the series touch, and the relinks", None),
-    "hang-to-report": ("the guest's hung-task period (hung_task_timeout_secs) and the detector's check interval", "hang-kernel-period"),
+    "hang-to-report": ("the guest's hung-task period (hung_task_timeout_secs, checked every second)", "hang-kernel-period"),
     "cold-build-patchcheck": ("compile time per object x objects / 2 cores, plus objtool and three vmlinux links", None),
 }
 

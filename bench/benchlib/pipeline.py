@@ -61,11 +61,30 @@ def bench_switch(results, args, tmp):
     results.add("switch-build-to-v9", to_v9, note="and back", group="switch")
 
 
+# The race scenarios print this, with the guest's uptime, as the second racer starts its
+# write (RunnerScript.racerMarker): the moment a deadlock can begin.
+RACER_MARKER = "patchcheck-runner: second racer writes at "
+
+
+def hang_start_to_report(text):
+    """Guest seconds from the second racer's start to the first hung-task report: the last
+    racer marker before that report's line, and the report's printk time. None when either is
+    missing."""
+    report = re.search(r"^\[\s*(\d+\.\d+)\] INFO: task \S+ blocked for more than \d+ seconds", text, re.M)
+    if not report:
+        return None
+    starts = re.findall(re.escape(RACER_MARKER) + r"(\d+(?:\.\d+)?)", text[:report.start()])
+    if not starts:
+        return None
+    return float(report.group(1)) - float(starts[-1])
+
+
 def bench_hang(results, args, tmp):
-    """From a hang to its report: v9's race-numvfs-remove deadlocks. The kernel's part is the
-    'blocked for more than N seconds' of its hung-task report (the detector's period); the
-    host's part is from that line reaching console.log to patchcheck's exit with the verdict."""
-    kernel, host, total, misses = [], [], [], []
+    """From a hang to its report: v9's race-numvfs-remove deadlocks. The kernel's part is
+    timed in the guest, from the second racer's start (the runner's marker, with the guest's
+    uptime) to the hung-task report's printk time; the host's part is from that line reaching
+    console.log to patchcheck's exit with the verdict."""
+    kernel, host, total, period, misses = [], [], [], [], []
     i = 0
     # The race is not won every time: a run without a hung-task report is counted, not timed,
     # and the runs go on until enough have a report (at most twice the samples wanted).
@@ -74,18 +93,21 @@ def bench_hang(results, args, tmp):
         watch, report = apply_and_boot(args, args.series, out, scenarios="race-numvfs-remove", marker="INFO: task ")
         text = (out / "console.log").read_text(errors="replace")
         blocked = re.search(r"INFO: task \S+ blocked for more than (\d+) seconds", text)
+        started = hang_start_to_report(text)
         i += 1
-        if not blocked or watch.marker_at is None:
-            misses.append(f"run {i}: verdict {report.get('verdict')}")
+        if not blocked or watch.marker_at is None or started is None:
+            misses.append(f"run {i}: verdict {report.get('verdict')}" + ("" if started is not None or not blocked else ", no racer marker"))
             continue
-        kernel.append(float(blocked.group(1)))
+        kernel.append(started)
+        period.append(float(blocked.group(1)))
         host.append(watch.seconds - watch.marker_at)
         total.append(kernel[-1] + host[-1])
     if not total:
         return results.skip("hang-to-report", f"no hung-task report in {i} runs ({'; '.join(misses)})", "hang")
     seen = f"a report in {len(total)} of {i} runs" + (f" ({'; '.join(misses)})" if misses else "")
-    results.add("hang-to-report", total, note=f"v9, race-numvfs-remove: the kernel's period plus the host's part; {seen}", group="hang")
-    results.add("hang-kernel-period", kernel, note="the report's 'blocked for more than N seconds'", group="hang")
+    results.add("hang-to-report", total, note=f"v9, race-numvfs-remove: the second racer's start to the verdict; {seen}", group="hang")
+    results.add("hang-kernel-part", kernel, note="guest time from the second racer's start to the hung-task report", group="hang")
+    results.add("hang-kernel-period", period, note="the report's 'blocked for more than N seconds'", group="hang")
     results.add("hang-report-to-verdict", host, note="the report's line in console.log to patchcheck's exit", group="hang")
 
 

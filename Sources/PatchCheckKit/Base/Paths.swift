@@ -1,6 +1,6 @@
 // Where patchcheck keeps what it makes: the tree repository, build folders, ccache, downloads.
 // `$PATCHCHECK_HOME`, else `~/.cache/patchcheck`. And where it finds what it reads: the
-// project's own data (kernel-configs/, scenarios/, patches/), installed, in the checkout, or at
+// project's own data (kernel-configs/, scenarios/, patches/, guest/), installed, in the checkout, or at
 // `$PATCHCHECK_DATA`.
 
 import Foundation
@@ -34,8 +34,8 @@ package struct PatchCheckHome: Sendable {
   package var database: URL { root.appendingPathComponent("results.sqlite") }
 }
 
-/// The project's own data the binary reads at run time: `kernel-configs/`, `scenarios/` and
-/// `patches/` (the series manifests). One way to find it, for every command:
+/// The project's own data the binary reads at run time: `kernel-configs/`, `scenarios/`,
+/// `patches/` (the series manifests) and `guest/` (the guest's shell programs). One way to find it, for every command:
 ///
 /// 1. `$PATCHCHECK_DATA`, when set;
 /// 2. `<the running executable's folder>/../share/patchcheck`, symlinks resolved, when it
@@ -105,10 +105,21 @@ package enum ProjectData {
       .deletingLastPathComponent().deletingLastPathComponent()
   }
 
-  /// The folder holding kernel-configs/, scenarios/ and patches/.
+  /// The folder holding kernel-configs/, scenarios/, patches/ and guest/.
   package static var root: URL { location.root }
   package static var kernelConfigs: URL { root.appendingPathComponent("kernel-configs") }
   package static var manifests: URL { root.appendingPathComponent("patches") }
+  /// The shell and awk programs: the guest's runner and its parts, the compiler wrapper.
+  package static var programs: URL { root.appendingPathComponent("guest") }
+
+  /// The text of one of `programs`, or an error saying where it was looked for.
+  package static func program(_ name: String) throws -> String {
+    let url = programs.appendingPathComponent(name)
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw PatchCheckError(.infra, "cannot read \(url.path), one of patchcheck's programs", hint: hint)
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
 
   /// `../shared/patches` beside a source checkout (a folder holding Package.swift, found any
   /// of the three ways): where posted series are kept next to the project. Nil for installed
@@ -123,7 +134,7 @@ package enum ProjectData {
 
   /// What to do when a data folder is missing, for the way the data was found.
   package static var hint: String {
-    let folders = "a folder holding kernel-configs/, scenarios/ and patches/"
+    let folders = "a folder holding kernel-configs/, scenarios/, patches/ and guest/"
     switch location.origin {
     case .environment:
       return "$PATCHCHECK_DATA names a folder without it: point it at \(folders), or unset it"

@@ -96,13 +96,19 @@ package enum ConsoleAnalyzer {
 
   /// A console's reports (`reports(in:)`) and its KTAP results (`KTAPParser.parse`), read at
   /// the same time: neither reads what the other finds, and a console can be hundreds of MB.
-  package static func reportsAndResults(in log: String, expected: [String] = []) -> (splats: [Splat], scenarios: [ScenarioResult]) {
+  /// With `witnessTrace` (the lock-order witness's stream, a file of its own), its cycles too.
+  package static func reportsAndResults(
+    in log: String, expected: [String] = [], witnessTrace: String? = nil
+  ) -> (splats: [Splat], scenarios: [ScenarioResult]) {
     // Not a concurrentPerform of two: the reports' own concurrentPerform would then run on
     // one thread (libdispatch runs a nested apply inline).
     nonisolated(unsafe) var scenarios: [ScenarioResult] = []
     let ktap = DispatchGroup()
     DispatchQueue.global().async(group: ktap) { scenarios = KTAPParser.parse(log, expected: expected) }
-    let splats = reports(in: log)
+    var splats = reports(in: log)
+    // The console's own block (a guest of before the stream) is read with the console; a
+    // guest prints its edges there or streams them, never both.
+    if let witnessTrace { splats += LockWitness.reports(in: log, trace: witnessTrace) }
     ktap.wait()
     return (splats, scenarios)
   }

@@ -1,5 +1,8 @@
-// The host half of the lock-order witness: the edges the guest recorded ("held A, then took
-// B", per task and context, see `LockWitnessProgram`) become a graph between lock classes,
+// The host half of the lock-order witness. The guest streams the raw lock events (filtered at
+// the source, see `LockWitnessProgram`) over a serial port of their own to a file beside the
+// console; here they are read as the kernel printed them (`LockTrace`): per task and context,
+// the stack of held locks and every "held A, then took B". Those edges become a graph between
+// lock classes,
 // and every cycle in it is a potential deadlock — found in one boot of plain sequential
 // scenarios, without two tasks having to collide. Nesting within one class (a parent's and a
 // child's device mutex) is not an edge. For each cycle the report says which task took each
@@ -45,14 +48,22 @@ package struct LockWitnessResult: Sendable, Codable, Equatable {
   /// them are reported (lockdep reports the others' itself, knowing their nesting and
   /// read/write rules, which the trace does not carry). Empty: every cycle is reported.
   package var focus: [String] = []
-  /// The guest's reader got to the end of the trace ("done"): without it the edges are a
-  /// part, and no cycle found means nothing.
+  /// Trace events the kernel dropped per CPU with its buffer full (`dropped events:`).
+  package var dropped: [Int] = []
+  /// The whole trace was read (the stream reached its end marker, or a guest of before the
+  /// stream said "done") and the kernel lost none of it: without both, the edges are a part,
+  /// and no cycle found means nothing.
   package var complete = true
+
+  /// Events the kernel's ring buffer lost: overwritten before they were read, or dropped.
+  package var lost: Int { overruns.reduce(0, +) + dropped.reduce(0, +) }
 }
 
 package enum LockWitness {
-  /// The witness's block in a console log, or nil when the run had no witness.
-  package static func read(_ log: String) -> LockWitnessResult? {
+  /// The witness's block in a console log, with the edges of its lock-event stream (`trace`,
+  /// the file the guest's second serial port wrote), or nil when the run had no witness. The
+  /// edges of a guest of before the stream are in the console's block itself.
+  package static func read(_ log: String, trace: String? = nil) -> LockWitnessResult? {
     // Most consoles have no witness block: say so from the bytes (Foundation's search goes
     // through NSString, a copy of the whole log).
     guard log.has(LockWitnessProgram.beginMarker),
@@ -62,6 +73,7 @@ package enum LockWitness {
     var edges: [LockOrderEdge] = []
     var overruns: [Int] = []
     var focus: [String] = []
+    var dropped: [Int] = []
     var complete = false
     for raw in log[begin.upperBound..<end.lowerBound].split(whereSeparator: \.isNewline) {
       let fields = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -76,14 +88,24 @@ package enum LockWitness {
         focus.append(fields[1])
       } else if raw.hasPrefix("overrun ") {
         overruns = raw.dropFirst(8).split(separator: " ").compactMap { Int($0) }
+      } else if raw.hasPrefix("dropped ") {
+        dropped = raw.dropFirst(8).split(separator: " ").compactMap { Int($0) }
       }
     }
+    if let trace {
+      let read = LockTrace.read(trace, focus: Set(focus))
+      edges += read.edges
+      complete = complete || read.reachedEnd
+    }
+    let lost = overruns.reduce(0, +) + dropped.reduce(0, +)
+    if lost > 0 { complete = false }
     let all = cycles(in: edges)
     let reported = focus.isEmpty ? all : all.filter { !Set($0.classes).isDisjoint(with: focus) }
     // A class is every lock of its kind: &dev->mutex is every device's. A cycle seen only on
     // different instances (one device's mutex, then another's under a lock between) is how
     // parents and children nest; only one on the same objects can deadlock.
-    return LockWitnessResult(edges: edges, cycles: reported, overruns: overruns, focus: focus, complete: complete)
+    return LockWitnessResult(
+      edges: edges, cycles: reported, overruns: overruns, focus: focus, dropped: dropped, complete: complete)
   }
 
   /// Elementary cycles of up to four classes, each once (starting at its smallest class).
@@ -125,8 +147,8 @@ package enum LockWitness {
   }
 
   /// One report per cycle, titled as lockdep titles its own, with the classes in order.
-  package static func reports(in log: String) -> [Splat] {
-    guard let result = read(log) else { return [] }
+  package static func reports(in log: String, trace: String? = nil) -> [Splat] {
+    guard let result = read(log, trace: trace) else { return [] }
     // The shortest cycles first; past twenty the rest say nothing more.
     let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
     let line = (lines.firstIndex { $0.contains(LockWitnessProgram.beginMarker) } ?? 0) + 1
@@ -151,12 +173,176 @@ package enum LockWitness {
         cycle.sameInstances
           ? "  the same lock instances are taken in both orders: tasks doing these steps at once can deadlock on them"
           : "  the orders were seen on different instances of these classes: a deadlock needs the same objects")
-      if !result.overruns.allSatisfy({ $0 == 0 }) {
-        excerpt.append("  the trace lost events (overruns per CPU: \(result.overruns.map(String.init).joined(separator: " ")))")
+      if result.lost > 0 {
+        excerpt.append(
+          "  the trace lost \(result.lost) events (overruns per CPU: \(result.overruns.map(String.init).joined(separator: " ")); "
+            + "dropped: \(result.dropped.map(String.init).joined(separator: " ")))")
       }
       return Splat(
         kind: .lockOrder, title: "possible circular locking dependency: \(chain)", function: nil, line: line, excerpt: excerpt,
         lockCycle: cycle)
     }
+  }
+}
+
+/// The guest's lock-event stream as the kernel prints trace lines (include/trace/events/lock.h,
+/// "%p %s%s%s": the lock's address, "try " and "read " when they apply, the class name), with
+/// the runner's step markers (trace_marker: "patchcheck: SCENARIO: STEP", then "patchcheck:
+/// end"):
+///
+///     sh-82  [000] ....1  12.345678: lock_acquire: 00000000aaaa0001 try read &dev->mutex
+///     sh-80  [001] .....  12.300000: tracing_mark_write: patchcheck: numvfs: enable 4 VFs
+///
+/// Per task and context (task, softirq, hardirq, NMI: the flags column's third character) it
+/// keeps the stack of held locks and records every "held A, then took B" between different
+/// lock classes, with the first step and task that did it and a few lock instances (addresses)
+/// of each pair: up to 64 for an edge with a focus class (lockdep cannot see those), 2 for the
+/// others. An edge with a class ever taken with interrupts off or in interrupt context is a
+/// spinning lock's, which lockdep validates: left out.
+package enum LockTrace {
+  package struct Read: Sendable, Equatable {
+    package var edges: [LockOrderEdge]
+    /// The "patchcheck: end" marker was read: the stream is whole.
+    package var reachedEnd: Bool
+  }
+
+  private struct Held {
+    var name: String
+    var address: String
+  }
+
+  private struct Pending {
+    var edge: LockOrderEdge
+    var limit: Int
+    var seen: Set<String>
+
+    /// One more time seen; the instance pair kept while there is room and it is new.
+    mutating func record(_ pair: String) {
+      edge.count += 1
+      if edge.instances.count < limit, seen.insert(pair).inserted { edge.instances.append(pair) }
+    }
+  }
+
+  package static let markerText = "tracing_mark_write: " + LockWitnessProgram.stepMarkerPrefix
+
+  /// The stream's edges. Read as bytes: a boot streams hundreds of thousands of events, and
+  /// only the task, the address and the class name of each become strings.
+  package static func read(_ trace: String, focus: Set<String>) -> Read {
+    var copy = trace
+    return copy.withUTF8 { read(bytes: $0, focus: focus) }
+  }
+
+  private static let marker = Array(markerText.utf8)
+  private static let acquireEvent = Array(" lock_acquire: ".utf8)
+  private static let releaseEvent = Array(" lock_release: ".utf8)
+
+  private static func read(bytes: UnsafeBufferPointer<UInt8>, focus: Set<String>) -> Read {
+    var step = "boot"
+    var stacks: [String: [Held]] = [:]
+    var atomic = Set<String>()
+    var order: [String] = []
+    var pending: [String: Pending] = [:]
+    var reachedEnd = false
+    func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self) }
+    var start = 0
+    while start < bytes.count {
+      var end = start
+      while end < bytes.count, bytes[end] != 10 { end += 1 }
+      let next = end + 1
+      defer { start = next }
+      if end > start, bytes[end - 1] == 13 { end -= 1 }
+      guard let open = index(of: [UInt8(ascii: "[")], in: bytes, from: start, to: end) else { continue }
+      if let at = index(of: marker, in: bytes, from: open, to: end) {
+        step = text(at + marker.count, end)
+        if step == "end" {
+          reachedEnd = true
+          break
+        }
+        continue
+      }
+      let acquire: Bool
+      var at = end
+      if let found = index(of: acquireEvent, in: bytes, from: open, to: end) {
+        (acquire, at) = (true, found + acquireEvent.count)
+      } else if let found = index(of: releaseEvent, in: bytes, from: open, to: end) {
+        (acquire, at) = (false, found + releaseEvent.count)
+      } else {
+        continue
+      }
+      var taskStart = start
+      var taskEnd = open
+      while taskStart < taskEnd, bytes[taskStart] == 32 { taskStart += 1 }
+      while taskEnd > taskStart, bytes[taskEnd - 1] == 32 { taskEnd -= 1 }
+      let task = text(taskStart, taskEnd)
+      // The runner itself (init) and the stream's own copier are not what a scenario drives.
+      if task == "init-1" || task.hasPrefix("dd-") { continue }
+      // The flags: the column after the CPU's "[000]".
+      var flags = open
+      while flags < end, bytes[flags] != 32 { flags += 1 }
+      while flags < end, bytes[flags] == 32 { flags += 1 }
+      guard flags < end, let space = index(of: [32], in: bytes, from: at, to: end) else { continue }
+      let address = text(at, space)
+      var name = space + 1
+      var trylock = false
+      if acquire, starts(bytes, at: name, end: end, with: "try ") {
+        trylock = true
+        name += 4
+      }
+      if acquire, starts(bytes, at: name, end: end, with: "read ") { name += 5 }
+      let lock = text(name, end)
+      // The context: h/H hard interrupt, s softirq, z/Z NMI; anything else is a task.
+      let third = flags + 2 < end ? bytes[flags + 2] : 0
+      let context = "hsHzZ".utf8.contains(third) ? Character(UnicodeScalar(third)) : "t"
+      // Taken with interrupts off or in interrupt context: a spinning lock. The preemption
+      // depth tells nothing: mutex_lock() reports its acquisition with preemption disabled.
+      let inAtomic = bytes[flags] == UInt8(ascii: "d") || context != "t"
+      let key = "\(task)\t\(context)"
+      if acquire {
+        // RCU readers never wait for each other: not locks a cycle can go through.
+        if lock.hasPrefix("rcu_read_lock") { continue }
+        if inAtomic { atomic.insert(lock) }
+        if !trylock {
+          for held in stacks[key] ?? [] where held.name != lock {
+            let id = "\(held.name)\t\(lock)"
+            if pending[id] == nil { order.append(id) }
+            let pair = "\(held.address) \(address)"
+            pending[
+              id,
+              default: Pending(
+                edge: LockOrderEdge(held: held.name, taken: lock, count: 0, task: task, step: step, instances: []),
+                limit: focus.contains(held.name) || focus.contains(lock) ? 64 : 2, seen: [])
+            ].record(pair)
+          }
+        }
+        // Deeper than lockdep allows (48): releases were lost; start the task over.
+        if stacks[key, default: []].count >= 48 { stacks[key] = [] }
+        stacks[key, default: []].append(Held(name: lock, address: address))
+      } else if let index = stacks[key]?.lastIndex(where: { $0.address == address }) {
+        stacks[key]?.remove(at: index)
+      }
+    }
+    let edges = order.compactMap { pending[$0]?.edge }.filter { !atomic.contains($0.held) && !atomic.contains($0.taken) }
+    return Read(edges: edges, reachedEnd: reachedEnd)
+  }
+
+  /// Where `needle` first starts in `bytes[from..<to]`.
+  private static func index(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+    guard let first = needle.first, to - from >= needle.count else { return nil }
+    var at = from
+    while at + needle.count <= to {
+      if bytes[at] == first {
+        var matched = 1
+        while matched < needle.count, bytes[at + matched] == needle[matched] { matched += 1 }
+        if matched == needle.count { return at }
+      }
+      at += 1
+    }
+    return nil
+  }
+
+  private static func starts(_ bytes: UnsafeBufferPointer<UInt8>, at: Int, end: Int, with prefix: String) -> Bool {
+    let prefix = Array(prefix.utf8)
+    guard end - at >= prefix.count else { return false }
+    return prefix.indices.allSatisfy { bytes[at + $0] == prefix[$0] }
   }
 }

@@ -1,5 +1,6 @@
 // The guest's userspace: a newc cpio archive written here, holding busybox (static), the
-// generated runner as /init, and the few device nodes the kernel needs before devtmpfs.
+// runner as /init with its data (`RunnerScript.files`), and the few device nodes the kernel
+// needs before devtmpfs.
 
 import Foundation
 import PatchCheckBase
@@ -66,7 +67,7 @@ package enum Initramfs {
       hint: "install it: apt-get install busybox-static (scripts/setup.sh does)")
   }
 
-  /// Writes the initramfs: busybox, /init = the runner script, and `files` (path: text).
+  /// Writes the initramfs: busybox, /init = the runner, and `files` (path: text).
   package static func build(runner: String, busybox: URL, to output: URL, files: [String: String] = [:]) throws {
     guard let busyboxData = FileManager.default.contents(atPath: busybox.path) else {
       throw PatchCheckError(.busyboxMissing, "cannot read \(busybox.path)", hint: "reinstall busybox-static")
@@ -78,6 +79,17 @@ package enum Initramfs {
     archive.file("bin/busybox", content: busyboxData, executable: true)
     archive.symlink("bin/sh", target: "busybox")
     archive.file("init", content: Data(runner.utf8), executable: true)
+    // The kernel unpacks an archive in order and makes no folder on its own: each file's
+    // folders come first.
+    var folders = Set<String>()
+    for path in files.keys {
+      var parts = path.split(separator: "/").dropLast()
+      while !parts.isEmpty {
+        folders.insert(parts.joined(separator: "/"))
+        parts = parts.dropLast()
+      }
+    }
+    for folder in folders.sorted(by: { $0.count < $1.count || ($0.count == $1.count && $0 < $1) }) { archive.directory(folder) }
     for (path, text) in files.sorted(by: { $0.key < $1.key }) { archive.file(path, content: Data(text.utf8), executable: false) }
     try archive.finish().write(to: output)
   }

@@ -60,6 +60,10 @@ package struct BootOptions: Sendable {
   package var silenceLimit: TimeInterval = 150
   /// Extra kernel command line.
   package var append: String = ""
+  /// Where the guest's second serial port (ttyS1) goes: the lock-order witness's raw lock
+  /// events (guest/witness.sh streams them there), read by the host after the boot
+  /// (`LockTrace`). Nil: the guest has one serial port.
+  package var witnessStream: URL?
 
   package init(kernel: URL, initramfs: URL, consoleLog: URL, timeout: TimeInterval) {
     self.kernel = kernel
@@ -106,20 +110,25 @@ package struct QemuBooter: Sendable {
   }
 
   package func arguments(_ options: BootOptions, accelerator: Accelerator) -> [String] {
-    [
-      // Isolation: no default devices, no network backend (the igb NICs have no peer, and
-      // -nic none), no disks or shared folders; the guest gets a read-only kernel and
-      // initramfs and talks back only through the serial console, which is read as text.
+    // Isolation: no default devices, no network backend (the igb NICs have no peer, and -nic
+    // none), no disks or shared folders; the guest gets a read-only kernel and initramfs and
+    // talks back only through the serial console, which is read as text (and with the
+    // witness, a second serial port to a file of the run's, read as text too).
+    var argv: [String] = [
       qemu.path, "-nodefaults", "-accel", accelerator.rawValue, "-M", "q35", "-smp", "\(options.cpus)",
       "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
+    ]
+    if let stream = options.witnessStream { argv += ["-serial", "file:\(stream.path)"] }
+    argv += [
       "-no-reboot", "-kernel", options.kernel.path, "-initrd", options.initramfs.path,
       "-append",
       "console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on \(options.append)"
         .trimmingCharacters(in: .whitespaces),
     ]
-      + (1...max(1, options.pfs)).flatMap { n in
-        ["-device", "pcie-root-port,id=rp\(n),chassis=\(n),slot=\(n)", "-device", "igb,bus=rp\(n)"]
-      } + ["-nic", "none"]
+    for n in 1...max(1, options.pfs) {
+      argv += ["-device", "pcie-root-port,id=rp\(n),chassis=\(n),slot=\(n)", "-device", "igb,bus=rp\(n)"]
+    }
+    return argv + ["-nic", "none"]
   }
 
   /// Boots and runs the guest; returns when the runner is done (QEMU is stopped a few
@@ -128,6 +137,7 @@ package struct QemuBooter: Sendable {
     let (accelerator, note) = try chooseAccelerator(options)
     let command = arguments(options, accelerator: accelerator)
     try? FileManager.default.removeItem(at: options.consoleLog)
+    if let stream = options.witnessStream { try? FileManager.default.removeItem(at: stream) }
     let start = Date()
     let control = ProcessControl()
     final class Watch: @unchecked Sendable {

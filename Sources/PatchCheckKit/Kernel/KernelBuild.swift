@@ -70,38 +70,25 @@ package struct KernelBuilder: Sendable {
     return args
   }
 
-  /// The compiler command: `ccache gcc`, or plain `gcc` for a source that says `.incbin`.
+  /// The compiler command (guest/compiler-wrapper.sh): `ccache gcc`, or plain `gcc` for a
+  /// source that says `.incbin`.
   /// ccache in depend mode keys an object on its source, its flags and the headers gcc's .d
   /// file lists; a file `.incbin` pulls in is none of those. arch/x86/boot/compressed/piggy.S
   /// is the same text for any two kernels whose compressed and uncompressed sizes agree, and
   /// its object holds the whole compressed kernel: from the cache, it was an earlier build's
   /// kernel under this build's boot header (CI booted 7.3.4-pc2d9d2db36669 built as
   /// 7.3.4-pcb3f469d6b7c0). kernel/configs.c and usr/initramfs_data.S are the same kind.
-  package static let compilerWrapperScript = """
-    #!/bin/sh
-    # Written by patchcheck (KernelBuilder.compilerWrapperScript): $1 is the compiler.
-    cc=$1
-    shift
-    for arg; do
-      case $arg in
-      *.c | *.S)
-        if [ -f "$arg" ] && grep -q '[.]incbin' "$arg"; then exec "$cc" "$@"; fi
-        ;;
-      esac
-    done
-    exec ccache "$cc" "$@"
-
-    """
-
+  ///
   /// Writes the compiler wrapper unless it is already there as this version writes it.
   package func writeCompilerWrapper() throws {
     let url = home.compilerWrapper
+    let script = try ProjectData.program("compiler-wrapper.sh")
     guard
-      (try? String(contentsOf: url, encoding: .utf8)) != Self.compilerWrapperScript
+      (try? String(contentsOf: url, encoding: .utf8)) != script
         || !FileManager.default.isExecutableFile(atPath: url.path)
     else { return }
     try FileManager.default.ensureDirectory(url.deletingLastPathComponent())
-    try Self.compilerWrapperScript.write(to: url, atomically: true, encoding: .utf8)
+    try script.write(to: url, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
   }
 

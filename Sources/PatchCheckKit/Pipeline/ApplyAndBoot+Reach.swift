@@ -36,7 +36,7 @@ extension ApplyAndBoot {
     probe.guest.boots = 1
     probe.noSeries = false
     let key = SHA256Hex.of(
-      Data((["patchcheck-reach/2", base.description, plan.configHash, probe.runnerScript] + folders).joined(separator: "\n").utf8))
+      Data((["patchcheck-reach/2", base.description, plan.configHash, probe.guestProgramDigest] + folders).joined(separator: "\n").utf8))
     let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
     let reach: ScenarioReach
     if let data = FileManager.default.contents(atPath: cacheFile.path),
@@ -91,9 +91,9 @@ extension ApplyAndBoot {
         hint: "name the scenarios with --scenarios; see \(out.path)/reach-build.log")
     }
     let initramfs = out.appendingPathComponent("reach-initramfs.cpio")
-    try Initramfs.build(
-      runner: probe.runnerScript, busybox: tools.busybox, to: initramfs,
-      files: [CoverageProgram.functionsFile: watched.sorted().joined(separator: "\n") + "\n"])
+    var files = try probe.guestFiles()
+    files[CoverageProgram.functionsFile] = watched.sorted().joined(separator: "\n") + "\n"
+    try Initramfs.build(runner: try RunnerScript.runner(), busybox: tools.busybox, to: initramfs, files: files)
     let options = probe.bootOptions(
       kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"))
     _ = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)

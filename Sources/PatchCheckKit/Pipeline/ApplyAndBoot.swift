@@ -94,7 +94,7 @@ package struct ApplyAndBoot {
     do {
       var t = Date()
       let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(runner: plan.runnerScript, busybox: tools.busybox, to: initramfs)
+      try Initramfs.build(runner: try RunnerScript.runner(), busybox: tools.busybox, to: initramfs, files: try plan.guestFiles())
       report.phases[.initramfs] = Date().timeIntervalSince(t)
       t = Date()
       let boots = try guestStage(plan, image: kernel, release: nil, initramfs: initramfs, qemu: tools.qemu, out: out, prefix: "console")
@@ -281,6 +281,11 @@ package struct ApplyAndBoot {
       }
       for extra in report.repeats ?? [] where extra.index > 1 { report.files["console-\(extra.index)"] = extra.console }
       if FileManager.default.fileExists(atPath: buildLog.path) { report.files["build"] = "build.log" }
+      // The witness's lock-event streams (one per boot, the base's too), beside the consoles.
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+      for name in names where name.hasSuffix(".trace") && (name.hasPrefix("witness") || name.hasPrefix("base-witness")) {
+        report.files[String(name.dropLast(6))] = name
+      }
       for (key, name) in [("base-console", "base-console.log"), ("base-build", "base-build.log")]
       where FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path) {
         report.files[key] = name
@@ -338,10 +343,10 @@ package struct ApplyAndBoot {
       ? try LockWitnessProgram.unvalidatedClasses(
         inSource: slot.worktreePath, commit: commit, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
       : []
-    var files: [String: String] = [:]
+    var files = try plan.guestFiles()
     if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
     if let changes, !changes.names.isEmpty { files[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
-    try Initramfs.build(runner: plan.runnerScript, busybox: busybox, to: initramfs, files: files)
+    try Initramfs.build(runner: try RunnerScript.runner(), busybox: busybox, to: initramfs, files: files)
   }
 
   /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...
@@ -359,21 +364,29 @@ package struct ApplyAndBoot {
       let booted = try QemuBooter(qemu: qemu, home: home).boot(boot, progress: progress)
       let analysisStart = Date()
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
-      let (splats, results) = ConsoleAnalyzer.reportsAndResults(in: text, expected: plan.scenarios.map(\.name))
-      // A witness asked for must have read the whole trace, or its silence is no evidence.
+      // The witness's lock events, streamed by the guest to a file of their own.
+      let trace = boot.witnessStream.flatMap { FileManager.default.contents(atPath: $0.path) }.map {
+        String(decoding: $0, as: UTF8.self)
+      }
+      let (splats, results) = ConsoleAnalyzer.reportsAndResults(in: text, expected: plan.scenarios.map(\.name), witnessTrace: trace)
+      // A witness asked for must have read the whole trace, with nothing lost, or its silence
+      // is no evidence.
+      let witness = LockWitness.read(text, trace: trace)
       let witnessComplete =
-        !plan.guest.lockWitness || !booted.runnerFinished || LockWitness.read(text)?.complete == true
+        !plan.guest.lockWitness || !booted.runnerFinished || witness?.complete == true
         || text.contains(LockWitnessProgram.unavailableMarker)
+      let witnessLost = witness?.lost ?? 0
       let coverage = CoverageReading.read(text)
       let covered = changes.map { SeriesCoverage.combine($0, observations: [coverage], scenarios: plan.scenarios.map(\.name)) }
       let (verdict, reason, code) = Judge.verdict(
         boot: booted, scenarios: results, splats: splats, expectedRelease: release, witnessComplete: witnessComplete,
-        coverage: covered)
+        witnessLost: witnessLost, coverage: covered)
       var outcome = BootOutcome(
         index: index, console: log.lastPathComponent, boot: booted, scenarios: results, splats: splats, verdict: verdict,
         reason: reason, exitCode: code, analysisSeconds: Date().timeIntervalSince(analysisStart), coverage: coverage)
       outcome.expectedRelease = release
       outcome.witnessComplete = witnessComplete
+      outcome.witnessLost = witnessLost
       outcome.covered = covered
       outcomes.append(outcome)
     }

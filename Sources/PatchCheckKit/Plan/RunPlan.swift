@@ -56,11 +56,19 @@ package struct RunPlan: Sendable {
   /// The build of patchcheck that plans and judges.
   package var tool: String
 
-  /// The guest's /init, generated from the scenarios and the guest's knobs: the program the
-  /// guest runs (derived, so a plan narrowed to other scenarios cannot keep a stale one).
-  package var runnerScript: String {
-    RunnerScript.generate(
-      scenarios, hungTaskTimeout: guest.hungTaskTimeout, lockWitness: guest.lockWitness, coverage: tracesCoverage)
+  /// What the guest's runner reads: the scenarios and the guest's knobs as data, and the
+  /// runner's parts (derived, so a plan narrowed to other scenarios cannot keep a stale one).
+  package func guestFiles() throws -> [String: String] {
+    try RunnerScript.files(scenarios, hungTaskTimeout: guest.hungTaskTimeout, lockWitness: guest.lockWitness, coverage: tracesCoverage)
+  }
+
+  /// What the guest runs, as one digest: the runner and every file it reads (the keys of
+  /// remembered verdicts and findings change with either). A program that cannot be read
+  /// makes a digest of its own, which no remembered run has.
+  package var guestProgramDigest: String {
+    guard let runner = try? RunnerScript.runner(), let files = try? guestFiles() else { return "unreadable guest program" }
+    let text = ([runner] + files.sorted { $0.key < $1.key }.map { "\($0.key)\n\($0.value)" }).joined(separator: "\n\0")
+    return SHA256Hex.of(Data(text.utf8))
   }
 
   /// Coverage is asked for and there is a series whose changes can be traced.
@@ -156,7 +164,7 @@ package struct RunPlan: Sendable {
       parts.append("variant \(variantName)")
       parts += series.patches.map { SHA256Hex.of(Data($0.diff.utf8)) }
     }
-    parts.append(SHA256Hex.of(Data(runnerScript.utf8)))
+    parts.append(guestProgramDigest)
     parts.append(
       "iterations \(guest.iterations) vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) "
         + "hung \(guest.hungTaskTimeout) repeat \(guest.boots)")
@@ -174,7 +182,7 @@ package struct RunPlan: Sendable {
     var base = self
     base.noSeries = true
     let parts = [
-      "patchcheck-base-findings/1", tool, commit, configHash, SHA256Hex.of(Data(base.runnerScript.utf8)),
+      "patchcheck-base-findings/1", tool, commit, configHash, base.guestProgramDigest,
       "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator.rawValue)",
       "qemu \(qemu ?? "?") compiler \(compiler ?? "?")",
     ]
@@ -193,15 +201,24 @@ package struct RunPlan: Sendable {
     boot.cpus = guest.vcpus
     boot.memoryMB = guest.memoryMB
     boot.pfs = guest.pfs
+    if guest.lockWitness { boot.witnessStream = Self.witnessStream(beside: consoleLog) }
     return boot
+  }
+
+  /// The witness's lock-event stream of the boot whose console is `consoleLog`, beside it:
+  /// console.log's is witness.trace, console-2.log's witness-2.trace, base-console.log's
+  /// base-witness.trace.
+  package static func witnessStream(beside consoleLog: URL) -> URL {
+    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "witness")
+    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".trace")
   }
 
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
   package var bootTimeout: TimeInterval {
     if let fixed = guest.bootTimeout { return fixed }
     let steps = scenarios.flatMap(\.steps).reduce(0) { $0 + $1.timeout }
-    // The witness's reader drains the trace for up to this long at the end (the runner says
-    // so every 10 s, under the 150 s silence limit).
+    // The witness's stream is drained for up to this long at the end (the runner says so
+    // every 10 s, under the 150 s silence limit).
     let drain = guest.lockWitness ? RunnerScript.witnessDrainLimit : 0
     return TimeInterval(120 + steps + 30 + guest.hungTaskTimeout + drain)
   }

@@ -25,6 +25,8 @@ package struct BootOutcome: Sendable {
   /// findings are known (`judged(known:)`).
   package var expectedRelease: String?
   package var witnessComplete = true
+  /// Trace events the kernel lost while the witness traced (`LockWitnessResult.lost`).
+  package var witnessLost = 0
   package var covered: SeriesCoverage?
 
   /// The boot judged again with `known` (the base's titles) pre-existing.
@@ -32,7 +34,7 @@ package struct BootOutcome: Sendable {
     var outcome = self
     (outcome.verdict, outcome.reason, outcome.exitCode) = Judge.verdict(
       boot: boot, scenarios: scenarios, splats: splats, expectedRelease: expectedRelease, witnessComplete: witnessComplete,
-      coverage: covered, known: known)
+      witnessLost: witnessLost, coverage: covered, known: known)
     for index in outcome.splats.indices where known.contains(outcome.splats[index].title) {
       outcome.splats[index].preExisting = true
     }

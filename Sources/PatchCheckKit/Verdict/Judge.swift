@@ -14,9 +14,11 @@ package enum Judge {
   ///   image); when given, a guest that booted any other kernel is an INFRA-ERROR.
   /// - Parameter known: titles the unpatched base shows with the same scenarios: pre-existing,
   ///   listed in the reason, not by themselves a FAIL. A stuck task is a report like any other.
+  /// - Parameter witnessLost: trace events the kernel lost while the witness traced (its
+  ///   ring buffer's overruns and drops): named in the reason of an incomplete witness.
   package static func verdict(
     boot: BootResult, scenarios: [ScenarioResult], splats allSplats: [Splat], expectedRelease: String? = nil,
-    witnessComplete: Bool = true, coverage: SeriesCoverage? = nil, known: Set<String> = []
+    witnessComplete: Bool = true, witnessLost: Int = 0, coverage: SeriesCoverage? = nil, known: Set<String> = []
   ) -> (Verdict, String, Int32?) {
     let splats = allSplats.filter { !known.contains($0.title) }
     let preExisting = allSplats.filter { known.contains($0.title) }.map(\.title)
@@ -103,8 +105,12 @@ package enum Judge {
       return (.infraError, "the runner did not finish (\(why))\(last); see console.log", nil)
     }
     if !witnessComplete {
+      let why =
+        witnessLost > 0
+        ? "lost \(witnessLost) trace events (its ring buffer overran)"
+        : "did not get the whole trace (the stream was cut short)"
       return (
-        .infraError, "the lock-order witness did not finish reading the trace, so no cycle found means nothing; see console.log",
+        .infraError, "the lock-order witness \(why), so no cycle found means nothing; see console.log and witness.trace",
         PatchCheckError.Kind.infra.exitCode
       )
     }

@@ -23,7 +23,10 @@ struct AnalyzeCommand: ParsableCommand {
         throw PatchCheckError(.usage, "cannot read \(log)", hint: "give the path of a console log")
       }
       let text = String(decoding: data, as: UTF8.self)
-      let (splats, scenarios) = ConsoleAnalyzer.reportsAndResults(in: text)
+      // The lock-order witness's stream of the same boot, when the run's folder has it.
+      let stream = RunPlan.witnessStream(beside: URL(fileURLWithPath: log))
+      let trace = FileManager.default.contents(atPath: stream.path).map { String(decoding: $0, as: UTF8.self) }
+      let (splats, scenarios) = ConsoleAnalyzer.reportsAndResults(in: text, witnessTrace: trace)
       let output = Output(splats: splats, scenarios: scenarios)
       if global.json {
         try printJSON(output)

@@ -1,0 +1,41 @@
+# Coverage of the series' changed functions (CoverageProgram), sourced by the runner: the
+# function profiler, filtered to them, around each scenario. Uses the runner's $P (data), $T
+# (tracefs) and $W (scratch).
+#
+# coverage_start, once before the scenarios. A name is traceable when
+# available_filter_functions lists it (the count says how many functions of that name the
+# kernel has: static functions of other files share names, and ftrace filters by name). With
+# no traceable name the profiler is never enabled: an empty filter would profile every
+# function of the kernel.
+coverage_start() {
+  [ -e "$T/available_filter_functions" ] || [ -n "$PATCHCHECK_HOST" ] || mount -t tracefs nodev "$T" 2>/dev/null
+  [ -s "$P/coverage-functions" ] || return
+  if [ ! -e "$T"/function_profile_enabled ]; then echo "patchcheck-coverage: unavailable: this kernel has no function profiler"; return; fi
+  grep -Fx -f "$P/coverage-functions" "$T"/available_filter_functions | sort | uniq -c > "$W"/coverage.t
+  while read -r n f; do echo "patchcheck-coverage: traceable $f $n"; done < "$W"/coverage.t
+  sed 's/^ *[0-9]* //' "$W"/coverage.t > "$W"/coverage.names
+  grep -Fxv -f "$W"/coverage.names "$P/coverage-functions" | while read -r f; do echo "patchcheck-coverage: untraceable $f"; done
+  [ -s "$W"/coverage.names ] || return
+  # Patching hundreds of call sites under TCG can take minutes: the work runs in the
+  # background and the console hears from the runner every 10 s meanwhile (a guest
+  # silent for 150 s is stopped).
+  # The state appears whole (written aside, then renamed): a reader never sees it empty.
+  rm -f "$W"/coverage.state
+  ( if cat "$W"/coverage.names > "$T"/set_ftrace_filter; then
+      if echo 1 > "$T"/function_profile_enabled; then s=on; else s=enable; fi
+    else s=filter; fi
+    echo $s > "$W"/coverage.state.new && mv "$W"/coverage.state.new "$W"/coverage.state ) &
+  n=0
+  while [ ! -f "$W"/coverage.state ]; do sleep 1; n=$((n+1)); [ $((n % 10)) -eq 0 ] && echo "patchcheck-coverage: starting the profiler on $(wc -l < "$W"/coverage.names) functions ($n s)"; done
+  case "$(cat "$W"/coverage.state)" in
+    on) coverage=1 ;;
+    filter) echo "patchcheck-coverage: unavailable: set_ftrace_filter refused the names" ;;
+    *) echo "patchcheck-coverage: unavailable: the profiler did not start" ;;
+  esac
+}
+# coverage_end N, after scenario N: its line counts are totals since the start.
+coverage_end() {
+  [ -n "$coverage" ] || return
+  cat "$T"/trace_stat/function[0-9]* 2>/dev/null | awk -v s="$1" '$2 ~ /^[0-9]+$/ { h[$1] += $2 } END { for (f in h) print "patchcheck-coverage: total " s " " f " " h[f] }'
+  echo "patchcheck-coverage: scenario $1 read"
+}

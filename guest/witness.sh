@@ -1,0 +1,89 @@
+# The lock-order witness's guest half, sourced by the runner (LockWitnessProgram): the lock
+# events, filtered at the source, leave the guest raw over a serial port of their own
+# (ttyS1, which QEMU writes to a file beside the console); the host reads them (LockTrace).
+# No reader here: the guest only copies. At the end the trace's own loss counters go on the
+# console, so nothing is dropped silently. Uses the runner's $P (data), $T (tracefs), conf,
+# and PATCHCHECK_WITNESS_PORT (the port; a file under test).
+port=${PATCHCHECK_WITNESS_PORT:-/dev/ttyS1}
+
+witness_start() {
+  [ -n "$PATCHCHECK_HOST" ] || mount -t tracefs nodev "$T" 2>/dev/null
+  if [ ! -e "$T/events/lock/lock_acquire/enable" ]; then
+    echo "patchcheck-witness: unavailable: this kernel has no lock events"
+    return
+  fi
+  # Bytes as they are: no newline translation, no echo.
+  stty -F "$port" raw -echo 115200 2>/dev/null
+  # dd reads trace_pipe and writes the port with read() and write(): cat might splice, and
+  # splicing from trace_pipe into a pipe holds the pipe's lock while it waits for events (the
+  # reader hangs in D). The copier is the runner's child, not a step's: never traced.
+  dd if="$T/trace_pipe" of="$port" bs=65536 2>/dev/null &
+  wd=$!
+  # Only the steps' own tasks and their children (set_event_pid, set per step, events on from
+  # the first step): the kernel paths a scenario drives, not every lock the whole guest takes.
+  # Real addresses: lock instances are compared across steps.
+  echo 1 > "$T/options/event-fork"
+  echo 0 > "$T/options/hash-ptr"
+  # At the source, leave out what cannot be a sleeping lock's order and would only flood the
+  # buffer (LockWitnessProgram.acquireFilter, releaseFilter: the host writes them).
+  cat "$P/witness-acquire-filter" > "$T/events/lock/lock_acquire/filter"
+  cat "$P/witness-release-filter" > "$T/events/lock/lock_release/filter"
+  echo 16384 > "$T/buffer_size_kb"
+  # shellcheck disable=SC2034 # read by the runner, which sources this file
+  witness=1
+}
+
+# Called in a step's subshell before it forks the step: traces this task and its children.
+witness_trace_me() {
+  read -r me rest < /proc/self/stat
+  echo "$me" > "$T/set_event_pid"
+  echo 1 > "$T/events/lock/lock_acquire/enable"
+  echo 1 > "$T/events/lock/lock_release/enable"
+}
+
+# A race scenario is not traced (Scenario.race): the events go off until the next traced step
+# turns them on again for its own task.
+witness_pause() {
+  echo 0 > "$T/events/lock/lock_acquire/enable"
+  echo 0 > "$T/events/lock/lock_release/enable"
+  echo "    # the lock-order witness does not trace race scenario $1"
+}
+
+# Each step's name in the trace, before its events.
+witness_mark() { echo "patchcheck: $1" > "$T/trace_marker"; }
+
+# Events the ring buffer still holds, unread, on every CPU.
+witness_left() { cat "$T"/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^entries: //p' | awk '{ n += $1 } END { print n + 0 }'; }
+
+witness_stop() {
+  echo 0 > "$T/events/lock/lock_acquire/enable"
+  echo 0 > "$T/events/lock/lock_release/enable"
+  # The stream's end: the host takes a stream without it as cut short.
+  echo "patchcheck: end" > "$T/trace_marker"
+  # The copier empties the buffer as the steps fill it; what is left is waited for by the
+  # guest's clock (a loop of sleeps runs slower than it counts under TCG) up to the config's
+  # witness_drain_limit seconds, with a line every 10 s so the host, which stops a guest silent
+  # for 150 s, knows it is alive.
+  limit=$(conf witness_drain_limit)
+  s=$(cut -d. -f1 /proc/uptime); e=0; said=0
+  left=$(witness_left)
+  while [ "$left" -gt 0 ] && [ $e -lt "$limit" ]; do
+    sleep 1; e=$(($(cut -d. -f1 /proc/uptime) - s)); left=$(witness_left)
+    if [ $e -ge $((said + 10)) ]; then
+      said=$e
+      echo "patchcheck-witness: still streaming the trace ($e s, $left events left)"
+    fi
+  done
+  # A second for the copier to write what it read last; then it is stopped and waited for:
+  # closing its port waits for the bytes still in the port's buffer to be sent.
+  sleep 1
+  kill "$wd" 2>/dev/null
+  wait "$wd" 2>/dev/null
+  # What the kernel lost, per CPU: overwritten before they were read (overrun), or dropped
+  # with the buffer full (dropped events). The host says so in the report and the verdict.
+  echo "patchcheck-witness: begin"
+  [ -f "$P/witness-focus" ] && sed 's/^/focus\t/' "$P/witness-focus"
+  echo "overrun $(cat "$T"/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^overrun: //p' | tr '\n' ' ')"
+  echo "dropped $(cat "$T"/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^dropped events: //p' | tr '\n' ' ')"
+  echo "patchcheck-witness: end"
+}
