@@ -238,91 +238,135 @@ package enum LockTrace {
 
   private static func read(bytes: UnsafeBufferPointer<UInt8>, focus: Set<String>) -> Read {
     var step = "boot"
-    var stacks: [String: [Held]] = [:]
-    var atomic = Set<String>()
-    var order: [String] = []
-    var pending: [String: Pending] = [:]
+    var graph = Graph(focus: focus)
     var reachedEnd = false
-    func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self) }
     var start = 0
-    while start < bytes.count {
+    lines: while start < bytes.count {
       var end = start
       while end < bytes.count, bytes[end] != 10 { end += 1 }
       let next = end + 1
       defer { start = next }
       if end > start, bytes[end - 1] == 13 { end -= 1 }
-      guard let open = index(of: [UInt8(ascii: "[")], in: bytes, from: start, to: end) else { continue }
-      if let at = index(of: marker, in: bytes, from: open, to: end) {
-        step = text(at + marker.count, end)
-        if step == "end" {
+      switch line(bytes, from: start, to: end) {
+      case .marker(let name)?:
+        if name == "end" {
           reachedEnd = true
-          break
+          break lines
         }
+        step = name
+      case .lock(let event)?:
+        graph.add(event, step: step)
+      case nil:
         continue
-      }
-      let acquire: Bool
-      var at = end
-      if let found = index(of: acquireEvent, in: bytes, from: open, to: end) {
-        (acquire, at) = (true, found + acquireEvent.count)
-      } else if let found = index(of: releaseEvent, in: bytes, from: open, to: end) {
-        (acquire, at) = (false, found + releaseEvent.count)
-      } else {
-        continue
-      }
-      var taskStart = start
-      var taskEnd = open
-      while taskStart < taskEnd, bytes[taskStart] == 32 { taskStart += 1 }
-      while taskEnd > taskStart, bytes[taskEnd - 1] == 32 { taskEnd -= 1 }
-      let task = text(taskStart, taskEnd)
-      // The runner itself (init) and the stream's own copier are not what a scenario drives.
-      if task == "init-1" || task.hasPrefix("dd-") { continue }
-      // The flags: the column after the CPU's "[000]".
-      var flags = open
-      while flags < end, bytes[flags] != 32 { flags += 1 }
-      while flags < end, bytes[flags] == 32 { flags += 1 }
-      guard flags < end, let space = index(of: [32], in: bytes, from: at, to: end) else { continue }
-      let address = text(at, space)
-      var name = space + 1
-      var trylock = false
-      if acquire, starts(bytes, at: name, end: end, with: "try ") {
-        trylock = true
-        name += 4
-      }
-      if acquire, starts(bytes, at: name, end: end, with: "read ") { name += 5 }
-      let lock = text(name, end)
-      // The context: h/H hard interrupt, s softirq, z/Z NMI; anything else is a task.
-      let third = flags + 2 < end ? bytes[flags + 2] : 0
-      let context = "hsHzZ".utf8.contains(third) ? Character(UnicodeScalar(third)) : "t"
-      // Taken with interrupts off or in interrupt context: a spinning lock. The preemption
-      // depth tells nothing: mutex_lock() reports its acquisition with preemption disabled.
-      let inAtomic = bytes[flags] == UInt8(ascii: "d") || context != "t"
-      let key = "\(task)\t\(context)"
-      if acquire {
-        // RCU readers never wait for each other: not locks a cycle can go through.
-        if lock.hasPrefix("rcu_read_lock") { continue }
-        if inAtomic { atomic.insert(lock) }
-        if !trylock {
-          for held in stacks[key] ?? [] where held.name != lock {
-            let id = "\(held.name)\t\(lock)"
-            if pending[id] == nil { order.append(id) }
-            let pair = "\(held.address) \(address)"
-            pending[
-              id,
-              default: Pending(
-                edge: LockOrderEdge(held: held.name, taken: lock, count: 0, task: task, step: step, instances: []),
-                limit: focus.contains(held.name) || focus.contains(lock) ? 64 : 2, seen: [])
-            ].record(pair)
-          }
-        }
-        // Deeper than lockdep allows (48): releases were lost; start the task over.
-        if stacks[key, default: []].count >= 48 { stacks[key] = [] }
-        stacks[key, default: []].append(Held(name: lock, address: address))
-      } else if let index = stacks[key]?.lastIndex(where: { $0.address == address }) {
-        stacks[key]?.remove(at: index)
       }
     }
-    let edges = order.compactMap { pending[$0]?.edge }.filter { !atomic.contains($0.held) && !atomic.contains($0.taken) }
-    return Read(edges: edges, reachedEnd: reachedEnd)
+    return Read(edges: graph.edges, reachedEnd: reachedEnd)
+  }
+
+  /// What one trace line says: a step's marker, or a lock taken or let go.
+  private enum Line {
+    case marker(String)
+    case lock(Event)
+  }
+
+  private struct Event {
+    var acquire: Bool
+    var task: String
+    var address: String
+    var lock: String
+    var trylock: Bool
+    /// h/H hard interrupt, s softirq, z/Z NMI; t a task.
+    var context: Character
+    /// Interrupts off or in interrupt context: a spinning lock.
+    var inAtomic: Bool
+  }
+
+  /// The line in `bytes[from..<to]`; nil for one that is neither (or the runner's own, or the
+  /// stream's copier's).
+  private static func line(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Line? {
+    func text(_ from: Int, _ to: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self) }
+    guard let open = index(of: [UInt8(ascii: "[")], in: bytes, from: start, to: end) else { return nil }
+    if let at = index(of: marker, in: bytes, from: open, to: end) { return .marker(text(at + marker.count, end)) }
+    let acquire: Bool
+    var at = end
+    if let found = index(of: acquireEvent, in: bytes, from: open, to: end) {
+      (acquire, at) = (true, found + acquireEvent.count)
+    } else if let found = index(of: releaseEvent, in: bytes, from: open, to: end) {
+      (acquire, at) = (false, found + releaseEvent.count)
+    } else {
+      return nil
+    }
+    var taskStart = start
+    var taskEnd = open
+    while taskStart < taskEnd, bytes[taskStart] == 32 { taskStart += 1 }
+    while taskEnd > taskStart, bytes[taskEnd - 1] == 32 { taskEnd -= 1 }
+    let task = text(taskStart, taskEnd)
+    // The runner itself (init) and the stream's own copier are not what a scenario drives.
+    if task == "init-1" || task.hasPrefix("dd-") { return nil }
+    // The flags: the column after the CPU's "[000]".
+    var flags = open
+    while flags < end, bytes[flags] != 32 { flags += 1 }
+    while flags < end, bytes[flags] == 32 { flags += 1 }
+    guard flags < end, let space = index(of: [32], in: bytes, from: at, to: end) else { return nil }
+    var name = space + 1
+    var trylock = false
+    if acquire, starts(bytes, at: name, end: end, with: "try ") {
+      trylock = true
+      name += 4
+    }
+    if acquire, starts(bytes, at: name, end: end, with: "read ") { name += 5 }
+    let third = flags + 2 < end ? bytes[flags + 2] : 0
+    let context = "hsHzZ".utf8.contains(third) ? Character(UnicodeScalar(third)) : "t"
+    // Taken with interrupts off or in interrupt context: a spinning lock. The preemption
+    // depth tells nothing: mutex_lock() reports its acquisition with preemption disabled.
+    let inAtomic = bytes[flags] == UInt8(ascii: "d") || context != "t"
+    return .lock(
+      Event(
+        acquire: acquire, task: task, address: text(at, space), lock: text(name, end), trylock: trylock, context: context,
+        inAtomic: inAtomic))
+  }
+
+  /// Each task's held locks, and every order seen between two of them.
+  private struct Graph {
+    let focus: Set<String>
+    var stacks: [String: [Held]] = [:]
+    var atomic = Set<String>()
+    var order: [String] = []
+    var pending: [String: Pending] = [:]
+
+    init(focus: Set<String>) { self.focus = focus }
+
+    mutating func add(_ event: Event, step: String) {
+      let key = "\(event.task)\t\(event.context)"
+      let lock = event.lock
+      guard event.acquire else {
+        if let index = stacks[key]?.lastIndex(where: { $0.address == event.address }) { stacks[key]?.remove(at: index) }
+        return
+      }
+      // RCU readers never wait for each other: not locks a cycle can go through.
+      if lock.hasPrefix("rcu_read_lock") { return }
+      if event.inAtomic { atomic.insert(lock) }
+      if !event.trylock {
+        for held in stacks[key] ?? [] where held.name != lock {
+          let id = "\(held.name)\t\(lock)"
+          if pending[id] == nil { order.append(id) }
+          pending[
+            id,
+            default: Pending(
+              edge: LockOrderEdge(held: held.name, taken: lock, count: 0, task: event.task, step: step, instances: []),
+              limit: focus.contains(held.name) || focus.contains(lock) ? 64 : 2, seen: [])
+          ].record("\(held.address) \(event.address)")
+        }
+      }
+      // Deeper than lockdep allows (48): releases were lost; start the task over.
+      if stacks[key, default: []].count >= 48 { stacks[key] = [] }
+      stacks[key, default: []].append(Held(name: lock, address: event.address))
+    }
+
+    /// The orders between sleeping locks, first seen first.
+    var edges: [LockOrderEdge] {
+      order.compactMap { pending[$0]?.edge }.filter { !atomic.contains($0.held) && !atomic.contains($0.taken) }
+    }
   }
 
   /// Where `needle` first starts in `bytes[from..<to]`.

@@ -28,7 +28,9 @@ package enum Judge {
     if let judged = newReport(splats, preExisting: preExisting) { return judged }
     if let judged = runnerNotReached(boot, expectedRelease: expectedRelease) { return judged }
     if let judged = failedScenarios(scenarios) { return judged }
-    if let judged = incomplete(boot, witnessComplete: witnessComplete, scenarios: scenarios) { return judged }
+    if let judged = incomplete(boot, witnessComplete: witnessComplete, witnessLost: witnessLost, scenarios: scenarios) {
+      return judged
+    }
     // Nothing failed: but a run that never reached the changed code is no evidence.
     if let coverage, coverage.exercised == false {
       return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, \(quiet)", nil)
@@ -98,7 +100,9 @@ package enum Judge {
 
   /// INFRA-ERROR when the evidence is incomplete: the runner did not finish, the lock-order
   /// witness did not finish reading, or no scenario ran.
-  private static func incomplete(_ boot: BootResult, witnessComplete: Bool, scenarios: [ScenarioResult]) -> Judgement? {
+  private static func incomplete(
+    _ boot: BootResult, witnessComplete: Bool, witnessLost: Int, scenarios: [ScenarioResult]
+  ) -> Judgement? {
     if !boot.runnerFinished {
       let last = boot.lastLines?.last.map { "; last line: \($0.prefix(100))" } ?? ""
       let why = boot.wentSilent ? "the guest went silent" : "timed out after \(Int(boot.seconds)) s"
