@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@testable import PatchCheckBase
+@testable import PatchCheckKernel
+@testable import PatchCheckKit
+@testable import PatchCheckRun
+@testable import PatchCheckSeries
+@testable import PatchCheckVerdict
+@testable import PatchCheckWorkflows
+
+/// The host's reader of the lock-order witness on real streams: the console and the raw lock
+/// events (`witness.trace`, gzipped) of real boots on 7.3.4 under TCG, numvfs then pf-remove:
+/// v9, v10 and the base (Fixtures/witness/README.md says how each was made). In each the cycle
+/// `&dev->mutex -> pci_rescan_remove_lock -> &dev->mutex` is found, with the task and the
+/// scenario step that took each order, and nothing was lost.
+@Suite struct WitnessCaptureTests {
+  static let captures = ["v9-numvfs-pf-remove", "v10-numvfs-pf-remove", "base-7.3.4-numvfs-pf-remove"]
+
+  static func capture(_ name: String) throws -> (console: String, trace: String) {
+    let console = try String(contentsOf: Fixtures.url("witness/\(name).console.log"), encoding: .utf8)
+    let trace = try Gzip.decompress(Data(contentsOf: Fixtures.url("witness/\(name).trace.gz")))
+    return (console, String(decoding: trace, as: UTF8.self))
+  }
+
+  @Test(arguments: captures) func theCycleIsFoundInEachRealStream(_ name: String) throws {
+    let (console, trace) = try Self.capture(name)
+    let result = try #require(LockWitness.read(console, trace: trace), "no witness block in \(name)")
+    #expect(result.complete, "\(name): the stream did not reach its end")
+    #expect(result.lost == 0, "\(name): \(result.overruns) \(result.dropped)")
+    #expect(result.edges.count > 20, "\(name): only \(result.edges.count) lock orders")
+    let cycle = try #require(
+      result.cycles.first { Set($0.classes) == ["&dev->mutex", "pci_rescan_remove_lock"] }, "\(name): \(result.cycles.map(\.classes))")
+    // Which task took each order, in which step. In all three both orders are first seen
+    // while numvfs enables the VFs (sriov_numvfs_store holds the PF's &dev->mutex and takes
+    // pci_rescan_remove_lock; probing a new VF takes its &dev->mutex under the rescan lock):
+    // the cycle is 7.3.4's own, which v9 and v10 keep.
+    for edge in cycle.edges {
+      #expect(edge.task.contains("-"), "\(name): a task is NAME-PID: \(edge)")
+      #expect(edge.step == "numvfs: enable 4 VFs", "\(name): \(edge)")
+      #expect(edge.count > 0 && !edge.instances.isEmpty, "\(name): \(edge)")
+    }
+    // The same report the run gives.
+    let reports = LockWitness.reports(in: console, trace: trace)
+    #expect(
+      reports.contains { $0.title == "possible circular locking dependency: &dev->mutex -> pci_rescan_remove_lock -> &dev->mutex" },
+      "\(name): \(reports.map(\.title))")
+  }
+
+  /// The same real stream with the kernel's counters saying events were overwritten: the
+  /// witness is incomplete, and the verdict names how many were lost.
+  @Test func aStreamWithLostEventsSaysSoInTheVerdict() throws {
+    let (console, trace) = try Self.capture("v9-numvfs-pf-remove")
+    let overrun = console.replacingOccurrences(of: "overrun 0 0 ", with: "overrun 0 1239 ")
+    try #require(overrun != console)
+    let result = try #require(LockWitness.read(overrun, trace: trace))
+    #expect(!result.complete && result.lost == 1239)
+    let (verdict, reason, _) = Judge.verdict(
+      boot: VerdictTests.finished, scenarios: [ScenarioResult(name: "numvfs", result: .pass, steps: [])], splats: [],
+      witnessComplete: result.complete, witnessLost: result.lost)
+    #expect(verdict == .infraError)
+    #expect(reason.contains("lost 1239 trace events"), "\(reason)")
+  }
+}
