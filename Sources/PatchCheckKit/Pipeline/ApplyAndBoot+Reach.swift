@@ -91,9 +91,9 @@ extension ApplyAndBoot {
         hint: "name the scenarios with --scenarios; see \(out.path)/reach-build.log")
     }
     let initramfs = out.appendingPathComponent("reach-initramfs.cpio")
-    var files = try probe.guestFiles()
-    files[CoverageProgram.functionsFile] = watched.sorted().joined(separator: "\n") + "\n"
-    try Initramfs.build(runner: try RunnerScript.runner(), busybox: tools.busybox, to: initramfs, files: files)
+    try writeInitramfs(
+      probe, extra: [CoverageProgram.functionsFile: watched.sorted().joined(separator: "\n") + "\n"], busybox: tools.busybox,
+      to: initramfs)
     let options = probe.bootOptions(
       kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"))
     _ = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)

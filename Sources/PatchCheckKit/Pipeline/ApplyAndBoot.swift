@@ -59,21 +59,11 @@ package struct ApplyAndBoot {
     report.tools.patchcheck = plan.tool
     report.tools.qemu = tools.qemu.version
     report.tools.kernel = base.used
-    // A report is written on every exit path, Ctrl-C included: from here on a signal leaves
-    // report.json saying ABORTED (the keeper makes the folder if it is not there yet).
-    let keeper = ReportKeeper(report, out: out, write: Self.write)
-    let token = Interrupts.shared.onInterrupt { keeper.abort("interrupted; the report holds what was done until then") }
-    defer { Interrupts.shared.remove(token) }
-    try FileManager.default.ensureDirectory(out)
-    let context = RunContext(
-      repository: repository, applier: applier, base: base, tools: tools, out: out, files: RunFiles(out: out), keeper: keeper)
-    do {
+    return try kept(report, out: out, started: started, expect: plan.selected.variant.expect) { report, keeper in
+      let context = RunContext(
+        repository: repository, applier: applier, base: base, tools: tools, out: out, files: RunFiles(out: out), keeper: keeper)
       try applyStage(plan, context: context, report: &report)
-    } catch {
-      Self.conclude(error, report: &report)
     }
-    report.check(plan.selected.variant.expect)
-    return try finish(report, started: started, files: context.files, keeper: keeper)
   }
 
   /// `patchcheck boot`: the plan's guest program and scenarios on a kernel built elsewhere
@@ -87,24 +77,35 @@ package struct ApplyAndBoot {
     var report = Report(run: runName, startedAt: started)
     report.tools.patchcheck = plan.tool
     report.tools.qemu = tools.qemu.version
+    return try kept(report, out: out, started: started, expect: nil) { report, _ in
+      let t = Date()
+      let initramfs = out.appendingPathComponent("initramfs.cpio")
+      try writeInitramfs(plan, busybox: tools.busybox, to: initramfs)
+      report.phases[.initramfs] = Date().timeIntervalSince(t)
+      let boots = try timedBoots(plan, image: kernel, release: nil, initramfs: initramfs, qemu: tools.qemu, out: out, report: &report)
+      report.absorb(boots, baseline: nil)
+    }
+  }
+
+  /// Runs `stages` on `report` with it kept for a signal: from here on a Ctrl-C or SIGTERM
+  /// leaves report.json saying ABORTED (the keeper makes the folder if it is not there yet).
+  /// An error the stages throw ends in the report (`conclude`); then the expectation is
+  /// checked and the report written (`finish`).
+  func kept(
+    _ report: Report, out: URL, started: Date, expect: SeriesManifest.Expectation?,
+    stages: (inout Report, ReportKeeper) throws -> Void
+  ) throws -> Report {
+    var report = report
     let keeper = ReportKeeper(report, out: out, write: Self.write)
     let token = Interrupts.shared.onInterrupt { keeper.abort("interrupted; the report holds what was done until then") }
     defer { Interrupts.shared.remove(token) }
     try FileManager.default.ensureDirectory(out)
     do {
-      var t = Date()
-      let initramfs = out.appendingPathComponent("initramfs.cpio")
-      try Initramfs.build(runner: try RunnerScript.runner(), busybox: tools.busybox, to: initramfs, files: try plan.guestFiles())
-      report.phases[.initramfs] = Date().timeIntervalSince(t)
-      t = Date()
-      let boots = try guestStage(plan, image: kernel, release: nil, initramfs: initramfs, qemu: tools.qemu, out: out, prefix: "console")
-      let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
-      report.phases[.boot] = Date().timeIntervalSince(t) - analysis
-      report.phases[.analysis] = analysis
-      report.absorb(boots, baseline: nil)
+      try stages(&report, keeper)
     } catch {
       Self.conclude(error, report: &report)
     }
+    report.check(expect)
     return try finish(report, started: started, files: RunFiles(out: out), keeper: keeper)
   }
 
@@ -232,14 +233,9 @@ package struct ApplyAndBoot {
     let initramfs = out.appendingPathComponent("initramfs.cpio")
     try guestProgram(plan, commit: built.head, slot: built.slot, changes: built.changes, busybox: context.tools.busybox, to: initramfs)
     report.phases[.initramfs] = Date().timeIntervalSince(t)
-    t = Date()
-    var boots = try guestStage(
-      plan, image: built.image, release: built.release, initramfs: initramfs, qemu: context.tools.qemu, out: out, prefix: "console",
-      changes: built.changes)
-    // The boot phase is QEMU's time; reading the consoles is the analysis phase.
-    let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
-    report.phases[.boot] = Date().timeIntervalSince(t) - analysis
-    report.phases[.analysis] = analysis
+    var boots = try timedBoots(
+      plan, image: built.image, release: built.release, initramfs: initramfs, qemu: context.tools.qemu, out: out,
+      changes: built.changes, report: &report)
     context.keeper.update(report)
     // The verdict is about the series: what the base shows too is pre-existing.
     let judged = try judgeAgainstBase(
@@ -343,10 +339,32 @@ package struct ApplyAndBoot {
       ? try LockWitnessProgram.unvalidatedClasses(
         inSource: slot.worktreePath, commit: commit, cache: slot.buildDirectory.appendingPathComponent(".patchcheck-witness-focus"))
       : []
-    var files = try plan.guestFiles()
-    if !focus.isEmpty { files[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
-    if let changes, !changes.names.isEmpty { files[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
+    var extra: [String: String] = [:]
+    if !focus.isEmpty { extra[LockWitnessProgram.focusFile] = focus.joined(separator: "\n") + "\n" }
+    if let changes, !changes.names.isEmpty { extra[CoverageProgram.functionsFile] = changes.names.joined(separator: "\n") + "\n" }
+    try writeInitramfs(plan, extra: extra, busybox: busybox, to: initramfs)
+  }
+
+  /// An initramfs of the guest's runner, the plan's data (config, scenarios, steps) and the
+  /// `extra` files (the witness's focus, the functions to profile).
+  package func writeInitramfs(_ plan: RunPlan, extra: [String: String] = [:], busybox: URL, to initramfs: URL) throws {
+    let files = try plan.guestFiles().merging(extra) { _, added in added }
     try Initramfs.build(runner: try RunnerScript.runner(), busybox: busybox, to: initramfs, files: files)
+  }
+
+  /// `guestStage`'s boots, their time in the report: QEMU's is the boot phase, reading the
+  /// consoles the analysis phase.
+  func timedBoots(
+    _ plan: RunPlan, image: URL, release: String?, initramfs: URL, qemu: QemuInfo, out: URL, changes: ChangeMap? = nil,
+    report: inout Report
+  ) throws -> [BootOutcome] {
+    let t = Date()
+    let boots = try guestStage(
+      plan, image: image, release: release, initramfs: initramfs, qemu: qemu, out: out, prefix: "console", changes: changes)
+    let analysis = boots.reduce(0) { $0 + $1.analysisSeconds }
+    report.phases[.boot] = Date().timeIntervalSince(t) - analysis
+    report.phases[.analysis] = analysis
+    return boots
   }
 
   /// Boots the plan's number of times; the first console is PREFIX.log, then PREFIX-2.log...

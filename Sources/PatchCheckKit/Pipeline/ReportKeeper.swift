@@ -49,7 +49,6 @@ package final class ReportKeeper: @unchecked Sendable {
         try write(report, out)
       } catch {
         do {
-          try FileManager.default.ensureDirectory(out)
           try report.jsonData().write(to: out.appendingPathComponent("report.json"), options: .atomic)
         } catch {
           let line = "could not write the ABORTED report to \(out.path): \(error)"

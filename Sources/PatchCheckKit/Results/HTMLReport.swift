@@ -97,23 +97,27 @@ package enum HTMLReport {
         .class("legend"),
         .group(Verdict.allCases.map { verdict in .span(.style("background:\(colour(verdict))"), .text(verdict.rawValue)) })),
       table(matrix, series: series),
-      chart(latest: matrix.tags.compactMap { tag in matrix.variants.lazy.compactMap { matrix.latest[tag + "\u{0}" + $0] }.first }),
+      chart(latest: matrix.tags.compactMap { tag in matrix.variants.lazy.compactMap { matrix.run(tag: tag, variant: $0) }.first }),
       .h3("Runs"),
       .group(
-        matrix.tags.flatMap { tag in matrix.variants.compactMap { matrix.latest[tag + "\u{0}" + $0] } }.map(runSection))
+        matrix.tags.flatMap { tag in matrix.variants.compactMap { matrix.run(tag: tag, variant: $0) } }.map(runSection))
     )
   }
 
   /// The latest run of each (tag, variant), the tags in version order, the variants with
   /// as-posted first, and each variant's scenarios in the order the runs name them.
   struct Matrix {
-    var latest: [String: RunRecord] = [:]
+    struct Key: Hashable {
+      var tag: String
+      var variant: String
+    }
+    var latest: [Key: RunRecord] = [:]
     var tags: [String]
     var variants: [String]
     var scenarios: [String: [String]] = [:]
 
     init(runs: [RunRecord]) {
-      for run in runs { latest[run.tag + "\u{0}" + run.variant] = run }
+      for run in runs { latest[Key(tag: run.tag, variant: run.variant)] = run }
       tags = Array(Set(runs.map(\.tag))).sorted(by: TagOrder.versionOrder)
       variants = Array(Set(runs.map(\.variant))).sorted { a, b in
         a == "as-posted" ? b != "as-posted" : b == "as-posted" ? false : a < b
@@ -126,6 +130,8 @@ package enum HTMLReport {
         scenarios[variant] = names
       }
     }
+
+    func run(tag: String, variant: String) -> RunRecord? { latest[Key(tag: tag, variant: variant)] }
   }
 
   static func table(_ matrix: Matrix, series: String) -> Node<HTML.BodyContext> {
@@ -148,7 +154,7 @@ package enum HTMLReport {
   static func cells(_ matrix: Matrix, tag: String) -> [Node<HTML.TableRowContext>] {
     matrix.variants.flatMap { variant -> [Node<HTML.TableRowContext>] in
       let names = matrix.scenarios[variant] ?? []
-      guard let run = matrix.latest[tag + "\u{0}" + variant] else {
+      guard let run = matrix.run(tag: tag, variant: variant) else {
         return [.td(.class("verdict empty"), attribute("data-tag", tag), attribute("data-variant", variant))]
           + names.map { _ in .td() }
       }

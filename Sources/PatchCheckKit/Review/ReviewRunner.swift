@@ -145,6 +145,8 @@ private final class ReviewSession {
   let n: Int
   /// Boots of the first pass: every kernel, every scenario once.
   let firstPass: Int
+  /// The scenarios whose files say they race (`Scenario.race`): repeated, their findings racy.
+  let races: Set<String>
 
   init(
     runner: ReviewRunner, plan: RunPlan, base: BaseResolution, tools: ApplyAndBoot.Tools, pipeline: ApplyAndBoot,
@@ -160,6 +162,7 @@ private final class ReviewSession {
     self.review = review
     n = plan.series.patches.count
     firstPass = (n + 1) * plan.scenarios.count
+    races = Set(plan.scenarios.filter(\.race).map(\.name))
   }
 
   /// The command that reproduces `scenario` on the kernel with `patches` patches.
@@ -170,14 +173,14 @@ private final class ReviewSession {
       : review.runs.first { $0.patches == patches }.map { out.appendingPathComponent($0.folder).appendingPathComponent("patches").path }
     return ReviewRunner.command(
       plan: plan, base: base, series: series, apply: true,
-      extra: "--scenarios \(scenario) --compare-base --repeat \(plan.scenarios.contains { $0.name == scenario && $0.race } ? 10 : 1)")
+      extra: "--scenarios \(scenario) --compare-base --repeat \(races.contains(scenario) ? 10 : 1)")
   }
 
   /// The findings so far, written out.
   func conclude() throws {
     review.seconds = Date().timeIntervalSince(started)
     let aggregated = ReviewFindings.aggregate(
-      review.runs, patchCount: n, races: Set(plan.scenarios.filter(\.race).map(\.name)), evidence: evidence, reproduce: reproduce)
+      review.runs, patchCount: n, races: races, evidence: evidence, reproduce: reproduce)
     (review.findings, review.quiet) = aggregated
     try ReviewRunner.write(review, to: out)
   }

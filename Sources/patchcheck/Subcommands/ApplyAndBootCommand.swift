@@ -73,16 +73,7 @@ struct ApplyAndBootCommand: ParsableCommand {
         return
       }
       let report = try ApplyAndBoot(home: global.patchCheckHome, options: runOptions()).run()
-      if global.json {
-        FileHandle.standardOutput.write(try report.jsonData())
-        FileHandle.standardOutput.write(Data("\n".utf8))
-      } else {
-        printOutcome(report, folder: out ?? "results/\(report.run)")
-      }
-      if let error = report.error {
-        FileHandle.standardError.write(Data("patchcheck: error: \(VisibleText.of(error))\n".utf8))
-      }
-      if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+      try endRun(report, json: global.json, folder: out ?? "results/\(report.run)")
     }
   }
 
@@ -105,18 +96,4 @@ struct ApplyAndBootCommand: ParsableCommand {
     return options
   }
 
-  func printOutcome(_ report: Report, folder: String) {
-    print("\(report.verdict.rawValue): \(report.reason)")
-    if let choice = report.scenarioChoice, choice.how == .reach { print("scenarios: \(choice.note)") }
-    if let coverage = report.coverage { print("coverage: \(coverage.note)") }
-    for entry in report.preExisting ?? [] { print("\(entry.sentence)") }
-    if let note = report.baselineNote { print("note: \(note)") }
-    if let comparison = report.baseComparison {
-      print("base \(comparison.base): \(comparison.verdict.rawValue): \(comparison.reason)")
-      for title in comparison.titles {
-        print("  \(title.sentence)")
-      }
-    }
-    print("report: \(folder)/summary.md")
-  }
 }

@@ -45,17 +45,7 @@ struct BootCommand: ParsableCommand {
       let plan = try RunPlan.resolve(options, home: home)
       let report = try ApplyAndBoot(home: home, options: options).boot(
         plan, kernel: URL(fileURLWithPath: kernel), tools: try ApplyAndBoot.Tools.locate())
-      if global.json {
-        FileHandle.standardOutput.write(try report.jsonData())
-        FileHandle.standardOutput.write(Data("\n".utf8))
-      } else {
-        print("\(report.verdict.rawValue): \(report.reason)")
-        print("report: \(out ?? "results/\(report.run)")/summary.md")
-      }
-      if let error = report.error {
-        FileHandle.standardError.write(Data("patchcheck: error: \(VisibleText.of(error))\n".utf8))
-      }
-      if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+      try endRun(report, json: global.json, folder: out ?? "results/\(report.run)")
     }
   }
 }
