@@ -139,8 +139,23 @@ import Testing
       #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
     }
     let json = try cli.run(
-      ["boot", "--kernel", dir.path("bzImage").path, "--scenarios", "numvfs", "--accel", "tcg", "--out", dir.path("run2").path, "--json"],
+      [
+        "boot", "--kernel", dir.path("bzImage").path, "--scenarios", "numvfs", "--accel", "tcg", "--out", dir.path("run2").path, "--json",
+        "--no-lock-witness",
+      ],
       home: dir.path("home"))
     #expect(json.stdout.hasPrefix("{"), "\(json.stdout)")
+    // The guest program the plan made: the witness on unless asked otherwise (docs/reports.md).
+    func config(_ run: URL) throws -> String {
+      try ProcessRunner.run(
+        [
+          "sh", "-c", "cpio -i --quiet --to-stdout \(RunnerScript.dataFolder)/config < \"$0\"",
+          run.appendingPathComponent("initramfs.cpio").path,
+        ]
+      ).output
+    }
+    let (on, off) = (try config(out), try config(dir.path("run2")))
+    #expect(on.contains("witness=1"), "\(on)")
+    #expect(off.contains("witness=0"), "\(off)")
   }
 }
