@@ -23,6 +23,8 @@ if [ -z "$PATCHCHECK_HOST" ]; then
   mount -t sysfs sysfs /sys
   mount -t devtmpfs devtmpfs /dev 2>/dev/null
   mount -t tmpfs tmpfs /tmp
+  # A step asks the host to act on the machine with `patchcheck-host VERB ...` (host.sh).
+  cp "$P/host.sh" /bin/patchcheck-host && chmod 755 /bin/patchcheck-host
 fi
 
 # conf KEY: the value of KEY= in the host's config file.

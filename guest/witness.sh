@@ -1,10 +1,17 @@
 # The lock-order witness's guest half, sourced by the runner (LockWitnessProgram): the lock
-# events, filtered at the source, leave the guest raw over a serial port of their own
-# (ttyS1, which QEMU writes to a file beside the console); the host reads them (LockTrace).
+# events, filtered at the source, leave the guest raw over a port of their own (the
+# virtio-serial port org.patchcheck.witness; on a kernel without a virtio console, ttyS1),
+# which QEMU writes to a file beside the console; the host reads them (LockTrace).
 # No reader here: the guest only copies. At the end the trace's own loss counters go on the
 # console, so nothing is dropped silently. Uses the runner's $P (data), $T (tracefs), conf,
 # and PATCHCHECK_WITNESS_PORT (the port; a file under test).
-port=${PATCHCHECK_WITNESS_PORT:-/dev/ttyS1}
+port=${PATCHCHECK_WITNESS_PORT:-}
+if [ -z "$port" ]; then
+  port=/dev/ttyS1
+  for f in /sys/class/virtio-ports/*/name; do
+    [ "$(cat "$f" 2>/dev/null)" = org.patchcheck.witness ] && port=/dev/$(basename "$(dirname "$f")")
+  done
+fi
 
 witness_start() {
   [ -n "$PATCHCHECK_HOST" ] || mount -t tracefs nodev "$T" 2>/dev/null
@@ -12,8 +19,9 @@ witness_start() {
     echo "patchcheck-witness: unavailable: this kernel has no lock events"
     return
   fi
-  # Bytes as they are: no newline translation, no echo.
-  stty -F "$port" raw -echo 115200 2>/dev/null
+  # Bytes as they are: no newline translation, no echo (a UART's; a virtio port has none).
+  case $port in /dev/ttyS*) stty -F "$port" raw -echo 115200 2>/dev/null ;; esac
+  echo "patchcheck-witness: streaming to $port"
   # dd reads trace_pipe and writes the port with read() and write(): cat might splice, and
   # splicing from trace_pipe into a pipe holds the pipe's lock while it waits for events (the
   # reader hangs in D). The copier is the runner's child, not a step's: never traced.

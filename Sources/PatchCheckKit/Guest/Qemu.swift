@@ -64,6 +64,9 @@ package struct BootOptions: Sendable {
   /// events (guest/witness.sh streams them there), read by the host after the boot
   /// (`LockTrace`). Nil: the guest has one serial port.
   package var witnessStream: URL?
+  /// Where the host logs the requests host-driven steps make (`HostControl`) and its
+  /// answers. Nil: the guest has no control port and no QMP socket is opened.
+  package var hostLog: URL?
 
   package init(kernel: URL, initramfs: URL, consoleLog: URL, timeout: TimeInterval) {
     self.kernel = kernel
@@ -98,6 +101,8 @@ package struct BootResult: Sendable, Codable {
   package var command: [String]
   /// `uname -r` as the runner printed it: which kernel really booted.
   package var kernelRelease: String? = nil
+  /// What host-driven steps asked of the host, and its answers.
+  package var hostActions: [HostAction]? = nil
 }
 
 package struct QemuBooter: Sendable {
@@ -109,15 +114,21 @@ package struct QemuBooter: Sendable {
     self.home = home
   }
 
-  package func arguments(_ options: BootOptions, accelerator: Accelerator) -> [String] {
+  package func arguments(_ options: BootOptions, accelerator: Accelerator, control: HostControl? = nil) -> [String] {
     // Isolation: no default devices, no network backend (the igb NICs have no peer, and -nic
     // none), no disks or shared folders; the guest gets a read-only kernel and initramfs and
-    // talks back only through the serial console, which is read as text (and with the
-    // witness, a second serial port to a file of the run's, read as text too).
+    // talks back only through the serial console, which is read as text, and the
+    // virtio-serial ports below (the witness's stream to a file of the run's, read as text;
+    // the control port, on which the host accepts only `HostRequest`'s verbs).
     var argv: [String] = [
       qemu.path, "-nodefaults", "-accel", accelerator.rawValue, "-M", "q35", "-smp", "\(options.cpus)",
       "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
+      // The root ports' hot-plug is native (pciehp), not ACPI's: the kernel has no ACPI PCI
+      // hot-plug driver, and the hot-plug scenarios test pciehp.
+      "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
     ]
+    // A kernel without a virtio console writes the stream to its second UART instead (the same
+    // file: only one of the two is ever written).
     if let stream = options.witnessStream { argv += ["-serial", "file:\(stream.path)"] }
     argv += [
       "-no-reboot", "-kernel", options.kernel.path, "-initrd", options.initramfs.path,
@@ -126,16 +137,42 @@ package struct QemuBooter: Sendable {
         .trimmingCharacters(in: .whitespaces),
     ]
     for n in 1...max(1, options.pfs) {
-      argv += ["-device", "pcie-root-port,id=rp\(n),chassis=\(n),slot=\(n)", "-device", "igb,bus=rp\(n)"]
+      argv += ["-device", "pcie-root-port,id=rp\(n),chassis=\(n),slot=\(n)", "-device", "igb,bus=rp\(n),id=pf\(n)"]
     }
+    argv += Self.ports(witness: options.witnessStream, control: control)
     return argv + ["-nic", "none"]
   }
+
+  /// The virtio-serial ports, named as guest/witness.sh and guest/host.sh look for them.
+  static func ports(witness: URL?, control: HostControl?) -> [String] {
+    guard witness != nil || control != nil else { return [] }
+    var argv = ["-device", "virtio-serial-pci,id=pcvs"]
+    if let witness {
+      argv += [
+        "-chardev", "file,id=pcwitness,path=\(witness.path)",
+        "-device", "virtserialport,bus=pcvs.0,chardev=pcwitness,name=\(witnessPortName)",
+      ]
+    }
+    if let control {
+      argv += [
+        "-chardev", "socket,id=pccontrol,path=\(control.controlSocket),server=on,wait=off",
+        "-device", "virtserialport,bus=pcvs.0,chardev=pccontrol,name=\(controlPortName)",
+        "-qmp", "unix:\(control.qmpSocket),server=on,wait=off",
+      ]
+    }
+    return argv
+  }
+
+  /// The virtio-serial ports' names (the guest finds them in /sys/class/virtio-ports).
+  package static let witnessPortName = "org.patchcheck.witness"
+  package static let controlPortName = "org.patchcheck.control"
 
   /// Boots and runs the guest; returns when the runner is done (QEMU is stopped a few
   /// seconds later if it does not power off), when QEMU exits, or at the time limit.
   package func boot(_ options: BootOptions, progress: ProgressLine) throws -> BootResult {
     let (accelerator, note) = try chooseAccelerator(options)
-    let command = arguments(options, accelerator: accelerator)
+    let host = try options.hostLog.map { try HostControl(pfs: options.pfs, log: $0) }
+    let command = arguments(options, accelerator: accelerator, control: host)
     try? FileManager.default.removeItem(at: options.consoleLog)
     if let stream = options.witnessStream { try? FileManager.default.removeItem(at: stream) }
     let start = Date()
@@ -148,6 +185,8 @@ package struct QemuBooter: Sendable {
       package var release: String?
     }
     let watch = Watch()
+    host?.serve()
+    defer { _ = host?.stop() }
     let result = try ProcessRunner.run(
       command, logFile: options.consoleLog.path, timeout: options.timeout, collectLimit: 1 << 16,
       control: control, idleTimeout: options.silenceLimit
@@ -170,12 +209,13 @@ package struct QemuBooter: Sendable {
           watch.lines, watch.last.isEmpty ? "" : ", last: \(watch.last.prefix(50))"))
     }
     progress.finish()
+    let actions = host?.stop()
     return BootResult(
       accelerator: accelerator, acceleratorNote: note, seconds: Date().timeIntervalSince(start),
       secondsToRunner: watch.reached, reachedRunner: watch.reached != nil,
       runnerFinished: watch.finished, timedOut: result.timedOut, wentSilent: result.idledOut,
       lastLines: result.timedOut || result.idledOut ? BootResult.lastLines(of: result.output) : nil,
-      exitStatus: result.status, command: command, kernelRelease: watch.release)
+      exitStatus: result.status, command: command, kernelRelease: watch.release, hostActions: actions)
   }
 
   /// KVM when asked for, or when auto and a probe boot under KVM prints a kernel banner.

@@ -22,7 +22,7 @@ package enum RunnerScript {
   /// Where the runner finds its data in the initramfs (runner.sh's `P`).
   package static let dataFolder = "patchcheck"
   /// The runner's programs in the initramfs, beside the data: sourced when the config asks.
-  package static let parts = ["witness.sh", "coverage.sh"]
+  package static let parts = ["witness.sh", "coverage.sh", "host.sh"]
 
   /// The release on the runner's `releaseMarker` line, if `line` is that line.
   package static func kernelRelease(fromLine line: String) -> String? {

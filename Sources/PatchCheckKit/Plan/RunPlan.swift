@@ -202,7 +202,15 @@ package struct RunPlan: Sendable {
     boot.memoryMB = guest.memoryMB
     boot.pfs = guest.pfs
     if guest.lockWitness { boot.witnessStream = Self.witnessStream(beside: consoleLog) }
+    boot.hostLog = Self.hostLog(beside: consoleLog)
     return boot
+  }
+
+  /// What host-driven steps asked and the host answered (`HostControl`), beside the console:
+  /// console.log's is host.log, console-2.log's host-2.log, base-console.log's base-host.log.
+  package static func hostLog(beside consoleLog: URL) -> URL {
+    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "host")
+    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".log")
   }
 
   /// The witness's lock-event stream of the boot whose console is `consoleLog`, beside it:
