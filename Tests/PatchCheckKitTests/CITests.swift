@@ -23,7 +23,7 @@ struct ToyKernelTags {
     var parent: ObjectID?
     for (tag, source) in [("v1.0", numberedLines(1...40)), ("v1.1", numberedLines(1...41)), ("v1.9", "int other;\n")] {
       let entries = try toyKernelFiles(
-        in: repo, bzImage: "@sleep 2; echo \"drivers/toy.c:1:1: error: toys do not boot\"; exit 1", source: source)
+        in: repo, bzImage: Self.failingBuild, source: source)
       let commit = try repo.createCommit(
         tree: repo.writeTree(entries), parents: parent.map { [$0] } ?? [], author: sig, committer: sig, message: "\(tag)\n")
       try repo.createLightweightTag(tag, at: commit)
@@ -34,6 +34,19 @@ struct ToyKernelTags {
       "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -2,3 +2,3 @@\n int line2;\n-int line3;\n+int line3 = 3;\n int line4;\n"
     series = dir.path("toy.mbox")
     try patchMail(subject: "toy: set line3", diff: diff).write(to: series, atomically: true, encoding: .utf8)
+  }
+
+  /// Each toy build takes 2 s and fails.
+  static let failingBuild = "@sleep 2; echo \"drivers/toy.c:1:1: error: toys do not boot\"; exit 1"
+
+  /// A tag of another kernel line (its Makefile's PATCHLEVEL) that v1.0's series applies on.
+  @discardableResult
+  func tagOfAnotherLine(_ tag: String, patchlevel: Int) throws -> ObjectID {
+    let entries = try toyKernelFiles(in: repo, bzImage: Self.failingBuild, source: numberedLines(1...40), patchlevel: patchlevel)
+    let sig = Signature(name: "T", email: "t@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
+    let commit = try repo.createCommit(tree: repo.writeTree(entries), parents: [], author: sig, committer: sig, message: "\(tag)\n")
+    try repo.createLightweightTag(tag, at: commit)
+    return commit
   }
 }
 
@@ -171,7 +184,8 @@ struct ToyKernelTags {
     let dir = try TempDir()
     let toy = try ToyKernelTags(in: dir)
     let home = PatchCheckHome(root: dir.path("home"))
-    let slotLock = home.worktrees.appendingPathComponent(BuildSlot.key(for: toy.repo)).appendingPathComponent("build.lock")
+    let v10 = try #require(try toy.repo.commit(for: "v1.0"))
+    let slotLock = BuildSlot(home: home, repository: toy.repo, commit: v10, console: Terminal(quiet: true)).lockFile
     let process = Process()
     process.executableURL = binary
     process.arguments = [
@@ -203,6 +217,51 @@ struct ToyKernelTags {
     process.waitUntilExit()
     #expect(process.terminationStatus != 0, "both toy tags fail to build")
     #expect(FileManager.default.fileExists(atPath: report("v1.0").path))
+  }
+
+  /// ci holds one build slot at a time (docs/ci.md): once it moves from v1.0 (line 1.0) to a
+  /// tag of line 1.2, another run can take line 1.0's slot while ci still builds the 1.2 tag,
+  /// and line 1.2's slot is ci's meanwhile.
+  @Test func aCIRunLetsGoOfALinesSlotForTheNextLine() throws {
+    let binary = CLITests.binary
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
+    let dir = try TempDir()
+    let toy = try ToyKernelTags(in: dir)
+    let other = try toy.tagOfAnotherLine("v1.2.0", patchlevel: 2)
+    let home = PatchCheckHome(root: dir.path("home"))
+    let quiet = Terminal(quiet: true)
+    let first = BuildSlot(home: home, repository: toy.repo, commit: try #require(try toy.repo.commit(for: "v1.0")), console: quiet)
+    let second = BuildSlot(home: home, repository: toy.repo, commit: other, console: quiet)
+    #expect(first.line == "1.0" && second.line == "1.2")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = [
+      "ci", "--repo", toy.repo.gitDirectory, "--series", toy.series.path, "--tags", "v1.0,v1.2.0", "--db",
+      dir.path("results.sqlite").path, "--out", dir.path("out").path, "--scenarios", "numvfs",
+    ]
+    process.environment = ProcessInfo.processInfo.environment.merging(["PATCHCHECK_HOME": home.root.path]) { $1 }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    let report = { (tag: String) in dir.path("out").appendingPathComponent(slug(tag)).appendingPathComponent("report.json") }
+    let deadline = Date().addingTimeInterval(60)
+    while !FileManager.default.fileExists(atPath: report("v1.0").path), Date() < deadline, process.isRunning {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    try #require(FileManager.default.fileExists(atPath: report("v1.0").path), "ci never finished v1.0")
+    // ci is on to v1.2.0 (a 2 s build): line 1.0's slot comes free before that tag is done...
+    let lock = try FileLock(first.lockFile) {}
+    Thread.sleep(forTimeInterval: 0.5)  // for ci to take line 1.2's slot, right after letting go of 1.0's
+    let secondTagDone = FileManager.default.fileExists(atPath: report("v1.2.0").path)
+    #expect(!secondTagDone, "line 1.0's slot was held until ci's last tag")
+    // ...while line 1.2's is ci's.
+    var waited = false
+    if !secondTagDone { withExtendedLifetime(try FileLock(second.lockFile) { waited = true }) {} }
+    #expect(waited || secondTagDone, "ci did not hold line 1.2's slot while building v1.2.0")
+    withExtendedLifetime(lock) {}
+    process.waitUntilExit()
+    #expect(FileManager.default.fileExists(atPath: report("v1.2.0").path))
   }
 
   /// A tag already recorded with the same inputs is answered from the database; with --force

@@ -332,7 +332,7 @@ import Testing
     var plan = try RunPlan.resolve(RunOptions(), home: home)
     plan.scenarios = try ScenarioLibrary.all()
     plan.choice = ScenarioChoice(how: .reach, scenarios: plan.scenarios.map(\.name), note: "to be chosen")
-    let slot = BuildSlot(home: home, repository: toy.repo, console: Terminal(quiet: true))
+    let slot = BuildSlot(home: home, repository: toy.repo, commit: toy.base, console: Terminal(quiet: true))
     let pipeline = ApplyAndBoot(home: home, options: RunOptions())
     let choice = try pipeline.chooseByReach(
       &plan, changes: ChangeMap(outside: ["Kconfig": 2]), base: toy.base, slot: slot, worktree: toy.repo,

@@ -81,15 +81,16 @@ struct EndToEnd {
     #expect(report.build?.release == "7.3.4-pc\(head.prefix(12))", "\(report.build?.release ?? "none")")
     #expect(report.boot?.kernelRelease == report.build?.release)
     // The config key follows every Kconfig file the configuration read, listed by Kconfig.
+    let built = try #require(ObjectID(hex: head))
     let slot = BuildSlot(
-      home: Self.home, repository: try GitRepository(path: Self.home.treeRepository.path), console: Terminal(quiet: true))
+      home: Self.home, repository: try GitRepository(path: Self.home.treeRepository.path), commit: built,
+      console: Terminal(quiet: true))
     let listing = try String(
       contentsOf: slot.buildDirectory.appendingPathComponent("include/config/auto.conf.cmd"), encoding: .utf8)
     let inputs = KernelBuilder.kconfigInputs(listing)
     #expect(inputs.count > 300 && inputs.contains("drivers/pci/Kconfig"), "\(inputs.count) Kconfig inputs")
     // Each is a file of the commit built (read from the repository: other suites may move the
     // shared worktree once this run has released it).
-    let built = try #require(ObjectID(hex: head))
     let treeRepo = try GitRepository(path: Self.home.treeRepository.path)
     #expect(try inputs.filter { try treeRepo.file($0, in: built) == nil }.isEmpty)
     #expect(report.scenarios.map(\.name) == ["numvfs", "pf-remove"])
@@ -424,7 +425,9 @@ struct NoSpace {
     let binary = Interruption.binary
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the tool first (swift build)")
     let repo = try GitRepository(path: EndToEnd.home.treeRepository.path)
-    let buildDirectory = BuildSlot(home: EndToEnd.home, repository: repo, console: Terminal(quiet: true)).buildDirectory
+    // The run's base: its line's build folder is the one filled.
+    let base = try #require(try repo.commit(for: "v7.3.4"), "scripts/test.sh imports 7.3")
+    let buildDirectory = BuildSlot(home: EndToEnd.home, repository: repo, commit: base, console: Terminal(quiet: true)).buildDirectory
     try FileManager.default.createDirectory(at: buildDirectory, withIntermediateDirectories: true)
     let dir = try TempDir()
     let out = dir.path("run")

@@ -276,8 +276,8 @@ import Testing
         diff: "diff --git a/drivers/toy.c b/drivers/toy.c\n--- a/drivers/toy.c\n+++ b/drivers/toy.c\n@@ -1 +1 @@\n-int a;\n+int b;\n",
         to: try toy.repo.commitInfo(toy.base).tree),
       parents: [toy.base], author: .patchcheck(), committer: .patchcheck(), message: "b\n")
-    let one = BuildSlot(home: PatchCheckHome(root: dir.path("one")), repository: toy.repo, console: Terminal(quiet: true))
-    let two = BuildSlot(home: PatchCheckHome(root: dir.path("two")), repository: toy.repo, console: Terminal(quiet: true))
+    let one = BuildSlot(home: PatchCheckHome(root: dir.path("one")), repository: toy.repo, commit: toy.base, console: Terminal(quiet: true))
+    let two = BuildSlot(home: PatchCheckHome(root: dir.path("two")), repository: toy.repo, commit: second, console: Terminal(quiet: true))
     #expect(one.branch != two.branch)
     _ = try one.checkout(toy.base)
     _ = try two.checkout(second)
@@ -296,7 +296,8 @@ import Testing
   @Test func aWorktreeMadeByAnEarlierVersionOrAHalfMadeOneIsTakenOver() throws {
     let dir = try TempDir()
     let toy = try ToyRepo.kernelLike(at: dir.path("repo.git"), source: "int a;\n")
-    let slot = BuildSlot(home: PatchCheckHome(root: dir.path("home")), repository: toy.repo, console: Terminal(quiet: true))
+    let slot = BuildSlot(
+      home: PatchCheckHome(root: dir.path("home")), repository: toy.repo, commit: toy.base, console: Terminal(quiet: true))
     try toy.repo.setReference("refs/heads/patchcheck/build", to: toy.base, log: "old")
     _ = try toy.repo.worktree(named: "patchcheck-build", at: slot.worktreePath, branch: "refs/heads/patchcheck/build")
     // A half-made admin folder under the new name, as a failed add leaves it.
@@ -306,7 +307,8 @@ import Testing
     #expect(try worktree.headCommit() == toy.base)
     #expect(try String(contentsOf: slot.worktreePath.appendingPathComponent("drivers/toy.c"), encoding: .utf8) == "int a;\n")
     // A fresh cache folder whose admin folder is half-made gets its worktree all the same.
-    let fresh = BuildSlot(home: PatchCheckHome(root: dir.path("fresh")), repository: toy.repo, console: Terminal(quiet: true))
+    let fresh = BuildSlot(
+      home: PatchCheckHome(root: dir.path("fresh")), repository: toy.repo, commit: toy.base, console: Terminal(quiet: true))
     try FileManager.default.createDirectory(
       at: dir.path("repo.git/worktrees/\(fresh.worktreeName)"), withIntermediateDirectories: true)
     _ = try fresh.checkout(toy.base)

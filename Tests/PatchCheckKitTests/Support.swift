@@ -205,10 +205,10 @@ struct HostRunner {
 /// The files of a toy kernel tree that patchcheck can configure and "build" without Linux:
 /// a Makefile whose tinyconfig writes one option and whose bzImage runs `bzImage` (a recipe
 /// line), a Kconfig, a merge_config.sh that appends the fragments, and `drivers/toy.c`.
-func toyKernelFiles(in repo: GitRepository, bzImage: String, source: String) throws -> [TreeEntry] {
+func toyKernelFiles(in repo: GitRepository, bzImage: String, source: String, patchlevel: Int = 0) throws -> [TreeEntry] {
   let makefile = """
     VERSION = 1
-    PATCHLEVEL = 0
+    PATCHLEVEL = \(patchlevel)
     SUBLEVEL = 0
     EXTRAVERSION =
     tinyconfig:

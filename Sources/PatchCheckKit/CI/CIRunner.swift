@@ -75,26 +75,23 @@ package struct CIRunner {
     let plan = try RunPlan.resolve(options.run, home: home)
     let inputs = plan.key
     let configHash = plan.configHash
-    let slot = BuildSlot(home: home, repository: repository, console: console)
-    // Held from the first tag run to the last: each tag's checkout moves from the tag before,
-    // so a step costs what changed between the two, not a whole build after another run's tree.
-    var lock: FileLock?
-    defer { withExtendedLifetime(lock) {} }
+    // A line's slot is held from its first tag run to its last: each tag's checkout moves from
+    // the tag before, so a step costs what changed between the two, not a whole build after
+    // another run's tree. One slot at a time: moving to another line lets go of the last
+    // (two ci runs taking 7.2 and 7.3 in opposite orders never wait for each other).
+    var held: (slot: BuildSlot, lock: FileLock)?
+    defer { withExtendedLifetime(held) {} }
     var outcomes: [CIOutcome] = []
     for (index, (tag, commit)) in tags.enumerated() {
       let key = SHA256Hex.of(Data((inputs + "\n" + commit.description).utf8))
       let folder = options.out.appendingPathComponent(slug(tag))
-      if !options.force, let known = try database.run(key: key) {
-        console.say("[\(index + 1)/\(tags.count)] \(tag): \(known.verdict) (recorded \(known.startedAt); --force runs it again)")
-        outcomes.append(
-          CIOutcome(
-            tag: tag, commit: commit.description, verdict: known.verdict, reason: known.reason, recorded: true,
-            reportDir: known.reportDir, filesChanged: known.filesChanged, objects: known.objects,
-            buildSeconds: known.phases[.build], seconds: 0, error: nil, exitCode: Int32(known.exitCode)))
+      let step = "[\(index + 1)/\(tags.count)] \(tag)"
+      if let known = try recordedOutcome(step, tag: tag, commit: commit, key: key) {
+        outcomes.append(known)
         continue
       }
-      console.say("[\(index + 1)/\(tags.count)] \(tag) (\(commit.short))")
-      if lock == nil { lock = try slot.lock() }
+      console.say("\(step) (\(commit.short))")
+      let slot = try hold(BuildSlot(home: home, repository: repository, commit: commit, console: console), held: &held)
       // What the build worktree holds now: the files a checkout of this tag will rewrite.
       let previous = try? GitRepository(path: slot.worktreePath.path).headCommit()
       var tagPlan = plan
@@ -126,6 +123,27 @@ package struct CIRunner {
       outcomes.append(outcome)
     }
     return outcomes
+  }
+
+  /// The outcome recorded for the same inputs on this tag, said; nil when the tag is to run
+  /// (nothing recorded, or --force).
+  func recordedOutcome(_ step: String, tag: String, commit: ObjectID, key: String) throws -> CIOutcome? {
+    guard !options.force, let known = try database.run(key: key) else { return nil }
+    console.say("\(step): \(known.verdict) (recorded \(known.startedAt); --force runs it again)")
+    return CIOutcome(
+      tag: tag, commit: commit.description, verdict: known.verdict, reason: known.reason, recorded: true,
+      reportDir: known.reportDir, filesChanged: known.filesChanged, objects: known.objects,
+      buildSeconds: known.phases[.build], seconds: 0, error: nil, exitCode: Int32(known.exitCode))
+  }
+
+  /// `slot`, locked: kept when it is the one already held, else the one held before is let go
+  /// first (ci holds one slot at a time).
+  func hold(_ slot: BuildSlot, held: inout (slot: BuildSlot, lock: FileLock)?) throws -> BuildSlot {
+    if held?.slot.key != slot.key {
+      held = nil
+      held = (slot, try slot.lock())
+    }
+    return slot
   }
 
   /// Tags matching a glob (in version order), or a comma-separated list (in its order).

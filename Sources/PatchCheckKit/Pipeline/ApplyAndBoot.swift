@@ -171,11 +171,11 @@ package struct ApplyAndBoot {
     try buildStage(plan, head: head, applied: applied.patches, context: context, report: &report)
   }
 
-  /// Checks the series' head out in the shared build folder (holding its lock to the end),
-  /// chooses scenarios by reach when the plan says so, builds, and boots what built.
+  /// Checks the series' head out in its kernel line's build slot (holding its lock to the
+  /// end), chooses scenarios by reach when the plan says so, builds, and boots what built.
   func buildStage(_ plan: RunPlan, head: ObjectID, applied: [PatchResult], context: RunContext, report: inout Report) throws {
     var plan = plan
-    let slot = BuildSlot(home: home, repository: context.repository, console: console)
+    let slot = BuildSlot(home: home, repository: context.repository, commit: head, console: console)
     let lock = try slot.lock()
     defer { withExtendedLifetime(lock) {} }
     var t = Date()

@@ -86,11 +86,11 @@ package struct BackportMatrix: Sendable {
     return BackportMatrix(rows: rows, total: loaded.series.patches.count, check: request.check)
   }
 
-  /// Builds `head` in the repository's build slot; the log goes next to the cache's build folder.
+  /// Builds `head` in its kernel line's build slot; the log goes next to the cache's build folder.
   package static func buildOnce(_ head: ObjectID, repository: GitRepository, home: PatchCheckHome, console: Terminal, label: String) throws
     -> BuildResult
   {
-    let slot = BuildSlot(home: home, repository: repository, console: console)
+    let slot = BuildSlot(home: home, repository: repository, commit: head, console: console)
     let lock = try slot.lock()
     defer { withExtendedLifetime(lock) {} }
     _ = try slot.checkout(head)

@@ -1,5 +1,5 @@
 // `patchcheck review`: the base alone and each prefix of the series (patch 1, patches 1-2,
-// ..., all), each built once in turn in the one build folder, every scenario in a boot of its
+// ..., all), each built once in turn in the base's line's build folder, every scenario in a boot of its
 // own (a run plan per kernel and scenario, so a hang in one never hides another); then the
 // race scenarios repeated, base and series interleaved, until the answer is clear or the
 // budget is spent. The findings by title, with hits/runs on every kernel, go to review.json,

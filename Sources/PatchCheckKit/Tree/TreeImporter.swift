@@ -364,12 +364,7 @@ package enum KernelVersion {
   }
 
   package static func tag(fromMakefile text: String) throws -> String {
-    var fields: [String: String] = [:]
-    for line in text.split(separator: "\n").prefix(20) {
-      let parts = line.split(separator: "=", maxSplits: 1)
-      guard parts.count == 2 else { continue }
-      fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
-    }
+    let fields = fields(fromMakefile: text)
     guard let major = fields["VERSION"], let minor = fields["PATCHLEVEL"], !major.isEmpty else {
       throw PatchCheckError(
         .notAKernelTree, "the Makefile has no VERSION/PATCHLEVEL lines",
@@ -378,5 +373,26 @@ package enum KernelVersion {
     let sub = fields["SUBLEVEL"] ?? "0"
     let extra = fields["EXTRAVERSION"] ?? ""
     return "v\(major).\(minor)" + (sub == "0" || sub.isEmpty ? "" : ".\(sub)") + extra
+  }
+
+  /// The kernel line, VERSION.PATCHLEVEL (`7.3` for v7.3.4 and v7.3-rc2), or nil unless both
+  /// are plain numbers: the line names a build folder, so nothing else may get into it.
+  package static func line(fromMakefile text: String) -> String? {
+    let fields = fields(fromMakefile: text)
+    guard let major = fields["VERSION"], let minor = fields["PATCHLEVEL"],
+      [major, minor].allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+    else { return nil }
+    return "\(major).\(minor)"
+  }
+
+  /// `NAME = value` lines among the Makefile's first 20 (where the version is).
+  static func fields(fromMakefile text: String) -> [String: String] {
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n").prefix(20) {
+      let parts = line.split(separator: "=", maxSplits: 1)
+      guard parts.count == 2 else { continue }
+      fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
+    }
+    return fields
   }
 }

@@ -17,9 +17,10 @@ struct CICommand: ParsableCommand {
     abstract: "Run the series on each tag in turn; record every result in the results database.",
     discussion: """
       For each tag (a glob such as 'v7.2.*' in version order, or a comma-separated list): apply \
-      (an APPLY-FAIL is that tag's result), build in the shared build folder (only what changed \
-      since the last tag is rebuilt), boot, judge, and record the result at once. A tag already \
-      tested with the same series, variant, config and scenarios is skipped unless --force. \
+      (an APPLY-FAIL is that tag's result), build in the build folder of the tag's kernel \
+      line (only what changed since that line's last tag is rebuilt), boot, judge, and record \
+      the result at once. A tag already tested with the same series, variant, config and \
+      scenarios is skipped unless --force. \
       Exit: the last tag's verdict code, or the code of the first error a tag hit (11 not a \
       kernel tree...); 26 no tag matches; 27 the database is locked or not a database. \
       --emit github-actions|gitlab prints a workflow running one job per tag instead.
