@@ -163,10 +163,16 @@ import Testing
     #expect(first.applied)
     try toy.repo.createLightweightTag("v1.1", at: try #require(head))
     let applier = Applier(repository: toy.repo, console: Terminal(quiet: true))
-    let again = try applier.apply(
-      series, base: try applier.resolveBase(requested: "v1.1", stated: nil, fallback: nil), branch: nil, check: true)
-    #expect(again.applied)
-    #expect(again.patches.map(\.result) == [.alreadyApplied])
+    let onNew = try applier.resolveBase(requested: "v1.1", stated: nil, fallback: nil)
+    let again = try applier.apply(series, base: onNew, branch: nil, check: true)
+    #expect(!again.applied, "without --skip-applied a patch the tree has is an APPLY-FAIL")
+    #expect(again.patches.map(\.result) == [.failed])
+    #expect(again.patches.first?.alreadyInTree?.evidence == .reverseApplies)
+    #expect(again.patches.first?.error?.contains("--skip-applied") == true)
+    let skipped = try applier.apply(series, base: onNew, branch: nil, check: true, mode: ApplyMode(skipApplied: true))
+    #expect(skipped.patches.map(\.result) == [.skippedAlreadyApplied])
+    #expect(skipped.nothingApplied)
+    #expect(skipped.nothingLeftError?.kind == .seriesAlreadyApplied)
   }
 
   /// libgit2's patch-id is git's `--stable` one: checked against git itself on the postings.

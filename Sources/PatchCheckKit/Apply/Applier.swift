@@ -46,9 +46,18 @@ package struct HunkResult: Sendable, Codable {
 package struct PatchResult: Sendable, Codable {
   package enum Outcome: String, Sendable, Codable {
     case applied, failed
-    /// The reverse applies cleanly: the tree already has this change.
-    case alreadyApplied = "already-applied"
+    /// The tree already has this change (`alreadyInTree` says how it was seen), and
+    /// --skip-applied skipped it. Reports written before --skip-applied said "already-applied".
+    case skippedAlreadyApplied = "skipped-already-applied"
     case notAttempted = "not-attempted"
+
+    package init(from decoder: any Decoder) throws {
+      let raw = try decoder.singleValueContainer().decode(String.self)
+      guard let outcome = raw == "already-applied" ? .skippedAlreadyApplied : Outcome(rawValue: raw) else {
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "no patch outcome '\(raw)'"))
+      }
+      self = outcome
+    }
   }
   package var number: Int
   package var subject: String
@@ -64,6 +73,9 @@ package struct PatchResult: Sendable, Codable {
   package var commitPatchID: String?
   /// Files a 3-way merge left in conflict, with the merged text and its markers.
   package var conflicts: [Conflict]?
+  /// For a patch that did not apply: whether the tree already has its change, and whether
+  /// its subject is a commit of the base's history.
+  package var alreadyInTree: AlreadyInTree?
 
   package struct Conflict: Sendable, Codable {
     package var file: String
@@ -79,6 +91,24 @@ package struct ApplyOutcome: Sendable, Codable {
   package var head: String?
   package var branch: String?
   package var seconds: Double
+
+  /// Every patch was already in the tree and skipped (--skip-applied): nothing to test.
+  package var nothingApplied: Bool {
+    !patches.isEmpty && patches.allSatisfy { $0.result == .skippedAlreadyApplied }
+  }
+}
+
+/// How a series is applied: what a patch that does not apply may turn to.
+package struct ApplyMode: Sendable {
+  /// Merge a failing file three ways with the patch's preimage blob (--3way).
+  package var threeWay = false
+  /// Skip a patch whose change the tree already has, and apply the rest (--skip-applied).
+  package var skipApplied = false
+
+  package init(threeWay: Bool = false, skipApplied: Bool = false) {
+    self.threeWay = threeWay
+    self.skipApplied = skipApplied
+  }
 }
 
 package struct Applier {
@@ -150,16 +180,22 @@ package struct Applier {
   }
 
   /// Applies every patch in order on `base`. With `check`, nothing is recorded: no commits
-  /// are kept on a branch. Stops at the first patch that does not apply; later patches are
-  /// reported as not attempted.
+  /// are kept on a branch. Stops at the first patch that does not apply (one the tree
+  /// already has, too, unless `mode.skipApplied`); later patches are reported as not attempted.
   package func apply(
     _ series: Series, base: BaseResolution, branch: String?, check: Bool, threeWay: Bool = false
   ) throws -> ApplyOutcome {
+    try apply(series, base: base, branch: branch, check: check, mode: ApplyMode(threeWay: threeWay))
+  }
+
+  package func apply(_ series: Series, base: BaseResolution, branch: String?, check: Bool, mode: ApplyMode) throws -> ApplyOutcome {
     let start = Date()
-    guard var parent = ObjectID(hex: base.commit) else {
+    guard let baseCommit = ObjectID(hex: base.commit) else {
       throw PatchCheckError(.baseMissing, "bad base id \(base.commit)", hint: "pass --base REV")
     }
-    try ensureKernelTree(parent, base: base.used)
+    try ensureKernelTree(baseCommit, base: base.used)
+    var parent = baseCommit
+    let context = PatchContext(base: baseCommit, total: series.patches.count, mode: mode)
     var results: [PatchResult] = []
     var failed = false
     for patch in series.patches {
@@ -174,7 +210,7 @@ package struct Applier {
         continue
       }
       result.hunks = try locateHunks(files, in: parent)
-      if let commit = try applyPatch(patch, files: files, on: parent, threeWay: threeWay, result: &result) {
+      if let commit = try applyPatch(patch, files: files, on: parent, context: context, result: &result) {
         parent = commit
       } else if result.result == .failed {
         failed = true
@@ -184,7 +220,7 @@ package struct Applier {
     var outcome = ApplyOutcome(
       base: base, patches: results, applied: !failed, head: nil, branch: nil,
       seconds: Date().timeIntervalSince(start))
-    if !failed, !check {
+    if !failed, !check, !outcome.nothingApplied {
       outcome.head = parent.description
       if let branch {
         try moveBranch(branch, to: parent, title: series.title)
@@ -194,21 +230,34 @@ package struct Applier {
     return outcome
   }
 
+  /// What every patch of one series is applied with.
+  struct PatchContext {
+    var base: ObjectID
+    var total: Int
+    var mode: ApplyMode
+  }
+
   /// Applies one patch on `parent` and commits it. Returns the commit when it applied; else
-  /// nil, `result` saying why: failed, or already applied (the tree has the change).
+  /// nil, `result` saying why: failed, or skipped as the tree has the change already.
   private func applyPatch(
-    _ patch: Patch, files: [DiffFile], on parent: ObjectID, threeWay: Bool, result: inout PatchResult
+    _ patch: Patch, files: [DiffFile], on parent: ObjectID, context: PatchContext, result: inout PatchResult
   ) throws -> ObjectID? {
-    // Whether the patch's reverse applies: asked at most once per failed patch.
-    var reverseApplies: Bool?
+    // What the tree holds of the patch: looked at once, and only for a patch that fails.
+    var diagnosis: AlreadyInTree?
+    func diagnosed() throws -> AlreadyInTree {
+      if let diagnosis { return diagnosis }
+      let found = try diagnose(patch, files: files, on: parent, base: context.base)
+      diagnosis = found
+      return found
+    }
     do {
       let located = locatedLines(files, result.hunks)
       let diff = UnifiedDiff.relocate(patch.diff, to: located)
       let parentTree = try repository.commitInfo(parent).tree
       try refuseCreatingExistingFiles(files, in: parentTree, result: &result)
       let (tree, merged) = try appliedTree(
-        diff: diff, files: files, located: located, on: parent, parentTree: parentTree, threeWay: threeWay,
-        reverseApplies: &reverseApplies, result: &result)
+        diff: diff, files: files, located: located, parentTree: parentTree, threeWay: context.mode.threeWay,
+        inTree: { try diagnosed().inTree }, result: &result)
       let commit = try repository.createCommit(
         tree: tree, parents: [parent], author: patch.author,
         committer: Signature(
@@ -219,7 +268,7 @@ package struct Applier {
       result.commit = commit.description
       return try carriesTheMail(commit, files: files, merged: merged, result: &result) ? commit : nil
     } catch let error as GitError {
-      try recordFailure(error, files: files, on: parent, reverseApplies: reverseApplies, result: &result)
+      try recordFailure(error, diagnosis: result.conflicts == nil ? diagnosed() : nil, context: context, result: &result)
       return nil
     }
   }
@@ -247,18 +296,17 @@ package struct Applier {
     }
   }
 
-  /// The tree with the patch applied; with `threeWay`, when it does not apply and its reverse
-  /// does not either, the tree a 3-way merge gives (`merged`). Throws libgit2's error otherwise.
+  /// The tree with the patch applied; with `threeWay`, when it does not apply and the tree
+  /// does not have its change already (`inTree`), the tree a 3-way merge gives (`merged`).
+  /// Throws libgit2's error otherwise.
   private func appliedTree(
-    diff: String, files: [DiffFile], located: [[Int?]], on parent: ObjectID, parentTree: ObjectID, threeWay: Bool,
-    reverseApplies: inout Bool?, result: inout PatchResult
+    diff: String, files: [DiffFile], located: [[Int?]], parentTree: ObjectID, threeWay: Bool,
+    inTree: () throws -> Bool, result: inout PatchResult
   ) throws -> (tree: ObjectID, merged: Bool) {
     do {
       return (try repository.apply(diff: diff, to: parentTree), false)
     } catch let error as GitError {
-      guard threeWay else { throw error }
-      reverseApplies = try alreadyApplied(files, on: parent)
-      guard reverseApplies == false else { throw error }
+      guard threeWay, try !inTree() else { throw error }
       guard let mergedTree = try threeWayApply(files, located: located, onto: parentTree, result: &result) else {
         throw error
       }
@@ -292,24 +340,35 @@ package struct Applier {
     return true
   }
 
-  /// What a patch that did not apply is: failed with the 3-way merge's conflicts, already
-  /// applied (its reverse applies), or failed with libgit2's error.
+  /// What a patch that did not apply is: failed with the 3-way merge's conflicts; skipped
+  /// (--skip-applied) or failed with the diagnosis when the tree already has its change;
+  /// else failed with libgit2's error, and what the diagnosis found if it found anything.
   private func recordFailure(
-    _ error: GitError, files: [DiffFile], on parent: ObjectID, reverseApplies: Bool?, result: inout PatchResult
+    _ error: GitError, diagnosis: AlreadyInTree?, context: PatchContext, result: inout PatchResult
   ) throws {
+    result.alreadyInTree = diagnosis
+    let sentence = diagnosis?.sentence(number: result.number, total: context.total, subject: result.subject)
     if result.conflicts != nil {
       result.result = .failed
       result.error = "3-way merge left conflicts in \(result.conflicts?.map(\.file).joined(separator: ", ") ?? "")"
-    } else if try reverseApplies ?? alreadyApplied(files, on: parent) {
-      result.result = .alreadyApplied
-      result.error = "the tree already has this change (its reverse applies cleanly)"
-      for i in result.hunks.indices {
-        result.hunks[i].expected = nil
-        result.hunks[i].actual = nil
+    } else if let diagnosis, let sentence, diagnosis.inTree {
+      if context.mode.skipApplied {
+        result.result = .skippedAlreadyApplied
+        result.error = "\(sentence); skipped (--skip-applied)"
+        for i in result.hunks.indices {
+          result.hunks[i].expected = nil
+          result.hunks[i].actual = nil
+        }
+      } else {
+        result.result = .failed
+        result.error =
+          "\(error.message); \(sentence): it seems to be applied already (rerun with --skip-applied to skip it and apply the rest)"
       }
     } else {
       result.result = .failed
-      result.error = ([error.message] + (result.error.map { [$0] } ?? [])).joined(separator: "; ")
+      let found = diagnosis.map { $0.history?.commit != nil || $0.hunksIn != nil || $0.mostlyThere } ?? false
+      result.error = ([error.message] + (result.error.map { [$0] } ?? []) + (found ? sentence.map { [$0] } ?? [] : []))
+        .joined(separator: "; ")
     }
   }
 

@@ -83,6 +83,8 @@ extension PatchCheckError.Kind {
       "the thread has no such revision (`--revision N`; the ones it has are named), or no revision of it is complete (what is missing is named)"
     case .seriesFetch:
       "a series named by message-id or lore URL could not be fetched (the URL, the HTTP status or network error, and where a local copy was looked for are named); nothing is kept"
+    case .seriesAlreadyApplied:
+      "with `--skip-applied`: every patch of the series is already in the tree, so nothing is left to test (each patch's finding is named)"
     case .interrupted: "ABORTED: interrupted"
     }
   }

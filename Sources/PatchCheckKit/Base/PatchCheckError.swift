@@ -29,6 +29,7 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
     case infra
     case bisectRange
     case bisectLog
+    case seriesAlreadyApplied
     case buildFolderChanged
     case interrupted
 
@@ -59,6 +60,7 @@ package struct PatchCheckError: Error, CustomStringConvertible, Sendable {
       case .buildFolderChanged: 29
       case .seriesRevision: 30
       case .seriesFetch: 31
+      case .seriesAlreadyApplied: 32
       case .interrupted: 130
       }
     }

@@ -154,13 +154,17 @@ package struct ApplyAndBoot {
     let base = context.base
     console.say("applying \(plan.series.patches.count) patch(es) on \(base.used) (\(base.commit.prefix(12)))")
     let t = Date()
-    let applied = try context.applier.apply(plan.series, base: base, branch: plan.branch(on: base), check: false, threeWay: plan.threeWay)
+    let applied = try context.applier.apply(
+      plan.series, base: base, branch: plan.branch(on: base), check: false,
+      mode: ApplyMode(threeWay: plan.threeWay, skipApplied: plan.skipApplied))
     report.phases[.apply] = Date().timeIntervalSince(t)
     try Self.writePatches(plan.series, to: context.out.appendingPathComponent("patches"))
     report.patches = applied.patches
     report.branch = applied.branch
     report.head = applied.head
     context.keeper.update(report)
+    for patch in applied.patches where patch.result == .skippedAlreadyApplied { console.note(patch.error ?? "") }
+    if let error = applied.nothingLeftError { throw error }
     guard applied.applied, let headHex = applied.head, let head = ObjectID(hex: headHex) else {
       let failed = applied.patches.first { $0.result == .failed }
       report.conclude(

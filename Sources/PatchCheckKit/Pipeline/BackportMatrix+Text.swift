@@ -48,7 +48,7 @@ extension BackportMatrix {
         lines.append("    conflict in \(conflict.file):")
         lines += conflict.text.map { "      |\($0)" }
       }
-      if let error = patch.error { lines.append("    \(patch.result == .alreadyApplied ? "note" : "error"): \(error)") }
+      if let error = patch.error { lines.append("    \(patch.result == .skippedAlreadyApplied ? "note" : "error"): \(error)") }
     }
     if let branch = outcome.branch { lines.append("branch: \(branch) -> \(outcome.head?.prefix(12) ?? "")") }
     if let build = row.build {
@@ -57,6 +57,10 @@ extension BackportMatrix {
     }
     if let expected = row.expectation { lines.append("expected: \(expected.rawValue) (\(row.met ? "met" : "NOT MET"))") }
     if check { lines.append(outcome.applied ? "check: the series applies" : "check: the series does not apply") }
+    let skipped = outcome.patches.filter { $0.result == .skippedAlreadyApplied }.map { String($0.number) }
+    if !skipped.isEmpty, !outcome.nothingApplied {
+      lines.append("skipped as already in the tree (--skip-applied): patch \(skipped.joined(separator: ", "))")
+    }
     return lines
   }
 
@@ -73,7 +77,7 @@ extension BackportMatrix {
         patch.hunks.map { hunk -> String in
           let file = (hunk.file as NSString).lastPathComponent
           switch (patch.result, hunk.result) {
-          case (.alreadyApplied, _): return "\(file)#\(hunk.hunk):already"
+          case (.skippedAlreadyApplied, _): return "\(file)#\(hunk.hunk):already"
           case (.notAttempted, _): return "\(file)#\(hunk.hunk):-"
           case (_, .failed): return "\(file)#\(hunk.hunk):FAIL"
           case (_, .merged): return "\(file)#\(hunk.hunk):3way"
@@ -82,7 +86,7 @@ extension BackportMatrix {
           }
         }
       }
-      var result = row.outcome.applied ? "applies" : "APPLY-FAIL"
+      var result = row.outcome.nothingApplied ? "all-already-in" : row.outcome.applied ? "applies" : "APPLY-FAIL"
       if let build = row.build {
         let firstError: String = build.errors.first.map { " \($0.file):\($0.line)" } ?? ""
         result += build.succeeded ? ", builds" : ", BUILD-FAIL" + firstError

@@ -21,6 +21,8 @@ package struct BackportRequest: Sendable {
   /// Also build the kernel on each tree and variant.
   package var build = false
   package var threeWay = false
+  /// Skip a patch the tree already has (--skip-applied).
+  package var skipApplied = false
 
   package init(variants: [String], trees: [String]?, base: String?) {
     self.variants = variants
@@ -71,7 +73,11 @@ package struct BackportMatrix: Sendable {
         let outcome = try applier.apply(
           variant.series, base: base,
           branch: several ? nil : SeriesBranch.name(series: name, variant: variant.name, on: base, variantBase: variant.variant.base),
-          check: request.check || (several && !request.build), threeWay: request.threeWay)
+          check: request.check || (several && !request.build),
+          mode: ApplyMode(threeWay: request.threeWay, skipApplied: request.skipApplied))
+        // One tree whose every patch was skipped leaves nothing to check; among several, the
+        // table says so for that tree.
+        if !several, let error = outcome.nothingLeftError { throw error }
         var row = BackportRow(
           tree: base.used, variant: variant.name, outcome: outcome, edits: variant.edits, expectation: variant.variant.expect?.verdict,
           met: true)
@@ -102,11 +108,13 @@ package struct BackportMatrix: Sendable {
   }
 
   /// 7 when a row did not show what its variant expects, else 3 when one does not apply
-  /// (unexpectedly), else 4 when one does not build (unexpectedly), else 0.
+  /// (unexpectedly), else 4 when one does not build (unexpectedly), else 32 when a tree
+  /// already has every patch (--skip-applied skipped them all), else 0.
   package var exitCode: Int32 {
     if rows.contains(where: { !$0.met }) { return Verdict.expectationUnmet.exitCode }
     if rows.contains(where: { !$0.outcome.applied && $0.expectation != .applyFail }) { return Verdict.applyFail.exitCode }
     if rows.contains(where: { $0.build?.succeeded == false && $0.expectation != .buildFail }) { return Verdict.buildFail.exitCode }
+    if rows.contains(where: \.outcome.nothingApplied) { return PatchCheckError.Kind.seriesAlreadyApplied.exitCode }
     return 0
   }
 }

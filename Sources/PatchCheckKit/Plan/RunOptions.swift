@@ -25,6 +25,8 @@ package struct RunOptions: Sendable {
   package var bootTimeout: TimeInterval?
   package var json = false
   package var threeWay = false
+  /// Skip a patch the tree already has, and apply the rest (--skip-applied).
+  package var skipApplied = false
   /// Iterations of each race scenario.
   package var iterations = ScenarioLibrary.defaultIterations
   /// Guest knobs: VFs to enable, igb PFs, vCPUs, memory (MiB), hung-task timeout (s).

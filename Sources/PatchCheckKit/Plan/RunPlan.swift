@@ -51,6 +51,8 @@ package struct RunPlan: Sendable {
   /// Any kernel report FAILs; without it a report the base shows too is pre-existing.
   package var strict = false
   package var threeWay: Bool
+  /// Skip a patch the tree already has (--skip-applied).
+  package var skipApplied = false
   package var output: URL?
   package var json: Bool
   /// The build of patchcheck that plans and judges.
@@ -140,7 +142,8 @@ package struct RunPlan: Sendable {
         bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount), lockWitness: options.lockWitness,
         coverage: options.coverage),
       fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
-      compareBase: options.compareBase, strict: options.strict, threeWay: options.threeWay, output: options.output,
+      compareBase: options.compareBase, strict: options.strict, threeWay: options.threeWay,
+      skipApplied: options.skipApplied, output: options.output,
       json: options.json, tool: PatchCheckVersion.build)
   }
 

@@ -64,7 +64,8 @@ package enum JUnitWriter {
       .compactMap { $0 }
   }
 
-  /// A case per patch: failed with its failed hunks, skipped when not attempted.
+  /// A case per patch: failed with its failed hunks, skipped when not attempted or already
+  /// in the tree (--skip-applied).
   private static func applySuite(_ report: Report) -> JUnitSuite {
     JUnitSuite(
       name: "apply",
@@ -73,10 +74,10 @@ package enum JUnitWriter {
           .map { "\($0.file) hunk \($0.hunk) (line \($0.expectedLine))" }
         return JUnitCase(
           name: "\(patch.number): \(patch.subject)", className: "apply",
-          failure: patch.result == .applied
+          failure: patch.result == .applied || patch.result == .skippedAlreadyApplied
             ? nil
             : "\(patch.result.rawValue): \(patch.error ?? "") \(failedHunks.joined(separator: ", "))",
-          skipped: patch.result == .notAttempted)
+          skipped: patch.result == .notAttempted || patch.result == .skippedAlreadyApplied)
       })
   }
 

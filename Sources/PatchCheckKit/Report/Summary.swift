@@ -45,14 +45,20 @@ package enum SummaryWriter {
     var out = "\n## Patches\n\n| # | subject | result | hunks |\n|---|---|---|---|\n"
     for patch in report.patches {
       let hunks = patch.hunks.map { h in
-        h.result == .applied
-          ? "\(h.file)@\(h.line ?? h.expectedLine)\(h.offset.map { $0 == 0 ? "" : " (\($0 > 0 ? "+" : "")\($0))" } ?? "")"
-          : "\(h.file) #\(h.hunk) FAILED"
+        patch.result == .skippedAlreadyApplied
+          ? "\(h.file) #\(h.hunk) already in the tree"
+          : h.result == .applied
+            ? "\(h.file)@\(h.line ?? h.expectedLine)\(h.offset.map { $0 == 0 ? "" : " (\($0 > 0 ? "+" : "")\($0))" } ?? "")"
+            : "\(h.file) #\(h.hunk) FAILED"
       }.joined(separator: ", ")
       out += "| \(patch.number) | \(patch.subject) | \(patch.result.rawValue) | \(hunks) |\n"
     }
     for patch in report.patches {
-      for hunk in patch.hunks where hunk.result == .failed {
+      if let found = patch.alreadyInTree, found.inTree || found.history?.commit != nil || found.mostlyThere || found.hunksIn != nil {
+        let sentence = found.sentence(number: patch.number, total: report.patches.count, subject: patch.subject)
+        out += "\n\(patch.result == .skippedAlreadyApplied ? "Skipped (--skip-applied)" : "Not applied"): \(sentence).\n"
+      }
+      for hunk in patch.hunks where hunk.result == .failed && patch.result != .skippedAlreadyApplied {
         out += "\n### Patch \(patch.number), \(hunk.file) hunk \(hunk.hunk) (expected at line \(hunk.expectedLine))\n\n"
         out +=
           "Hunk needs:\n```\n\((hunk.expected ?? []).joined(separator: "\n"))\n```\nTree has:\n```\n\((hunk.actual ?? []).joined(separator: "\n"))\n```\n"

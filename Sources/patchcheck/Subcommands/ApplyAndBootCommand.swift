@@ -8,7 +8,8 @@ struct ApplyAndBootCommand: ParsableCommand {
     abstract: "Apply the series, build the kernel with lockdep, boot it in QEMU with igb SR-IOV NICs, run the scenarios, judge.",
     discussion: """
       Exit codes: 0 PASS, 1 FAIL, 3 APPLY-FAIL, 4 BUILD-FAIL, 5 INFRA-ERROR, 6 guest never reached \
-      the runner, 7 EXPECTATION-UNMET, 130 ABORTED; README.md lists the errors' codes.
+      the runner, 7 EXPECTATION-UNMET, 32 every patch already in the tree (--skip-applied), \
+      130 ABORTED; README.md lists the errors' codes.
       """
   )
 
@@ -46,8 +47,7 @@ struct ApplyAndBootCommand: ParsableCommand {
   @Flag(help: "Also run the same scenarios on the unpatched base; label each kernel report new, fixed or pre-existing.")
   var compareBase = false
 
-  @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
-  var threeWay = false
+  @OptionGroup var applyFlags: ApplyFlags
 
   @OptionGroup var global: GlobalOptions
 
@@ -85,7 +85,8 @@ struct ApplyAndBootCommand: ParsableCommand {
     options.accelerator = accel
     options.bootTimeout = bootTimeout
     options.json = global.json
-    options.threeWay = threeWay
+    options.threeWay = applyFlags.threeWay
+    options.skipApplied = applyFlags.skipApplied
     options.vfs = vfs
     options.repeatCount = repeatCount
     options.compareBase = compareBase

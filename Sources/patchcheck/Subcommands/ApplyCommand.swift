@@ -10,7 +10,8 @@ struct ApplyCommand: ParsableCommand {
       Your HEAD, index and working tree are never touched. With --trees, the series (and each
       variant) is tried on several tags and one table of per-hunk results is printed.
       Exit codes: 0 applied (or every variant met its expectation), 3 a patch does not apply,
-      7 a variant did not show what its manifest expects.
+      7 a variant did not show what its manifest expects, 32 with --skip-applied every patch
+      is already in the tree.
       """)
 
   @OptionGroup var seriesOptions: SeriesOptions
@@ -27,8 +28,7 @@ struct ApplyCommand: ParsableCommand {
   @Flag(help: "Also build the kernel with the series applied on each tree (and variant); report what breaks.")
   var build = false
 
-  @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
-  var threeWay = false
+  @OptionGroup var applyFlags: ApplyFlags
 
   @OptionGroup var global: GlobalOptions
 
@@ -41,7 +41,8 @@ struct ApplyCommand: ParsableCommand {
         trees: trees?.split(separator: ",").map(String.init), base: seriesOptions.tree.base)
       request.check = check
       request.build = build
-      request.threeWay = threeWay
+      request.threeWay = applyFlags.threeWay
+      request.skipApplied = applyFlags.skipApplied
       let matrix = try BackportMatrix.run(
         loaded, request, repository: try Applier.openRepository(seriesOptions.tree.repo, home: home), home: home, console: global.console)
       if global.json { try printJSON(matrix.rows) } else { matrix.text.forEach { print($0) } }
@@ -64,6 +65,18 @@ struct SeriesOptions: ParsableArguments {
 
   @Option(help: "Variant of the series from its manifest.")
   var variant: String = "as-posted"
+}
+
+/// What a patch that does not apply may turn to: `apply` and `apply-and-boot`.
+struct ApplyFlags: ParsableArguments {
+  @Flag(name: .customLong("3way"), help: "When a hunk fails, merge with the patch's preimage blob if the repository has it.")
+  var threeWay = false
+
+  @Flag(
+    help: ArgumentHelp(
+      "Skip a patch the tree already has (its reverse applies, or its added lines are there in another form) and apply the rest on top; a patch that fails otherwise still fails."
+    ))
+  var skipApplied = false
 }
 
 /// The repository and the base a series is applied on: `apply` and `apply-and-boot`.
