@@ -2,8 +2,8 @@
 # patchcheck-host VERB DEVICE [ARG]: a scenario step asks the host to act on the machine and
 # waits until it has (HostControl). The verbs: `unplug pfN` (the root port's attention button:
 # pciehp removes the PF, QEMU deletes it), `plug pfN` (the same igb back on its root port),
-# `aer pfN ERROR` (an AER error on the PF, by QEMU's name: DLP, SDN fatal; COMP_TIME, UNSUP
-# non-fatal; BAD_TLP, ADV_NONFATAL correctable). pfN is the igb on the Nth root port.
+# `aer pfN|rpN ERROR` (an AER error on the PF or its root port, by QEMU's name: DLP, SDN
+# fatal; COMP_TIME, UNSUP non-fatal). pfN is the igb on the Nth root port, rpN that port.
 # The request goes out on the control port (a virtio-serial port named
 # org.patchcheck.control), with a number of its own; the answer comes back on it: "N done", or
 # "N failed: why". Each request and answer is also on the console, for the record.

@@ -142,6 +142,51 @@ import Testing
     #expect(CoverageReading.read(Self.console.replacingOccurrences(of: "\n", with: "\r\n")) == seen)
   }
 
+  /// Chosen by reach, the races run last, and the reach boot runs each race once
+  /// (docs/scenarios.md, "Choosing scenarios by reach").
+  @Test func theReachBootRunsEachRaceOnceAndTheRacesLast() throws {
+    let dir = try TempDir()
+    var options = RunOptions()
+    options.series = Shared.v10.path
+    options.iterations = 7
+    let manifestPlan = try RunPlan.resolve(options, home: PatchCheckHome(root: dir.path("home")))
+    #expect(manifestPlan.reachProbes == nil, "a manifest names its scenarios: no reach boot")
+    let mbox = dir.path("one.mbox")
+    try patchMail(
+      subject: "PCI: a change",
+      diff:
+        "diff --git a/drivers/pci/iov.c b/drivers/pci/iov.c\n--- a/drivers/pci/iov.c\n+++ b/drivers/pci/iov.c\n@@ -1,1 +1,1 @@\n-a\n+b\n"
+    )
+    .write(to: mbox, atomically: true, encoding: .utf8)
+    options.series = mbox.path
+    let plan = try RunPlan.resolve(options, home: PatchCheckHome(root: dir.path("home")))
+    let probes = try #require(plan.reachProbes)
+    #expect(probes.map(\.name) == plan.scenarios.map(\.name))
+    for (probe, scenario) in zip(probes, plan.scenarios) where scenario.race {
+      #expect(probe.steps.filter { $0.name.hasPrefix("iteration ") }.count == 1, "\(probe.name)")
+      #expect(scenario.steps.filter { $0.name.hasPrefix("iteration ") }.count == 7, "\(scenario.name)")
+    }
+    let ordered = ScenarioLibrary.racesLast(plan.scenarios)
+    let firstRace = try #require(ordered.firstIndex { $0.race })
+    #expect(ordered[..<firstRace].allSatisfy { !$0.race } && ordered[firstRace...].allSatisfy(\.race))
+    #expect(Set(ordered.map(\.name)) == Set(plan.scenarios.map(\.name)))
+  }
+
+  /// The records come from the file beside the console (the guest's coverage port), the
+  /// console's own lines (a kernel without a virtio console) still count: the same reading.
+  @Test func theCoverageRecordsAreReadFromTheirOwnPort() throws {
+    let dir = try TempDir()
+    let console = dir.path("console.log")
+    let records = Self.console.split(separator: "\n").filter { $0.contains(CoverageProgram.prefix) }.joined(separator: "\n")
+    let rest = Self.console.split(separator: "\n").filter { !$0.contains(CoverageProgram.prefix) }.joined(separator: "\n")
+    #expect(RunPlan.coverageStream(beside: console).lastPathComponent == "coverage.txt")
+    #expect(RunPlan.coverageStream(beside: dir.path("reach-console.log")).lastPathComponent == "reach-coverage.txt")
+    #expect(CoverageReading.read(RunPlan.coverageText(console: rest, beside: console)) == nil)
+    try Data(records.utf8).write(to: RunPlan.coverageStream(beside: console))
+    let seen = try #require(CoverageReading.read(RunPlan.coverageText(console: rest, beside: console)))
+    #expect(seen == CoverageReading.read(Self.console))
+  }
+
   /// Nothing failed and the kernel said nothing, but no traceable changed function ran:
   /// NOT-EXERCISED (exit 28), never PASS. With nothing traceable the run cannot tell, and
   /// says so; a FAIL stays a FAIL.

@@ -604,3 +604,61 @@ func objectFiles(in builds: URL) throws -> Int {
     return count
   }.max() ?? 0
 }
+
+/// Host-driven races on 7.3.4 (issue 32), ten iterations each, one boot each of v10's build
+/// (the EndToEnd suite builds it): the host injects a fatal AER error on the PF's root port
+/// while the guest writes the PF's remove; the host hot-removes the PF through pciehp while the
+/// guest writes its sriov_numvfs. Each request goes over the control port and is answered
+/// through QMP, and the boot ends with a verdict whatever the kernel does: PASS with every
+/// iteration run and answered, or FAIL on the kernel's own report of the hang. Measured on
+/// 2026-12-06: 7.3.4 (with v10) deadlocks in the first iteration of each, AER recovery
+/// (pci_walk_bus, then the PF's device lock in report_error_detected) against the PF's
+/// removal (the PF's device lock, then pci_bus_sem to remove its VFs), and pciehp's removal
+/// (pci_rescan_remove_lock, then the PF's device lock) against sriov_numvfs_store (the other
+/// way round).
+@Suite(.serialized, .enabled(if: EndToEndGate.enabled))
+struct HostDrivenRaces {
+  static func run(_ scenario: String) throws -> Report {
+    let dir = try TempDir()
+    var options = RunOptions()
+    options.series = Shared.v10.path
+    options.scenarios = [scenario]
+    options.iterations = 10
+    options.lockWitness = false
+    // The verdict is what this boot shows; no base boot.
+    options.strict = true
+    options.output = dir.path("run")
+    options.accelerator = .tcg
+    options.json = true
+    return try ApplyAndBoot(home: EndToEnd.home, options: options).run()
+  }
+
+  static func check(_ report: Report, request: String) throws {
+    #expect(report.verdict == .pass || report.verdict == .fail, "\(report.verdict): \(report.reason)")
+    let scenario = try #require(report.scenarios.first)
+    let iterations = scenario.steps.filter { $0.name.hasPrefix("iteration ") }
+    #expect(iterations.count == 10, "\(scenario.steps.map(\.name))")
+    let actions = try #require(report.boot?.hostActions, "no host actions in the report")
+    let asked = actions.filter { $0.request == request }
+    #expect(!asked.isEmpty, "\(actions)")
+    if report.verdict == .pass {
+      #expect(iterations.allSatisfy { $0.result == .pass })
+      #expect(asked.count == 10 && asked.allSatisfy { $0.answer == "done" }, "\(asked)")
+    } else {
+      // The hang is the kernel's own report, the blocked iteration the first that failed.
+      #expect(report.splats.contains { $0.kind == .hungTask }, "\(report.splats.map(\.title))")
+      #expect(iterations.first { $0.result != .pass }?.result == .fail)
+      // Every request was answered: done, or cut short when QEMU stopped at the end.
+      #expect(
+        asked.allSatisfy { $0.answer == "done" || $0.answer.hasPrefix("failed: QEMU stopped before") }, "\(asked)")
+    }
+  }
+
+  @Test func aFatalAERErrorDuringRemoveTenTimes() throws {
+    try Self.check(try Self.run("aer-race"), request: "aer rp1 DLP")
+  }
+
+  @Test func aHotRemovalDuringSriovNumvfsWritesTenTimes() throws {
+    try Self.check(try Self.run("hotplug-race"), request: "unplug pf1")
+  }
+}

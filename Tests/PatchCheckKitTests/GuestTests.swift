@@ -241,7 +241,7 @@ import Testing
   @Test(.needs("shellcheck")) func theGuestProgramsPassShellcheck() throws {
     let shellcheck = try Peer.require("shellcheck")
     let names = try FileManager.default.contentsOfDirectory(atPath: ProjectData.programs.path).filter { $0.hasSuffix(".sh") }.sorted()
-    #expect(names == ["compiler-wrapper.sh", "coverage.sh", "runner.sh", "witness.sh"])
+    #expect(names == ["compiler-wrapper.sh", "coverage.sh", "host.sh", "runner.sh", "witness.sh"])
     let result = try ProcessRunner.run(
       [shellcheck, "-S", "warning", "-s", "sh"] + names.map { ProjectData.programs.appendingPathComponent($0).path })
     #expect(result.succeeded, "\(result.output)")
@@ -327,6 +327,10 @@ import Testing
     let witnessed = QemuBooter(qemu: qemu, home: PatchCheckHome(root: URL(fileURLWithPath: "/k"))).arguments(options, accelerator: .tcg)
     let serials = zip(witnessed, witnessed.dropFirst()).filter { $0.0 == "-serial" }.map(\.1)
     #expect(serials == ["stdio", "file:/k/witness.trace"], "\(witnessed)")
+    // And a virtio-serial port to the same file (a kernel with a virtio console streams there).
+    #expect(witnessed.contains("file,id=pcwitness,path=/k/witness.trace"), "\(witnessed)")
+    #expect(witnessed.contains("virtserialport,bus=pcvs.0,chardev=pcwitness,name=\(QemuBooter.witnessPortName)"))
+    #expect(!witnessed.contains("-qmp"))
     #expect(RunPlan.witnessStream(beside: URL(fileURLWithPath: "/r/console-2.log")).path == "/r/witness-2.trace")
     #expect(RunPlan.witnessStream(beside: URL(fileURLWithPath: "/r/base-console.log")).path == "/r/base-witness.trace")
   }

@@ -327,7 +327,7 @@ import Testing
     #expect(probes == ["# traced 11", "# traced 00", "# traced 11"], "\(result.output)")
     #expect(result.output.contains("# the lock-order witness does not trace race scenario racing"))
     let builtIn = try ScenarioLibrary.all()
-    #expect(builtIn.filter(\.race).map(\.name).sorted() == ["race-numvfs-remove", "race-unbind-remove"])
+    #expect(builtIn.filter(\.race).map(\.name).sorted() == ["aer-race", "hotplug-race", "race-numvfs-remove", "race-unbind-remove"])
   }
 
   /// On by default (the plan's guest program carries it); --no-lock-witness leaves it out;

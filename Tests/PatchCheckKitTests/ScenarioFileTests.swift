@@ -9,16 +9,20 @@ import Testing
 @testable import PatchCheckVerdict
 @testable import PatchCheckWorkflows
 
-/// Scenarios are data: the six built-in ones are read from `scenarios/*.yaml`, a user adds
+/// Scenarios are data: the built-in ones are read from `scenarios/*.yaml`, a user adds
 /// more from a folder or a manifest, and a malformed file is one error with its file:line.
 @Suite struct ScenarioFileTests {
-  /// Today's order of the six.
-  static let builtInNames = ["numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove"]
+  /// The fourteen: the six of the first series, the host-driven ones (issue 32) and those that
+  /// reach the driver and the core.
+  static let builtInNames = [
+    "numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove", "hotplug", "hotplug-race", "aer",
+    "aer-race", "reset", "link", "resources", "port-rescan",
+  ]
 
-  @Test func theSixBuiltInScenariosLoad() throws {
+  @Test func theBuiltInScenariosLoad() throws {
     let catalog = try ScenarioCatalog.load()
     #expect(Set(catalog.names) == Set(Self.builtInNames), "\(catalog.names)")
-    #expect(catalog.names.count == 6)
+    #expect(catalog.names.count == Self.builtInNames.count)
     for definition in catalog.definitions {
       #expect(definition.origin.kind == .builtIn)
       #expect(definition.origin.file.hasPrefix(ProjectData.scenarios.path))
@@ -113,7 +117,7 @@ import Testing
     try Self.userScenario().write(to: folder.appendingPathComponent("vf-config-read.yaml"), atomically: true, encoding: .utf8)
 
     let catalog = try ScenarioCatalog.load(sources: [.folder(folder)])
-    #expect(catalog.names.count == 7)
+    #expect(catalog.names.count == Self.builtInNames.count + 1)
     let mine = try #require(catalog.definition("vf-config-read"))
     #expect(mine.origin == ScenarioOrigin(kind: .folder, file: folder.appendingPathComponent("vf-config-read.yaml").path, via: folder.path))
 
@@ -140,12 +144,12 @@ import Testing
     let listed = try CLITests().run(["scenarios", "--scenario-dir", folder.path, "--json"], home: dir.path("home"))
     #expect(listed.status == 0, "\(listed.stderr)")
     let entries = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
-    #expect(entries.count == 7)
+    #expect(entries.count == Self.builtInNames.count + 1)
     let entry = try #require(entries.first { $0["name"] as? String == "vf-config-read" })
     let origin = entry["origin"] as? [String: Any]
     #expect(origin?["kind"] as? String == "folder")
     #expect(origin?["via"] as? String == folder.path)
-    #expect(entries.filter { ($0["origin"] as? [String: Any])?["kind"] as? String == "built-in" }.count == 6)
+    #expect(entries.filter { ($0["origin"] as? [String: Any])?["kind"] as? String == "built-in" }.count == Self.builtInNames.count)
     let text = try CLITests().run(["scenarios", "--scenario-dir", folder.path], home: dir.path("home"))
     #expect(text.stdout.contains("vf-config-read: enable 4 VFs"), "\(text.stdout)")
     // A broken file in the folder: exit 19, one line naming file:line.

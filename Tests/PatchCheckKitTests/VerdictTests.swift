@@ -92,7 +92,9 @@ import Testing
     #expect(release.hasPrefix("7.3.4-pc"), "\(release)")
     var boot = Self.finished
     boot.kernelRelease = release
-    let scenarios = KTAPParser.parse(log, expected: try ScenarioLibrary.all().map(\.name))
+    // The six the boot ran (v10's manifest), not every built-in scenario of today.
+    let six = ["numvfs", "pf-remove", "unbind", "vf-remove", "race-numvfs-remove", "race-unbind-remove"]
+    let scenarios = KTAPParser.parse(log, expected: six)
     let splats = ConsoleAnalyzer.reports(in: log)
     let (same, _, _) = Judge.verdict(boot: boot, scenarios: scenarios, splats: splats, expectedRelease: release)
     #expect(same == .skip, "vf-remove cannot run on 7.3.4: the run is not a PASS")

@@ -32,9 +32,14 @@ package enum HostRequest: Equatable, Sendable {
   ]
 
   /// Reads `VERB ARGS` for a guest with `pfs` PFs; nil with the reason when it is not one.
+  /// An AER error can also be injected on a PF's root port (`rpN`): QEMU passes an error up
+  /// only from functions whose Command register has SERR# enabled, and an endpoint's (the
+  /// igb's) SERR# cannot be set; the root port's can, and its error is reported for the
+  /// devices below it.
   package static func parse(_ words: [String], pfs: Int) -> Result<HostRequest, HostControl.Refusal> {
-    let devices = (1...max(1, pfs)).map { "pf\($0)" }
+    let pf = (1...max(1, pfs)).map { "pf\($0)" }
     guard let verb = words.first else { return .failure(.init("an empty request")) }
+    let devices = verb == "aer" ? pf + (1...max(1, pfs)).map { "rp\($0)" } : pf
     guard words.count >= 2, devices.contains(words[1]) else {
       return .failure(.init("'\(verb)' needs a device, one of \(devices.joined(separator: ", "))"))
     }
@@ -90,6 +95,7 @@ package final class HostControl: @unchecked Sendable {
   private var qmp: QMPClient?
   private var control: LineSocket?
   private let done = DispatchSemaphore(value: 0)
+  private var serving = false
 
   package init(pfs: Int, log: URL, start: Date = Date()) throws {
     self.pfs = pfs
@@ -102,6 +108,7 @@ package final class HostControl: @unchecked Sendable {
 
   /// Connects to QEMU's two sockets and answers requests until `stop`.
   package func serve() {
+    lock.withLock { serving = true }
     DispatchQueue.global().async {
       defer { self.done.signal() }
       do {
@@ -121,14 +128,13 @@ package final class HostControl: @unchecked Sendable {
 
   /// Stops serving; the requests made and their answers.
   package func stop() -> [HostAction] {
-    let first = lock.withLock {
+    let wait = lock.withLock {
       defer { stopped = true }
       control?.close()
       qmp?.close()
-      return !stopped
+      return !stopped && serving
     }
-    guard first else { return lock.withLock { actions } }
-    _ = done.wait(timeout: .now() + 5)
+    if wait { _ = done.wait(timeout: .now() + 5) }
     try? FileManager.default.removeItem(at: folder)
     return lock.withLock { actions }
   }
@@ -148,7 +154,7 @@ package final class HostControl: @unchecked Sendable {
     let outcome: String
     switch HostRequest.parse(Array(words.dropFirst()), pfs: pfs) {
     case .failure(let refusal): outcome = "failed: \(refusal)"
-    case .success(let request): outcome = perform(request, qmp: qmp)
+    case .success(let request): outcome = Self.perform(request, qmp: qmp)
     }
     let seconds = Date().timeIntervalSince(requested)
     note(String(format: "%.1f s: %@ %@ (%.1f s)", Date().timeIntervalSince(start), words[0], outcome, seconds))
@@ -158,13 +164,19 @@ package final class HostControl: @unchecked Sendable {
     try? control.write(line: "\(words[0]) \(outcome)")
   }
 
-  private func perform(_ request: HostRequest, qmp: QMPClient) -> String {
+  /// Does what `request` asks through `qmp`: "done", or "failed: why".
+  package static func perform(_ request: HostRequest, qmp: QMPClient, unplugLimit: TimeInterval = unplugLimit) -> String {
     do {
       switch request {
       case .unplug(let device):
         try qmp.execute("device_del", arguments: ["id": device])
-        let deleted = qmp.waitForEvent("DEVICE_DELETED", timeout: Self.unplugLimit) { ($0["device"] as? String) == device }
-        return deleted == nil ? "failed: \(device) was not removed within \(Int(Self.unplugLimit)) s" : "done"
+        let asked = Date()
+        let deleted = qmp.waitForEvent("DEVICE_DELETED", timeout: unplugLimit) { ($0["device"] as? String) == device }
+        if deleted != nil { return "done" }
+        // Cut short: QEMU went away (the boot ended) before the limit.
+        return Date().timeIntervalSince(asked) < unplugLimit - 1
+          ? "failed: QEMU stopped before \(device) was removed"
+          : "failed: \(device) was not removed within \(Int(unplugLimit)) s"
       case .plug(let device):
         try qmp.execute("device_add", arguments: ["driver": "igb", "bus": HostRequest.port(of: device), "id": device])
         return "done"

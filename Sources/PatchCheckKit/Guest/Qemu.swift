@@ -64,6 +64,9 @@ package struct BootOptions: Sendable {
   /// events (guest/witness.sh streams them there), read by the host after the boot
   /// (`LockTrace`). Nil: the guest has one serial port.
   package var witnessStream: URL?
+  /// Where the coverage records go (guest/coverage.sh writes them to a virtio-serial port of
+  /// their own when the kernel has one), read with the console (`CoverageReading`).
+  package var coverageStream: URL?
   /// Where the host logs the requests host-driven steps make (`HostControl`) and its
   /// answers. Nil: the guest has no control port and no QMP socket is opened.
   package var hostLog: URL?
@@ -139,18 +142,18 @@ package struct QemuBooter: Sendable {
     for n in 1...max(1, options.pfs) {
       argv += ["-device", "pcie-root-port,id=rp\(n),chassis=\(n),slot=\(n)", "-device", "igb,bus=rp\(n),id=pf\(n)"]
     }
-    argv += Self.ports(witness: options.witnessStream, control: control)
+    argv += Self.ports(witness: options.witnessStream, coverage: options.coverageStream, control: control)
     return argv + ["-nic", "none"]
   }
 
   /// The virtio-serial ports, named as guest/witness.sh and guest/host.sh look for them.
-  static func ports(witness: URL?, control: HostControl?) -> [String] {
-    guard witness != nil || control != nil else { return [] }
+  static func ports(witness: URL?, coverage: URL?, control: HostControl?) -> [String] {
+    guard witness != nil || coverage != nil || control != nil else { return [] }
     var argv = ["-device", "virtio-serial-pci,id=pcvs"]
-    if let witness {
+    for (id, file, name) in [("pcwitness", witness, witnessPortName), ("pccoverage", coverage, coveragePortName)] {
+      guard let file else { continue }
       argv += [
-        "-chardev", "file,id=pcwitness,path=\(witness.path)",
-        "-device", "virtserialport,bus=pcvs.0,chardev=pcwitness,name=\(witnessPortName)",
+        "-chardev", "file,id=\(id),path=\(file.path)", "-device", "virtserialport,bus=pcvs.0,chardev=\(id),name=\(name)",
       ]
     }
     if let control {
@@ -166,6 +169,7 @@ package struct QemuBooter: Sendable {
   /// The virtio-serial ports' names (the guest finds them in /sys/class/virtio-ports).
   package static let witnessPortName = "org.patchcheck.witness"
   package static let controlPortName = "org.patchcheck.control"
+  package static let coveragePortName = "org.patchcheck.coverage"
 
   /// Boots and runs the guest; returns when the runner is done (QEMU is stopped a few
   /// seconds later if it does not power off), when QEMU exits, or at the time limit.
@@ -174,7 +178,9 @@ package struct QemuBooter: Sendable {
     let host = try options.hostLog.map { try HostControl(pfs: options.pfs, log: $0) }
     let command = arguments(options, accelerator: accelerator, control: host)
     try? FileManager.default.removeItem(at: options.consoleLog)
-    if let stream = options.witnessStream { try? FileManager.default.removeItem(at: stream) }
+    for stream in [options.witnessStream, options.coverageStream].compactMap({ $0 }) {
+      try? FileManager.default.removeItem(at: stream)
+    }
     let start = Date()
     let control = ProcessControl()
     final class Watch: @unchecked Sendable {

@@ -61,6 +61,12 @@ package struct ScenarioSettings: Sendable {
 }
 
 package enum ScenarioLibrary {
+  /// The same scenarios with the races after every other one, each group in its order: a race
+  /// that hangs wedges the device, and whatever comes after it does not run.
+  package static func racesLast(_ scenarios: [Scenario]) -> [Scenario] {
+    scenarios.filter { !$0.race } + scenarios.filter(\.race)
+  }
+
   package static let defaultIterations = 5
   /// Scenarios run when neither the user nor the series' manifest names any.
   package static let defaultNames = ["numvfs", "pf-remove"]

@@ -23,6 +23,9 @@ package struct ScenarioReach: Sendable, Codable, Equatable {
   /// Scenarios that did not run whole on the base (a step the kernel does not support):
   /// never chosen, since they would not run whole on the series either.
   package var skipped: [String] = []
+  /// The reach boot's runner got to its end (not stopped by the host's limits): the map is
+  /// what this base gives, scenarios a hang left unmeasured included, and is kept.
+  package var finished = true
 
   package init(
     base: String, folders: [String], config: String, watched: Int, traceable: Int, scenarios: [String: [String: Int]],

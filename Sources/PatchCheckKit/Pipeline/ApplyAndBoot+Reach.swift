@@ -35,8 +35,12 @@ extension ApplyAndBoot {
     probe.guest.coverage = true
     probe.guest.boots = 1
     probe.noSeries = false
+    // Each race once, and the races after every other scenario: a race that deadlocks the
+    // base (the hang it exists to find) wedges the device for the rest of the boot, and the
+    // scenarios after it would go unmeasured.
+    probe.scenarios = ScenarioLibrary.racesLast(plan.reachProbes ?? plan.scenarios)
     let key = SHA256Hex.of(
-      Data((["patchcheck-reach/2", base.description, plan.configHash, probe.guestProgramDigest] + folders).joined(separator: "\n").utf8))
+      Data((["patchcheck-reach/3", base.description, plan.configHash, probe.guestProgramDigest] + folders).joined(separator: "\n").utf8))
     let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
     let reach: ScenarioReach
     if let data = FileManager.default.contents(atPath: cacheFile.path),
@@ -47,8 +51,9 @@ extension ApplyAndBoot {
     } else {
       reach = try measureReach(
         probe, folders: folders, base: base, slot: slot, worktree: worktree, builder: builder, tools: tools, out: out)
-      // Kept only when every candidate was read: a boot that stopped early is no map.
-      if Set(reach.measured) == Set(candidates.map(\.name)) {
+      // Kept when the runner got to its end, every candidate read or known to be wedged by an
+      // earlier one's hang (which the same base does again): a boot cut short is no map.
+      if reach.finished {
         try FileManager.default.ensureDirectory(cacheFile.deletingLastPathComponent())
         try JSON.encode(reach).write(to: cacheFile, options: .atomic)
       }
@@ -57,11 +62,13 @@ extension ApplyAndBoot {
       reach, changes: changes, candidates: candidates.map(\.name), fallback: ScenarioLibrary.defaultNames)
     let chosen = Set(choice.scenarios)
     let kept = candidates.filter { chosen.contains($0.name) }
-    // The defaults are built-in scenarios, so among the candidates.
-    plan.scenarios = kept.isEmpty ? candidates : kept
+    // The defaults are built-in scenarios, so among the candidates. The races run last: one
+    // that hangs wedges the device, and the scenarios after it would not run.
+    plan.scenarios = kept.isEmpty ? candidates : ScenarioLibrary.racesLast(kept)
     plan.choice = choice
+    plan.choice.scenarios = plan.scenarios.map(\.name)
     console.say(choice.note)
-    return choice
+    return plan.choice
   }
 
   /// Builds the base and boots it once with every candidate, profiling every function the
@@ -96,9 +103,9 @@ extension ApplyAndBoot {
       to: initramfs)
     let options = probe.bootOptions(
       kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"))
-    _ = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
+    let booted = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
     let text = String(decoding: FileManager.default.contents(atPath: options.consoleLog.path) ?? Data(), as: UTF8.self)
-    let read = CoverageReading.read(text)
+    let read = CoverageReading.read(RunPlan.coverageText(console: text, beside: options.consoleLog))
     guard let observation = read, observation.unavailable == nil else {
       throw PatchCheckError(
         .infra, "the reach boot printed no coverage (\(read?.unavailable ?? "no profiler lines"))",
@@ -107,7 +114,13 @@ extension ApplyAndBoot {
     var reach = ScenarioReach(
       observation: observation, names: probe.scenarios.map(\.name), base: base.description, folders: folders,
       config: probe.configHash, watched: watched.count)
-    reach.skipped = KTAPParser.parse(text, expected: probe.scenarios.map(\.name)).filter { $0.result == .skip }.map(\.name)
+    // Does not run whole on the base: a step the kernel does not support (a KTAP SKIP with its
+    // steps). One skipped whole because an earlier scenario's blocked step wedged the device
+    // ran nothing: its reach is not known, never a reason to leave it out.
+    reach.skipped = KTAPParser.parse(text, expected: probe.scenarios.map(\.name)).filter {
+      $0.result == .skip && !$0.steps.isEmpty
+    }.map(\.name)
+    reach.finished = booted.runnerFinished && !booted.timedOut && !booted.wentSilent
     return reach
   }
 }

@@ -398,7 +398,7 @@ package struct ApplyAndBoot {
         !plan.guest.lockWitness || !booted.runnerFinished || witness?.complete == true
         || text.contains(LockWitnessProgram.unavailableMarker)
       let witnessLost = witness?.lost ?? 0
-      let coverage = CoverageReading.read(text)
+      let coverage = CoverageReading.read(RunPlan.coverageText(console: text, beside: log))
       let covered = changes.map { SeriesCoverage.combine($0, observations: [coverage], scenarios: plan.scenarios.map(\.name)) }
       let (verdict, reason, code) = Judge.verdict(
         boot: booted, scenarios: results, splats: splats, expectedRelease: release, witnessComplete: witnessComplete,

@@ -38,6 +38,9 @@ package struct RunPlan: Sendable {
   /// Build and boot the base alone (bisecting the tree itself).
   package var noSeries: Bool
   package var scenarios: [Scenario]
+  /// For a choice by reach: the candidates as the reach boot runs them, each race once (what
+  /// a scenario reaches does not grow with its iterations; the boot's time does).
+  package var reachProbes: [Scenario]? = nil
   /// How the scenarios were chosen. With `.reach`, `scenarios` are the candidates until the
   /// pipeline has measured what each reaches and kept those that reach the changed code.
   package var choice: ScenarioChoice
@@ -107,6 +110,7 @@ package struct RunPlan: Sendable {
     let selected = try SelectedVariant.select(options.variant, from: loaded)
     let settings = ScenarioSettings(iterations: options.iterations, vfs: options.vfs)
     let scenarios: [Scenario]
+    var probes: [Scenario]?
     let choice: ScenarioChoice
     if let given = options.scenarioDefinitions {
       scenarios = try ScenarioLibrary.checked(given)
@@ -122,6 +126,7 @@ package struct RunPlan: Sendable {
       } else if options.coverage, !options.noSeries {
         // Every scenario is a candidate; the pipeline keeps those that reach the changes.
         scenarios = try catalog.all(settings)
+        probes = try catalog.all(ScenarioSettings(iterations: 1, vfs: options.vfs))
         choice = ScenarioChoice(
           how: .reach, scenarios: scenarios.map(\.name), note: "to be chosen by what each scenario reaches")
       } else {
@@ -134,7 +139,7 @@ package struct RunPlan: Sendable {
         .usage, "scenario '\(short.name)' needs \(short.igbPFs) igb PFs in the guest, and the run has \(options.pfs)",
         hint: "run with --pfs \(short.igbPFs)")
     }
-    return RunPlan(
+    var plan = RunPlan(
       loaded: loaded, selected: selected, noSeries: options.noSeries, scenarios: scenarios, choice: choice,
       guest: GuestPlan(
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
@@ -145,6 +150,8 @@ package struct RunPlan: Sendable {
       compareBase: options.compareBase, strict: options.strict, threeWay: options.threeWay,
       skipApplied: options.skipApplied, output: options.output,
       json: options.json, tool: PatchCheckVersion.build)
+    plan.reachProbes = probes
+    return plan
   }
 
   /// The scenarios a run may choose from: the built-in folder, the user's folders, then the
@@ -205,8 +212,22 @@ package struct RunPlan: Sendable {
     boot.memoryMB = guest.memoryMB
     boot.pfs = guest.pfs
     if guest.lockWitness { boot.witnessStream = Self.witnessStream(beside: consoleLog) }
+    if guest.coverage { boot.coverageStream = Self.coverageStream(beside: consoleLog) }
     boot.hostLog = Self.hostLog(beside: consoleLog)
     return boot
+  }
+
+  /// The coverage records of the boot whose console is `consoleLog`, beside it: console.log's
+  /// are in coverage.txt, reach-console.log's in reach-coverage.txt.
+  package static func coverageStream(beside consoleLog: URL) -> URL {
+    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "coverage")
+    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".txt")
+  }
+
+  /// The console and the coverage records beside it, as one text for `CoverageReading`.
+  package static func coverageText(console: String, beside consoleLog: URL) -> String {
+    let stream = FileManager.default.contents(atPath: coverageStream(beside: consoleLog).path) ?? Data()
+    return console + "\n" + String(decoding: stream, as: UTF8.self)
   }
 
   /// What host-driven steps asked and the host answered (`HostControl`), beside the console:
