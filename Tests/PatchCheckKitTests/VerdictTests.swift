@@ -83,6 +83,23 @@ import Testing
     }
   }
 
+  /// A scenario that fails on the base too (a race the base itself deadlocks in) is not the
+  /// series' failure: it did not run whole, so the verdict is SKIP, naming it; a scenario the
+  /// base passes still FAILs the series.
+  @Test func aScenarioThatFailsOnTheBaseTooIsNotTheSeriesFailure() {
+    let pass = ScenarioResult(name: "numvfs", result: .pass, steps: [])
+    let blocked = StepResult(number: 3, name: "iteration 1 (delay 0 s)", result: .timeout, directive: "TIMEOUT", diagnostics: [])
+    let hung = ScenarioResult(name: "aer-race", result: .fail, steps: [blocked])
+    let wedged = ScenarioResult(name: "hotplug-race", result: .skip, steps: [])
+    let (own, reason, _) = Judge.verdict(boot: Self.finished, scenarios: [pass, hung, wedged], splats: [])
+    #expect(own == .fail && reason.hasPrefix("scenario failed: aer-race"), "\(reason)")
+    let (judged, why, code) = Judge.verdict(boot: Self.finished, scenarios: [pass, hung, wedged], splats: [], failing: ["aer-race"])
+    #expect(judged == .skip && code == nil, "\(why)")
+    #expect(why.contains("aer-race (fails on the base too)") && why.contains("failing on the base too: aer-race"), "\(why)")
+    let (other, _, _) = Judge.verdict(boot: Self.finished, scenarios: [pass, hung], splats: [], failing: ["hotplug-race"])
+    #expect(other == .fail)
+  }
+
   /// The guest says which kernel it runs (`uname -r`, which carries the built commit's id);
   /// a boot of any other kernel, or one that does not say, is never judged.
   @Test func aBootOfAnotherKernelIsNeverJudged() throws {

@@ -43,7 +43,7 @@ extension ApplyAndBoot {
     report.phases[.baseFindings] = Date().timeIntervalSince(started)
     switch asked {
     case .found(let findings, let measured):
-      return (boots.map { $0.judged(known: findings.titles) }, findings, measured)
+      return (boots.map { $0.judged(known: findings.titles, failing: findings.failures) }, findings, measured)
     case .unknown(let why):
       report.baselineNote = "the base's findings are unknown (\(why)): judged as with --strict, any kernel report fails"
       console.warn(report.baselineNote ?? "")
@@ -83,6 +83,8 @@ extension ApplyAndBoot {
     }
     var findings = BaseFindings(
       boots: boots.map(\.splats), key: key, base: base.used, commit: base.commit, scenarios: plan.scenarios.map(\.name))
+    let failed = Set(boots.flatMap(\.scenarios).filter { $0.result == .fail || $0.result == .timeout }.map(\.name))
+    findings.failedScenarios = plan.scenarios.map(\.name).filter { failed.contains($0) }
     do {
       try cache.put(findings)
     } catch {

@@ -192,7 +192,7 @@ package struct RunPlan: Sendable {
     var base = self
     base.noSeries = true
     let parts = [
-      "patchcheck-base-findings/1", tool, commit, configHash, base.guestProgramDigest,
+      "patchcheck-base-findings/2", tool, commit, configHash, base.guestProgramDigest,
       "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator.rawValue)",
       "qemu \(qemu ?? "?") compiler \(compiler ?? "?")",
     ]

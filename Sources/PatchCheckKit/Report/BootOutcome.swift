@@ -29,12 +29,13 @@ package struct BootOutcome: Sendable {
   package var witnessLost = 0
   package var covered: SeriesCoverage?
 
-  /// The boot judged again with `known` (the base's titles) pre-existing.
-  package func judged(known: Set<String>) -> BootOutcome {
+  /// The boot judged again with `known` (the base's titles) pre-existing, and the scenarios
+  /// in `failing` (those that fail on the base too) no failure of the series'.
+  package func judged(known: Set<String>, failing: Set<String> = []) -> BootOutcome {
     var outcome = self
     (outcome.verdict, outcome.reason, outcome.exitCode) = Judge.verdict(
       boot: boot, scenarios: scenarios, splats: splats, expectedRelease: expectedRelease, witnessComplete: witnessComplete,
-      witnessLost: witnessLost, coverage: covered, known: known)
+      witnessLost: witnessLost, coverage: covered, known: known, failing: failing)
     for index in outcome.splats.indices where known.contains(outcome.splats[index].title) {
       outcome.splats[index].preExisting = true
     }

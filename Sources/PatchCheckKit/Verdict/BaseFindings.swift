@@ -25,6 +25,10 @@ package struct BaseFindings: Sendable, Codable, Equatable {
   /// Boots of the base the findings come from.
   package var runs: Int
   package var findings: [Finding]
+  /// Scenarios that failed or timed out on the base (any of its boots): a race the base
+  /// itself deadlocks in fails there with or without the series (nil in findings kept before
+  /// they were recorded).
+  package var failedScenarios: [String]? = nil
   package var measuredAt: Date
   /// Where this run got them: "measured in this run" or "from the cache (FILE)"; not kept.
   package var source: String?
@@ -51,6 +55,7 @@ package struct BaseFindings: Sendable, Codable, Equatable {
   }
 
   package var titles: Set<String> { Set(findings.map(\.title)) }
+  package var failures: Set<String> { Set(failedScenarios ?? []) }
 
   /// Boots of the base that showed `title`, of all its boots.
   package func tally(_ title: String) -> Tally? {

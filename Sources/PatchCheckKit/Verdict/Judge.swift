@@ -18,11 +18,24 @@ package enum Judge {
   ///   ring buffer's overruns and drops): named in the reason of an incomplete witness.
   package static func verdict(
     boot: BootResult, scenarios: [ScenarioResult], splats allSplats: [Splat], expectedRelease: String? = nil,
-    witnessComplete: Bool = true, witnessLost: Int = 0, coverage: SeriesCoverage? = nil, known: Set<String> = []
+    witnessComplete: Bool = true, witnessLost: Int = 0, coverage: SeriesCoverage? = nil, known: Set<String> = [],
+    failing: Set<String> = []
   ) -> (Verdict, String, Int32?) {
     let splats = allSplats.filter { !known.contains($0.title) }
     let preExisting = allSplats.filter { known.contains($0.title) }.map(\.title)
-    let quiet = quietReason(preExisting: preExisting)
+    // A scenario that fails on the base too (a race the base deadlocks in) says nothing of
+    // the series: it counts as not run whole (SKIP), named, never as the series' failure.
+    let failedAsOnBase = scenarios.filter { ($0.result == .fail || $0.result == .timeout) && failing.contains($0.name) }
+    let scenarios = scenarios.map { s -> ScenarioResult in
+      guard failedAsOnBase.contains(where: { $0.name == s.name }) else { return s }
+      var skipped = s
+      skipped.result = .skip
+      return skipped
+    }
+    let quiet =
+      quietReason(preExisting: preExisting)
+      + (failedAsOnBase.isEmpty
+        ? "" : "; failing on the base too: " + failedAsOnBase.map(\.name).joined(separator: ", "))
     // Fail closed: each check in turn, the first that finds something decides.
     if let judged = wrongKernel(boot, expectedRelease: expectedRelease) { return judged }
     if let judged = newReport(splats, preExisting: preExisting) { return judged }
@@ -35,7 +48,7 @@ package enum Judge {
     if let coverage, coverage.exercised == false {
       return (.notExercised, coverage.note + "; \(scenarios.count) scenarios ran, \(quiet)", nil)
     }
-    if let judged = skipped(scenarios, quiet: quiet) { return judged }
+    if let judged = skipped(scenarios, quiet: quiet, failingOnBase: Set(failedAsOnBase.map(\.name))) { return judged }
     return (.pass, "\(scenarios.count) scenarios passed, \(quiet)", nil)
   }
 
@@ -125,10 +138,11 @@ package enum Judge {
   }
 
   /// SKIP when some scenarios skipped (the rest passed), with why each skipped.
-  private static func skipped(_ scenarios: [ScenarioResult], quiet: String) -> Judgement? {
+  private static func skipped(_ scenarios: [ScenarioResult], quiet: String, failingOnBase: Set<String> = []) -> Judgement? {
     let skipped = scenarios.filter { $0.result == .skip }
     guard !skipped.isEmpty else { return nil }
     let names = skipped.map { s -> String in
+      if failingOnBase.contains(s.name) { return s.name + " (fails on the base too)" }
       let step = s.steps.first { $0.result == .skip }
       let why = step.map { " ('\($0.name)': \($0.directive.map(Self.reason(ofSkip:)) ?? "skipped"))" } ?? ""
       return s.name + why
