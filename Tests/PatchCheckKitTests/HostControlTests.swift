@@ -5,6 +5,10 @@ import Testing
 @testable import PatchCheckKernel
 @testable import PatchCheckRun
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Host-driven steps (issue 32): what a step may ask, the QEMU line that gives the guest its
 /// control port and the host its QMP socket, and QMP itself against a real QEMU (a paused
 /// machine with no kernel: QEMU answers for its devices without a guest).
@@ -96,5 +100,33 @@ struct HostControlTests {
     #expect(named.hasPrefix("failed: ") && named.contains("NOT_AN_ERROR"), "\(named)")
     let unplug = HostControl.perform(.unplug(device: "pf1"), qmp: qmp, unplugLimit: 2)
     #expect(unplug == "failed: pf1 was not removed within 2 s", "\(unplug)")
+  }
+
+  /// An answer written after QEMU went away (a boot that ended on a hang while the host was
+  /// still removing the PF) is an error, never a SIGPIPE that kills patchcheck before it
+  /// writes the report (found by a real series' run: exit 141, no report).
+  @Test func anAnswerToAPeerThatIsGoneIsAnErrorNotASignal() throws {
+    let dir = try TempDir()
+    let path = dir.path("s.sock").path
+    let server = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    try #require(bound == 0 && listen(server, 1) == 0)
+    let client = try LineSocket(path: path, timeout: 5)
+    let peer = accept(server, nil, nil)
+    close(peer)
+    close(server)
+    var failed = false
+    for _ in 0..<3 {
+      do { try client.write(line: "1 done") } catch { failed = true }
+    }
+    #expect(failed, "writing to a closed peer must fail")
+    client.close()
   }
 }

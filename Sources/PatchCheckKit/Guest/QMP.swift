@@ -83,7 +83,9 @@ package final class LineSocket: @unchecked Sendable {
     let bytes = Array((line + "\n").utf8)
     var sent = 0
     while sent < bytes.count {
-      let count = bytes[sent...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      // send with MSG_NOSIGNAL: a peer gone (QEMU stopped at the end of the boot) is an error
+      // here, never a SIGPIPE that kills patchcheck before it writes the report.
+      let count = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
       guard count > 0 else { throw Failure(description: "write failed: \(String(cString: strerror(errno)))") }
       sent += count
     }
