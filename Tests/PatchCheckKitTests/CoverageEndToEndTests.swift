@@ -80,8 +80,10 @@ struct CoverageEndToEnd {
       $0.section.contains("set_pcie_port_type") || $0.section.contains("pci_setup_device")
     }
     let report = try Self.run(mbox, out: dir.path("run"), compareBase: true)
-    // The WARNING is 7.2.12's own: pre-existing, so the verdict is about the series.
-    #expect(report.verdict == .pass || report.verdict == .fail, "\(report.reason)")
+    // The WARNING is 7.2.12's own: pre-existing, so the verdict is about the series. A race
+    // that hangs on the base too (aer-race does on 7.2.12) did not run whole: SKIP, named.
+    #expect([.pass, .skip, .fail].contains(report.verdict), "\(report.reason)")
+    #expect(report.verdict != .skip || report.reason.contains("(fails on the base too)"), "\(report.reason)")
     #expect(report.preExisting?.map(\.title).contains("WARNING in pci_stop_and_remove_bus_device") == true, "\(report.reason)")
     let comparison = try #require(report.baseComparison)
     let labels = Dictionary(uniqueKeysWithValues: comparison.titles.map { ($0.title, $0.label) })
@@ -89,15 +91,22 @@ struct CoverageEndToEnd {
     // Nothing new but, at most, a race's hang the base's one boot happened not to show.
     let new = comparison.titles.filter { $0.label == .new }
     #expect(new.allSatisfy { $0.kind == .hungTask && $0.clear != true }, "\(new)")
-    #expect(report.verdict == .pass || !new.isEmpty, "\(report.reason)")
+    #expect(report.verdict != .fail || !new.isEmpty, "\(report.reason)")
     let choice = try #require(report.scenarioChoice)
     #expect(choice.how == .reach)
     let chosen = Set(choice.scenarios)
     #expect(chosen.isSuperset(of: ["numvfs", "pf-remove", "unbind", "hotplug", "port-rescan"]), "\(choice.note)")
     #expect(!chosen.contains("vf-remove"), "\(choice.note)")
     #expect(choice.note.contains("left out, they do not run whole on the base: vf-remove"), "\(choice.note)")
+    // The host-driven ones after the guest's own (lockdep turns itself off after the
+    // hot-removal's report), the races last (one that hangs wedges the device).
+    let raceNames = Set(try ScenarioLibrary.all().filter(\.race).map(\.name))
+    let hostDriven = Set(try ScenarioLibrary.all().filter(\.hostDriven).map(\.name))
+    #expect(hostDriven.isSuperset(of: ["hotplug", "aer"]) && !hostDriven.contains("numvfs"))
+    let firstHost = choice.scenarios.firstIndex { hostDriven.contains($0) && !raceNames.contains($0) } ?? choice.scenarios.count
+    #expect(choice.scenarios[..<firstHost].allSatisfy { !hostDriven.contains($0) }, "\(choice.scenarios)")
     // The races run last: one that hangs wedges the device for the rest of the boot.
-    let races = Set(try ScenarioLibrary.all().filter(\.race).map(\.name))
+    let races = raceNames
     let firstRace = choice.scenarios.firstIndex { races.contains($0) } ?? choice.scenarios.count
     #expect(choice.scenarios[firstRace...].allSatisfy { races.contains($0) }, "\(choice.scenarios)")
     #expect(choice.reasons["numvfs"]?.contains("set_pcie_port_type") == true, "\(choice.reasons)")
@@ -130,7 +139,8 @@ struct CoverageEndToEnd {
     #expect(report.exitCode == 28)
     let choice = try #require(report.scenarioChoice)
     #expect(choice.how == .reach)
-    #expect(choice.scenarios == ScenarioLibrary.defaultNames)
+    // The races an earlier race's hang left unmeasured on the base are not run in their place.
+    #expect(choice.scenarios == ScenarioLibrary.defaultNames, "\(choice.note)")
     #expect(Set(choice.unreached) == ["quirk_plx_pex_no_d3", "quirk_no_imm_ready"], "\(choice.unreached)")
     #expect(report.scenarios.allSatisfy { $0.result == .pass })
     let coverage = try #require(report.coverage)

@@ -406,7 +406,10 @@ struct Interruption {
     // No make, compiler or QEMU left behind on this run's files or the build folder.
     // (An apply-phase run never reaches the shared build folder, where another suite's
     // build may legitimately be running.)
-    for pattern in phase == .apply ? [out.path] : [out.path, EndToEnd.home.builds.path] {
+    // The slot of this run's line (7.3): another suite may build another line meanwhile.
+    let repository = try GitRepository(path: EndToEnd.home.treeRepository.path)
+    let slot = BuildSlot(home: EndToEnd.home, repository: repository, line: "7.3", console: Terminal(quiet: true))
+    for pattern in phase == .apply ? [out.path] : [out.path, slot.buildDirectory.path] {
       let left = try ProcessRunner.run(["pgrep", "-f", pattern])
       #expect(left.status == 1, "still running: \(left.output)")
     }
@@ -647,7 +650,7 @@ struct HostDrivenRaces {
     } else {
       // The hang is the kernel's own report, the blocked iteration the first that failed.
       #expect(report.splats.contains { $0.kind == .hungTask }, "\(report.splats.map(\.title))")
-      #expect(iterations.first { $0.result != .pass }?.result == .fail)
+      #expect([.fail, .timeout].contains(iterations.first { $0.result != .pass }?.result), "\(iterations)")
       // Every request was answered: done, or cut short when QEMU stopped at the end.
       #expect(
         asked.allSatisfy { $0.answer == "done" || $0.answer.hasPrefix("failed: QEMU stopped before") }, "\(asked)")

@@ -95,14 +95,18 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
     let reachedAny = Set(reasons.keys.flatMap { reach.scenarios[$0].map { Array($0.keys) } ?? [] })
     let unreached = names.filter { !reachedAny.contains($0) }
     let chosen = candidates.filter { reasons[$0] != nil }
-    if chosen.isEmpty {
+    // Scenarios whose reach is not known are kept beside those that reach the change, never
+    // in place of the defaults: on a base that hangs in a race, the races after it are never
+    // measured, and would otherwise be all a series nothing reaches gets.
+    if chosen.allSatisfy({ unknown.contains($0) }) {
+      let unrun = unknown.isEmpty ? "" : "; reach not known, not run: \(unknown.joined(separator: ", "))"
       return ScenarioChoice(
         how: .reach, scenarios: fallback,
         reasons: Dictionary(uniqueKeysWithValues: fallback.map { ($0, "default: no scenario reaches the changed code") }),
         unreached: unreached,
         note:
           "no scenario reaches what the series changes (\(names.joined(separator: ", "))) on \(reach.base.prefix(12)); "
-          + "running the defaults \(fallback.joined(separator: ", "))")
+          + "running the defaults \(fallback.joined(separator: ", "))\(unrun)")
     }
     let missing =
       unreached.isEmpty ? "" : "; reached by none\(unknown.isEmpty ? "" : " measured"): \(unreached.joined(separator: ", "))"
