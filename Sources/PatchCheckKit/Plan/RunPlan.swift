@@ -220,8 +220,7 @@ package struct RunPlan: Sendable {
   /// The coverage records of the boot whose console is `consoleLog`, beside it: console.log's
   /// are in coverage.txt, reach-console.log's in reach-coverage.txt.
   package static func coverageStream(beside consoleLog: URL) -> URL {
-    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "coverage")
-    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".txt")
+    companion(of: consoleLog, "coverage", ext: "txt")
   }
 
   /// The console and the coverage records beside it, as one text for `CoverageReading`.
@@ -233,16 +232,14 @@ package struct RunPlan: Sendable {
   /// What host-driven steps asked and the host answered (`HostControl`), beside the console:
   /// console.log's is host.log, console-2.log's host-2.log, base-console.log's base-host.log.
   package static func hostLog(beside consoleLog: URL) -> URL {
-    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "host")
-    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".log")
+    companion(of: consoleLog, "host", ext: "log")
   }
 
   /// The witness's lock-event stream of the boot whose console is `consoleLog`, beside it:
   /// console.log's is witness.trace, console-2.log's witness-2.trace, base-console.log's
   /// base-witness.trace.
   package static func witnessStream(beside consoleLog: URL) -> URL {
-    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: "witness")
-    return consoleLog.deletingLastPathComponent().appendingPathComponent(name + ".trace")
+    companion(of: consoleLog, "witness", ext: "trace")
   }
 
   /// Enough for boot under TCG plus every step's own limit, plus the hung-task wait.
@@ -253,5 +250,12 @@ package struct RunPlan: Sendable {
     // every 10 s, under the 150 s silence limit).
     let drain = guest.lockWitness ? RunnerScript.witnessDrainLimit : 0
     return TimeInterval(120 + steps + 30 + guest.hungTaskTimeout + drain)
+  }
+
+  /// A file a boot writes beside its console, named as the console is: console.log's
+  /// `KIND.EXT`, console-2.log's `KIND-2.EXT`, base-console.log's `base-KIND.EXT`.
+  static func companion(of consoleLog: URL, _ kind: String, ext: String) -> URL {
+    let name = consoleLog.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "console", with: kind)
+    return consoleLog.deletingLastPathComponent().appendingPathComponent("\(name).\(ext)")
   }
 }
