@@ -261,6 +261,39 @@ import Testing
     #expect(none.note.hasPrefix("no scenario reaches what the series changes (quirk_plx_pex_no_d3)"))
   }
 
+  /// A later reach boot of the scenarios an earlier one's hang left unrun adds what they
+  /// reach: a scenario that reaches the change after a hang is chosen for what it reaches,
+  /// not kept as "not known"; the map is finished only if every boot's runner finished.
+  @Test func aLaterReachBootAddsWhatAHangLeftUnmeasured() {
+    var first = CoverageObservation()
+    first.traceable = ["pci_lock_rescan_remove": 1, "sriov_add_vfs": 1]
+    first.hits = [1: ["sriov_add_vfs": 4], 2: ["sriov_add_vfs": 1]]
+    first.read = [1, 2]
+    var reach = ScenarioReach(
+      observation: first, names: ["numvfs", "aer", "hotplug", "unbind"], base: "abc", folders: ["drivers/pci"], config: "c",
+      watched: 2)
+    reach.skipped = ["unbind"]
+    #expect(reach.unknown(among: ["numvfs", "aer", "hotplug", "unbind"]) == ["hotplug"])
+    var second = CoverageObservation()
+    second.traceable = first.traceable
+    second.hits = [1: ["pci_lock_rescan_remove": 3]]
+    second.read = [1]
+    var later = ScenarioReach(
+      observation: second, names: ["hotplug"], base: "abc", folders: ["drivers/pci"], config: "c", watched: 2)
+    later.finished = false
+    reach.merge(later)
+    #expect(reach.unknown(among: ["numvfs", "aer", "hotplug", "unbind"]).isEmpty)
+    #expect(reach.measured == ["numvfs", "aer", "hotplug"])
+    #expect(reach.scenarios["hotplug"] == ["pci_lock_rescan_remove": 3])
+    #expect(reach.skipped == ["unbind"])
+    #expect(!reach.finished)
+    let choice = ScenarioChoice.byReach(
+      reach, changes: Self.changes, candidates: ["numvfs", "aer", "hotplug", "unbind"], fallback: ["numvfs"])
+    #expect(choice.scenarios == ["numvfs", "aer", "hotplug"])
+    #expect(choice.reasons["hotplug"] == "reaches pci_lock_rescan_remove 3x")
+    #expect(!choice.note.contains("not known"))
+  }
+
   /// On by default for a run with a series (its guest program profiles around every
   /// scenario), off with --no-coverage and for the base alone; the config has the profiler.
   @Test func coverageIsOnByDefaultAndTheConfigHasTheProfiler() throws {

@@ -41,6 +41,21 @@ package struct ScenarioReach: Sendable, Codable, Equatable {
     self.measured = measured
   }
 
+  /// Adds what a later boot of the same base measured (scenarios an earlier boot left
+  /// unrun): the map is finished only when every boot's runner got to its end.
+  package mutating func merge(_ other: ScenarioReach) {
+    scenarios.merge(other.scenarios) { _, new in new }
+    measured += other.measured.filter { !measured.contains($0) }
+    skipped += other.skipped.filter { !skipped.contains($0) }
+    finished = finished && other.finished
+  }
+
+  /// The names among `candidates` whose reach is not known: neither read nor skipped (an
+  /// earlier scenario's hang left them unrun).
+  package func unknown(among candidates: [String]) -> [String] {
+    candidates.filter { !measured.contains($0) && !skipped.contains($0) }
+  }
+
   /// The folders whose functions are watched for a series: those of the C files it changes.
   package static func folders(of changes: ChangeMap) -> [String] {
     let files = changes.functions.map(\.file) + changes.outside.keys.filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }
@@ -90,7 +105,7 @@ package struct ScenarioChoice: Sendable, Codable, Equatable {
       let reached = names.compactMap { name in hits[name].map { "\(name) \($0)x" } }
       if !reached.isEmpty { reasons[candidate] = "reaches " + reached.joined(separator: ", ") }
     }
-    let unknown = candidates.filter { !reach.measured.contains($0) && !reach.skipped.contains($0) }
+    let unknown = reach.unknown(among: candidates)
     for candidate in unknown { reasons[candidate] = "reach not known: the base's boot stopped before it" }
     let reachedAny = Set(reasons.keys.flatMap { reach.scenarios[$0].map { Array($0.keys) } ?? [] })
     let unreached = names.filter { !reachedAny.contains($0) }

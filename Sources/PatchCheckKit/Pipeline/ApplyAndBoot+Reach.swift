@@ -40,7 +40,7 @@ extension ApplyAndBoot {
     // scenarios after it would go unmeasured.
     probe.scenarios = ScenarioLibrary.racesLast(plan.reachProbes ?? plan.scenarios)
     let key = SHA256Hex.of(
-      Data((["patchcheck-reach/3", base.description, plan.configHash, probe.guestProgramDigest] + folders).joined(separator: "\n").utf8))
+      Data((["patchcheck-reach/4", base.description, plan.configHash, probe.guestProgramDigest] + folders).joined(separator: "\n").utf8))
     let cacheFile = home.root.appendingPathComponent("reach").appendingPathComponent("\(key.prefix(32)).json")
     let reach: ScenarioReach
     if let data = FileManager.default.contents(atPath: cacheFile.path),
@@ -71,17 +71,65 @@ extension ApplyAndBoot {
     return plan.choice
   }
 
-  /// Builds the base and boots it once with every candidate, profiling every function the
-  /// folders' C files define.
+  /// Builds the base and boots it with every candidate, profiling every function the
+  /// folders' C files define. A candidate an earlier one's hang left unrun (its reach not
+  /// known) is measured again in a boot of the unknown ones alone, as long as each such boot
+  /// measures one more: a base that hangs in one scenario at times (AER recovery on 7.3.4 and
+  /// 6.12.117) would otherwise hide what every later scenario reaches.
   package func measureReach(
     _ probe: RunPlan, folders: [String], base: ObjectID, slot: BuildSlot, worktree: GitRepository, builder: KernelBuilder,
     tools: Tools, out: URL
   ) throws -> ScenarioReach {
     console.say("measuring what each scenario reaches: the base \(base.short), functions of \(folders.joined(separator: ", "))")
     try worktree.checkout(base, branch: slot.branch)
+    let watched = watchedFunctions(folders, in: slot.worktreePath)
+    let build = try buildStage(
+      builder, commit: base, log: out.appendingPathComponent("reach-build.log"), keep: out.appendingPathComponent("reach-bzImage"))
+    guard build.succeeded, let image = build.image else {
+      throw PatchCheckError(
+        .infra, "the base \(base.short) does not build, so what each scenario reaches cannot be measured",
+        hint: "name the scenarios with --scenarios; see \(out.path)/reach-build.log")
+    }
+    let boot = ReachBoot(
+      kernel: URL(fileURLWithPath: image), watched: watched, base: base.description, folders: folders, out: out)
+    var reach = try reachBoot(probe, boot, label: "reach", tools: tools)
+    var round = 2
+    while reach.finished, round <= Self.reachRounds {
+      let names = reach.unknown(among: probe.scenarios.map(\.name))
+      let unknown = probe.scenarios.filter { names.contains($0.name) }
+      guard !unknown.isEmpty else { break }
+      console.say(
+        "reach not known for \(unknown.map(\.name).joined(separator: ", ")) (an earlier scenario's hang left them unrun): "
+          + "measuring them in a boot of their own")
+      var again = probe
+      again.scenarios = unknown
+      let more = try reachBoot(again, boot, label: "reach-\(round)", tools: tools)
+      let before = reach.measured.count
+      reach.merge(more)
+      if reach.measured.count == before { break }
+      round += 1
+    }
+    return reach
+  }
+
+  /// Boots for a reach measurement in all: the first and those of the scenarios a hang
+  /// left unmeasured, each of which measures one more or ends the rounds.
+  package static let reachRounds = 4
+
+  /// What every reach boot of one base shares.
+  package struct ReachBoot {
+    var kernel: URL
+    var watched: Set<String>
+    var base: String
+    var folders: [String]
+    var out: URL
+  }
+
+  /// Every function the folders' C files define, by name.
+  func watchedFunctions(_ folders: [String], in tree: URL) -> Set<String> {
     var watched = Set<String>()
     for folder in folders {
-      let url = slot.worktreePath.appendingPathComponent(folder)
+      let url = tree.appendingPathComponent(folder)
       for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where name.hasSuffix(".c") {
         guard let text = try? String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) else {
           console.warn("reach: cannot read \(folder)/\(name) as text; its functions are not watched")
@@ -90,30 +138,29 @@ extension ApplyAndBoot {
         watched.formUnion(ChangedFunctions.functions(inText: text).map(\.name))
       }
     }
-    let build = try buildStage(
-      builder, commit: base, log: out.appendingPathComponent("reach-build.log"), keep: out.appendingPathComponent("reach-bzImage"))
-    guard build.succeeded, let image = build.image else {
-      throw PatchCheckError(
-        .infra, "the base \(base.short) does not build, so what each scenario reaches cannot be measured",
-        hint: "name the scenarios with --scenarios; see \(out.path)/reach-build.log")
-    }
-    let initramfs = out.appendingPathComponent("reach-initramfs.cpio")
+    return watched
+  }
+
+  /// One reach boot of `probe`'s scenarios: LABEL-console.log, LABEL-initramfs.cpio and the
+  /// files beside the console in the run's folder.
+  func reachBoot(_ probe: RunPlan, _ boot: ReachBoot, label: String, tools: Tools) throws -> ScenarioReach {
+    let initramfs = boot.out.appendingPathComponent("\(label)-initramfs.cpio")
     try writeInitramfs(
-      probe, extra: [CoverageProgram.functionsFile: watched.sorted().joined(separator: "\n") + "\n"], busybox: tools.busybox,
-      to: initramfs)
+      probe, extra: [CoverageProgram.functionsFile: boot.watched.sorted().joined(separator: "\n") + "\n"],
+      busybox: tools.busybox, to: initramfs)
     let options = probe.bootOptions(
-      kernel: URL(fileURLWithPath: image), initramfs: initramfs, consoleLog: out.appendingPathComponent("reach-console.log"))
+      kernel: boot.kernel, initramfs: initramfs, consoleLog: boot.out.appendingPathComponent("\(label)-console.log"))
     let booted = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
     let text = String(decoding: FileManager.default.contents(atPath: options.consoleLog.path) ?? Data(), as: UTF8.self)
     let read = CoverageReading.read(RunPlan.coverageText(console: text, beside: options.consoleLog))
     guard let observation = read, observation.unavailable == nil else {
       throw PatchCheckError(
         .infra, "the reach boot printed no coverage (\(read?.unavailable ?? "no profiler lines"))",
-        hint: "see \(out.path)/reach-console.log; name the scenarios with --scenarios")
+        hint: "see \(options.consoleLog.path); name the scenarios with --scenarios")
     }
     var reach = ScenarioReach(
-      observation: observation, names: probe.scenarios.map(\.name), base: base.description, folders: folders,
-      config: probe.configHash, watched: watched.count)
+      observation: observation, names: probe.scenarios.map(\.name), base: boot.base, folders: boot.folders,
+      config: probe.configHash, watched: boot.watched.count)
     // Does not run whole on the base: a step the kernel does not support (a KTAP SKIP with its
     // steps). One skipped whole because an earlier scenario's blocked step wedged the device
     // ran nothing: its reach is not known, never a reason to leave it out.
