@@ -17,7 +17,7 @@ from .fresh_cold import bench_cold, bench_fresh
 from .imports import bench_import
 from .machine import machine_facts
 from .page import write_page
-from .pipeline import bench_hang, bench_review, bench_switch, bench_tagstep, bench_warm, bench_witness
+from .pipeline import bench_hang, bench_races, bench_review, bench_switch, bench_tagstep, bench_warm, bench_witness
 from .process import run
 from .results import Results
 from .tool import prepare_home
@@ -27,7 +27,7 @@ from .vng import VNG_SRC
 BENCH = {
     "analyzer": bench_analyzer, "disk": bench_disk, "apply": bench_apply, "series": bench_series, "worktree": bench_worktree,
     "import": bench_import, "warm": bench_warm, "switch": bench_switch, "hang": bench_hang, "review": bench_review,
-    "witness": bench_witness, "tagstep": bench_tagstep, "fresh": bench_fresh, "cold": bench_cold, "boot": bench_boot,
+    "witness": bench_witness, "races": bench_races, "tagstep": bench_tagstep, "fresh": bench_fresh, "cold": bench_cold, "boot": bench_boot,
 }
 assert set(BENCH) == set(SECTIONS)
 
@@ -45,6 +45,7 @@ def main(doc):
     parser.add_argument("--size-pairs", default="v7.2.11,v7.2.12 v6.12.117,v7.3.4",
                         help="tag pairs to cut series from, in order of preference (the first with enough changed files)")
     parser.add_argument("--scenarios", default="numvfs,pf-remove", help="scenarios of the witness and cold sections")
+    parser.add_argument("--race-boots", type=int, default=10, help="boots of each host-driven race in the races section")
     parser.add_argument("--console-mb", type=float, default=100.0, help="size of the analyzer's console in MB (10^6 bytes)")
     parser.add_argument("--import-samples", type=int,
                         help="at most this many import samples (one takes minutes when the disk is shared)")

@@ -48,8 +48,8 @@ BOUNDS = {
     "cold-build-patchcheck": ("compile time per object x objects / 2 cores, plus objtool and three vmlinux links", None),
 }
 
-GROUPS = ["analyzer", "disk", "apply", "series", "worktree", "import", "warm", "switch", "hang", "review", "witness", "tagstep",
-          "fresh", "cold", "boot", "memory"]
+GROUPS = ["analyzer", "disk", "apply", "series", "worktree", "import", "warm", "switch", "hang", "review", "witness", "races",
+          "tagstep", "fresh", "cold", "boot", "memory"]
 
 
 def fmt(value, unit):

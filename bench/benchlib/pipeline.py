@@ -1,6 +1,7 @@
 """The sections that build and boot with a warm cache folder: warm (start to verdict, by
 phase), switch (the rebuild after switching series), hang (from a hang to its report), review,
-witness (what the lock-order witness costs) and tagstep (ci over two adjacent tags)."""
+witness (what the lock-order witness costs), races (the host-driven races, boot after boot)
+and tagstep (ci over two adjacent tags)."""
 
 import collections
 import json
@@ -162,6 +163,36 @@ def bench_witness(results, args, tmp):
     results.add("witness-boot-off", sides["off"], note="the same with --no-lock-witness", group="witness")
     results.add("witness-scenarios-on", scen["on"], note="runner start to QEMU exit, witness on", group="witness")
     results.add("witness-scenarios-off", scen["off"], note="runner start to QEMU exit, witness off", group="witness")
+
+
+def bench_races(results, args, tmp):
+    """The host-driven races on the tree, --race-boots boots each of v10 (ten iterations a
+    boot, no witness, --strict: the verdict is what the boot shows): a fatal AER error on the
+    PF's root port during the PF's remove, and the PF's hot-removal through pciehp during
+    sriov_numvfs writes. Each boot's seconds, its verdict and how its race ended."""
+    for race in ("aer-race", "hotplug-race"):
+        seconds, verdicts, ends = [], collections.Counter(), collections.Counter()
+        for i in range(args.race_boots):
+            out = tmp / f"{race}-{i}"
+            tool("apply-and-boot", "--series", args.series_v10, "--base", args.tag, "--scenarios", race, "--iterations", "10",
+                 "--no-lock-witness", "--strict", "--accel", "auto", "--json", "--out", out, check=False)
+            report = report_of(out)
+            verdicts[report["verdict"]] += 1
+            seconds.append(report.get("phases", {}).get("boot"))
+            ends[race_end(report)] += 1
+        tally = ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
+        how = "; ".join(f"{n}x {end}" for end, n in ends.most_common())
+        results.add(f"race-{race}-boot", seconds, note=f"{args.race_boots} boots of v10 on {args.tag}: {tally}; {how}",
+                    group="races")
+
+
+def race_end(report):
+    """How a race's boot ended: the iterations run and the kernel's hang reports, if any."""
+    scenario = (report.get("scenarios") or [{}])[0]
+    steps = [s for s in scenario.get("steps", []) if s.get("name", "").startswith("iteration ")]
+    passed = sum(1 for s in steps if s.get("result") == "pass")
+    hangs = sorted({s["title"] for s in report.get("splats", []) if s.get("kind") == "hungTask"})
+    return f"{passed} of {len(steps)} iterations passed" + (f", then {' and '.join(hangs)}" if hangs else "")
 
 
 def bench_tagstep(results, args, tmp):
