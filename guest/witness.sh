@@ -63,6 +63,13 @@ witness_mark() { echo "patchcheck: $1" > "$T/trace_marker"; }
 # Events the ring buffer still holds, unread, on every CPU.
 witness_left() { cat "$T"/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^entries: //p' | awk '{ n += $1 } END { print n + 0 }'; }
 
+# Whether the copier waits in read() for events that no longer come.
+witness_copier_waits() {
+  nr=''
+  read -r nr _ < "/proc/$wd/syscall" 2>/dev/null
+  [ "$nr" = 0 ]
+}
+
 witness_stop() {
   echo 0 > "$T/events/lock/lock_acquire/enable"
   echo 0 > "$T/events/lock/lock_release/enable"
@@ -76,15 +83,19 @@ witness_stop() {
   s=$(cut -d. -f1 /proc/uptime); e=0; said=0
   left=$(witness_left)
   while [ "$left" -gt 0 ] && [ $e -lt "$limit" ]; do
-    sleep 1; e=$(($(cut -d. -f1 /proc/uptime) - s)); left=$(witness_left)
+    sleep 0.1; e=$(($(cut -d. -f1 /proc/uptime) - s)); left=$(witness_left)
     if [ $e -ge $((said + 10)) ]; then
       said=$e
       echo "patchcheck-witness: still streaming the trace ($e s, $left events left)"
     fi
   done
-  # A second for the copier to write what it read last; then it is stopped and waited for:
-  # closing its port waits for the bytes still in the port's buffer to be sent.
-  sleep 1
+  # The buffer is empty and no event comes any more: the copier has written what it read last
+  # once it waits in read() again (its /proc/PID/syscall starts "0 ", x86-64's read; "running"
+  # or "1 " while it writes). Up to a second; the whole second where that file cannot be read.
+  # Then it is stopped and waited for: closing its port waits for the bytes still in the port's
+  # buffer to be sent.
+  n=0
+  while [ $n -lt 10 ] && ! witness_copier_waits; do sleep 0.1; n=$((n + 1)); done
   kill "$wd" 2>/dev/null
   wait "$wd" 2>/dev/null
   # What the kernel lost, per CPU: overwritten before they were read (overrun), or dropped

@@ -291,6 +291,41 @@ import Testing
     #expect(witness.edges.count == 2)
   }
 
+  /// The copier as it is in the guest at the end: its trace_pipe still open (here a FIFO whose
+  /// writer stays), the copier blocked in read() for events that no longer come. The stop
+  /// sees it waiting, stops it, and the port has every event it was given, end marker and all.
+  @Test func aCopierWaitingInReadIsStoppedWithEverythingWritten() throws {
+    let host = try HostRunner(try TempDir())
+    try Self.standInTracefs(host, stats: ["entries: 0\noverrun: 0\n"])
+    let pipe = host.tracing.appendingPathComponent("trace_pipe")
+    try FileManager.default.removeItem(at: pipe)
+    #expect(mkfifo(pipe.path, 0o600) == 0)
+    let events = host.dir.path("events")
+    try Self.oppositeOrders.map { $0 + "\n" }.joined().write(to: events, atomically: true, encoding: .utf8)
+    try host.write(try RunnerScript.files([], lockWitness: true, witnessDrainLimit: 30))
+    let driver = host.dir.path("stop.sh")
+    try #"""
+    P=$PATCHCHECK_DATA; T=$PATCHCHECK_TRACING
+    conf() { sed -n "s/^$1=//p" "$P/config"; }
+    E='\#(events.path)'
+    ( cat "$E"; exec sleep 30 ) > "$T/trace_pipe" 2>/dev/null &
+    writer=$!
+    . "$P/witness.sh"
+    witness_start
+    while [ "$(wc -c < "$PATCHCHECK_WITNESS_PORT")" -lt "$(wc -c < "$E")" ]; do sleep 0.1; done
+    witness_stop
+    kill "$writer"
+    echo patchcheck-runner: done
+
+    """#.write(to: driver, atomically: true, encoding: .utf8)
+    let result = try host.run(program: driver.path, timeout: 25)
+    #expect(result.output.contains(LockWitnessProgram.endMarker), "\(result.output)")
+    let stream = try String(contentsOf: host.witnessPort, encoding: .utf8)
+    #expect(stream == Self.oppositeOrders.map { $0 + "\n" }.joined())
+    let witness = try #require(LockWitness.read(result.output, trace: stream))
+    #expect(witness.complete && witness.edges.count == 2)
+  }
+
   /// guest/witness.sh's `witness_start` and `witness_stop` alone, under busybox. The runner's
   /// variables and `conf` are given as the runner gives them.
   static func witnessStop(_ host: HostRunner, drainLimit: Int, timeout: TimeInterval) throws -> ProcessResult {
