@@ -19,7 +19,7 @@ from .machine import machine_facts
 from .page import write_page
 from .pipeline import bench_hang, bench_races, bench_review, bench_switch, bench_tagstep, bench_warm, bench_witness
 from .process import run
-from .results import Results
+from .results import Results, run_files
 from .tool import prepare_home
 from .vng import VNG_SRC
 
@@ -72,7 +72,7 @@ def main(doc):
 
     results_dir = ROOT / "bench" / "results"
     if args.page_only is not None:
-        chosen = Path(args.page_only) if args.page_only else sorted(results_dir.glob("*.json"))[-1]
+        chosen = Path(args.page_only) if args.page_only else run_files(results_dir)[-1]
         data = json.loads(chosen.read_text())
         if "commit" not in data:
             sys.exit(f"bench/run: {chosen.name} was written before figures carried their commit: run the bench again")

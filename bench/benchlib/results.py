@@ -50,6 +50,12 @@ def code_changed(paths, since=None):
     return subprocess.run(["git", "-C", ROOT, "diff", "--quiet", since or "HEAD", "--", *paths]).returncode != 0
 
 
+def run_files(results_dir):
+    """bench/run's results files, oldest first: those named by their date (real-series.json,
+    bench/real-series's, sits beside them and is not one)."""
+    return sorted(results_dir.glob("[0-9][0-9][0-9][0-9]-*.json"))
+
+
 def code_of(group):
     """The paths a figure of `group` measures (a group with no entry: the whole pipeline)."""
     return CODE.get(group, _PIPELINE)
@@ -108,7 +114,7 @@ class Results:
         self.commit = commit
         self.path = results_dir / f"{datetime.date.today().isoformat()}.json"
         self.data = {"machine": machine, "commit": commit, "started": now(), "figures": {}, "runs": []}
-        files = sorted(results_dir.glob("*.json"))
+        files = run_files(results_dir)
         if files:
             old_path = files[-1]
             old = json.loads(old_path.read_text())
