@@ -187,12 +187,15 @@ def bench_races(results, args, tmp):
 
 
 def race_end(report):
-    """How a race's boot ended: the iterations run and the kernel's hang reports, if any."""
+    """How a race's boot ended: the iteration that did not end (a deadlock the runner saw
+    blocked) and the kernel's hang reports, or every iteration passed."""
     scenario = (report.get("scenarios") or [{}])[0]
     steps = [s for s in scenario.get("steps", []) if s.get("name", "").startswith("iteration ")]
-    passed = sum(1 for s in steps if s.get("result") == "pass")
-    hangs = sorted({s["title"] for s in report.get("splats", []) if s.get("kind") == "hungTask"})
-    return f"{passed} of {len(steps)} iterations passed" + (f", then {' and '.join(hangs)}" if hangs else "")
+    hangs = sorted({s["title"] for s in report.get("splats", []) if s.get("kind") == "hung-task"})
+    stuck = next((i for i, s in enumerate(steps, 1) if s.get("result") != "pass"), None)
+    if stuck is None:
+        return f"all {len(steps)} iterations passed" + (f", then {' and '.join(hangs)}" if hangs else "")
+    return f"blocked in iteration {stuck}" + (f": {' and '.join(hangs)}" if hangs else ", no hang report")
 
 
 def bench_tagstep(results, args, tmp):
