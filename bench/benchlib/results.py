@@ -21,7 +21,7 @@ _GIT = ["Sources/PatchCheckKit/Git", "Package.swift"]
 _APPLY = ["Sources/PatchCheckKit/Apply", "Sources/PatchCheckKit/Series", "Sources/PatchCheckKit/Pipeline/BackportMatrix.swift",
           "Sources/PatchCheckKit/Pipeline/BackportMatrix+Text.swift", "Sources/patchcheck/Subcommands/ApplyCommand.swift",
           "Sources/PatchCheckKit/Tree/TreeCheckout.swift", "Sources/patchcheck/Subcommands/TreeCommand.swift"] + _GIT
-_PIPELINE = ["Sources", "Package.swift", "kernel-configs", "scenarios", "patches"]
+_PIPELINE = ["Sources", "Package.swift", "kernel-configs", "scenarios", "patches", "guest"]
 CODE = {
     "analyzer": ["Sources/PatchCheckKit/Console", "Sources/PatchCheckKit/Base/VisibleText.swift",
                  "Sources/PatchCheckKit/Guest/RunnerScript.swift", "Sources/PatchCheckKit/Guest/LockWitnessProgram.swift",
