@@ -36,7 +36,9 @@ witness_start() {
   # buffer (LockWitnessProgram.acquireFilter, releaseFilter: the host writes them).
   cat "$P/witness-acquire-filter" > "$T/events/lock/lock_acquire/filter"
   cat "$P/witness-release-filter" > "$T/events/lock/lock_release/filter"
-  echo 16384 > "$T/buffer_size_kb"
+  # 4 MB a CPU: the copier empties it as the steps fill it (a two-scenario boot's whole stream
+  # is under 4 MB of the buffer's own format); an overrun would be counted and said.
+  echo 4096 > "$T/buffer_size_kb"
   # shellcheck disable=SC2034 # read by the runner, which sources this file
   witness=1
 }
@@ -66,7 +68,7 @@ witness_left() { cat "$T"/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^entries: /
 # Whether the copier waits in read() for events that no longer come.
 witness_copier_waits() {
   nr=''
-  read -r nr _ < "/proc/$wd/syscall" 2>/dev/null
+  { read -r nr _ < "/proc/$wd/syscall"; } 2>/dev/null
   [ "$nr" = 0 ]
 }
 

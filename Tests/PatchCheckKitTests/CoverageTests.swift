@@ -294,6 +294,63 @@ import Testing
     #expect(!choice.note.contains("not known"))
   }
 
+  /// The rounds of reach boots: only the scenarios still not known are booted again, each
+  /// boot must add one, at most `boots` in all; a boot cut short or that read nothing ends
+  /// them with the map so far.
+  @Test func reachBootsGoOnWhileEachMeasuresMore() throws {
+    let all = ["numvfs", "aer", "hotplug", "aer-race", "hotplug-race"]
+    func reach(_ measured: [String], finished: Bool = true) -> ScenarioReach {
+      var reach = ScenarioReach(
+        base: "abc", folders: ["drivers/pci"], config: "c", watched: 2, traceable: 2,
+        scenarios: Dictionary(uniqueKeysWithValues: measured.map { ($0, ["pci_lock_rescan_remove": 1]) }), measured: measured)
+      reach.finished = finished
+      return reach
+    }
+    // Each boot hangs in its first scenario, which is read; the rest are not.
+    var asked: [[String]] = []
+    let hangsFirst = try reach(["numvfs", "aer"]).completed(among: all, boots: 4) { names, round in
+      asked.append(names)
+      #expect(round == asked.count + 1)
+      return reach([names[0]])
+    }
+    #expect(asked == [["hotplug", "aer-race", "hotplug-race"], ["aer-race", "hotplug-race"], ["hotplug-race"]])
+    #expect(hangsFirst.unknown(among: all).isEmpty && hangsFirst.finished)
+    // Four boots in all: the first and three more.
+    asked = []
+    let capped = try reach(["numvfs"]).completed(among: all, boots: 3) { names, _ in
+      asked.append(names)
+      return reach([names[0]])
+    }
+    #expect(asked.count == 2 && capped.unknown(among: all) == ["aer-race", "hotplug-race"])
+    // A boot that adds nothing ends the rounds; so does one cut short, kept as not finished.
+    asked = []
+    _ = try reach(["numvfs"]).completed(among: all, boots: 4) { names, _ in
+      asked.append(names)
+      return reach([])
+    }
+    #expect(asked.count == 1)
+    asked = []
+    let cut = try reach(["numvfs"]).completed(among: all, boots: 4) { names, _ in
+      asked.append(names)
+      return reach([names[0]], finished: false)
+    }
+    #expect(asked.count == 1 && !cut.finished && cut.measured == ["numvfs", "aer"])
+    // A boot that read nothing: the first boot's map stands.
+    let none = try reach(["numvfs"]).completed(among: all, boots: 4) { _, _ in nil }
+    #expect(none == reach(["numvfs"]))
+    // A first boot cut short is not booted past, nor one with nothing unknown.
+    var booted = false
+    _ = try reach(["numvfs"], finished: false).completed(among: all, boots: 4) { _, _ in
+      booted = true
+      return nil
+    }
+    _ = try reach(all).completed(among: all, boots: 4) { _, _ in
+      booted = true
+      return nil
+    }
+    #expect(!booted)
+  }
+
   /// On by default for a run with a series (its guest program profiles around every
   /// scenario), off with --no-coverage and for the base alone; the config has the profiler.
   @Test func coverageIsOnByDefaultAndTheConfigHasTheProfiler() throws {

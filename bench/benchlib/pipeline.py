@@ -187,15 +187,19 @@ def bench_races(results, args, tmp):
 
 
 def race_end(report):
-    """How a race's boot ended: the iteration that did not end (a deadlock the runner saw
-    blocked) and the kernel's hang reports, or every iteration passed."""
+    """How a race's boot ended: the iteration that did not pass (blocked: a deadlock the runner
+    saw, or failed) and the kernel's hang reports, or every iteration passed."""
     scenario = (report.get("scenarios") or [{}])[0]
     steps = [s for s in scenario.get("steps", []) if s.get("name", "").startswith("iteration ")]
     hangs = sorted({s["title"] for s in report.get("splats", []) if s.get("kind") == "hung-task"})
+    reports = f": {' and '.join(hangs)}" if hangs else ", no hang report"
+    if not steps:
+        return f"no iteration ran ({report.get('verdict')}: {report.get('reason', '')[:80]})"
     stuck = next((i for i, s in enumerate(steps, 1) if s.get("result") != "pass"), None)
     if stuck is None:
-        return f"all {len(steps)} iterations passed" + (f", then {' and '.join(hangs)}" if hangs else "")
-    return f"blocked in iteration {stuck}" + (f": {' and '.join(hangs)}" if hangs else ", no hang report")
+        return f"all {len(steps)} iterations passed" + (f", then{reports[1:]}" if hangs else "")
+    how = "blocked" if steps[stuck - 1].get("result") == "timeout" else steps[stuck - 1].get("result", "?")
+    return f"{how} in iteration {stuck}{reports}"
 
 
 def bench_tagstep(results, args, tmp):

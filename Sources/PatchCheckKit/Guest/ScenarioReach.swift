@@ -50,6 +50,27 @@ package struct ScenarioReach: Sendable, Codable, Equatable {
     finished = finished && other.finished
   }
 
+  /// This map (a first boot's) with what further boots of the scenarios still not known add:
+  /// `boot(names, n)` boots those names as boot n (2, 3, ...) and returns what it read, nil
+  /// when it read nothing. Boots stop when none is left unknown, after `boots` boots in all,
+  /// when a boot was cut short (its runner did not finish) or read nothing, or when one adds
+  /// no scenario: a base that hangs in the same scenario every time is not booted again.
+  package func completed(
+    among candidates: [String], boots: Int, boot: ([String], Int) throws -> ScenarioReach?
+  ) rethrows -> ScenarioReach {
+    var reach = self
+    var round = 2
+    while reach.finished, round <= boots {
+      let names = reach.unknown(among: candidates)
+      guard !names.isEmpty, let more = try boot(names, round) else { break }
+      let before = reach.measured.count
+      reach.merge(more)
+      if reach.measured.count == before { break }
+      round += 1
+    }
+    return reach
+  }
+
   /// The names among `candidates` whose reach is not known: neither read nor skipped (an
   /// earlier scenario's hang left them unrun).
   package func unknown(among candidates: [String]) -> [String] {

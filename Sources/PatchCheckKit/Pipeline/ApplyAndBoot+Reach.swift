@@ -92,24 +92,21 @@ extension ApplyAndBoot {
     }
     let boot = ReachBoot(
       kernel: URL(fileURLWithPath: image), watched: watched, base: base.description, folders: folders, out: out)
-    var reach = try reachBoot(probe, boot, label: "reach", tools: tools)
-    var round = 2
-    while reach.finished, round <= Self.reachRounds {
-      let names = reach.unknown(among: probe.scenarios.map(\.name))
-      let unknown = probe.scenarios.filter { names.contains($0.name) }
-      guard !unknown.isEmpty else { break }
+    let first = try reachBoot(probe, boot, label: "reach", tools: tools)
+    return first.completed(among: probe.scenarios.map(\.name), boots: Self.reachRounds) { names, round in
       console.say(
-        "reach not known for \(unknown.map(\.name).joined(separator: ", ")) (an earlier scenario's hang left them unrun): "
+        "reach not known for \(names.joined(separator: ", ")) (an earlier scenario's hang left them unrun): "
           + "measuring them in a boot of their own")
       var again = probe
-      again.scenarios = unknown
-      let more = try reachBoot(again, boot, label: "reach-\(round)", tools: tools)
-      let before = reach.measured.count
-      reach.merge(more)
-      if reach.measured.count == before { break }
-      round += 1
+      again.scenarios = probe.scenarios.filter { names.contains($0.name) }
+      do {
+        return try reachBoot(again, boot, label: "reach-\(round)", tools: tools)
+      } catch {
+        // The first boot's map stands; what this one was to measure stays not known.
+        console.warn("reach: the boot of \(names.joined(separator: ", ")) measured nothing: \(error)")
+        return nil
+      }
     }
-    return reach
   }
 
   /// Boots for a reach measurement in all: the first and those of the scenarios a hang
