@@ -47,8 +47,10 @@ witness_start() {
 witness_trace_me() {
   read -r me rest < /proc/self/stat
   echo "$me" > "$T/set_event_pid"
-  echo 1 > "$T/events/lock/lock_acquire/enable"
+  # Releases first: an acquisition traced while releases are not (this echo's own file-table
+  # lock) would look held for the rest of the task, and every lock it took after, an order.
   echo 1 > "$T/events/lock/lock_release/enable"
+  echo 1 > "$T/events/lock/lock_acquire/enable"
 }
 
 # A race scenario is not traced (Scenario.race): the events go off until the next traced step

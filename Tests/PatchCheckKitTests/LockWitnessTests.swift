@@ -226,7 +226,7 @@ import Testing
     #expect(try read("events/lock/lock_acquire/filter") == LockWitnessProgram.acquireFilter + "\n")
     #expect(try read("events/lock/lock_release/filter") == LockWitnessProgram.releaseFilter + "\n")
     #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
-    #expect(try read("buffer_size_kb") == "16384\n")
+    #expect(try read("buffer_size_kb") == "4096\n")
     #expect(try read("options/event-fork") == "1\n" && read("options/hash-ptr") == "0\n")
     #expect(Int(try read("set_event_pid").trimmingCharacters(in: .newlines)) != nil)
     // The step's name, then the end, into the trace (trace_marker is a plain file here).
