@@ -39,6 +39,9 @@ _NOT_CI = [":(exclude)Sources/patchcheck/Subcommands/CICommand.swift", ":(exclud
 for _section in EXPENSIVE:
     CODE[_section] = _PIPELINE if _section == "tagstep" else _PIPELINE + _NOT_CI
 CODE["memory"] = _PIPELINE + _NOT_CI  # the peak RSS of apply-and-boot, measured by warm and cold
+# The races boot with --no-lock-witness: the witness's own code is not what they measure.
+CODE["races"] = CODE["races"] + [":(exclude)guest/witness.sh", ":(exclude)Sources/PatchCheckKit/Guest/LockWitnessProgram.swift",
+                                 ":(exclude)Sources/PatchCheckKit/Console/LockWitness.swift"]
 
 
 # What bench/first-run times: the pipeline, and the scripts a fresh machine runs first.
