@@ -63,10 +63,10 @@ import Testing
     var dropped = 0
     var lines = 0
     let kept = trace.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
-      guard line.contains("lock_acquire: ") || line.contains("lock_release: ") else { return true }
+      guard let event = Self.lockEvent(line) else { return true }
       lines += 1
-      guard let name = line.split(separator: " ").last.map(String.init), leftOut(name) else { return true }
-      left.insert(name)
+      guard leftOut(event.name) else { return true }
+      left.insert(event.name)
       dropped += 1
       return false
     }.joined(separator: "\n")
@@ -74,9 +74,10 @@ import Testing
     let filtered = try #require(LockWitness.read(console, trace: kept))
     // A cycle through a left-out class is gone (a spinning lock held while a sleeping one is
     // taken is a lost release, never an order); every other cycle stays, and none is new.
-    let before = Set(full.cycles.map { $0.classes.joined(separator: " -> ") })
-    let after = Set(filtered.cycles.map { $0.classes.joined(separator: " -> ") })
-    let through = Set(full.cycles.filter { !left.isDisjoint(with: $0.classes) }.map { $0.classes.joined(separator: " -> ") })
+    func named(_ cycles: [LockCycle]) -> Set<String> { Set(cycles.map { $0.classes.joined(separator: " -> ") }) }
+    let before = named(full.cycles)
+    let after = named(filtered.cycles)
+    let through = named(full.cycles.filter { !left.isDisjoint(with: $0.classes) })
     #expect(after == before.subtracting(through), "\(name): new \(after.subtracting(before)), gone \(before.subtracting(after))")
     #expect(after.contains("&dev->mutex -> pci_rescan_remove_lock") || after.contains("pci_rescan_remove_lock -> &dev->mutex"))
     func pairs(_ result: LockWitnessResult) -> Set<String> {
@@ -94,6 +95,9 @@ import Testing
         && !edge.instances.allSatisfy { unreleased.contains(String($0.split(separator: " ")[0])) }
     }
     #expect(sleeping.isEmpty, "\(name): \(sleeping.map { "\($0.held) -> \($0.taken)" })")
+    // By name, the only sleeping classes left out are memory management's, on purpose.
+    let sleepingByName = names.filter { class_ in ["mutex", "rwsem", "_sem"].contains { class_.hasSuffix($0) } }
+    #expect(Set(sleepingByName) == ["&anon_vma->rwsem", "&mapping->i_mmap_rwsem"], "\(sleepingByName)")
     #expect(Double(dropped) / Double(lines) > 0.2, "\(name): \(dropped) of \(lines)")
   }
 
@@ -101,14 +105,19 @@ import Testing
   static func neverReleased(_ trace: String) -> Set<String> {
     var held: [String: Int] = [:]
     for line in trace.split(separator: "\n") {
-      let fields = line.split(separator: " ")
-      guard let at = fields.firstIndex(where: { $0 == "lock_acquire:" || $0 == "lock_release:" }), at + 1 < fields.count,
-        let task = fields.first
-      else { continue }
-      let key = "\(task) \(fields[at + 1])"
-      held[key, default: 0] += fields[at] == "lock_acquire:" ? 1 : -1
+      guard let event = lockEvent(line) else { continue }
+      held["\(event.task) \(event.address)", default: 0] += event.acquire ? 1 : -1
     }
     return Set(held.filter { $0.value > 0 }.keys.map { String($0.split(separator: " ")[1]) })
+  }
+
+  /// A lock event line as the kernel prints it: "TASK-PID [CPU] FLAGS TIME: lock_acquire: ADDRESS
+  /// [try ][read ]NAME"; nil for any other line.
+  static func lockEvent(_ line: Substring) -> (task: String, acquire: Bool, address: String, name: String)? {
+    let fields = line.split(separator: " ")
+    guard let at = fields.firstIndex(where: { $0 == "lock_acquire:" || $0 == "lock_release:" }), at + 2 < fields.count
+    else { return nil }
+    return (String(fields[0]), fields[at] == "lock_acquire:", String(fields[at + 1]), String(fields[fields.count - 1]))
   }
 
   /// The same real stream with the kernel's counters saying events were overwritten: the

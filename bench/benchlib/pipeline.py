@@ -191,15 +191,15 @@ def race_end(report):
     saw, or failed) and the kernel's hang reports, or every iteration passed."""
     scenario = (report.get("scenarios") or [{}])[0]
     steps = [s for s in scenario.get("steps", []) if s.get("name", "").startswith("iteration ")]
-    hangs = sorted({s["title"] for s in report.get("splats", []) if s.get("kind") == "hung-task"})
-    reports = f": {' and '.join(hangs)}" if hangs else ", no hang report"
+    hangs = " and ".join(sorted({s["title"] for s in report.get("splats", []) if s.get("kind") == "hung-task"}))
     if not steps:
         return f"no iteration ran ({report.get('verdict')}: {report.get('reason', '')[:80]})"
     stuck = next((i for i, s in enumerate(steps, 1) if s.get("result") != "pass"), None)
     if stuck is None:
-        return f"all {len(steps)} iterations passed" + (f", then{reports[1:]}" if hangs else "")
-    how = "blocked" if steps[stuck - 1].get("result") == "timeout" else steps[stuck - 1].get("result", "?")
-    return f"{how} in iteration {stuck}{reports}"
+        return f"all {len(steps)} iterations passed" + (f", then {hangs}" if hangs else "")
+    result = steps[stuck - 1].get("result", "?")
+    how = "blocked" if result == "timeout" else result
+    return f"{how} in iteration {stuck}" + (f": {hangs}" if hangs else ", no hang report")
 
 
 def bench_tagstep(results, args, tmp):
