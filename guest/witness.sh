@@ -67,11 +67,11 @@ witness_mark() { echo "patchcheck: $1" > "$T/trace_marker"; }
 # Events the ring buffer still holds, unread, on every CPU.
 witness_left() { cat "$T"/per_cpu/cpu*/stats 2>/dev/null | sed -n 's/^entries: //p' | awk '{ n += $1 } END { print n + 0 }'; }
 
-# Whether the copier waits in read() for events that no longer come.
-witness_copier_waits() {
-  nr=''
-  { read -r nr _ < "/proc/$wd/syscall"; } 2>/dev/null
-  [ "$nr" = 0 ]
+# Whether the copier is still there (not gone, not a zombie waiting to be reaped).
+witness_copying() {
+  st=''
+  { read -r _ _ st _ < "/proc/$wd/stat"; } 2>/dev/null
+  [ -n "$st" ] && [ "$st" != Z ]
 }
 
 witness_stop() {
@@ -79,27 +79,29 @@ witness_stop() {
   echo 0 > "$T/events/lock/lock_release/enable"
   # The stream's end: the host takes a stream without it as cut short.
   echo "patchcheck: end" > "$T/trace_marker"
-  # The copier empties the buffer as the steps fill it; what is left is waited for by the
-  # guest's clock (a loop of sleeps runs slower than it counts under TCG) up to the config's
-  # witness_drain_limit seconds, with a line every 10 s so the host, which stops a guest silent
-  # for 150 s, knows it is alive.
+  # With the trace off, trace_pipe ends (EOF) for a reader that has read everything in it
+  # (the kernel's tracing_wait_pipe): the copier writes what it read last and exits by itself,
+  # the end marker the last thing it copies. Whether the buffer is empty cannot tell that: the
+  # kernel counts events gone while read() still holds them, before they are written.
+  echo 0 > "$T/tracing_on"
+  # Waited for by the guest's clock (a loop of sleeps runs slower than it counts under TCG) up
+  # to the config's witness_drain_limit seconds, with a line every 10 s so the host, which
+  # stops a guest silent for 150 s, knows it is alive. A copier already asleep in read() when
+  # the trace went off is not woken by it: once the buffer is empty, a stop and a continue
+  # make its read start again, and see the end.
   limit=$(conf witness_drain_limit)
   s=$(cut -d. -f1 /proc/uptime); e=0; said=0
-  left=$(witness_left)
-  while [ "$left" -gt 0 ] && [ $e -lt "$limit" ]; do
-    sleep 0.1; e=$(($(cut -d. -f1 /proc/uptime) - s)); left=$(witness_left)
+  while witness_copying && [ $e -lt "$limit" ]; do
+    left=$(witness_left)
+    if [ "$left" -eq 0 ]; then kill -STOP "$wd" 2>/dev/null; kill -CONT "$wd" 2>/dev/null; fi
+    sleep 0.1; e=$(($(cut -d. -f1 /proc/uptime) - s))
     if [ $e -ge $((said + 10)) ]; then
       said=$e
       echo "patchcheck-witness: still streaming the trace ($e s, $left events left)"
     fi
   done
-  # The buffer is empty and no event comes any more: the copier has written what it read last
-  # once it waits in read() again (its /proc/PID/syscall starts "0 ", x86-64's read; "running"
-  # or "1 " while it writes). Up to a second; the whole second where that file cannot be read.
-  # Then it is stopped and waited for: closing its port waits for the bytes still in the port's
-  # buffer to be sent.
-  n=0
-  while [ $n -lt 10 ] && ! witness_copier_waits; do sleep 0.1; n=$((n + 1)); done
+  # Past the limit it is stopped where it is: the stream then lacks its end, and the host
+  # says the witness did not get the whole trace.
   kill "$wd" 2>/dev/null
   wait "$wd" 2>/dev/null
   # What the kernel lost, per CPU: overwritten before they were read (overrun), or dropped
