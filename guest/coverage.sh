@@ -26,16 +26,18 @@ coverage_start() {
   grep -Fxv -f "$W"/coverage.names "$P/coverage-functions" | while read -r f; do echo "patchcheck-coverage: untraceable $f"; done >&5
   [ -s "$W"/coverage.names ] || return
   # Patching hundreds of call sites under TCG can take minutes: the work runs in the
-  # background and the console hears from the runner every 10 s meanwhile (a guest
-  # silent for 150 s is stopped).
-  # The state appears whole (written aside, then renamed): a reader never sees it empty.
+  # background, waited for as it ends, and the console hears from a ticker every 10 s
+  # meanwhile (a guest silent for 150 s is stopped).
   rm -f "$W"/coverage.state
   ( if cat "$W"/coverage.names > "$T"/set_ftrace_filter; then
       if echo 1 > "$T"/function_profile_enabled; then s=on; else s=enable; fi
     else s=filter; fi
-    echo $s > "$W"/coverage.state.new && mv "$W"/coverage.state.new "$W"/coverage.state ) &
-  n=0
-  while [ ! -f "$W"/coverage.state ]; do sleep 1; n=$((n+1)); [ $((n % 10)) -eq 0 ] && echo "patchcheck-coverage: starting the profiler on $(wc -l < "$W"/coverage.names) functions ($n s)"; done
+    echo $s > "$W"/coverage.state ) &
+  cw=$!
+  ( n=0; while sleep 10; do n=$((n + 10)); echo "patchcheck-coverage: starting the profiler on $(wc -l < "$W"/coverage.names) functions ($n s)"; done ) &
+  ct=$!
+  while kill -0 "$cw" 2>/dev/null; do wait "$cw"; done
+  kill "$ct" 2>/dev/null
   case "$(cat "$W"/coverage.state)" in
     on) coverage=1 ;;
     filter) echo "patchcheck-coverage: unavailable: set_ftrace_filter refused the names" >&5 ;;

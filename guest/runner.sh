@@ -50,9 +50,14 @@ dtasks() { cat "$PROC"/[0-9]*/stat 2>/dev/null | sed -n 's/^\([0-9]*\) (\(.*\)) 
 # Blocked: still running at TIMEOUT, or a hung-task report appeared while it ran (the kernel
 # has then seen a task stuck for the whole hung-task timeout: no need to wait on). The step
 # gets the console as fd 3 for markers that must be seen when they happen (a racer's start).
+# The runner sleeps in `wait` until the step ends, so its end is seen when it happens, not at
+# the next look (a step is a fraction of a second of work, often). A watchdog beside it
+# counts the seconds and looks for hung-task reports every 2 s; when it finds the step
+# blocked it writes why in a file and wakes the runner (SIGUSR1, which ends the `wait`).
+trap : USR1
 seq=0
 step() {
-  seq=$((seq + 1)); m=$W/rc.$seq; o=$W/out.$seq; h0=$(hung)
+  seq=$((seq + 1)); m=$W/rc.$seq; o=$W/out.$seq; why=$W/why.$seq; h0=$(hung)
   if [ -n "$witness" ]; then
     # The step's subshell names itself to tracefs before it forks the step (event-fork
     # traces a traced task's children from then on).
@@ -60,23 +65,36 @@ step() {
   else
     ( sh "$2" 3>&1 > "$o" 2>&1; echo $? > "$m" ) &
   fi
-  t=0
-  while [ ! -f "$m" ]; do
-    if [ $t -ge $(($1 * 5)) ]; then
-      sed 's/^/    /' "$o" 2>/dev/null
-      echo "    # step still running after $1 s: blocked"
-      return 124
-    fi
-    if [ $((t % 10)) -eq 9 ] && [ "$(hung)" -gt "$h0" ]; then
-      sed 's/^/    /' "$o" 2>/dev/null
-      echo "    # step blocked: the kernel reported a hung task after $((t / 5)) s"
-      reported=1
-      return 124
-    fi
-    sleep 0.2; t=$((t + 1))
+  sp=$!
+  ( t=0
+    while [ $t -lt "$1" ]; do
+      sleep 1; t=$((t + 1))
+      if [ $((t % 2)) -eq 0 ] && [ "$(hung)" -gt "$h0" ]; then
+        echo "$t" > "$why.new" && mv "$why.new" "$why"; kill -USR1 $$; exit
+      fi
+    done
+    echo timeout > "$why.new" && mv "$why.new" "$why"; kill -USR1 $$ ) &
+  wp=$!
+  # `wait` also ends on a wake-up meant for an earlier step (its watchdog's, sent as that
+  # step ended): then the step is still running, with no reason to stop, and is waited for again.
+  # The code is in $m once the file has a size: the subshell writes it with one write().
+  while [ ! -s "$m" ] && [ ! -f "$why" ]; do
+    wait "$sp" 2>/dev/null
+    kill -0 "$sp" 2>/dev/null || break
   done
+  kill "$wp" 2>/dev/null
+  if [ ! -s "$m" ] && [ -f "$why" ]; then
+    sed 's/^/    /' "$o" 2>/dev/null
+    if [ "$(cat "$why")" = timeout ]; then
+      echo "    # step still running after $1 s: blocked"
+    else
+      echo "    # step blocked: the kernel reported a hung task after $(cat "$why") s"
+      reported=1
+    fi
+    return 124
+  fi
   sed 's/^/    /' "$o"
-  return "$(cat "$m")"
+  return "$(cat "$m" 2>/dev/null || echo 1)"
 }
 
 [ "$(conf witness)" = 1 ] && . "$P/witness.sh" && witness_start

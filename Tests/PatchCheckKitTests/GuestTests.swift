@@ -115,6 +115,27 @@ import Testing
     #expect(result.output.contains(RunnerScript.doneMarker), "no 2 x 60 s wait after a reported hang")
   }
 
+  /// The runner sleeps in `wait` for a step, and its watchdog wakes it with SIGUSR1 when the
+  /// step is blocked. A wake-up with no reason behind it (an earlier step's watchdog firing as
+  /// that step ended) does not end the step: here the step itself sends one to the runner,
+  /// then goes on working and passes; the steps after it run and pass too.
+  @Test func aWakeUpWithoutAReasonDoesNotEndAStep() throws {
+    // The step's parent is the runner's subshell for it, whose parent is the runner.
+    let wake = #"read -r _ _ _ runner _ < /proc/$PPID/stat; kill -USR1 "$runner"; sleep 1; echo '# still here'; exit 0"#
+    let scenario = Scenario(
+      name: "woken", summary: "a step that wakes the runner",
+      steps: [
+        ScenarioStep(name: "wake", timeout: 20, script: wake),
+        ScenarioStep(name: "after", timeout: 20, script: "exit 0"),
+        ScenarioStep(name: "failing", timeout: 20, script: "exit 3"),
+      ])
+    let result = try HostRunner(try TempDir()).run([scenario])
+    let steps = KTAPParser.parse(result.output).first?.steps ?? []
+    #expect(steps.map(\.result) == [.pass, .pass, .fail], "\(result.output)")
+    #expect(result.output.contains("# still here"))
+    #expect(result.output.contains("not ok 3 failing # exit 3"), "\(result.output)")
+  }
+
   /// What Swift gives the runner is data: the config's values and each scenario's and step's
   /// files, the names as KTAP shows them (one line; a step's '#' would start a directive).
   @Test func theRunnersDataIsTheScenariosAndTheKnobs() throws {
@@ -298,6 +319,36 @@ import Testing
       if quotes % 2 == 1 { inside.toggle() }
     }
     return found
+  }
+
+  /// Under TCG the guest's clock is virtual unless asked otherwise (docs/scenarios.md, "The
+  /// guest"): QEMU counts instructions and skips idle time. Never under KVM, where QEMU has no
+  /// icount; `--guest-clock host` leaves it out.
+  @Test func theGuestClockIsVirtualUnderTCGOnly() throws {
+    let qemu = QemuInfo(path: "/usr/bin/qemu-system-x86_64", version: "10.0.2")
+    var options = BootOptions(
+      kernel: URL(fileURLWithPath: "/k/bzImage"), initramfs: URL(fileURLWithPath: "/k/initramfs.cpio"),
+      consoleLog: URL(fileURLWithPath: "/k/console.log"), timeout: 60)
+    let booter = QemuBooter(qemu: qemu, home: PatchCheckHome(root: URL(fileURLWithPath: "/k")))
+    func icount(_ argv: [String]) -> [String] { zip(argv, argv.dropFirst()).filter { $0.0 == "-icount" }.map(\.1) }
+    #expect(options.clock == .virtual)
+    #expect(icount(booter.arguments(options, accelerator: .tcg)) == ["shift=auto,sleep=off"])
+    #expect(icount(booter.arguments(options, accelerator: .kvm)).isEmpty)
+    options.clock = .host
+    #expect(icount(booter.arguments(options, accelerator: .tcg)).isEmpty)
+    // The run's option reaches its boots, and the verdict's key tells the clocks apart (the
+    // base findings' key too: BaselineTests.theBaseFindingsKeyAndCache).
+    var run = RunOptions()
+    run.series = Shared.v10.path
+    run.scenarios = ["numvfs"]
+    let home = PatchCheckHome(root: try TempDir().url)
+    let virtual = try RunPlan.resolve(run, home: home)
+    run.clock = .host
+    let host = try RunPlan.resolve(run, home: home)
+    let console = URL(fileURLWithPath: "/k/console.log")
+    #expect(virtual.bootOptions(kernel: console, initramfs: console, consoleLog: console).clock == .virtual)
+    #expect(host.bootOptions(kernel: console, initramfs: console, consoleLog: console).clock == .host)
+    #expect(virtual.key != host.key)
   }
 
   /// The guest is cut off: no network backend, no disk, no shared folder, no monitor; the
