@@ -53,6 +53,12 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
   @Option(help: "Config fragment to use instead of kernel-configs/*.config (repeatable).")
   var fragment: [String] = []
 
+  @Option(
+    help: ArgumentHelp(
+      "The guest's clock under TCG: virtual (QEMU counts instructions and skips the time an idle guest waits: the kernel's sleeps cost nothing) or host (vCPUs in parallel threads, the host's time)."
+    ))
+  var guestClock = GuestClock.virtual
+
   @Flag(help: "Do not trace lock acquisitions in the guest (no lock-order witness).")
   var noLockWitness = false
 
@@ -79,6 +85,7 @@ struct RunFlags<Help: RunFlagsHelp>: ParsableArguments {
     options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
     options.iterations = iterations
     options.fragments = fragment.isEmpty ? nil : fragment.map { URL(fileURLWithPath: $0) }
+    options.clock = guestClock
     options.lockWitness = !noLockWitness
     options.coverage = !noCoverage
     options.strict = strict
@@ -111,4 +118,5 @@ enum BisectHelp: RunFlagsHelp {
 // The vocabulary's enums parse themselves: the argument parser rejects any other value and
 // lists the valid ones in --help.
 extension Accelerator: ExpressibleByArgument {}
+extension GuestClock: ExpressibleByArgument {}
 extension CIEngine: ExpressibleByArgument {}

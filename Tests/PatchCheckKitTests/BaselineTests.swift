@@ -170,6 +170,7 @@ import Testing
     let changes: [(String, (inout RunOptions) -> Void)] = [
       ("scenarios", { $0.scenarios = ["numvfs"] }), ("witness", { $0.lockWitness = false }), ("vfs", { $0.vfs = 2 }),
       ("hung-task timeout", { $0.hungTaskTimeout = 20 }), ("pfs", { $0.pfs = 2 }), ("memory", { $0.memoryMB = 2048 }),
+      ("guest clock", { $0.clock = .host }),
     ]
     for (name, change) in changes {
       var changed = options

@@ -44,11 +44,26 @@ package enum Accelerator: String, CaseIterable, Sendable, Codable {
   case auto, kvm, tcg
 }
 
+/// How the guest's clock runs under TCG (KVM's is always the host's).
+/// - `virtual`: QEMU counts the guest's instructions (`-icount shift=auto,sleep=off`); when
+///   every vCPU is idle the clock jumps to the guest's next timer. The kernel's own waits
+///   (`ssleep(1)` in sriov_disable, igb's `msleep(500)`), the scenarios' sleeps and the
+///   hung-task detector's timeout then cost no host time, and a race's delays are counted
+///   in the guest's instructions, not the host's load. The vCPUs take turns on one host
+///   thread (icount has no multi-threaded TCG), so work that computes (the lock-order
+///   witness's stream) takes longer.
+/// - `host`: the vCPUs run on host threads of their own (multi-threaded TCG) and the
+///   guest's clock is the host's.
+package enum GuestClock: String, CaseIterable, Sendable, Codable {
+  case virtual, host
+}
+
 package struct BootOptions: Sendable {
   package var kernel: URL
   package var initramfs: URL
   package var consoleLog: URL
   package var accelerator = Accelerator.auto
+  package var clock = GuestClock.virtual
   package var memoryMB = 1024
   package var cpus = 2
   /// igb devices, each on its own PCIe root port.
@@ -126,6 +141,9 @@ package struct QemuBooter: Sendable {
     var argv: [String] = [
       qemu.path, "-nodefaults", "-accel", accelerator.rawValue, "-M", "q35", "-smp", "\(options.cpus)",
       "-m", "\(options.memoryMB)", "-display", "none", "-monitor", "none", "-serial", "stdio",
+    ]
+    if accelerator == .tcg, options.clock == .virtual { argv += ["-icount", "shift=auto,sleep=off"] }
+    argv += [
       // The root ports' hot-plug is native (pciehp), not ACPI's: the kernel has no ACPI PCI
       // hot-plug driver, and the hot-plug scenarios test pciehp.
       "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",

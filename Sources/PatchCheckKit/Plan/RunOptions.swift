@@ -22,6 +22,8 @@ package struct RunOptions: Sendable {
   package var scenarioDefinitions: [Scenario]?
   package var fragments: [URL]?
   package var accelerator = Accelerator.auto
+  /// The guest's clock under TCG (`GuestClock`).
+  package var clock = GuestClock.virtual
   package var bootTimeout: TimeInterval?
   package var json = false
   package var threeWay = false

@@ -28,6 +28,8 @@ package struct GuestPlan: Sendable {
   /// The guest profiles the series' changed functions during the scenarios, read after each
   /// (`CoverageProgram`): the runner script is made with it.
   package var coverage = true
+  /// The guest's clock under TCG (`GuestClock`).
+  package var clock = GuestClock.virtual
 }
 
 package struct RunPlan: Sendable {
@@ -145,7 +147,7 @@ package struct RunPlan: Sendable {
         vfs: options.vfs, pfs: options.pfs, vcpus: options.vcpus, memoryMB: options.memoryMB,
         hungTaskTimeout: options.hungTaskTimeout, iterations: options.iterations, accelerator: options.accelerator,
         bootTimeout: options.bootTimeout, boots: max(1, options.repeatCount), lockWitness: options.lockWitness,
-        coverage: options.coverage),
+        coverage: options.coverage, clock: options.clock),
       fragments: fragments, repository: options.repository, requestedBase: options.base ?? selected.variant.base,
       compareBase: options.compareBase, strict: options.strict, threeWay: options.threeWay,
       skipApplied: options.skipApplied, output: options.output,
@@ -177,7 +179,7 @@ package struct RunPlan: Sendable {
     parts.append(guestProgramDigest)
     parts.append(
       "iterations \(guest.iterations) vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) "
-        + "hung \(guest.hungTaskTimeout) repeat \(guest.boots)")
+        + "hung \(guest.hungTaskTimeout) repeat \(guest.boots) clock \(guest.clock.rawValue)")
     for fragment in fragments {
       parts.append(SHA256Hex.of(FileManager.default.contents(atPath: fragment.path) ?? Data()))
     }
@@ -193,7 +195,8 @@ package struct RunPlan: Sendable {
     base.noSeries = true
     let parts = [
       "patchcheck-base-findings/2", tool, commit, configHash, base.guestProgramDigest,
-      "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator.rawValue)",
+      "vfs \(guest.vfs) pfs \(guest.pfs) vcpus \(guest.vcpus) memory \(guest.memoryMB) accelerator \(guest.accelerator.rawValue) "
+        + "clock \(guest.clock.rawValue)",
       "qemu \(qemu ?? "?") compiler \(compiler ?? "?")",
     ]
     return SHA256Hex.of(Data(parts.joined(separator: "\n").utf8))
@@ -208,6 +211,7 @@ package struct RunPlan: Sendable {
   package func bootOptions(kernel: URL, initramfs: URL, consoleLog: URL) -> BootOptions {
     var boot = BootOptions(kernel: kernel, initramfs: initramfs, consoleLog: consoleLog, timeout: bootTimeout)
     boot.accelerator = guest.accelerator
+    boot.clock = guest.clock
     boot.cpus = guest.vcpus
     boot.memoryMB = guest.memoryMB
     boot.pfs = guest.pfs

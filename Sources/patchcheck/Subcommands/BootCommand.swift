@@ -25,6 +25,9 @@ struct BootCommand: ParsableCommand {
   @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
   var accel = Accelerator.auto
 
+  @Option(help: "The guest's clock under TCG: virtual (idle time skipped) or host.")
+  var guestClock = GuestClock.virtual
+
   @Flag(help: "Boot without the lock-order witness.")
   var noLockWitness = false
 
@@ -38,6 +41,7 @@ struct BootCommand: ParsableCommand {
       options.scenarioDirs = scenarioDir.map { URL(fileURLWithPath: $0) }
       options.iterations = iterations
       options.accelerator = accel
+      options.clock = guestClock
       options.output = out.map { URL(fileURLWithPath: $0) }
       options.json = global.json
       options.lockWitness = !noLockWitness
