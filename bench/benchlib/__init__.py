@@ -11,7 +11,7 @@
 
     analyzer    analyzer                      disk        disk
     apply       apply, series, worktree       imports     import
-    pipeline    warm, switch, hang, review, witness, races, tagstep
+    pipeline    warm, switch, hang, review, witness, clock, races, tagstep
     fresh_cold  fresh, cold                   vng, boot   virtme-ng and its boots (boot)
 """
 

@@ -17,7 +17,7 @@ from .fresh_cold import bench_cold, bench_fresh
 from .imports import bench_import
 from .machine import machine_facts
 from .page import write_page
-from .pipeline import bench_hang, bench_races, bench_review, bench_switch, bench_tagstep, bench_warm, bench_witness
+from .pipeline import bench_clock, bench_hang, bench_races, bench_review, bench_switch, bench_tagstep, bench_warm, bench_witness
 from .process import run
 from .results import Results, run_files
 from .tool import prepare_home
@@ -27,7 +27,7 @@ from .vng import VNG_SRC
 BENCH = {
     "analyzer": bench_analyzer, "disk": bench_disk, "apply": bench_apply, "series": bench_series, "worktree": bench_worktree,
     "import": bench_import, "warm": bench_warm, "switch": bench_switch, "hang": bench_hang, "review": bench_review,
-    "witness": bench_witness, "races": bench_races, "tagstep": bench_tagstep, "fresh": bench_fresh, "cold": bench_cold, "boot": bench_boot,
+    "witness": bench_witness, "clock": bench_clock, "races": bench_races, "tagstep": bench_tagstep, "fresh": bench_fresh, "cold": bench_cold, "boot": bench_boot,
 }
 assert set(BENCH) == set(SECTIONS)
 

@@ -14,7 +14,7 @@ HOME = None  # the bench's own cache folder, set by cli.main()
 TOOL = ROOT / ".build" / "release" / "patchcheck"
 FRAGMENTS = sorted((ROOT / "kernel-configs").glob("*.config"))
 CHEAP = ["analyzer", "disk", "apply", "series", "worktree", "import"]
-EXPENSIVE = ["warm", "switch", "hang", "review", "witness", "races", "tagstep", "fresh", "cold", "boot"]
+EXPENSIVE = ["warm", "switch", "hang", "review", "witness", "clock", "races", "tagstep", "fresh", "cold", "boot"]
 SECTIONS = CHEAP + EXPENSIVE
 ALL_SIX = "numvfs,pf-remove,unbind,vf-remove,race-numvfs-remove,race-unbind-remove"
 

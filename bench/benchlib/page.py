@@ -48,7 +48,7 @@ BOUNDS = {
     "cold-build-patchcheck": ("compile time per object x objects / 2 cores, plus objtool and three vmlinux links", None),
 }
 
-GROUPS = ["analyzer", "disk", "apply", "series", "worktree", "import", "warm", "switch", "hang", "review", "witness", "races",
+GROUPS = ["analyzer", "disk", "apply", "series", "worktree", "import", "warm", "switch", "hang", "review", "witness", "clock", "races",
           "tagstep", "fresh", "cold", "boot", "memory"]
 
 

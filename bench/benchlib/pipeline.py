@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .common import samples_wanted, say
-from .tool import apply_and_boot, report_of, tool
+from .tool import ALL_SIX, apply_and_boot, report_of, tool
 
 
 PHASES = ["apply", "checkout", "configure", "build", "initramfs", "boot", "analysis", "total"]
@@ -163,6 +163,34 @@ def bench_witness(results, args, tmp):
     results.add("witness-boot-off", sides["off"], note="the same with --no-lock-witness", group="witness")
     results.add("witness-scenarios-on", scen["on"], note="runner start to QEMU exit, witness on", group="witness")
     results.add("witness-scenarios-off", scen["off"], note="runner start to QEMU exit, witness off", group="witness")
+
+
+def bench_clock(results, args, tmp):
+    """The guest's clock under TCG side by side: virtual (the default, QEMU's icount with idle
+    time skipped; the vCPUs take turns on one thread) and host (multi-threaded TCG, the host's
+    time), interleaved on the same builds: v10 with all six scenarios (the kernel's own waits
+    and the races) and v9's two witness scenarios with the witness on (what computes). Boot
+    phase of each run, and each run's verdict."""
+    cases = (("v10-six", args.series_v10, ALL_SIX), ("v9-witness", args.series, args.scenarios))
+    for label, series, scenarios in cases:
+        common = ["apply-and-boot", "--series", series, "--scenarios", scenarios, "--accel", "auto", "--json"]
+        tool(*common, "--out", tmp / f"clock-{label}-warm-up", check=False)
+        sides = {"virtual": [], "host": []}
+        verdicts = {"virtual": set(), "host": set()}
+        i = 0
+        while i < (samples_wanted(max([s for s in sides["host"] if s] or [0]), args) if sides["host"] else 1):
+            for side in sides:
+                out = tmp / f"clock-{label}-{side}-{i}"
+                tool(*common, "--guest-clock", side, "--out", out, check=False)
+                report = report_of(out)
+                sides[side].append(report.get("phases", {}).get("boot"))
+                verdicts[side].add(report.get("verdict"))
+            i += 1
+        for side, values in sides.items():
+            results.add(f"clock-{label}-{side}", values,
+                        note=f"boot phase, --guest-clock {side}: {Path(series).name}, {scenarios}, "
+                             f"verdict {'/'.join(sorted(v for v in verdicts[side] if v))}",
+                        group="clock")
 
 
 def bench_races(results, args, tmp):
