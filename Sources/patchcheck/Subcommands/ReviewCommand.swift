@@ -30,9 +30,6 @@ struct ReviewCommand: ParsableCommand {
   @Option(help: "Accelerator: auto is KVM only if a probe boots under it, else TCG.")
   var accel = Accelerator.auto
 
-  @Option(help: "The guest's clock under TCG: virtual (idle time skipped) or host.")
-  var guestClock = GuestClock.virtual
-
   @Option(help: "Boots in all (the first pass, every kernel and scenario once, always runs).")
   var maxBoots: Int = ReviewBudget.defaultMaxBoots
 
@@ -57,7 +54,6 @@ struct ReviewCommand: ParsableCommand {
       options.base = tree.base
       options.output = out.map { URL(fileURLWithPath: $0) }
       options.accelerator = accel
-      options.clock = guestClock
       options.json = global.json
       let budget = ReviewBudget(maxBoots: maxBoots, maxMinutes: maxMinutes, block: block)
       let review = try ReviewRunner(home: global.patchCheckHome, options: options, budget: budget).run()
