@@ -70,20 +70,21 @@ step() {
     while [ $t -lt "$1" ]; do
       sleep 1; t=$((t + 1))
       if [ $((t % 2)) -eq 0 ] && [ "$(hung)" -gt "$h0" ]; then
-        echo "$t" > "$why.new" && mv "$why.new" "$why"; kill -USR1 $$; exit
+        echo "$t" > "$why"; kill -USR1 $$; exit
       fi
     done
-    echo timeout > "$why.new" && mv "$why.new" "$why"; kill -USR1 $$ ) &
+    echo timeout > "$why"; kill -USR1 $$ ) &
   wp=$!
   # `wait` also ends on a wake-up meant for an earlier step (its watchdog's, sent as that
   # step ended): then the step is still running, with no reason to stop, and is waited for again.
-  # The code is in $m once the file has a size: the subshell writes it with one write().
-  while [ ! -s "$m" ] && [ ! -f "$why" ]; do
+  # The code is in $m, and the reason in $why, once the file has a size: each is written with
+  # one write().
+  while [ ! -s "$m" ] && [ ! -s "$why" ]; do
     wait "$sp" 2>/dev/null
     kill -0 "$sp" 2>/dev/null || break
   done
   kill "$wp" 2>/dev/null
-  if [ ! -s "$m" ] && [ -f "$why" ]; then
+  if [ ! -s "$m" ] && [ -s "$why" ]; then
     sed 's/^/    /' "$o" 2>/dev/null
     if [ "$(cat "$why")" = timeout ]; then
       echo "    # step still running after $1 s: blocked"
