@@ -63,7 +63,7 @@ struct EndToEnd {
     // (issue 30), each whole and with nothing lost (the boots' verdicts would be INFRA-ERROR).
     #expect(report.files["witness"] == "witness.trace", "\(report.files)")
     for n in 2...5 { #expect(report.files["witness-\(n)"] == "witness-\(n).trace", "\(report.files)") }
-    let stream = try String(contentsOf: dir.path("run/witness.trace"), encoding: .utf8)
+    let stream = try Data(contentsOf: dir.path("run/witness.trace"))
     #expect(LockTrace.read(stream, focus: ["&dev->mutex"]).reachedEnd)
     // linux-next is not reachable: the stated base is absent and the manifest's is used.
     #expect(report.base?.stated == "c8be6ef92d9bc54f012627375b87b44d3eefe451")

@@ -145,7 +145,8 @@ import Testing
     let files = try RunnerScript.files([racing], hungTaskTimeout: 12, lockWitness: true, witnessDrainLimit: 30)
     #expect(
       files["patchcheck/config"]
-        == "hung_task_timeout=12\nstep_skip_code=\(stepSkipExitCode)\nwitness=1\nwitness_drain_limit=30\ncoverage=0\nscenarios=1\n")
+        == "hung_task_timeout=12\nstep_skip_code=\(stepSkipExitCode)\nwitness=1\nwitness_drain_limit=30\nwitness_period=\(RunnerScript.witnessPeriod)\ncoverage=0\nscenarios=1\n"
+    )
     #expect(files["patchcheck/scenario-1/name"] == "it's $(x)\n")
     #expect(files["patchcheck/scenario-1/summary"] == "two lines\n")
     #expect(files["patchcheck/scenario-1/steps"] == "1\n")

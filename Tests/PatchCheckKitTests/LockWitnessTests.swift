@@ -176,27 +176,35 @@ import Testing
     #expect(try LockWitnessProgram.unvalidatedClasses(inSource: source, commit: second, cache: cache) == ["&b->write_lock"])
   }
 
-  /// A stand-in tracefs with the lock events, `trace_pipe` holding `events` (a plain file:
-  /// the guest's copier reads it to its end) and per-CPU stats.
-  /// With `pipe`, trace_pipe is a FIFO (the test's own writer stands in for the kernel) and
-  /// `events` are not written.
-  static func standInTracefs(_ host: HostRunner, events: [String] = [], stats: [String] = [], pipe: Bool = false) throws {
+  /// A stand-in tracefs with the lock events and their formats (7.3.4's), per CPU
+  /// `trace_pipe_raw` holding `pages` (a plain file: the guest's copier reads it to its end)
+  /// and `stats`, and the tasks' names (saved_cmdlines).
+  /// With `pipe`, cpu0's trace_pipe_raw is a FIFO (the test's own writer stands in for the
+  /// kernel).
+  static func standInTracefs(_ host: HostRunner, pages: [[UInt8]] = [], stats: [String] = [], pipe: Bool = false) throws {
     let t = host.tracing
     for event in ["lock_acquire", "lock_release"] {
       try FileManager.default.createDirectory(at: t.appendingPathComponent("events/lock/\(event)"), withIntermediateDirectories: true)
       try "0\n".write(to: t.appendingPathComponent("events/lock/\(event)/enable"), atomically: true, encoding: .utf8)
     }
+    for (file, text) in StandInPages.formats {
+      let url = t.appendingPathComponent("events/\(file)")
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: url, atomically: true, encoding: .utf8)
+    }
     try FileManager.default.createDirectory(at: t.appendingPathComponent("options"), withIntermediateDirectories: true)
     try "1\n".write(to: t.appendingPathComponent("tracing_on"), atomically: true, encoding: .utf8)
-    if pipe {
-      #expect(mkfifo(t.appendingPathComponent("trace_pipe").path, 0o600) == 0)
-    } else {
-      try events.map { $0 + "\n" }.joined().write(to: t.appendingPathComponent("trace_pipe"), atomically: true, encoding: .utf8)
-    }
-    for (cpu, text) in stats.enumerated() {
-      let file = t.appendingPathComponent("per_cpu/cpu\(cpu)/stats")
-      try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try text.write(to: file, atomically: true, encoding: .utf8)
+    let comms = StandInPages.comms.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+    try comms.write(to: t.appendingPathComponent("saved_cmdlines"), atomically: true, encoding: .utf8)
+    for cpu in 0..<max(pages.count, stats.count, pipe ? 1 : 0) {
+      let folder = t.appendingPathComponent("per_cpu/cpu\(cpu)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      if pipe, cpu == 0 {
+        #expect(mkfifo(folder.appendingPathComponent("trace_pipe_raw").path, 0o600) == 0)
+      } else {
+        try Data(cpu < pages.count ? pages[cpu] : []).write(to: folder.appendingPathComponent("trace_pipe_raw"))
+      }
+      if cpu < stats.count { try stats[cpu].write(to: folder.appendingPathComponent("stats"), atomically: true, encoding: .utf8) }
     }
   }
 
@@ -216,15 +224,15 @@ import Testing
   ]
 
   /// The real runner with the witness, on a stand-in tracefs: the events filtered at the
-  /// source, into a 16 MB buffer per CPU (docs/lock-witness.md, "In the guest"), only the
-  /// steps' tasks (each step's subshell puts itself in set_event_pid before it forks the step),
-  /// with real addresses; what trace_pipe gives goes to the witness's port byte for byte, and
-  /// the console gets the focus and the loss counters, which the host reads with the stream.
-  /// Without the witness, tracefs is not touched.
+  /// source, into a 4 MB buffer per CPU (docs/lock-witness.md, "In the guest"), only the
+  /// steps' tasks (each step's subshell adds itself to set_event_pid before it forks the step);
+  /// the port gets the header (tracefs's formats), every CPU's pages byte for byte, and the
+  /// trailer (the tasks' names, the end), and the console the focus and the loss counters,
+  /// which the host reads with the stream. Without the witness, tracefs is not touched.
   @Test func theRunnerStreamsTheTraceToItsPort() throws {
     let host = try HostRunner(try TempDir())
-    try Self.standInTracefs(
-      host, events: Self.oppositeOrders, stats: ["entries: 0\noverrun: 0\ndropped events: 0\n", "entries: 0\noverrun: 0\n"])
+    let pages = [StandInPages.page(StandInPages.cpu0), StandInPages.page(StandInPages.cpu1)]
+    try Self.standInTracefs(host, pages: pages, stats: ["entries: 0\noverrun: 0\ndropped events: 0\n", "entries: 0\noverrun: 0\n"])
     try host.write(["patchcheck/witness-focus": "&dev->mutex\n"])
     let one = Scenario(name: "one", summary: "one", steps: [ScenarioStep(name: "s", timeout: 5, script: "exit 0")])
     let result = try host.run([one], lockWitness: true, witnessDrainLimit: 5)
@@ -233,14 +241,15 @@ import Testing
     #expect(try read("events/lock/lock_acquire/filter") == LockWitnessProgram.acquireFilter + "\n")
     #expect(try read("events/lock/lock_release/filter") == LockWitnessProgram.releaseFilter + "\n")
     #expect(LockWitnessProgram.acquireFilter.hasPrefix("!(common_flags & 25) && "))
-    #expect(try read("buffer_size_kb") == "4096\n")
-    #expect(try read("options/event-fork") == "1\n" && read("options/hash-ptr") == "0\n")
+    #expect(try read("buffer_size_kb") == "4096\n" && read("saved_cmdlines_size") == "1024\n")
+    #expect(try read("options/event-fork") == "1\n")
     #expect(Int(try read("set_event_pid").trimmingCharacters(in: .newlines)) != nil)
     // The step's name, then the end, into the trace (trace_marker is a plain file here).
     #expect(try read("trace_marker") == "\(LockWitnessProgram.stepMarkerPrefix)end\n")
-    #expect(try read("tracing_on") == "0\n", "the trace off: trace_pipe ends for the copier")
-    let stream = try String(contentsOf: host.witnessPort, encoding: .utf8)
-    #expect(stream == Self.oppositeOrders.map { $0 + "\n" }.joined(), "the port gets the trace as it is")
+    #expect(try read("tracing_on") == "0\n")
+    let stream = try Data(contentsOf: host.witnessPort)
+    let expected = StandInPages.header() + pages[0] + pages[1] + StandInPages.trailer(StandInPages.comms)
+    #expect(stream == Data(expected), "the port gets the pages as they are (\(stream.count) bytes, \(expected.count) expected)")
     let lines = result.output.split(separator: "\n").map(String.init)
     let begin = try #require(lines.firstIndex(of: LockWitnessProgram.beginMarker), "\(result.output)")
     #expect(
@@ -262,7 +271,7 @@ import Testing
   @Test func lostEventsAreSaidNotDroppedSilently() throws {
     let host = try HostRunner(try TempDir())
     try Self.standInTracefs(
-      host, events: Self.oppositeOrders,
+      host, pages: [StandInPages.page(StandInPages.cpu0)],
       stats: ["entries: 0\noverrun: 1200\ndropped events: 0\n", "entries: 0\noverrun: 34\ndropped events: 5\n"])
     let result = try Self.witnessStop(host, drainLimit: 5, timeout: 60)
     #expect(result.output.contains("overrun 1200 34 \ndropped 0 5 \n"), "\(result.output)")
@@ -284,49 +293,53 @@ import Testing
 
   /// A stream still behind at the end: the runner waits by the clock up to the drain limit,
   /// saying it is alive every 10 s (the host stops a guest silent for 150 s), then prints its
-  /// block; what the stream has is read, and without its end marker it is incomplete. The
-  /// copier writes the port 256 KB at a time: what it held when it was stopped is lost, what
-  /// it wrote before is read (here 3,000 rounds of the two steps' events, about 2.3 MB).
+  /// block; what the stream has is read, and without its trailer it is incomplete. The copier
+  /// writes the port 256 KB at a time: what it held when it was stopped is lost, what it wrote
+  /// before is read (here 100 pages, 400 KB, of which the first 64 were written).
   @Test func aStreamStillBehindIsWaitedForOutLoud() throws {
     let host = try HostRunner(try TempDir())
     try Self.standInTracefs(host, stats: ["entries: 5000\noverrun: 0\n"], pipe: true)
-    let events = Self.oppositeOrders.dropLast().map { "'\($0)'" }.joined(separator: " ")
+    let pages = (0..<50).flatMap { _ in StandInPages.page(StandInPages.cpu0) + StandInPages.page(StandInPages.cpu1) }
+    try Data(pages).write(to: host.dir.path("pages"))
     // The kernel's part: what it has, then never an end while the test lasts.
-    let kernel = #"( i=0; while [ $i -lt 3000 ]; do printf '%s\n' \#(events); i=$((i + 1)); done; exec sleep 30 ) > "$T/trace_pipe" &"#
+    let kernel = #"( cat "\#(host.dir.path("pages").path)"; exec sleep 30 ) > "$T/per_cpu/cpu0/trace_pipe_raw" &"#
     let result = try Self.witnessStop(host, drainLimit: 11, timeout: 60, before: kernel)
     let lines = result.output.split(separator: "\n").map(String.init)
     let beats = lines.filter { $0.hasPrefix(LockWitnessProgram.drainingMarker) }
     #expect(beats == ["\(LockWitnessProgram.drainingMarker) (10 s, 5000 events left)"], "\(lines)")
     #expect(lines.contains(LockWitnessProgram.endMarker))
-    let stream = try String(contentsOf: host.witnessPort, encoding: .utf8)
+    let stream = try Data(contentsOf: host.witnessPort)
+    #expect(stream.count == 4096 + 262_144, "the header and the first 256 KB")
     let witness = try #require(LockWitness.read(result.output, trace: stream))
-    #expect(!witness.complete && witness.lost == 0, "no end marker: the witness is incomplete")
+    #expect(!witness.complete && witness.lost == 0, "no trailer: the witness is incomplete")
     #expect(witness.edges.count == 2)
   }
 
-  /// The stop waits for the copier to copy the end, not for the buffer to look empty: the
-  /// kernel counts events gone from the buffer while the copier's read() still holds them.
-  /// Here the buffer says it is empty (entries 0) and the copier waits in read() when the stop
-  /// begins, and the rest of the stream, its end marker last, comes a second after the trace is
-  /// turned off, as the kernel gives a reader what it consumed and then the end of the file.
-  /// A stop that took the empty buffer and the waiting copier for the end (the guest of
-  /// c335747) killed it there, and the port lacked the end: the cut-short stream of a CI boot.
+  /// The stop waits for the copier to read every CPU to its end and send the trailer, not for
+  /// the buffer to look empty: the kernel counts events gone from the buffer while the
+  /// copier's read() still holds them. Here the buffer says it is empty (entries 0) when the
+  /// stop begins, and the rest of the pages come a second after the trace is turned off, then
+  /// the end of the file, as the kernel gives a reader it has marked done (the copier closes
+  /// its own descriptor). A stop that took the empty buffer for the end (the guest of c335747)
+  /// stopped the copier there, and the port lacked the end: the cut-short stream of a CI boot.
   @Test func theStopWaitsForTheCopierToCopyTheEnd() throws {
     let host = try HostRunner(try TempDir())
     try Self.standInTracefs(host, stats: ["entries: 0\noverrun: 0\n"], pipe: true)
-    let head = Self.oppositeOrders.prefix(5).map { "'\($0)'" }.joined(separator: " ")
-    let tail = Self.oppositeOrders.dropFirst(5).map { "'\($0)'" }.joined(separator: " ")
+    let first = StandInPages.page(StandInPages.cpu0)
+    let second = StandInPages.page(StandInPages.cpu1)
+    try Data(first).write(to: host.dir.path("first"))
+    try Data(second).write(to: host.dir.path("second"))
     let kernel = #"""
       (
-        printf '%s\n' \#(head)
+        cat "\#(host.dir.path("first").path)"
         until [ "$(cat "$T/tracing_on")" = 0 ]; do sleep 0.05; done
         sleep 1
-        printf '%s\n' \#(tail)
-      ) > "$T/trace_pipe" &
+        cat "\#(host.dir.path("second").path)"
+      ) > "$T/per_cpu/cpu0/trace_pipe_raw" &
       """#
     let result = try Self.witnessStop(host, drainLimit: 30, timeout: 60, before: kernel)
-    let stream = try String(contentsOf: host.witnessPort, encoding: .utf8)
-    #expect(stream == Self.oppositeOrders.map { $0 + "\n" }.joined(), "\(result.output)")
+    let stream = try Data(contentsOf: host.witnessPort)
+    #expect(stream == Data(StandInPages.header() + first + second + StandInPages.trailer(StandInPages.comms)), "\(result.output)")
     let witness = try #require(LockWitness.read(result.output, trace: stream))
     #expect(witness.complete && witness.cycles.count == 1)
   }
@@ -335,10 +348,10 @@ import Testing
   /// variables and `conf` are given as the runner gives them.
   /// `before` runs first (a stand-in kernel writing trace_pipe).
   static func witnessStop(_ host: HostRunner, drainLimit: Int, timeout: TimeInterval, before: String = "") throws -> ProcessResult {
-    try host.write(try RunnerScript.files([], lockWitness: true, witnessDrainLimit: drainLimit))
+    try host.write(try RunnerScript.files([], lockWitness: true, witnessDrainLimit: drainLimit, witnessPeriod: 600))
     let driver = host.dir.path("stop.sh")
     try #"""
-    P=$PATCHCHECK_DATA; T=$PATCHCHECK_TRACING
+    P=$PATCHCHECK_DATA; T=$PATCHCHECK_TRACING; W=$PATCHCHECK_TMP
     conf() { sed -n "s/^$1=//p" "$P/config"; }
     \#(before)
     . "$P/witness.sh"

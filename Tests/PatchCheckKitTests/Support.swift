@@ -178,14 +178,17 @@ struct HostRunner {
     }
   }
 
-  /// The runner on `scenarios`, as the guest would run it.
+  /// The runner on `scenarios`, as the guest would run it. The witness's copier reads the
+  /// stand-in tracefs's pages once, at the stop (`witnessPeriod`): a plain file is not emptied
+  /// by reading it, as the kernel's buffer is.
   func run(
     _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false, witnessDrainLimit: Int = 600,
-    timeout: TimeInterval = 60
+    witnessPeriod: Int = 600, timeout: TimeInterval = 60
   ) throws -> ProcessResult {
     try write(
       RunnerScript.files(
-        scenarios, hungTaskTimeout: hungTaskTimeout, lockWitness: lockWitness, coverage: coverage, witnessDrainLimit: witnessDrainLimit))
+        scenarios, hungTaskTimeout: hungTaskTimeout, lockWitness: lockWitness, coverage: coverage, witnessDrainLimit: witnessDrainLimit,
+        witnessPeriod: witnessPeriod))
     return try run(program: ProjectData.programs.appendingPathComponent("runner.sh").path, timeout: timeout)
   }
 
@@ -267,5 +270,22 @@ extension Trait where Self == ConditionTrait {
   /// fails it if the peer is missing).
   static func needs(_ peer: String) -> Self {
     .enabled(if: Peer.underCI || Peer.find(peer) != nil, Comment(rawValue: Peer.missing(peer)))
+  }
+}
+
+// The witness's readers take the stream's bytes (a stream of pages is binary); the tests of the
+// text stream (a guest of before the pages, and the committed captures) write it as text.
+extension LockTrace {
+  static func read(_ trace: String, focus: Set<String>) -> Read { read(Data(trace.utf8), focus: focus) }
+}
+
+extension LockWitness {
+  static func read(_ log: String, trace: String) -> LockWitnessResult? { read(log, trace: Data(trace.utf8)) }
+  static func reports(in log: String, trace: String) -> [Splat] { reports(in: log, trace: Data(trace.utf8)) }
+}
+
+extension ConsoleAnalyzer {
+  static func reportsAndResults(in log: String, witnessTrace: String) -> (splats: [Splat], scenarios: [ScenarioResult]) {
+    reportsAndResults(in: log, witnessTrace: Data(witnessTrace.utf8))
   }
 }

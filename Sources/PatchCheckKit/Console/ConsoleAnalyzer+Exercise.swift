@@ -15,6 +15,6 @@ extension ConsoleAnalyzer {
     for splat in analyze(text) { _ = VisibleText.of(splat.title) }
     _ = KTAPParser.parse(text, expected: ["numvfs", "pf-remove", "race-numvfs-remove"])
     _ = KTAPParser.extract(text)
-    _ = LockWitness.reports(in: text, trace: text)
+    _ = LockWitness.reports(in: text, trace: Data(text.utf8))
   }
 }

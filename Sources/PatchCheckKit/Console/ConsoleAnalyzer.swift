@@ -98,7 +98,7 @@ package enum ConsoleAnalyzer {
   /// the same time: neither reads what the other finds, and a console can be hundreds of MB.
   /// With `witnessTrace` (the lock-order witness's stream, a file of its own), its cycles too.
   package static func reportsAndResults(
-    in log: String, expected: [String] = [], witnessTrace: String? = nil
+    in log: String, expected: [String] = [], witnessTrace: Data? = nil
   ) -> (splats: [Splat], scenarios: [ScenarioResult]) {
     // Not a concurrentPerform of two: the reports' own concurrentPerform would then run on
     // one thread (libdispatch runs a nested apply inline).

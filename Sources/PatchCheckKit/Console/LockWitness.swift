@@ -63,7 +63,7 @@ package enum LockWitness {
   /// The witness's block in a console log, with the edges of its lock-event stream (`trace`,
   /// the file the guest's second serial port wrote), or nil when the run had no witness. The
   /// edges of a guest of before the stream are in the console's block itself.
-  package static func read(_ log: String, trace: String? = nil) -> LockWitnessResult? {
+  package static func read(_ log: String, trace: Data? = nil) -> LockWitnessResult? {
     // Most consoles have no witness block: say so from the bytes (Foundation's search goes
     // through NSString, a copy of the whole log).
     guard log.has(LockWitnessProgram.beginMarker),
@@ -95,7 +95,7 @@ package enum LockWitness {
     if let trace {
       let read = LockTrace.read(trace, focus: Set(focus))
       edges += read.edges
-      complete = complete || read.reachedEnd
+      complete = (complete || read.reachedEnd) && read.lost == 0
     }
     let lost = overruns.reduce(0, +) + dropped.reduce(0, +)
     if lost > 0 { complete = false }
@@ -147,7 +147,7 @@ package enum LockWitness {
   }
 
   /// One report per cycle, titled as lockdep titles its own, with the classes in order.
-  package static func reports(in log: String, trace: String? = nil) -> [Splat] {
+  package static func reports(in log: String, trace: Data? = nil) -> [Splat] {
     guard let result = read(log, trace: trace) else { return [] }
     // The shortest cycles first; past twenty the rest say nothing more.
     let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
@@ -202,8 +202,11 @@ package enum LockWitness {
 package enum LockTrace {
   package struct Read: Sendable, Equatable {
     package var edges: [LockOrderEdge]
-    /// The "patchcheck: end" marker was read: the stream is whole.
+    /// The stream is whole: a text stream reached its "patchcheck: end" marker, a stream of
+    /// pages its trailer (every CPU's copier read its buffer to the end).
     package var reachedEnd: Bool
+    /// Events a stream of pages says the kernel lost (RB_MISSED_EVENTS on a page).
+    package var lost: Int = 0
   }
 
   private struct Held {
@@ -227,9 +230,8 @@ package enum LockTrace {
 
   /// The stream's edges. Read as bytes: a boot streams hundreds of thousands of events, and
   /// only the task, the address and the class name of each become strings.
-  package static func read(_ trace: String, focus: Set<String>) -> Read {
-    var copy = trace
-    return copy.withUTF8 { read(bytes: $0, focus: focus) }
+  package static func read(_ trace: Data, focus: Set<String>) -> Read {
+    trace.withUnsafeBytes { read(bytes: $0.bindMemory(to: UInt8.self), focus: focus) }
   }
 
   private static let marker = Array(markerText.utf8)
@@ -239,6 +241,19 @@ package enum LockTrace {
   private static func read(bytes: UnsafeBufferPointer<UInt8>, focus: Set<String>) -> Read {
     var step = "boot"
     var graph = Graph(focus: focus)
+    // The guest's stream since the binary one: the ring buffer's pages, decoded here.
+    if LockTracePages.isPages(bytes) {
+      let decoded = LockTracePages.decode(bytes)
+      for record in decoded.records {
+        switch record.line {
+        case .marker(let name):
+          if name != "end" { step = name }
+        case .lock(let event):
+          graph.add(event, step: step)
+        }
+      }
+      return Read(edges: graph.edges, reachedEnd: decoded.complete, lost: decoded.lost)
+    }
     var reachedEnd = false
     var start = 0
     lines: while start < bytes.count {
@@ -260,16 +275,16 @@ package enum LockTrace {
         continue
       }
     }
-    return Read(edges: graph.edges, reachedEnd: reachedEnd)
+    return Read(edges: graph.edges, reachedEnd: reachedEnd, lost: 0)
   }
 
   /// What one trace line says: a step's marker, or a lock taken or let go.
-  private enum Line {
+  enum Line {
     case marker(String)
     case lock(Event)
   }
 
-  private struct Event {
+  struct Event {
     var acquire: Bool
     var task: String
     var address: String
@@ -319,7 +334,7 @@ package enum LockTrace {
     let context = "hsHzZ".utf8.contains(third) ? Character(UnicodeScalar(third)) : "t"
     // Taken with interrupts off or in interrupt context: a spinning lock. The preemption
     // depth tells nothing: mutex_lock() reports its acquisition with preemption disabled.
-    let inAtomic = bytes[flags] == UInt8(ascii: "d") || context != "t"
+    let inAtomic = bytes[flags] == UInt8(ascii: "d") || bytes[flags] == UInt8(ascii: "D") || context != "t"
     return .lock(
       Event(
         acquire: acquire, task: task, address: text(at, space), lock: text(name, end), trylock: trylock, context: context,

@@ -50,12 +50,13 @@ package enum RunnerScript {
   ///   on and print the totals after each (`CoverageProgram`).
   package static func files(
     _ scenarios: [Scenario], hungTaskTimeout: Int = 10, lockWitness: Bool = false, coverage: Bool = false,
-    witnessDrainLimit: Int = witnessDrainLimit
+    witnessDrainLimit: Int = witnessDrainLimit, witnessPeriod: Int = witnessPeriod
   ) throws -> [String: String] {
     var files: [String: String] = [:]
     let config: [(String, String)] = [
       ("hung_task_timeout", "\(hungTaskTimeout)"), ("step_skip_code", "\(stepSkipExitCode)"), ("witness", lockWitness ? "1" : "0"),
-      ("witness_drain_limit", "\(witnessDrainLimit)"), ("coverage", coverage ? "1" : "0"), ("scenarios", "\(scenarios.count)"),
+      ("witness_drain_limit", "\(witnessDrainLimit)"), ("witness_period", "\(witnessPeriod)"), ("coverage", coverage ? "1" : "0"),
+      ("scenarios", "\(scenarios.count)"),
     ]
     files["\(dataFolder)/config"] = config.map { "\($0.0)=\($0.1)\n" }.joined()
     if lockWitness {
@@ -87,4 +88,9 @@ package enum RunnerScript {
   /// trace at the end (the boot's time limit allows for it: `RunPlan.bootTimeout`). It only
   /// copies bytes to a serial port: a stream still behind after this is one that has stopped.
   package static let witnessDrainLimit = 120
+  /// How often, in seconds of the guest's clock, the witness's copier empties the trace's
+  /// per-CPU buffers (4 MB each) while the scenarios run: a two-scenario boot records about
+  /// 1.4 MB a CPU in all. Each emptying starts a reader per CPU; reading them only at the end
+  /// would cap what a run can trace at the buffer's size.
+  package static let witnessPeriod = 5
 }

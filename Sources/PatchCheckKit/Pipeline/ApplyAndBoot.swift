@@ -387,9 +387,7 @@ package struct ApplyAndBoot {
       let analysisStart = Date()
       let text = String(decoding: FileManager.default.contents(atPath: log.path) ?? Data(), as: UTF8.self)
       // The witness's lock events, streamed by the guest to a file of their own.
-      let trace = boot.witnessStream.flatMap { FileManager.default.contents(atPath: $0.path) }.map {
-        String(decoding: $0, as: UTF8.self)
-      }
+      let trace = boot.witnessStream.flatMap { FileManager.default.contents(atPath: $0.path) }
       let (splats, results) = ConsoleAnalyzer.reportsAndResults(in: text, expected: plan.scenarios.map(\.name), witnessTrace: trace)
       // A witness asked for must have read the whole trace, with nothing lost, or its silence
       // is no evidence.

@@ -25,7 +25,7 @@ struct AnalyzeCommand: ParsableCommand {
       let text = String(decoding: data, as: UTF8.self)
       // The lock-order witness's stream of the same boot, when the run's folder has it.
       let stream = RunPlan.witnessStream(beside: URL(fileURLWithPath: log))
-      let trace = FileManager.default.contents(atPath: stream.path).map { String(decoding: $0, as: UTF8.self) }
+      let trace = FileManager.default.contents(atPath: stream.path)
       let (splats, scenarios) = ConsoleAnalyzer.reportsAndResults(in: text, witnessTrace: trace)
       let output = Output(splats: splats, scenarios: scenarios)
       if global.json {
