@@ -53,7 +53,9 @@ import Testing
   /// The classes left out at the source (LockWitnessProgram) are all spinning or mm
   /// annotations: taking their events out of each real stream (made before some of them were
   /// left out) leaves every order between two kept classes and every cycle through none of
-  /// them as it was, adds no cycle, and takes out a fifth of the stream or more.
+  /// them as it was, adds no cycle, and takes out a tenth of the stream or more (these streams
+  /// were made after the interrupt-context test, and with the spinning classes the text
+  /// copier's own reads took, which the pages' copier does not: `buffer->reader_lock_key`).
   @Test(arguments: earlier) func leavingClassesOutAtTheSourceKeepsEveryCycleOfTheOthers(_ name: String) throws {
     let (console, trace) = try Self.capture(name)
     // The classes as tracefs matches them: a name, or a glob with `*`.
@@ -98,7 +100,7 @@ import Testing
     // By name, the only sleeping classes left out are memory management's, on purpose.
     let sleepingByName = names.filter { class_ in ["mutex", "rwsem", "_sem"].contains { class_.hasSuffix($0) } }
     #expect(Set(sleepingByName) == ["&anon_vma->rwsem", "&mapping->i_mmap_rwsem"], "\(sleepingByName)")
-    #expect(Double(dropped) / Double(lines) > 0.2, "\(name): \(dropped) of \(lines)")
+    #expect(Double(dropped) / Double(lines) > 0.1, "\(name): \(dropped) of \(lines)")
   }
 
   /// The lock instances (addresses) some task acquired and never released in `trace`.
