@@ -17,6 +17,8 @@ GOALS = [
      "Import, like for like"),
     ("first verdict on a fresh machine", "fresh-total", None, 900.0, "seconds", "Fresh machine"),
     ("warm run, all six scenarios, v10", "warm-v10-total", None, 60.0, "seconds", "Warm runs"),
+    ("lock-order witness: v9's numvfs and pf-remove, boot with it vs without (issue 30)", "witness-boot-on", "witness-boot-off", 1.2,
+     "ratio", "Lock-order witness"),
     ("warm review of v9, default budget (issue 13)", "review-v9-total", None, 600.0, "seconds", "Review"),
     ("warm review of v10, default budget (issue 13)", "review-v10-total", None, 900.0, "seconds", "Review"),
     ("analyzer throughput (the whole analyze command)", "analyze-throughput", None, 50.0, "at least", "Analyzer"),

@@ -163,6 +163,11 @@ def bench_witness(results, args, tmp):
     results.add("witness-boot-off", sides["off"], note="the same with --no-lock-witness", group="witness")
     results.add("witness-scenarios-on", scen["on"], note="runner start to QEMU exit, witness on", group="witness")
     results.add("witness-scenarios-off", scen["off"], note="runner start to QEMU exit, witness off", group="witness")
+    # The two runs of each round side by side: the machine's speed drifts over a run of ten
+    # boots (a whole boot's time moved by 30% on 2026-12-06), each round's ratio less so.
+    pairs = [on / off for on, off in zip(sides["on"], sides["off"]) if on and off]
+    results.add("witness-boot-ratio", pairs, unit="x", note="each round's boot phase with the witness over the one without",
+                group="witness")
 
 
 def bench_clock(results, args, tmp):
