@@ -53,6 +53,8 @@ witness_start() {
 # gives EOF once it has read everything, instead of waiting for more.
 witness_pages() {
   for c in "$T"/per_cpu/cpu*; do
+    # (A failed redirection of exec would end this shell.)
+    [ -r "$c/trace_pipe_raw" ] || continue
     exec 5< "$c/trace_pipe_raw"
     dd ibs="$page" obs=262144 <&5 >&4 2>/dev/null &
     exec 5<&-
@@ -137,8 +139,11 @@ witness_stop() {
     fi
   done
   # Past the limit the copier is stopped where it is: the stream then lacks its trailer, and
-  # the host says the witness did not get the whole trace.
-  pkill -P "$wd" 2>/dev/null; kill "$wd" 2>/dev/null
+  # the host says the witness did not get the whole trace. Stopped before its reader is
+  # killed: a copier whose dd ended would go on to send the trailer, calling a part whole.
+  if witness_copying; then
+    kill -STOP "$wd" 2>/dev/null; pkill -P "$wd" 2>/dev/null; kill -KILL "$wd" 2>/dev/null
+  fi
   wait "$wd" 2>/dev/null
   echo "patchcheck-witness: begin"
   [ -f "$P/witness-focus" ] && sed 's/^/focus\t/' "$P/witness-focus"

@@ -203,8 +203,9 @@ package enum LockTracePages {
       }
       time += delta
       event = dataStart + max(dataLength, 0)
-      guard dataLength >= 8, event <= end else { return lost }
-      if let format = layout.events[Int(reader.number(dataStart, 2))] {
+      guard event <= end else { return lost }
+      // Shorter than the common fields: no event of ours; the page goes on after it.
+      if dataLength >= 8, let format = layout.events[Int(reader.number(dataStart, 2))] {
         raws.append(Raw(time: time, kind: format.name, fields: format.fields, start: dataStart, end: event))
       }
     }
