@@ -140,18 +140,24 @@ extension ApplyAndBoot {
 
   /// One reach boot of `probe`'s scenarios: LABEL-console.log, LABEL-initramfs.cpio and the
   /// files beside the console in the run's folder.
+  /// A reach boot's options: the plan's, with the host's clock. The profiler's start on
+  /// hundreds of functions is most of a reach boot, and under the virtual clock (one host
+  /// thread for the vCPUs) it took 280 s of a 326 s boot on 7.2.12 against about 60 s
+  /// (CoverageEndToEnd's three reach boots: 20 min against 10). What a scenario reaches does
+  /// not depend on the clock.
+  static func reachBootOptions(_ probe: RunPlan, kernel: URL, initramfs: URL, consoleLog: URL) -> BootOptions {
+    var options = probe.bootOptions(kernel: kernel, initramfs: initramfs, consoleLog: consoleLog)
+    options.clock = .host
+    return options
+  }
+
   func reachBoot(_ probe: RunPlan, _ boot: ReachBoot, label: String, tools: Tools) throws -> ScenarioReach {
     let initramfs = boot.out.appendingPathComponent("\(label)-initramfs.cpio")
     try writeInitramfs(
       probe, extra: [CoverageProgram.functionsFile: boot.watched.sorted().joined(separator: "\n") + "\n"],
       busybox: tools.busybox, to: initramfs)
-    var options = probe.bootOptions(
-      kernel: boot.kernel, initramfs: initramfs, consoleLog: boot.out.appendingPathComponent("\(label)-console.log"))
-    // The host's clock: the profiler's start on hundreds of functions is most of a reach boot,
-    // and under the virtual clock (one host thread for the vCPUs) it took 280 s of a 326 s boot
-    // on 7.2.12 against about 60 s (CoverageEndToEnd's three reach boots: 20 min against 10).
-    // What a scenario reaches does not depend on the clock.
-    options.clock = .host
+    let options = Self.reachBootOptions(
+      probe, kernel: boot.kernel, initramfs: initramfs, consoleLog: boot.out.appendingPathComponent("\(label)-console.log"))
     let booted = try QemuBooter(qemu: tools.qemu, home: home).boot(options, progress: progress)
     let text = String(decoding: FileManager.default.contents(atPath: options.consoleLog.path) ?? Data(), as: UTF8.self)
     let read = CoverageReading.read(RunPlan.coverageText(console: text, beside: options.consoleLog))
