@@ -41,8 +41,7 @@ package enum LockTracePages {
 
   /// Whether `bytes` is a stream of pages (the header's first line) rather than text.
   static func isPages(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    let magic = Array(headerMagic.utf8)
-    return bytes.count >= magic.count && magic.indices.allSatisfy { bytes[$0] == magic[$0] }
+    LockTrace.starts(bytes, at: 0, end: bytes.count, with: headerMagic)
   }
 
   /// A field of an event's format file: where it is in the event and how long.
@@ -135,13 +134,12 @@ package enum LockTracePages {
     while headerEnd < bytes.count, bytes[headerEnd] != 0 { headerEnd += 1 }
     let layout = layout(reader.text(0, headerEnd))
     let page = max(layout.page, 64)
-    let trailer = Array(trailerMagic.utf8)
     var raws: [Raw] = []
     var lost = 0
     var comms: [Int32: String]?
     var at = (headerEnd + page - 1) / page * page
     while at + page <= bytes.count {
-      if trailer.indices.allSatisfy({ bytes[at + $0] == trailer[$0] }) {
+      if LockTrace.starts(bytes, at: at, end: bytes.count, with: trailerMagic) {
         comms = names(reader.text(at, bytes.count))
         break
       }
