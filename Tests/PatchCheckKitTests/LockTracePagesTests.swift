@@ -23,6 +23,14 @@ enum StandInPages {
     var trylock = false
   }
 
+  /// The fields every event starts with (struct trace_entry), as each format file lists them.
+  static let commonFields = """
+    \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+    \tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+    \tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+    \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+    """
+
   /// tracefs's files as `grep -H ''` prints them from events/ (guest/witness.sh's header).
   static let formats: [String: String] = [
     "header_page": """
@@ -48,10 +56,7 @@ enum StandInPages {
     name: lock_acquire
     ID: 114
     format:
-    \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-    \tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-    \tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-    \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+    \(commonFields)
 
     \tfield:unsigned int flags;\toffset:8;\tsize:4;\tsigned:0;
     \tfield:__data_loc char[] name;\toffset:12;\tsize:4;\tsigned:0;
@@ -64,10 +69,7 @@ enum StandInPages {
     name: lock_release
     ID: 113
     format:
-    \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-    \tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-    \tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-    \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+    \(commonFields)
 
     \tfield:__data_loc char[] name;\toffset:8;\tsize:4;\tsigned:0;
     \tfield:void * lockdep_addr;\toffset:16;\tsize:8;\tsigned:0;
@@ -79,10 +81,7 @@ enum StandInPages {
     name: print
     ID: 5
     format:
-    \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
-    \tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
-    \tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
-    \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+    \(commonFields)
 
     \tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;
     \tfield:char buf[];\toffset:16;\tsize:0;\tsigned:0;
